@@ -1,0 +1,252 @@
+"""The network: an ordered list of named layers with PyTorch-style parameter names.
+
+``build_network()`` makes the LeNet-style CNN of the reference article::
+
+    input (N,1,28,28) -> conv1 (N,20,24,24) -> relu1 -> pool1 (N,20,12,12)
+      -> conv2 (N,50,8,8) -> relu2 -> pool2 (N,50,4,4) -> flatten (N,800)
+      -> fc1 (N,500) -> relu3 | sigmoid3 -> fc2 (N,10) -> softmax
+
+Parameters are named like PyTorch's ``state_dict`` for the same net: ``conv1.weight
+(20,1,5,5)``, ``conv1.bias (20,)``, ``conv2.weight (50,20,5,5)``, ``conv2.bias (50,)``,
+``fc1.weight (500,800)``, ``fc1.bias (500,)``, ``fc2.weight (10,500)``, ``fc2.bias (10,)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .layers import Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, Sigmoid
+from .loss import softmax, softmax_cross_entropy
+from .presets import NetworkConfig, get_preset
+
+_ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid}
+
+
+@dataclass(frozen=True)
+class LayerOutput:
+    """One step of a trace: a layer's name, kind, and its output for the traced batch.
+
+    ``mask`` is set for max-pool layers only: ``(N, C, H, W)`` booleans at the *pre-pool*
+    resolution, True at the pixel that won each 2 x 2 window.
+    """
+
+    name: str
+    kind: str
+    output: np.ndarray
+    mask: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.output.shape
+
+
+class Trace:
+    """Every layer's output for one batch, in order, from ``input`` to ``softmax``.
+
+    Index by position or by name: ``trace["pool1"].mask``; iterate for the whole path.
+    """
+
+    def __init__(self, outputs: list[LayerOutput]) -> None:
+        self.outputs = outputs
+        self._by_name = {o.name: o for o in outputs}
+
+    def __iter__(self):
+        return iter(self.outputs)
+
+    def __len__(self) -> int:
+        return len(self.outputs)
+
+    def __getitem__(self, key: int | str) -> LayerOutput:
+        return self.outputs[key] if isinstance(key, int) else self._by_name[key]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._by_name
+
+    @property
+    def names(self) -> list[str]:
+        return [o.name for o in self.outputs]
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """``(N, classes)`` softmax output."""
+        return self.outputs[-1].output
+
+
+class Network:
+    """An ordered list of ``(name, layer)`` pairs plus the config that built it."""
+
+    def __init__(self, layers: list[tuple[str, Layer]], config: NetworkConfig) -> None:
+        self.layers = layers
+        self.config = config
+        self.dtype = next(l.params["weight"].dtype for _, l in layers if l.params)
+
+    # -- parameters ---------------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """``name -> array`` in PyTorch's naming (``"conv1.weight"``); the live arrays."""
+        return {f"{name}.{key}": value
+                for name, layer in self.layers for key, value in layer.params.items()}
+
+    def grads(self) -> dict[str, np.ndarray]:
+        """Gradients from the last backward pass, keyed like ``params``."""
+        return {f"{name}.{key}": value
+                for name, layer in self.layers for key, value in layer.grads.items()}
+
+    def copy_params(self) -> dict[str, np.ndarray]:
+        """A deep copy of every parameter: safe to hand to another thread."""
+        return {name: value.copy() for name, value in self.params.items()}
+
+    def load_params(self, params: dict[str, np.ndarray]) -> None:
+        """Copy ``params`` into the network in place, checking names and shapes."""
+        own = self.params
+        missing = sorted(set(own) - set(params))
+        if missing:
+            raise ValueError(f"missing parameters: {', '.join(missing)}")
+        for name, target in own.items():
+            source = np.asarray(params[name])
+            if source.shape != target.shape:
+                raise ValueError(f"{name} has shape {source.shape}, expected {target.shape}")
+            target[...] = source
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(v.size for v in self.params.values())
+
+    def layer(self, name: str) -> Layer:
+        for layer_name, layer in self.layers:
+            if layer_name == name:
+                return layer
+        raise KeyError(name)
+
+    def output_shapes(self) -> list[tuple[str, tuple[int, ...]]]:
+        """``[(layer name, shape of one example's output)]``, starting with the input."""
+        size = self.config.image_size
+        shape: tuple[int, ...] = (1, size, size)
+        shapes = [("input", shape)]
+        for name, layer in self.layers:
+            shape = layer.output_shape(shape)
+            shapes.append((name, shape))
+        shapes.append(("softmax", shape))
+        return shapes
+
+    # -- forward and backward -------------------------------------------------------------
+    def _check_input(self, x: np.ndarray) -> np.ndarray:
+        size = self.config.image_size
+        x = np.asarray(x)
+        if x.ndim != 4 or x.shape[1:] != (1, size, size):
+            raise ValueError(f"expected images of shape (N, 1, {size}, {size}), got {x.shape}")
+        return x.astype(self.dtype, copy=False)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Logits ``(N, classes)`` for images ``x (N, 1, 28, 28)`` in [0, 1]."""
+        out = self._check_input(x)
+        for _, layer in self.layers:
+            out = layer.forward(out)
+        return out
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(N, classes)``."""
+        return softmax(self.forward(x))
+
+    def trace(self, x: np.ndarray) -> Trace:
+        """Every layer's output for ``x (N, 1, 28, 28)``, from the input to the softmax.
+
+        Pool layers also carry their argmax mask at the pre-pool resolution.
+        """
+        out = self._check_input(x)
+        outputs = [LayerOutput("input", "input", out)]
+        for name, layer in self.layers:
+            out = layer.forward(out)
+            mask = layer.mask if isinstance(layer, MaxPool2D) else None
+            outputs.append(LayerOutput(name, layer.kind, out, mask))
+        outputs.append(LayerOutput("softmax", "softmax", softmax(out)))
+        return Trace(outputs)
+
+    def backward(self, dlogits: np.ndarray, need_input_grad: bool = False,
+                 output_grads: dict[str, np.ndarray] | None = None) -> np.ndarray | None:
+        """Backpropagate ``d loss / d logits (N, classes)`` through the cached forward pass.
+
+        Fills every layer's ``grads``. If ``output_grads`` is a dict, it receives the gradient
+        of the loss with respect to each layer's output, keyed by layer name. Returns the
+        gradient with respect to the input when ``need_input_grad``.
+        """
+        first = self.layers[0][1]
+        if isinstance(first, Conv2D):
+            first.needs_input_grad = need_input_grad
+        grad = dlogits
+        for name, layer in reversed(self.layers):
+            if output_grads is not None:
+                output_grads[name] = grad
+            grad = layer.backward(grad)
+        if isinstance(first, Conv2D):
+            first.needs_input_grad = True
+        return grad
+
+    def loss_and_grads(self, x: np.ndarray, labels: np.ndarray,
+                       output_grads: dict[str, np.ndarray] | None = None
+                       ) -> tuple[float, dict[str, np.ndarray]]:
+        """Mean cross-entropy over the batch and its gradient for every parameter.
+
+        ``x (N, 1, 28, 28)``, ``labels (N,)`` integers. The gradients have the same keys and
+        shapes as ``params`` and hold no weight decay; ``self.last_logits`` keeps the batch's
+        logits ``(N, classes)``. Pass a dict as ``output_grads`` to
+        also receive each layer's output gradient (the app's "one step" explainer uses it).
+        """
+        logits = self.forward(x)
+        self.last_logits = logits
+        loss, dlogits = softmax_cross_entropy(logits, np.asarray(labels))
+        self.backward(dlogits, output_grads=output_grads)
+        return loss, self.grads()
+
+    def input_gradient(self, x: np.ndarray, class_index: int | np.ndarray) -> np.ndarray:
+        """Saliency: ``d logit[class] / d x`` for every input pixel, shape like ``x``.
+
+        ``class_index`` is one class for the whole batch or one per image ``(N,)``.
+        """
+        logits = self.forward(x)
+        dlogits = np.zeros_like(logits)
+        dlogits[np.arange(len(logits)), class_index] = 1
+        return self.backward(dlogits, need_input_grad=True)
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, path, metadata: dict | None = None) -> None:
+        """Write an ``.npz`` checkpoint atomically (see ``cnnviz.nn.checkpoint``)."""
+        from .checkpoint import save_checkpoint
+        save_checkpoint(self, path, metadata)
+
+
+def build_network(preset: str = "lenet", seed: int = 0, dtype=np.float32,
+                  config: NetworkConfig | None = None) -> Network:
+    """A freshly initialised network for ``preset`` (or an explicit ``config``).
+
+    ``seed`` fixes the initial weights; ``dtype`` is float32 by default, float64 for
+    gradient checks.
+    """
+    config = config or get_preset(preset).network
+    if config.hidden_activation not in _ACTIVATIONS or config.conv_activation not in _ACTIVATIONS:
+        raise ValueError(f"unknown activation in {config}; choose relu or sigmoid")
+    rng = np.random.default_rng(seed)
+    k, size = config.kernel_size, config.image_size
+    pooled = ((size - k + 1) // 2 - k + 1) // 2
+    conv_act = _ACTIVATIONS[config.conv_activation]
+    hidden_act = _ACTIVATIONS[config.hidden_activation]
+    layers: list[tuple[str, Layer]] = [
+        ("conv1", Conv2D(1, config.conv1_channels, k, rng, dtype)),
+        (f"{config.conv_activation}1", conv_act()),
+        ("pool1", MaxPool2D()),
+        ("conv2", Conv2D(config.conv1_channels, config.conv2_channels, k, rng, dtype)),
+        (f"{config.conv_activation}2", conv_act()),
+        ("pool2", MaxPool2D()),
+        ("flatten", Flatten()),
+        ("fc1", Dense(config.conv2_channels * pooled * pooled, config.hidden_units, rng, dtype)),
+        (f"{config.hidden_activation}3", hidden_act()),
+        ("fc2", Dense(config.hidden_units, config.classes, rng, dtype)),
+    ]
+    if config.hidden_activation == "sigmoid":
+        # Glorot's variance 2 / (fan_in + fan_out) suits a sigmoid layer better than He's.
+        fc1_weight = layers[7][1].params["weight"]
+        fan_out, fan_in = fc1_weight.shape
+        fc1_weight *= np.sqrt(fan_in / (fan_in + fan_out))
+    return Network(layers, config)

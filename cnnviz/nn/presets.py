@@ -1,0 +1,95 @@
+"""Named configurations: the network's shape and how to train it.
+
+* ``lenet`` (the default): ReLU everywhere, SGD with momentum, tuned to learn the bundled
+  9,000 digits fast (97 %+ held-out accuracy within 3 epochs).
+* ``seed``: the reference article ("CNN implementation with just numpy") as published: a
+  sigmoid hidden layer, plain SGD at learning rate 0.005, L2 weight decay 1e-4, the learning
+  rate multiplied by 0.9 every 10 epochs, batch 5, 50 epochs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The architecture: conv(c1@KxK) -> act -> pool -> conv(c2@KxK) -> act -> pool -> fc -> act -> fc."""
+
+    conv1_channels: int = 20
+    conv2_channels: int = 50
+    kernel_size: int = 5
+    hidden_units: int = 500
+    classes: int = 10
+    image_size: int = 28
+    conv_activation: str = "relu"
+    hidden_activation: str = "relu"   # "relu" or "sigmoid"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "NetworkConfig":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown network config keys: {sorted(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: SGD with momentum, L2 weight decay and a step learning-rate decay.
+
+    The learning rate in epoch ``e`` (0-based) is ``lr * lr_decay ** (e // lr_decay_every)``.
+    """
+
+    epochs: int = 3
+    batch_size: int = 32
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    lr_decay: float = 0.9
+    lr_decay_every: int = 10
+    seed: int = 0
+
+    def lr_at_epoch(self, epoch: int) -> float:
+        return self.lr * self.lr_decay ** (epoch // max(1, self.lr_decay_every))
+
+    def with_overrides(self, **changes) -> "TrainConfig":
+        """A copy with the given fields changed; ``None`` values are ignored."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    training: TrainConfig = field(default_factory=TrainConfig)
+
+
+PRESETS: dict[str, Preset] = {
+    "lenet": Preset(
+        name="lenet",
+        description="ReLU everywhere, SGD with momentum: learns the bundled digits in minutes",
+        network=NetworkConfig(hidden_activation="relu"),
+        training=TrainConfig(epochs=3, batch_size=32, lr=0.05, momentum=0.9,
+                             weight_decay=1e-4, lr_decay=0.9, lr_decay_every=10),
+    ),
+    "seed": Preset(
+        name="seed",
+        description="the reference article: sigmoid hidden layer, SGD lr 0.005, batch 5, 50 epochs",
+        network=NetworkConfig(hidden_activation="sigmoid"),
+        training=TrainConfig(epochs=50, batch_size=5, lr=0.005, momentum=0.0,
+                             weight_decay=1e-4, lr_decay=0.9, lr_decay_every=10),
+    ),
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None

@@ -1,0 +1,175 @@
+"""The training loop, one mini-batch per call, so a GUI worker can pause, step and stop.
+
+    trainer = Trainer(net, train_images, train_labels, test_images, test_labels, config)
+    while not trainer.finished:
+        result = trainer.step()          # exactly one mini-batch
+        if result.epoch is not None:     # the batch closed an epoch: held-out evaluation
+            print(result.epoch.test_accuracy)
+
+Images are ``(N, 1, 28, 28)`` float in [0, 1]; labels ``(N,)`` integers. Shuffling uses the
+config's seed, so the same seed gives the same run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..nn.network import Network
+from ..nn.optim import SGD
+from ..nn.presets import TrainConfig
+from .evaluate import EvalResult, evaluate
+
+
+class DivergenceError(RuntimeError):
+    """The loss became NaN or infinite; the step was not applied."""
+
+    def __init__(self, lr: float, step: int, loss: float) -> None:
+        self.lr, self.step, self.loss = lr, step, loss
+        super().__init__(
+            f"training diverged at step {step}: the loss became {loss} with learning rate "
+            f"{lr:g}; the weights from before this step are kept. Try a lower learning rate, "
+            f"e.g. {lr / 10:g}.")
+
+
+@dataclass(frozen=True)
+class BatchEvent:
+    """One mini-batch done. ``epoch_progress`` is fractional epochs since the start."""
+
+    step: int               # batches done since the start, 1-based after the first
+    epoch: int              # 0-based epoch this batch belonged to
+    batch: int              # 0-based batch index within the epoch
+    batches_per_epoch: int
+    loss: float             # mean cross-entropy of the batch, before the update
+    accuracy: float         # fraction of the batch classified right, before the update
+    images_per_second: float
+    lr: float
+    batch_size: int
+
+    @property
+    def epoch_progress(self) -> float:
+        return self.epoch + (self.batch + 1) / self.batches_per_epoch
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    """One epoch done: training averages over its batches and the held-out evaluation."""
+
+    epoch: int              # 0-based
+    train_loss: float
+    train_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    images_per_second: float
+    seconds: float
+    evaluation: EvalResult
+
+
+@dataclass(frozen=True)
+class StepResult:
+    batch: BatchEvent
+    epoch: EpochEvent | None
+
+
+class Trainer:
+    def __init__(self, net: Network, train_images: np.ndarray, train_labels: np.ndarray,
+                 test_images: np.ndarray, test_labels: np.ndarray, config: TrainConfig) -> None:
+        if len(train_images) != len(train_labels) or len(test_images) != len(test_labels):
+            raise ValueError("images and labels differ in length")
+        if config.batch_size < 1 or config.epochs < 1:
+            raise ValueError("batch size and epochs must be at least 1")
+        if not (config.lr > 0 and math.isfinite(config.lr)):
+            raise ValueError(f"learning rate must be a positive number, got {config.lr}")
+        self.net = net
+        self.train_images, self.train_labels = train_images, np.asarray(train_labels, np.int64)
+        self.test_images, self.test_labels = test_images, np.asarray(test_labels, np.int64)
+        self.config = config
+        self.base_lr = config.lr
+        self.optimizer = SGD(net.params, lr=config.lr_at_epoch(0), momentum=config.momentum,
+                             weight_decay=config.weight_decay)
+        self._rng = np.random.default_rng(config.seed)
+        self.batches_per_epoch = math.ceil(len(train_images) / config.batch_size)
+        self.epoch = 0
+        self.batch = 0
+        self.step_count = 0
+        self._order = self._rng.permutation(len(train_images))
+        self._epoch_sums = [0.0, 0.0, 0, 0.0]    # loss*n, correct, images, seconds
+        self.history: list[EpochEvent] = []
+
+    # -- live settings (apply from the next batch) -------------------------------------
+    def set_learning_rate(self, lr: float) -> None:
+        if not (lr > 0 and math.isfinite(lr)):
+            raise ValueError(f"learning rate must be a positive number, got {lr}")
+        self.base_lr = lr
+
+    def set_momentum(self, momentum: float) -> None:
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        self.optimizer.momentum = momentum
+
+    @property
+    def current_lr(self) -> float:
+        decay = self.config.lr_decay ** (self.epoch // max(1, self.config.lr_decay_every))
+        return self.base_lr * decay
+
+    @property
+    def finished(self) -> bool:
+        return self.epoch >= self.config.epochs
+
+    @property
+    def total_steps(self) -> int:
+        return self.batches_per_epoch * self.config.epochs
+
+    def next_batch_indices(self) -> np.ndarray:
+        """Indices into the training set of the batch the next ``step()`` will use."""
+        b = self.config.batch_size
+        return self._order[self.batch * b:(self.batch + 1) * b]
+
+    # -- one mini-batch ----------------------------------------------------------------
+    def step(self, output_grads: dict | None = None) -> StepResult:
+        """Train on exactly one mini-batch; at the end of an epoch also evaluate.
+
+        Raises ``DivergenceError`` (weights unchanged) if the loss or a gradient is not finite.
+        """
+        if self.finished:
+            raise RuntimeError("training already finished all its epochs")
+        start = time.perf_counter()
+        indices = self.next_batch_indices()
+        x, y = self.train_images[indices], self.train_labels[indices]
+        self.optimizer.lr = self.current_lr
+        loss, grads = self.net.loss_and_grads(x, y, output_grads=output_grads)
+        if not math.isfinite(loss) or not all(np.isfinite(g).all() for g in grads.values()):
+            raise DivergenceError(self.optimizer.lr, self.step_count + 1, loss)
+        correct = int((self.net.last_logits.argmax(axis=1) == y).sum())
+        self.optimizer.step(grads)
+        seconds = time.perf_counter() - start
+        self.step_count += 1
+        sums = self._epoch_sums
+        sums[0] += loss * len(y)
+        sums[1] += correct
+        sums[2] += len(y)
+        sums[3] += seconds
+        event = BatchEvent(step=self.step_count, epoch=self.epoch, batch=self.batch,
+                           batches_per_epoch=self.batches_per_epoch, loss=loss,
+                           accuracy=correct / len(y), images_per_second=len(y) / seconds,
+                           lr=self.optimizer.lr, batch_size=len(y))
+        self.batch += 1
+        epoch_event = self._finish_epoch() if self.batch == self.batches_per_epoch else None
+        return StepResult(event, epoch_event)
+
+    def _finish_epoch(self) -> EpochEvent:
+        loss_sum, correct, seen, seconds = self._epoch_sums
+        result = evaluate(self.net, self.test_images, self.test_labels)
+        event = EpochEvent(epoch=self.epoch, train_loss=loss_sum / seen,
+                           train_accuracy=correct / seen, test_loss=result.loss,
+                           test_accuracy=result.accuracy, images_per_second=seen / seconds,
+                           seconds=seconds, evaluation=result)
+        self.history.append(event)
+        self.epoch += 1
+        self.batch = 0
+        self._epoch_sums = [0.0, 0.0, 0, 0.0]
+        self._order = self._rng.permutation(len(self.train_images))
+        return event
