@@ -19,6 +19,8 @@ from cnnviz.data.download import (
     mnist_cache_dir,
 )
 from cnnviz.data.idx import IdxError, read_idx, write_idx
+from cnnviz.data.image_file import ImageFileError, load_image_file
+from cnnviz.data.preprocess import PreprocessStages, preprocess_digit, preprocess_stages
 
 __all__ = [
     "IdxError",
@@ -37,4 +39,9 @@ __all__ = [
     "default_cache_dir",
     "mnist_cache_dir",
     "download_mnist",
+    "PreprocessStages",
+    "preprocess_digit",
+    "preprocess_stages",
+    "ImageFileError",
+    "load_image_file",
 ]
