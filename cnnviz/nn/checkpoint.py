@@ -98,9 +98,15 @@ def _read_arrays(path: Path) -> tuple[dict[str, np.ndarray], None]:
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file")
     try:
+        # Look at the magic bytes first: np.load returns a bare ndarray for an .npy (not a
+        # context manager) and reports any non-zip, non-npy file as "pickled" data.
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        if magic.startswith(b"\x93NUMPY"):
+            raise CheckpointError(f"{path.name}: not an .npz archive (a single .npy array)")
+        if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            raise CheckpointError(f"{path.name}: not an .npz archive (not a zip file)")
         with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise CheckpointError(f"{path.name}: not an .npz archive (a single .npy array)")
             return {key: data[key] for key in data.files}, None
     except CheckpointError:
         raise
