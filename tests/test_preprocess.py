@@ -44,9 +44,18 @@ def test_centre_of_mass_not_bbox_centre_is_used():
     stages = preprocess_stages(canvas)
     assert stages.scaled.shape == (20, 10)
     row, col = stages.center_of_mass
-    assert abs(row - 13.5) <= 0.5 and abs(col - 13.5) <= 0.5
+    assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
     top = np.flatnonzero(stages.result.any(axis=1))[0]
     assert top >= 7  # centring the bounding box instead would put the top at row 4
+
+
+def test_enlarged_mnist_digits_come_back_as_themselves():
+    from cnnviz.data.datasets import load_bundled
+
+    for image in load_bundled().test_images[:20]:
+        drawing = np.kron(image, np.ones((10, 10), np.uint8))  # a 280x280 "drawing" of it
+        result = preprocess_digit(drawing)
+        assert np.corrcoef(result.ravel(), image.ravel())[0, 1] > 0.99
 
 
 def test_downscaling_is_anti_aliased():

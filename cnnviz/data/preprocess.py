@@ -17,7 +17,10 @@ __all__ = ["PreprocessStages", "preprocess_stages", "preprocess_digit", "INK_THR
 INK_THRESHOLD = 0.1
 FRAME = 28  # side of the output image
 BOX = 20  # side of the box the digit is scaled into
-FRAME_CENTRE = (FRAME - 1) / 2  # 13.5: the middle of a 28-pixel frame in pixel-index coordinates
+# Where the centre of mass goes, in pixel indices. MNIST's own digits have their centre of
+# mass at (14.0, 14.0) on average (measured on the bundled 10,000), half a pixel below and
+# right of the frame's geometric middle (13.5), so we use 14 to match what the net learned.
+FRAME_CENTRE = 14.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,8 +52,8 @@ def preprocess_stages(image: np.ndarray, center: bool = True) -> PreprocessStage
     """Crop, scale and place a white-on-black drawing as MNIST did, keeping every stage.
 
     ``image`` is (H, W) of any size: uint8 0..255 or float 0..1. With ``center=True`` the
-    digit's centre of mass lands on the frame's centre (within half a pixel, shifted by
-    whole pixels). With ``center=False`` the scaled digit keeps the place its bounding box
+    digit's centre of mass lands on (14, 14), where MNIST puts it (within half a pixel:
+    the shift is by whole pixels). With ``center=False`` the scaled digit keeps the place its bounding box
     had in the drawing (its centre mapped into 28x28 coordinates, then kept inside the
     frame), so a digit drawn in a corner stays in the corner. No ink gives zeros.
     """
