@@ -95,6 +95,8 @@ def test_images_to_float():
     x = images_to_float(images)
     assert x.shape == (1, 1, 2, 2) and x.dtype == np.float32
     np.testing.assert_allclose(x[0, 0], [[0, 1], [0.2, 0.4]], rtol=1e-6)
+    with pytest.raises(ValueError, match="N, H, W"):
+        images_to_float(images[0])  # a single image must be given as a batch of one
 
 
 # --- IDX folders -----------------------------------------------------------------------------

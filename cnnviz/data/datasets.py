@@ -75,6 +75,8 @@ class Dataset:
 def images_to_float(images: np.ndarray) -> np.ndarray:
     """Network input from stored images: uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1]."""
     images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"expected images of shape (N, H, W), got {images.shape}")
     return (images.astype(np.float32) / np.float32(255.0))[:, np.newaxis, :, :]
 
 
