@@ -18,16 +18,18 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6,
 
     ``indices``: flat positions to check (all by default); other entries stay 0.
     """
-    grad = np.zeros_like(x, dtype=np.float64)
-    flat, grad_flat = x.reshape(-1), grad.reshape(-1)
+    grad = np.zeros(x.shape, dtype=np.float64)
     for i in (range(x.size) if indices is None else indices):
-        old = flat[i]
-        flat[i] = old + h
+        # A multi-index, not x.reshape(-1)[i]: reshaping a non-contiguous array (say, a
+        # transposed conv output) returns a copy, and perturbing a copy changes nothing.
+        at = np.unravel_index(i, x.shape)
+        old = x[at]
+        x[at] = old + h
         plus = f()
-        flat[i] = old - h
+        x[at] = old - h
         minus = f()
-        flat[i] = old
-        grad_flat[i] = (plus - minus) / (2 * h)
+        x[at] = old
+        grad[at] = (plus - minus) / (2 * h)
     return grad
 
 
