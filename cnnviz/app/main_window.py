@@ -1,0 +1,482 @@
+"""The main window: every view in a dock, the training controller, menus and shortcuts.
+
+Views are looked up in ``VIEW_SPECS``; each is one module in ``cnnviz/app/views`` with one
+QWidget class taking ``(state, parent=None)``. The window wires the controls to the
+``TrainingController`` (worker thread) and feeds the newest snapshot to ``AppState``, which
+retraces the probe and so updates every view.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import numpy as np
+from PyQt6.QtCore import QByteArray, Qt, QTimer
+from PyQt6.QtGui import QAction, QIcon, QKeySequence
+from PyQt6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox,
+                             QWidget)
+
+from ..data import images_to_float, load_idx_folder
+from ..nn import build_network, get_preset, load_checkpoint
+from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
+from .settings import app_settings
+from .state import AppState
+from .views.controls import ControlsView
+from .views.loss_curves import LossCurvesView
+from .worker import TrainingController
+
+# (dock object name, title, module in cnnviz.app.views, class, area, shortcut key)
+VIEW_SPECS = [
+    ("controls", "Training", "controls", "ControlsView"),
+    ("drawing_pad", "Drawing pad", "drawing_pad", "DrawingPadView"),
+    ("probe_browser", "Probe digit", "probe_browser", "ProbeBrowser"),
+    ("activations", "Activations", "activations", "ActivationsView"),
+    ("loss_curves", "Loss and accuracy", "loss_curves", "LossCurvesView"),
+    ("filters", "Filters", "filters", "FiltersView"),
+    ("pooling", "Pooling masks", "pooling", "PoolingView"),
+    ("inspector", "Layer inspector", "inspector", "InspectorView"),
+    ("conv_explainer", "Convolution explained", "conv_explainer", "ConvExplainerView"),
+    ("saliency", "Saliency", "saliency", "SaliencyView"),
+    ("confusion", "Confusion matrix", "confusion", "ConfusionView"),
+]
+
+
+def _load_view_class(module: str, cls: str):
+    """The view class, or None while its module has not been written yet."""
+    try:
+        return getattr(importlib.import_module(f"cnnviz.app.views.{module}"), cls)
+    except (ImportError, AttributeError):
+        return None
+
+
+class MainWindow(QMainWindow):
+    """The cnnviz window. ``state.dataset`` must hold the data to train on."""
+
+    def __init__(self, state: AppState, parent=None, restore_layout: bool = True) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.setObjectName("cnnvizMainWindow")
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks
+                            | QMainWindow.DockOption.AnimatedDocks)
+        placeholder = QWidget()
+        placeholder.setMaximumSize(0, 0)
+        self.setCentralWidget(placeholder)      # docks share the whole window
+
+        self.controller = TrainingController(self)
+        self._float_cache: tuple[int, tuple] | None = None
+        self._modified = False
+        self._last_dock: QDockWidget | None = None
+
+        self.views: dict[str, QWidget] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        for name, title, module, cls_name in VIEW_SPECS:
+            cls = _load_view_class(module, cls_name)
+            if cls is None:
+                continue
+            view = cls(state)
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"{name}Dock")
+            dock.setWidget(view)
+            self.views[name], self.docks[name] = view, dock
+        self.controls: ControlsView = self.views["controls"]
+        self.loss_view: LossCurvesView = self.views["loss_curves"]
+        self._arrange_docks()
+        self._default_layout = self.saveState()
+
+        self._connect()
+        self._build_menus()
+        self.resize(1600, 1000)
+        if restore_layout:
+            self.restore_layout()
+        self._update_title()
+        self.statusBar().showMessage(
+            f"Model: {state.model_name}. Data: {self._dataset_text()}. "
+            "Draw a digit on the pad, or press Start (Space).")
+        QApplication.instance().focusChanged.connect(self._on_focus_changed)
+        if state.dataset is not None and state.probe_index is None \
+                and state.probe_source == "dataset" and not state.probe_image.any():
+            self._pick_initial_probe()
+
+    # -- layout ------------------------------------------------------------------------------
+    def _arrange_docks(self) -> None:
+        d = self.docks
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        self.addDockWidget(left, d["controls"])
+        column = d["controls"]
+        for name in ("drawing_pad", "probe_browser"):
+            if name in d:
+                self.splitDockWidget(column, d[name], V)
+                column = d[name]
+        if "probe_browser" in d and "drawing_pad" in d:
+            self.tabifyDockWidget(d["drawing_pad"], d["probe_browser"])
+            d["drawing_pad"].raise_()
+        centre = d.get("activations")
+        if centre is not None:
+            self.addDockWidget(right, centre)
+        self.addDockWidget(right, d["loss_curves"])
+        if centre is not None:
+            self.splitDockWidget(centre, d["loss_curves"], H)
+        tabbed = [d[n] for n in ("filters", "pooling", "inspector", "conv_explainer",
+                                 "saliency", "confusion") if n in d]
+        if tabbed:
+            self.splitDockWidget(d["loss_curves"], tabbed[0], V)
+            for dock in tabbed[1:]:
+                self.tabifyDockWidget(tabbed[0], dock)
+            tabbed[0].raise_()
+        widths = [d["controls"]] + ([centre] if centre else []) + [d["loss_curves"]]
+        self.resizeDocks(widths, [330, 700, 560][-len(widths):] if centre else [330, 900], H)
+
+    def restore_layout(self) -> None:
+        settings = app_settings()
+        geometry, layout = settings.value("window/geometry"), settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(layout, QByteArray):
+            self.restoreState(layout)
+
+    def save_layout(self) -> None:
+        settings = app_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.sync()
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_layout)
+
+    def show_all_views(self) -> None:
+        """Make every dock visible side by side (benchmarks and screenshots)."""
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+
+    # -- wiring -----------------------------------------------------------------------------
+    def _connect(self) -> None:
+        c, ctl = self.controls, self.controller
+        c.startRequested.connect(self.start_training)
+        c.pauseRequested.connect(ctl.pause)
+        c.resumeRequested.connect(ctl.resume)
+        c.stepRequested.connect(self.step_training)
+        c.stopRequested.connect(ctl.stop)
+        c.resetRequested.connect(self.confirm_reset)
+        c.learningRateChanged.connect(self._on_lr_changed)
+        c.momentumChanged.connect(self._on_momentum_changed)
+        ctl.lossesArrived.connect(self.loss_view.add_snapshot)
+        ctl.renderSnapshot.connect(self._render_snapshot)
+        ctl.epochFinished.connect(self._on_epoch)
+        ctl.diverged.connect(self._on_diverged)
+        ctl.stepped.connect(self._on_stepped)
+        ctl.stateChanged.connect(self._on_run_state)
+        ctl.finished.connect(self._on_finished)
+        self.state.modelChanged.connect(self._update_title)
+        self.state.datasetChanged.connect(self._on_dataset_changed)
+
+    def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        if menu is not None:
+            menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Open model...", self.open_model_dialog, "Ctrl+O")
+        self._action(file_menu, "&Save model...", self.save_model_dialog, "Ctrl+S")
+        file_menu.addSeparator()
+        self._action(file_menu, "Open &IDX dataset folder...", self.open_dataset_dialog)
+        self._action(file_menu, "&Download full MNIST...", self.download_mnist_dialog)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Export current view as PNG...", self.export_view_dialog,
+                     "Ctrl+E")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, "Ctrl+Q")
+
+        train_menu = bar.addMenu("&Training")
+        self.start_action = self._action(train_menu, "Start / Pause / Resume",
+                                         self.controls.start_button.click, "Space")
+        self._action(train_menu, "Step one mini-batch", self.step_training, ["S", "Right"])
+        self._action(train_menu, "Stop", self.controller.stop, "Esc")
+        self._action(train_menu, "Reset weights...", self.confirm_reset, "Ctrl+R")
+
+        self.view_menu = bar.addMenu("&View")
+        for dock in self.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self._action(self.view_menu, "Reset layout", self.reset_layout)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1")
+        self._action(help_menu, "&About cnnviz", lambda: show_about(self))
+
+    # -- training ---------------------------------------------------------------------------
+    def _training_data(self) -> tuple:
+        ds = self.state.dataset
+        if ds is None:
+            raise RuntimeError("no dataset is loaded")
+        if self._float_cache is None or self._float_cache[0] is not ds:
+            self._float_cache = (ds, (images_to_float(ds.train_images), ds.train_labels,
+                                      images_to_float(ds.test_images), ds.test_labels))
+        return self._float_cache[1]
+
+    def _worker_network(self):
+        """The worker's own network: a copy of the shown weights (or a fresh one when the
+        chosen preset needs another architecture)."""
+        preset = self.controls.preset_name()
+        wanted = get_preset(preset).network
+        if wanted != self.state.net.config:
+            net = build_network(preset, seed=self.controls.seed_spin.value())
+            self.state.set_model(net, f"new {preset}")
+            self.loss_view.clear()
+        net = build_network(config=self.state.net.config)
+        net.load_params(self.state.net.copy_params())
+        return net
+
+    def _begin(self, start_paused: bool) -> bool:
+        if self.controller.active:
+            return True
+        if self.state.dataset is None:
+            show_error(self, "No data", "Open a dataset first (File menu).")
+            return False
+        try:
+            self.controller.start(self._worker_network(), self._training_data(),
+                                  self.controls.config(), start_paused=start_paused)
+        except (ValueError, RuntimeError) as exc:
+            show_error(self, "Cannot start training", str(exc))
+            return False
+        self.controls.set_run_state("paused" if start_paused else "running")
+        return True
+
+    def start_training(self) -> None:
+        """Start a run (or resume a paused one)."""
+        if self.controller.active:
+            self.controller.resume()
+        else:
+            self._begin(start_paused=False)
+
+    def step_training(self) -> None:
+        """Train exactly one mini-batch (starting a paused run if none is active)."""
+        if self._begin(start_paused=True):
+            self.controller.step()
+
+    def stop_training(self, timeout_ms: int = 2000) -> None:
+        """Stop any run and wait for its thread."""
+        if self.controller.thread is not None:
+            self.controller.shutdown(timeout_ms)
+            self.controller.flush()
+            self.controls.set_run_state("idle")
+
+    def confirm_reset(self) -> None:
+        answer = QMessageBox.question(
+            self, "Reset weights",
+            "Replace the network's weights with fresh random ones? Training progress is lost.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.reset_weights()
+
+    def reset_weights(self) -> None:
+        self.stop_training()
+        preset = self.controls.preset_name()
+        net = build_network(preset, seed=self.controls.seed_spin.value())
+        self.loss_view.clear()
+        self._modified = False
+        self.state.set_model(net, f"untrained {preset}")
+        self.controls.progress_bar.setValue(0)
+        self.controls.progress_bar.setFormat("not started")
+        self.statusBar().showMessage("Fresh random weights.")
+
+    def _on_lr_changed(self, lr: float) -> None:
+        try:
+            self.controller.set_learning_rate(lr)
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc))
+
+    def _on_momentum_changed(self, m: float) -> None:
+        try:
+            self.controller.set_momentum(m)
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc))
+
+    def _render_snapshot(self, snapshot) -> None:
+        self.state.set_params(snapshot.params)
+        self.controls.show_progress(snapshot)
+        self.loss_view.refresh()
+        if not self._modified:
+            self._modified = True
+            self._update_title()
+
+    def _on_epoch(self, event) -> None:
+        self.loss_view.add_epoch(event)
+        for view in self.views.values():
+            if hasattr(view, "show_evaluation"):
+                view.show_evaluation(event.evaluation)
+        self.statusBar().showMessage(
+            f"Epoch {event.epoch + 1}: train loss {event.train_loss:.4f}, held-out accuracy "
+            f"{100 * event.test_accuracy:.1f}% ({event.images_per_second:,.0f} images/s)")
+
+    def _on_stepped(self, detail) -> None:
+        for view in self.views.values():
+            if hasattr(view, "show_step"):
+                view.show_step(detail)
+        self.statusBar().showMessage(
+            f"Step {detail.step}: batch loss {detail.loss_before:.4f} before the update, "
+            f"{detail.loss_after:.4f} after.")
+
+    def _on_diverged(self, message: str) -> None:
+        self.controls.set_run_state("paused")
+        self.statusBar().showMessage("Training diverged and was paused.")
+        QMessageBox.warning(self, "Training diverged", message)
+
+    def _on_run_state(self, state: str) -> None:
+        self.controls.set_run_state(state)
+
+    def _on_finished(self, completed: bool) -> None:
+        self.controls.set_run_state("idle")
+        self.statusBar().showMessage("Training finished all its epochs." if completed
+                                     else "Training stopped.")
+
+    # -- models and data ----------------------------------------------------------------------
+    def open_model(self, path) -> bool:
+        """Load a checkpoint; on failure show the problem and keep the current model."""
+        path = Path(path)
+        try:
+            net = load_checkpoint(path)
+        except Exception as exc:       # CheckpointError names file and problem; OSError too
+            text = str(exc) if str(path) in str(exc) or path.name in str(exc) \
+                else f"{path}: {exc}"
+            show_error(self, "Cannot open model", text)
+            return False
+        self.stop_training()
+        self.loss_view.clear()
+        self._modified = False
+        self.state.set_model(net, path.name)
+        self.statusBar().showMessage(f"Opened model {path}.")
+        return True
+
+    def save_model(self, path) -> bool:
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_suffix(".npz")
+        try:
+            self.state.net.save(path, metadata={"name": self.state.model_name,
+                                                "dataset": self._dataset_text()})
+        except Exception as exc:
+            show_error(self, "Cannot save model", f"{path}: {exc}")
+            return False
+        self._modified = False
+        self.state.model_name = path.name
+        self._update_title()
+        self.statusBar().showMessage(f"Saved model to {path}.")
+        return True
+
+    def open_dataset(self, folder, name: str | None = None) -> bool:
+        """Load an IDX folder; on failure show the problem and keep the current data."""
+        try:
+            dataset = load_idx_folder(folder, name=name)
+        except Exception as exc:       # DatasetError, IdxError name the file and problem
+            text = str(exc) if str(folder) in str(exc) else f"{folder}: {exc}"
+            show_error(self, "Cannot open dataset", text)
+            return False
+        self.state.set_dataset(dataset)
+        self.statusBar().showMessage(
+            f"Opened {dataset.name}: {dataset.n_train:,} training and {dataset.n_test:,} "
+            "held-out digits" + (" (used from the next Start)." if self.controller.active
+                                 else "."))
+        return True
+
+    def open_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "cnnviz model (*.npz)")
+        if path:
+            self.open_model(path)
+
+    def save_model_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", "model.npz",
+                                              "cnnviz model (*.npz)")
+        if path:
+            self.save_model(path)
+
+    def open_dataset_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of IDX files")
+        if folder:
+            self.open_dataset(folder)
+
+    def download_mnist_dialog(self) -> None:
+        dialog = DownloadDialog(self)
+        dialog.downloaded.connect(lambda path: self.open_dataset(path, name="mnist"))
+        dialog.start()
+
+    def _on_dataset_changed(self) -> None:
+        self._float_cache = None
+        self._update_title()
+
+    def _dataset_text(self) -> str:
+        ds = self.state.dataset
+        return "none" if ds is None else f"{ds.name} ({ds.n_train:,} + {ds.n_test:,} digits)"
+
+    def _pick_initial_probe(self) -> None:
+        ds = self.state.dataset
+        if ds.n_test:
+            self.state.set_probe(ds.test_images[0].astype(np.float32) / 255.0,
+                                 label=int(ds.test_labels[0]), source="dataset", index=0)
+
+    # -- export -------------------------------------------------------------------------------
+    def _on_focus_changed(self, _old, new) -> None:
+        while new is not None:
+            if isinstance(new, QDockWidget) and new in self.docks.values():
+                self._last_dock = new
+                return
+            new = new.parentWidget()
+
+    def current_dock(self) -> QDockWidget:
+        """The dock the user last worked in, else the first visible of the main views."""
+        if self._last_dock is not None and self._last_dock.isVisible():
+            return self._last_dock
+        for name in ("activations", "loss_curves", "filters", "drawing_pad"):
+            dock = self.docks.get(name)
+            if dock is not None and dock.isVisible() and not dock.visibleRegion().isEmpty():
+                return dock
+        return self.docks["loss_curves"]
+
+    def export_view(self, path, dock: QDockWidget | None = None) -> Path:
+        dock = dock or self.current_dock()
+        path = Path(path)
+        if not dock.widget().grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+        return path
+
+    def export_view_dialog(self) -> None:
+        dock = self.current_dock()
+        default = dock.objectName().removesuffix("Dock") + ".png"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {dock.windowTitle()} as PNG",
+                                              default, "PNG image (*.png)")
+        if path:
+            try:
+                self.export_view(path, dock)
+            except OSError as exc:
+                show_error(self, "Export failed", str(exc))
+
+    # -- window -------------------------------------------------------------------------------
+    def _update_title(self) -> None:
+        mark = "*" if self._modified else ""
+        self.setWindowTitle(f"{self.state.model_name}{mark} - cnnviz")
+
+    def closeEvent(self, event) -> None:
+        """Stop the worker within a second, save the layout, close."""
+        self.controller.shutdown(timeout_ms=1000)
+        try:
+            self.save_layout()
+        except Exception:
+            pass
+        super().closeEvent(event)

@@ -1,0 +1,185 @@
+"""Training controls: Start / Pause / Resume, Step, Stop, Reset, hyper-parameters, progress.
+
+The widget only edits settings and emits requests; the main window turns them into worker
+calls. ``set_run_state()`` keeps the buttons' labels saying what they will do.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
+                             QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
+                             QVBoxLayout, QWidget)
+
+from ...nn.presets import PRESETS, TrainConfig, get_preset
+
+
+def format_duration(seconds: float) -> str:
+    """``75 -> "1:15"``, ``3725 -> "1:02:05"``, unknown -> ``"--"``."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "--"
+    s = int(round(seconds))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class ControlsView(QWidget):
+    """Buttons, hyper-parameters and a progress bar for one training run."""
+
+    startRequested = pyqtSignal()
+    pauseRequested = pyqtSignal()
+    resumeRequested = pyqtSignal()
+    stepRequested = pyqtSignal()
+    stopRequested = pyqtSignal()
+    resetRequested = pyqtSignal()
+    learningRateChanged = pyqtSignal(float)
+    momentumChanged = pyqtSignal(float)
+
+    def __init__(self, state=None, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.run_state = "idle"
+
+        # -- buttons --
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("startButton")
+        self.start_button.setToolTip("Start training (Space)")
+        self.step_button = QPushButton("Step")
+        self.step_button.setToolTip("Train exactly one mini-batch, then pause (S or Right)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("End this training run, keeping the weights (Esc)")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Fresh random weights (asks first) (Ctrl+R)")
+        self.start_button.clicked.connect(self._on_primary)
+        self.step_button.clicked.connect(self.stepRequested)
+        self.stop_button.clicked.connect(self.stopRequested)
+        self.reset_button.clicked.connect(self.resetRequested)
+        buttons = QGridLayout()
+        buttons.addWidget(self.start_button, 0, 0)
+        buttons.addWidget(self.step_button, 0, 1)
+        buttons.addWidget(self.stop_button, 1, 0)
+        buttons.addWidget(self.reset_button, 1, 1)
+
+        # -- settings --
+        self.preset_combo = QComboBox()
+        for name, preset in PRESETS.items():
+            self.preset_combo.addItem(name, name)
+            self.preset_combo.setItemData(self.preset_combo.count() - 1, preset.description,
+                                          3)   # Qt.ItemDataRole.ToolTipRole
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 1000)
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(1, 1024)
+        self.lr_spin = QDoubleSpinBox()
+        self.lr_spin.setDecimals(6)
+        self.lr_spin.setRange(1e-6, 1e6)
+        self.lr_spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.lr_spin.setToolTip("Learning rate; can change while training (next batch)")
+        self.momentum_spin = QDoubleSpinBox()
+        self.momentum_spin.setDecimals(3)
+        self.momentum_spin.setRange(0.0, 0.999)
+        self.momentum_spin.setSingleStep(0.05)
+        self.momentum_spin.setToolTip("SGD momentum; can change while training (next batch)")
+        self.decay_spin = QDoubleSpinBox()
+        self.decay_spin.setDecimals(6)
+        self.decay_spin.setRange(0.0, 1.0)
+        self.decay_spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        form = QFormLayout()
+        form.addRow("Preset", self.preset_combo)
+        form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Batch size", self.batch_spin)
+        form.addRow("Learning rate", self.lr_spin)
+        form.addRow("Momentum", self.momentum_spin)
+        form.addRow("Weight decay", self.decay_spin)
+        form.addRow("Seed", self.seed_spin)
+        self.settings_box = QGroupBox("Hyper-parameters")
+        self.settings_box.setLayout(form)
+        self._run_fixed = [self.preset_combo, self.epochs_spin, self.batch_spin,
+                           self.decay_spin, self.seed_spin]
+
+        # -- progress --
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.setFormat("not started")
+        self.status_label = QLabel("Ready: press Start (Space) or Step (S).")
+        self.status_label.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.settings_box)
+        layout.addStretch(1)
+
+        self.preset_combo.currentIndexChanged.connect(self._on_preset)
+        self.lr_spin.valueChanged.connect(self.learningRateChanged)
+        self.momentum_spin.valueChanged.connect(self.momentumChanged)
+        self.apply_preset("lenet")
+        self.set_run_state("idle")
+
+    # -- settings -------------------------------------------------------------------------
+    def apply_preset(self, name: str) -> None:
+        """Fill the fields with preset ``name``'s training settings."""
+        t = get_preset(name).training
+        index = self.preset_combo.findData(name)
+        if index >= 0 and index != self.preset_combo.currentIndex():
+            self.preset_combo.blockSignals(True)
+            self.preset_combo.setCurrentIndex(index)
+            self.preset_combo.blockSignals(False)
+        self.epochs_spin.setValue(t.epochs)
+        self.batch_spin.setValue(t.batch_size)
+        self.lr_spin.setValue(t.lr)
+        self.momentum_spin.setValue(t.momentum)
+        self.decay_spin.setValue(t.weight_decay)
+        self.seed_spin.setValue(t.seed)
+
+    def _on_preset(self, _index: int) -> None:
+        self.apply_preset(self.preset_name())
+
+    def preset_name(self) -> str:
+        return self.preset_combo.currentData()
+
+    def config(self) -> TrainConfig:
+        """The training settings now shown (the preset's decay schedule kept)."""
+        return get_preset(self.preset_name()).training.with_overrides(
+            epochs=self.epochs_spin.value(), batch_size=self.batch_spin.value(),
+            lr=self.lr_spin.value(), momentum=self.momentum_spin.value(),
+            weight_decay=self.decay_spin.value(), seed=self.seed_spin.value())
+
+    # -- run state ------------------------------------------------------------------------------
+    def _on_primary(self) -> None:
+        {"idle": self.startRequested, "running": self.pauseRequested,
+         "paused": self.resumeRequested}.get(self.run_state, self.startRequested).emit()
+
+    def set_run_state(self, state: str) -> None:
+        """``"idle"`` (no run), ``"running"`` or ``"paused"``: relabel and enable buttons."""
+        self.run_state = state if state in ("running", "paused") else "idle"
+        label = {"idle": "Start", "running": "Pause", "paused": "Resume"}[self.run_state]
+        self.start_button.setText(label)
+        self.start_button.setToolTip(f"{label} training (Space)")
+        active = self.run_state != "idle"
+        self.stop_button.setEnabled(active)
+        for w in self._run_fixed:
+            w.setEnabled(not active)
+        if not active:
+            self.status_label.setText("Ready: press Start (Space) or Step (S).")
+
+    def show_progress(self, snapshot) -> None:
+        """Update the progress bar and the status line from a ``Snapshot``."""
+        self.progress_bar.setValue(int(round(1000 * snapshot.progress)))
+        epochs = max(1, round(snapshot.total_steps / max(1, snapshot.batches_per_epoch)))
+        epoch = min(snapshot.epoch + 1, epochs)
+        self.progress_bar.setFormat(
+            f"epoch {epoch}/{epochs}, batch {snapshot.batch}/{snapshot.batches_per_epoch}")
+        ips = snapshot.images_per_second
+        ips_text = f"{ips:,.0f} images/s" if math.isfinite(ips) else "-- images/s"
+        word = {"running": "Training", "paused": "Paused"}.get(self.run_state, "Stopped")
+        self.status_label.setText(
+            f"{word}: step {snapshot.step:,}, {ips_text}, lr {snapshot.lr:g}, "
+            f"time left {format_duration(snapshot.eta_seconds)}")

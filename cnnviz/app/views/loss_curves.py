@@ -1,0 +1,126 @@
+"""Loss and accuracy curves: per-batch loss (faint) with a moving average, per-epoch training
+and held-out loss (top plot) and accuracy (bottom plot), x axis in epochs, live.
+
+The data lives in a bounded ``LossHistory``; adding batches is cheap and the curves are
+redrawn by ``refresh()`` (called by the main window's render timer), only while visible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..history import LossHistory
+
+BATCH_PEN = pg.mkPen((120, 160, 220, 90), width=1)
+AVERAGE_PEN = pg.mkPen((30, 90, 200), width=2)
+TRAIN_COLOR = (230, 120, 20)
+TEST_COLOR = (30, 160, 60)
+
+
+class LossCurvesView(QWidget):
+    """Two linked plots: loss (batch, moving average, per-epoch) and accuracy per epoch."""
+
+    def __init__(self, state=None, parent=None, capacity: int = 5000,
+                 average_window: int = 50) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.history = LossHistory(capacity)
+        self.average_window = average_window
+        self._dirty = False
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        self.loss_plot = self.graphics.addPlot(row=0, col=0)
+        self.acc_plot = self.graphics.addPlot(row=1, col=0)
+        self.graphics.ci.layout.setRowStretchFactor(0, 3)
+        self.graphics.ci.layout.setRowStretchFactor(1, 2)
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setLabel("bottom", "epoch")
+            plot.setMenuEnabled(False)
+        self.acc_plot.setXLink(self.loss_plot)
+        self.loss_plot.setLabel("left", "cross-entropy loss")
+        self.acc_plot.setLabel("left", "accuracy")
+        self.acc_plot.setYRange(0, 1, padding=0.02)
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.acc_plot.addLegend(offset=(-10, -10))
+
+        self.batch_curve = self.loss_plot.plot([], [], pen=BATCH_PEN, name="batch loss")
+        self.average_curve = self.loss_plot.plot([], [], pen=AVERAGE_PEN,
+                                                 name=f"moving average ({average_window})")
+        self.train_loss_curve = self._epoch_curve(self.loss_plot, TRAIN_COLOR, "train (epoch)")
+        self.test_loss_curve = self._epoch_curve(self.loss_plot, TEST_COLOR, "held-out (epoch)")
+        self.train_acc_curve = self._epoch_curve(self.acc_plot, TRAIN_COLOR, "train")
+        self.test_acc_curve = self._epoch_curve(self.acc_plot, TEST_COLOR, "held-out")
+        for curve in (self.batch_curve, self.average_curve):
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+
+        self.log_check = QCheckBox("Log-scale loss")
+        self.log_check.toggled.connect(self.set_log_scale)
+        self.summary = QLabel("No training yet.")
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.log_check)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+
+    @staticmethod
+    def _epoch_curve(plot, color, name):
+        return plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=7,
+                         symbolBrush=color, symbolPen=None, name=name)
+
+    # -- data ---------------------------------------------------------------------------------
+    def add_snapshot(self, snapshot) -> None:
+        """Take a ``Snapshot``'s batch losses (cheap; drawn on the next ``refresh``)."""
+        if len(snapshot.losses):
+            self.history.add_batches(snapshot.epoch_progress, snapshot.losses)
+            self._dirty = True
+
+    def add_epoch(self, event) -> None:
+        self.history.add_epoch(event)
+        self._dirty = True
+
+    def clear(self) -> None:
+        self.history.clear()
+        self._dirty = True
+        self.refresh()
+
+    def set_log_scale(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=bool(on))
+        self._dirty = True
+        self.refresh()
+
+    # -- drawing ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Redraw the curves if new data arrived (skipped while hidden; done on show)."""
+        if not self._dirty or not self.isVisible():
+            return
+        self._dirty = False
+        h = self.history
+        x, y = h.batch_x.copy(), h.batch_loss.copy()
+        if self.log_check.isChecked():     # log axes cannot show zero
+            y = np.maximum(y, 1e-12)
+        self.batch_curve.setData(x, y)
+        avg = h.moving_average(self.average_window)
+        self.average_curve.setData(x, np.maximum(avg, 1e-12) if self.log_check.isChecked() else avg)
+        e = h.epoch_arrays()
+        self.train_loss_curve.setData(e["x"], e["train_loss"])
+        self.test_loss_curve.setData(e["x"], e["test_loss"])
+        self.train_acc_curve.setData(e["x"], e["train_accuracy"])
+        self.test_acc_curve.setData(e["x"], e["test_accuracy"])
+        text = f"{h.batches_seen:,} batches"
+        if len(avg):
+            text += f", loss (avg) {avg[-1]:.4f}"
+        if len(e["x"]):
+            text += (f"; epoch {int(e['x'][-1])}: held-out accuracy "
+                     f"{100 * e['test_accuracy'][-1]:.1f}%")
+        self.summary.setText(text)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()

@@ -1,0 +1,331 @@
+"""Training in a worker thread: the worker owns the network, the UI gets copies.
+
+``TrainingWorker`` is a QObject moved to a QThread. Its ``run()`` loop trains one mini-batch
+at a time and, between batches, honours the requests the UI thread makes by calling
+``pause() / resume() / step() / stop() / set_learning_rate() / set_momentum()`` (plain
+thread-safe methods: the worker's thread is busy in the loop, so it has no event loop to
+receive queued slots). A paused worker sleeps on a ``threading.Event`` without spinning.
+
+At most every ``snapshot_interval`` seconds it emits ``snapshotReady(Snapshot)`` holding copies
+of the weights and the batch losses since the previous snapshot. The UI keeps only the newest
+snapshot's weights and draws on a timer (``TrainingController``).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import numpy as np
+from PyQt6.QtCore import QObject, Qt, QThread, QTimer, pyqtSignal
+
+from ..nn.network import Network
+from ..nn.presets import TrainConfig
+from ..training import DivergenceError, Trainer
+from ..training.snapshot import Snapshot, StepDetail
+
+
+class TrainingWorker(QObject):
+    """Runs a ``Trainer`` in whatever thread executes ``run()``.
+
+    Signals (delivered queued to the UI thread):
+      snapshotReady(Snapshot), epochFinished(EpochEvent), diverged(str message),
+      stepped(StepDetail) after each single step, stateChanged(str) with "running",
+      "paused" or "stopped", finished(bool completed) when ``run()`` returns.
+    """
+
+    snapshotReady = pyqtSignal(object)
+    epochFinished = pyqtSignal(object)
+    diverged = pyqtSignal(str)
+    stepped = pyqtSignal(object)
+    stateChanged = pyqtSignal(str)
+    finished = pyqtSignal(bool)
+
+    def __init__(self, net: Network, train_images: np.ndarray, train_labels: np.ndarray,
+                 test_images: np.ndarray, test_labels: np.ndarray, config: TrainConfig,
+                 start_paused: bool = False, snapshot_interval: float = 0.1) -> None:
+        super().__init__()
+        self.trainer = Trainer(net, train_images, train_labels, test_images, test_labels, config)
+        self.net = net
+        self.snapshot_interval = snapshot_interval
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._paused = start_paused
+        self._stop = False
+        self._steps_pending = 0
+        self._new_lr: float | None = None
+        self._new_momentum: float | None = None
+        self._buffer: list[tuple[int, float, float]] = []
+        self._images_since = 0
+        self._last_emit = time.perf_counter()
+        self._ips = float("nan")
+
+    # -- requests from the UI thread (thread-safe) -------------------------------------------
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+        self._wake.set()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            self._steps_pending = 0
+        self._wake.set()
+
+    def step(self) -> None:
+        """Train exactly one more mini-batch, then stay paused."""
+        with self._lock:
+            self._paused = True
+            self._steps_pending += 1
+        self._wake.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop = True
+        self._wake.set()
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Applies from the next batch (validated now, so a bad value raises here)."""
+        if not (lr > 0 and math.isfinite(lr)):
+            raise ValueError(f"learning rate must be a positive number, got {lr}")
+        with self._lock:
+            self._new_lr = lr
+
+    def set_momentum(self, momentum: float) -> None:
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        with self._lock:
+            self._new_momentum = momentum
+
+    @property
+    def paused(self) -> bool:
+        with self._lock:
+            return self._paused
+
+    # -- the loop (worker thread) -----------------------------------------------------------
+    def run(self) -> None:
+        completed = False
+        self.stateChanged.emit("paused" if self._paused else "running")
+        was_paused = self._paused
+        while True:
+            with self._lock:
+                if self._stop:
+                    break
+                single = False
+                if self._paused and self._steps_pending:
+                    self._steps_pending -= 1
+                    single = True
+                elif self._paused:
+                    self._wake.clear()      # cleared under the lock: no request is lost
+                wait = self._paused and not single
+                lr, self._new_lr = self._new_lr, None
+                momentum, self._new_momentum = self._new_momentum, None
+            if lr is not None:
+                self.trainer.set_learning_rate(lr)
+            if momentum is not None:
+                self.trainer.set_momentum(momentum)
+            if wait:
+                if not was_paused:
+                    self._emit_snapshot()
+                    self.stateChanged.emit("paused")
+                    was_paused = True
+                self._wake.wait()
+                continue
+            if was_paused and not single:
+                self.stateChanged.emit("running")
+                self._last_emit = time.perf_counter()
+                self._images_since = 0
+                was_paused = False
+            try:
+                if single:
+                    self._single_step()
+                else:
+                    self._train_one()
+            except DivergenceError as exc:
+                with self._lock:
+                    self._paused = True
+                    self._steps_pending = 0
+                self._emit_snapshot()
+                self.diverged.emit(str(exc))
+                continue
+            if self.trainer.finished:
+                completed = True
+                break
+            if single or time.perf_counter() - self._last_emit >= self.snapshot_interval:
+                self._emit_snapshot()
+        self._emit_snapshot()
+        self.stateChanged.emit("stopped")
+        self.finished.emit(completed)
+
+    def _train_one(self, output_grads: dict | None = None) -> float:
+        result = self.trainer.step(output_grads)
+        b = result.batch
+        self._buffer.append((b.step, b.epoch_progress, b.loss))
+        self._images_since += b.batch_size
+        if result.epoch is not None:
+            self.epochFinished.emit(result.epoch)
+        return b.loss
+
+    def _single_step(self) -> None:
+        """One batch, with the before/after detail the classroom views explain."""
+        indices = self.trainer.next_batch_indices().copy()
+        labels = self.trainer.train_labels[indices].copy()
+        before = self.net.copy_params()
+        grads: dict = {}
+        loss_before = self._train_one(grads)
+        after = self.net.copy_params()
+        x = self.trainer.train_images[indices]
+        from ..nn.loss import softmax_cross_entropy
+        loss_after, _ = softmax_cross_entropy(self.net.forward(x), labels.astype(np.int64))
+        self.stepped.emit(StepDetail(
+            step=self.trainer.step_count, indices=indices, labels=labels,
+            loss_before=float(loss_before), loss_after=float(loss_after),
+            params_before=before, params_after=after,
+            output_grads={k: np.array(v, copy=True) for k, v in grads.items()}))
+
+    def _emit_snapshot(self) -> None:
+        now = time.perf_counter()
+        elapsed = now - self._last_emit
+        if self._images_since and elapsed > 0:
+            self._ips = self._images_since / elapsed
+        t = self.trainer
+        remaining = max(0, t.total_steps - t.step_count) * t.config.batch_size
+        eta = remaining / self._ips if self._ips and math.isfinite(self._ips) else float("nan")
+        steps, progress, losses = (zip(*self._buffer) if self._buffer else ((), (), ()))
+        snapshot = Snapshot.create(
+            self.net.params, list(steps), list(progress), list(losses),
+            step=t.step_count, epoch=t.epoch, batch=t.batch,
+            batches_per_epoch=t.batches_per_epoch, total_steps=t.total_steps,
+            images_per_second=self._ips, lr=t.current_lr, eta_seconds=eta,
+            finished=t.finished)
+        self._buffer = []
+        self._images_since = 0
+        self._last_emit = now
+        self.snapshotReady.emit(snapshot)
+
+
+class TrainingController(QObject):
+    """UI-thread owner of the worker thread, and the coalescing render timer.
+
+    Every snapshot's batch losses are forwarded at once (``lossesArrived``, cheap), but the
+    weights are applied only for the NEWEST snapshot, at most ``render_hz`` times a second
+    (``renderSnapshot``), so a slow redraw never queues up stale work.
+    """
+
+    lossesArrived = pyqtSignal(object)        # Snapshot (for its losses)
+    renderSnapshot = pyqtSignal(object)       # the newest Snapshot, at <= render_hz
+    epochFinished = pyqtSignal(object)
+    diverged = pyqtSignal(str)
+    stepped = pyqtSignal(object)
+    stateChanged = pyqtSignal(str)            # "running" | "paused" | "stopped" | "idle"
+    finished = pyqtSignal(bool)
+
+    def __init__(self, parent=None, render_hz: float = 10.0) -> None:
+        super().__init__(parent)
+        self.worker: TrainingWorker | None = None
+        self.thread: QThread | None = None
+        self._pending: Snapshot | None = None
+        self.state = "idle"
+        self._timer = QTimer(self)
+        self._timer.setInterval(int(1000 / render_hz))
+        self._timer.timeout.connect(self._render)
+
+    @property
+    def active(self) -> bool:
+        """A worker exists (running or paused)."""
+        return self.thread is not None and self.thread.isRunning()
+
+    def start(self, net: Network, data: tuple, config: TrainConfig,
+              start_paused: bool = False) -> TrainingWorker:
+        """Start training ``net`` (the worker's own copy) on ``data = (xtr, ytr, xte, yte)``."""
+        if self.active:
+            raise RuntimeError("a training run is already active")
+        self._cleanup()
+        worker = TrainingWorker(net, *data, config, start_paused=start_paused)
+        thread = QThread()
+        thread.setObjectName("cnnviz-training")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        # Direct: quit the thread's event loop from the worker thread itself, so the thread
+        # ends even if the UI thread is blocked waiting for it.
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.snapshotReady.connect(self._on_snapshot)
+        worker.epochFinished.connect(self.epochFinished)
+        worker.diverged.connect(self.diverged)
+        worker.stepped.connect(self.stepped)
+        worker.stateChanged.connect(self._on_state)
+        worker.finished.connect(self._on_finished)
+        self.worker, self.thread = worker, thread
+        self._timer.start()
+        thread.start()
+        return worker
+
+    # -- requests ---------------------------------------------------------------------------
+    def pause(self) -> None:
+        if self.worker:
+            self.worker.pause()
+
+    def resume(self) -> None:
+        if self.worker:
+            self.worker.resume()
+
+    def step(self) -> None:
+        if self.worker:
+            self.worker.step()
+
+    def stop(self) -> None:
+        if self.worker:
+            self.worker.stop()
+
+    def set_learning_rate(self, lr: float) -> None:
+        if self.worker:
+            self.worker.set_learning_rate(lr)
+
+    def set_momentum(self, momentum: float) -> None:
+        if self.worker:
+            self.worker.set_momentum(momentum)
+
+    def shutdown(self, timeout_ms: int = 1000) -> bool:
+        """Stop the worker and wait for its thread (closing the window). True if it ended."""
+        if self.thread is None:
+            return True
+        self.worker.stop()
+        self.thread.quit()
+        ended = self.thread.wait(timeout_ms)
+        self._timer.stop()
+        return bool(ended)
+
+    # -- from the worker (queued to this thread) ------------------------------------------------
+    def _on_snapshot(self, snapshot: Snapshot) -> None:
+        self._pending = snapshot
+        self.lossesArrived.emit(snapshot)
+        if self.state == "paused":      # a single step or a pause: show it at once
+            self._render()
+
+    def _render(self) -> None:
+        snapshot, self._pending = self._pending, None
+        if snapshot is not None:
+            self.renderSnapshot.emit(snapshot)
+
+    def flush(self) -> None:
+        """Render the newest snapshot now (after a step, a pause, or at the end)."""
+        self._render()
+
+    def _on_state(self, state: str) -> None:
+        self.state = state
+        if state in ("paused", "stopped"):
+            self.flush()
+        self.stateChanged.emit(state)
+
+    def _on_finished(self, completed: bool) -> None:
+        self.flush()
+        self._timer.stop()
+        self.finished.emit(completed)
+
+    def _cleanup(self) -> None:
+        if self.thread is not None:
+            self.thread.wait(2000)
+            self.thread.deleteLater()
+            self.worker.deleteLater()
+        self.thread = self.worker = None
