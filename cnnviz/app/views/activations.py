@@ -1,0 +1,213 @@
+"""Activations of the probe digit, layer by layer, with the current weights (live).
+
+One mosaic per layer: the input (1 x 28x28), conv1 after its activation (20 x 24x24), pool1
+(20 x 12x12), conv2 after its activation (50 x 8x8), pool2 (50 x 4x4), the hidden layer fc1
+after its activation (500 values as a 20 x 25 grid) and the output probabilities (10 bars).
+Each group has its own levels (computed in NumPy), so channels within a layer compare.
+
+Hovering a pixel names its layer, channel, (row, col) and value, and outlines where it comes
+from: a conv pixel's 5x5 receptive field on the conv's input (conv2: on all 20 pool1 maps),
+a pool pixel's 2x2 window on the pre-pool map. Clicking a conv pixel emits
+``pixelClicked("conv1" | "conv2", channel, row, col)`` (the convolution explainer listens).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ..image_panel import GREY_CMAP, ImagePanel, MosaicPanel
+from ..mosaic import range_levels
+
+BAR_COLOR = (90, 120, 170)
+PREDICTED_COLOR = (255, 170, 40)
+
+
+@dataclass
+class Group:
+    """One mosaic of maps: which trace entry it shows and where its pixels come from.
+
+    ``source`` is the group whose pixels feed one of ours: ``"kernel"`` (a conv: a KxK window
+    at the same (row, col) on all of the source's channels) or ``"pool"`` (a 2x2 window at
+    (2 row, 2 col) on the same channel).
+    """
+
+    key: str                 # shown name and pixelClicked name: "conv1", "pool1", ...
+    caption: str
+    panel: MosaicPanel
+    trace_name: str = ""     # filled from the network's layer order
+    source: str | None = None
+    link: str | None = None  # "kernel" or "pool"
+
+
+class ActivationsView(QWidget):
+    """Feature maps of the probe digit for every layer, plus its class probabilities."""
+
+    pixelClicked = pyqtSignal(str, int, int, int)    # conv layer name, channel, row, col
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._dirty = True
+        self._maps: dict[str, np.ndarray] = {}      # key -> (C, H, W) last drawn
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.status = QLabel("Hover a pixel to see its value; click a conv pixel to explain it.")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.status)
+
+        self.groups: dict[str, Group] = {}
+        top = self.graphics.ci.addLayout(row=0, col=0)
+        bottom = self.graphics.ci.addLayout(row=1, col=0)
+        self._add(top, Group("input", "input 28x28", MosaicPanel(cmap=GREY_CMAP, labels=None)))
+        self._add(top, Group("conv1", "conv1 + ReLU", MosaicPanel(columns=5), None, "input", "kernel"))
+        self._add(top, Group("pool1", "pool1", MosaicPanel(columns=5), None, "conv1", "pool"))
+        self._add(bottom, Group("conv2", "conv2 + ReLU", MosaicPanel(columns=10), None, "pool1", "kernel"))
+        self._add(bottom, Group("pool2", "pool2", MosaicPanel(columns=10), None, "conv2", "pool"))
+        right = bottom.addLayout()
+        self.fc1 = ImagePanel("fc1")
+        right.addItem(self.fc1.layout, row=0, col=0)
+        self.prob_plot = right.addPlot(row=1, col=0, title="probabilities")
+        self._setup_prob_plot()
+        for row_layout, stretches in ((top, (2, 5, 4)), (bottom, (5, 4, 3))):
+            for col, stretch in enumerate(stretches):
+                row_layout.layout.setColumnStretchFactor(col, stretch)
+
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        state.traceChanged.connect(self._on_trace)
+        state.modelChanged.connect(self._on_trace)
+        self._on_trace()
+
+    def _add(self, parent_layout, group: Group) -> None:
+        group.panel.set_title(group.caption)
+        parent_layout.addItem(group.panel.layout)
+        self.groups[group.key] = group
+
+    def _setup_prob_plot(self) -> None:
+        plot = self.prob_plot
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.setXRange(-0.6, 9.6, padding=0)
+        plot.setYRange(0, 1, padding=0.02)
+        plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
+        plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1)]])
+        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.75,
+                                    brush=BAR_COLOR)
+        plot.addItem(self.bars)
+        self._brushes = {False: pg.mkBrush(BAR_COLOR), True: pg.mkBrush(PREDICTED_COLOR)}
+        self._prob_title = ""
+
+    # -- refresh -------------------------------------------------------------------------
+    def _on_trace(self, *_args) -> None:
+        if not self.isVisible():
+            self._dirty = True
+            return
+        self.refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw every group from ``state.trace`` (cheap: one setImage per group)."""
+        self._dirty = False
+        trace = self.state.trace
+        names = trace.names
+        act1 = names[names.index("conv1") + 1]
+        act2 = names[names.index("conv2") + 1]
+        hidden = names[names.index("fc1") + 1]
+        for key, trace_name in (("input", "input"), ("conv1", act1), ("pool1", "pool1"),
+                                ("conv2", act2), ("pool2", "pool2")):
+            group = self.groups[key]
+            group.trace_name = trace_name
+            maps = trace[trace_name].output[0]
+            levels = (0.0, 1.0) if key == "input" else range_levels(maps)
+            group.panel.set_maps(maps, levels)
+            self._maps[key] = maps
+        self._hidden_name = hidden
+        units = trace[hidden].output[0]
+        self._maps["fc1"] = units
+        rows, cols = _grid_shape(units.size)
+        grid = np.full(rows * cols, np.nan, np.float32)
+        grid[:units.size] = units
+        self.fc1.set_image(grid.reshape(rows, cols), range_levels(units))
+        self.fc1.set_title(f"fc1 + {hidden[:-1]} ({units.size})")
+        self._set_probabilities(self.state.probabilities)
+
+    def _set_probabilities(self, probs: np.ndarray) -> None:
+        predicted = int(np.argmax(probs))
+        brushes = [self._brushes[i == predicted] for i in range(len(probs))]
+        self.bars.setOpts(x=np.arange(len(probs)), height=np.asarray(probs, float), brushes=brushes)
+        label = self.state.probe_label
+        truth = f", true {label}" if label is not None else ""
+        title = f"predicted <b>{predicted}</b> ({probs[predicted]:.0%}){truth}"
+        if title != self._prob_title:
+            self._prob_title = title
+            self.prob_plot.setTitle(title, size="9pt")
+
+    # -- hover and click -------------------------------------------------------------------
+    def hit(self, scene_pos) -> tuple[str, int, int, int] | None:
+        """``(group key, channel, row, col)`` under a scene position (fc1: channel = unit)."""
+        for key, group in self.groups.items():
+            found = group.panel.locate(scene_pos)
+            if found is not None:
+                return (key, *found)
+        yx = self.fc1.scene_to_pixel(scene_pos)
+        if yx is not None and "fc1" in self._maps:
+            rows, cols = _grid_shape(self._maps["fc1"].size)
+            r, c = int(np.floor(yx[0])), int(np.floor(yx[1]))
+            if 0 <= r < rows and 0 <= c < cols and r * cols + c < self._maps["fc1"].size:
+                return ("fc1", r * cols + c, r, c)
+        return None
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        found = self.hit(scene_pos)
+        for group in self.groups.values():
+            group.panel.highlight(None)
+        if found is None:
+            return
+        key, channel, row, col = found
+        if key == "fc1":
+            value = self._maps["fc1"][channel]
+            self.status.setText(f"fc1 unit {channel}: {value:.4g}")
+            return
+        value = self._maps[key][channel, row, col]
+        group = self.groups[key]
+        text = f"{group.caption} · channel {channel} · (row {row}, col {col}) = {value:.4g}"
+        if group.link == "kernel":
+            k = self.state.net.config.kernel_size
+            source = self.groups[group.source]
+            source.panel.highlight("all", row, col, k)
+            text += f" · receptive field: {k}x{k} at ({row}, {col}) of {group.source}"
+        elif group.link == "pool":
+            self.groups[group.source].panel.highlight([channel], 2 * row, 2 * col, 2)
+            text += f" · max of the 2x2 window at ({2 * row}, {2 * col}) of {group.source}"
+        group.panel.highlight([channel], row, col, 1)
+        self.status.setText(text)
+
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        found = self.hit(event.scenePos())
+        if found is not None and self.groups.get(found[0]) and \
+                self.groups[found[0]].link == "kernel":
+            self.pixelClicked.emit(*found)
+
+
+def _grid_shape(n: int) -> tuple[int, int]:
+    """``(rows, cols)`` for ``n`` units: the most square exact factorisation, else ~sqrt."""
+    for rows in range(int(np.sqrt(n)), 0, -1):
+        if n % rows == 0 and n // rows <= 2 * rows:
+            return rows, n // rows
+    cols = int(np.ceil(np.sqrt(n)))
+    return int(np.ceil(n / cols)), cols
