@@ -1,0 +1,435 @@
+"""The drawing pad: draw a digit with mouse, pen or finger and watch the network read it.
+
+The canvas is a 280x280 grayscale QImage, white ink on black like MNIST. Every stroke is
+kept (a list of points and a width), so *Undo* drops the last one and repaints the rest.
+While you draw, the canvas is turned into the network's 28x28 input by
+``cnnviz.data.preprocess_digit`` (crop to the ink, scale into 20x20, centre by centre of
+mass) and made the app's probe (``state.set_probe(..., source="drawing")``), so the
+activation, pooling and filter views follow the drawing. Updates are coalesced by a
+single-shot timer to at most ~30 per second; ``latencies_ms`` records, for each update,
+the time from the first canvas change it covers to the prediction being shown.
+
+Public API (tests, scripts, the classroom views): ``draw_stroke(points, width=None)``,
+``clear()``, ``undo()``, ``canvas_array() -> (H, W) float32``, ``preprocessed() -> (28, 28)``,
+``top3() -> [(class, probability)]``, ``set_centering(bool)``, signal ``predictionChanged``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+from PyQt6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QImage, QKeySequence, QPainter, QPen, QShortcut
+from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
+                             QVBoxLayout, QWidget)
+
+from ...data import preprocess_digit
+from ..digit_widgets import ClassBars, DigitImage
+
+CANVAS_SIZE = 280            # logical canvas pixels (10 per network input pixel)
+DEFAULT_BRUSH = 20           # stroke width in canvas pixels: ~2 px after scaling, like MNIST
+MIN_INTERVAL_S = 1 / 30      # at most ~30 prediction updates per second while drawing
+
+
+@dataclass
+class Stroke:
+    """One pen-down ... pen-up path in canvas coordinates."""
+
+    width: float
+    points: list[QPointF] = field(default_factory=list)
+
+
+def _paint_segment(painter: QPainter, stroke: Stroke, start: int) -> None:
+    """Paint ``stroke`` from point ``start`` on: a dot at point 0, then line segments.
+
+    Drawing incrementally (start = the new point) and repainting (start = 0) issue the
+    same operations in the same order, so Undo reproduces the canvas pixel for pixel.
+    """
+    pen = QPen(QColor(255, 255, 255), stroke.width, Qt.PenStyle.SolidLine,
+               Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+    painter.setPen(pen)
+    pts = stroke.points
+    if start == 0:
+        painter.drawPoint(pts[0])
+    for i in range(max(start, 1), len(pts)):
+        painter.drawLine(pts[i - 1], pts[i])
+
+
+class DrawingCanvas(QWidget):
+    """A square grayscale canvas drawn with mouse, tablet pen or touch.
+
+    Emits ``changed`` whenever its pixels change.
+    """
+
+    changed = pyqtSignal()
+
+    def __init__(self, size: int = CANVAS_SIZE, parent=None) -> None:
+        super().__init__(parent)
+        self.image = QImage(size, size, QImage.Format.Format_Grayscale8)
+        self.image.fill(0)
+        self.strokes: list[Stroke] = []
+        self.brush = float(DEFAULT_BRUSH)
+        self._drawing = False
+        self.setMinimumSize(140, 140)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setToolTip("Draw a digit (white on black, like MNIST)")
+
+    def sizeHint(self) -> QSize:
+        return QSize(CANVAS_SIZE, CANVAS_SIZE)
+
+    # -- geometry ---------------------------------------------------------------------------
+    def canvas_rect(self) -> QRectF:
+        """The square, centred rectangle of the widget the canvas is shown in."""
+        side = min(self.width(), self.height())
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def to_canvas(self, pos: QPointF) -> QPointF:
+        """Widget position -> canvas pixel coordinates."""
+        rect = self.canvas_rect()
+        scale = self.image.width() / max(rect.width(), 1.0)
+        return QPointF((pos.x() - rect.left()) * scale, (pos.y() - rect.top()) * scale)
+
+    def from_canvas(self, x: float, y: float) -> QPointF:
+        """Canvas pixel coordinates -> widget position (for tests driving real mouse events)."""
+        rect = self.canvas_rect()
+        scale = rect.width() / self.image.width()
+        return QPointF(rect.left() + x * scale, rect.top() + y * scale)
+
+    # -- strokes ------------------------------------------------------------------------------
+    def begin_stroke(self, point: QPointF, width: float | None = None) -> None:
+        self.strokes.append(Stroke(float(width or self.brush), [QPointF(point)]))
+        self._paint_last(0)
+
+    def extend_stroke(self, point: QPointF) -> None:
+        if not self.strokes:
+            return self.begin_stroke(point)
+        stroke = self.strokes[-1]
+        if stroke.points and stroke.points[-1] == point:
+            return
+        stroke.points.append(QPointF(point))
+        self._paint_last(len(stroke.points) - 1)
+
+    def clear(self) -> None:
+        self.strokes.clear()
+        self.image.fill(0)
+        self.update()
+        self.changed.emit()
+
+    def undo(self) -> bool:
+        """Remove the last stroke; False if there was none."""
+        if not self.strokes:
+            return False
+        self.strokes.pop()
+        self.image.fill(0)
+        painter = self._painter()
+        for stroke in self.strokes:
+            _paint_segment(painter, stroke, 0)
+        painter.end()
+        self.update()
+        self.changed.emit()
+        return True
+
+    def _painter(self) -> QPainter:
+        painter = QPainter(self.image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        return painter
+
+    def _paint_last(self, start: int) -> None:
+        painter = self._painter()
+        _paint_segment(painter, self.strokes[-1], start)
+        painter.end()
+        self.update()
+        self.changed.emit()
+
+    def array(self) -> np.ndarray:
+        """The canvas as ``(H, W)`` float32 in [0, 1] (a copy)."""
+        img = self.image
+        ptr = img.constBits()
+        ptr.setsize(img.sizeInBytes())
+        rows = np.frombuffer(ptr, np.uint8).reshape(img.height(), img.bytesPerLine())
+        return rows[:, : img.width()].astype(np.float32) / np.float32(255.0)
+
+    # -- input events ---------------------------------------------------------------------
+    def _press(self, pos: QPointF) -> None:
+        self._drawing = True
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.begin_stroke(self.to_canvas(pos))
+
+    def _move(self, pos: QPointF) -> None:
+        if self._drawing:
+            self.extend_stroke(self.to_canvas(pos))
+
+    def _release(self, pos: QPointF) -> None:
+        if self._drawing:
+            self.extend_stroke(self.to_canvas(pos))
+        self._drawing = False
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press(event.position())
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:
+        self._move(event.position())
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._release(event.position())
+        event.accept()
+
+    def tabletEvent(self, event) -> None:
+        kind = event.type()
+        if kind == QEvent.Type.TabletPress:
+            self._press(event.position())
+        elif kind == QEvent.Type.TabletMove:
+            self._move(event.position())
+        elif kind == QEvent.Type.TabletRelease:
+            self._release(event.position())
+        event.accept()     # no synthesized mouse events on top of the pen's
+
+    def event(self, event) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate, QEvent.Type.TouchEnd):
+            points = event.points()
+            if points:
+                # From the global position: synthesized events may leave position() unset.
+                pos = self.mapFromGlobal(points[0].globalPosition())
+                if kind == QEvent.Type.TouchBegin:
+                    self._press(pos)
+                elif kind == QEvent.Type.TouchUpdate:
+                    self._move(pos)
+                else:
+                    self._release(pos)
+            event.accept()
+            return True
+        if kind == QEvent.Type.TouchCancel:
+            self._drawing = False
+            event.accept()
+            return True
+        return super().event(event)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().color(self.backgroundRole()))
+        rect = self.canvas_rect()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawImage(rect, self.image)
+        painter.setPen(QPen(QColor(120, 120, 120), 1))
+        painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        if not self.strokes:
+            painter.setPen(QColor(150, 150, 150))
+            font = QFont(self.font())
+            font.setPixelSize(max(12, int(rect.height() / 16)))
+            painter.setFont(font)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
+        painter.end()
+
+
+class DrawingPadView(QWidget):
+    """The canvas, its controls, the network's 28x28 input and the top-3 prediction."""
+
+    predictionChanged = pyqtSignal()
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.center = True
+        self.latencies_ms: deque[float] = deque(maxlen=200)
+        self._preprocessed = np.zeros((28, 28), np.float32)
+        self._probs: np.ndarray | None = None     # (classes,) for the drawing; None if blank
+        self._pending_since: float | None = None
+        self._last_refresh = -1.0
+        self._dirty = False                       # weights changed while hidden
+
+        self.canvas = DrawingCanvas()
+        self.canvas.changed.connect(self._schedule)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.refresh_now)
+
+        self.brush = QSpinBox()
+        self.brush.setRange(4, 60)
+        self.brush.setValue(DEFAULT_BRUSH)
+        self.brush.setSuffix(" px")
+        self.brush.setToolTip("Brush width in canvas pixels (the canvas is 280 x 280)")
+        self.brush.valueChanged.connect(self._set_brush)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Clear the canvas (Delete, Backspace or C)")
+        self.clear_button.clicked.connect(self.clear)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")
+        self.undo_button.clicked.connect(self.undo)
+
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        self._shortcuts = []
+        for key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace, Qt.Key.Key_C):
+            self._shortcuts.append(QShortcut(QKeySequence(key), self, self.clear, context=context))
+        self._shortcuts.append(QShortcut(QKeySequence(QKeySequence.StandardKey.Undo), self,
+                                         self.undo, context=context))
+
+        self.input_image = DigitImage(minimum=84)
+        self.input_image.setToolTip("What the network gets: the drawing cropped, scaled into "
+                                    "20x20 and centred by its centre of mass in 28x28")
+        self.digit_label = QLabel("–")
+        big = QFont(self.font())
+        big.setPixelSize(72)
+        big.setBold(True)
+        self.digit_label.setFont(big)
+        self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption = QLabel("Draw a digit")
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.bars = ClassBars(rows=3)
+
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Brush"))
+        controls.addWidget(self.brush)
+        controls.addStretch(1)
+        controls.addWidget(self.undo_button)
+        controls.addWidget(self.clear_button)
+        left = QVBoxLayout()
+        left.addWidget(self.canvas, 1)
+        left.addLayout(controls)
+
+        right = QVBoxLayout()
+        right.addWidget(QLabel("Network input (28 x 28)"))
+        right.addWidget(self.input_image, 2)
+        right.addWidget(QLabel("Prediction"))
+        right.addWidget(self.digit_label)
+        right.addWidget(self.caption)
+        right.addWidget(self.bars, 1)
+        right.addStretch(0)
+
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
+
+        state.traceChanged.connect(self._on_trace)
+        state.paramsChanged.connect(self._on_params)
+
+    # -- public API --------------------------------------------------------------------------
+    def draw_stroke(self, points, width: float | None = None) -> None:
+        """Draw one stroke through ``points [(x, y)]`` in canvas pixels, then predict."""
+        points = [QPointF(float(x), float(y)) for x, y in points]
+        if not points:
+            return
+        self.canvas.begin_stroke(points[0], width)
+        for p in points[1:]:
+            self.canvas.extend_stroke(p)
+        self.refresh_now()
+
+    def clear(self) -> None:
+        self.canvas.clear()
+        self.refresh_now()
+
+    def undo(self) -> None:
+        if self.canvas.undo():
+            self.refresh_now()
+
+    def canvas_array(self) -> np.ndarray:
+        """The canvas ``(H, W)`` float32 in [0, 1]."""
+        return self.canvas.array()
+
+    def preprocessed(self) -> np.ndarray:
+        """The ``(28, 28)`` float32 image the network gets for the current drawing."""
+        self._flush()
+        return self._preprocessed.copy()
+
+    def top3(self) -> list[tuple[int, float]]:
+        """``[(class, probability)]`` best first; empty while the canvas is blank."""
+        self._flush()
+        return self._top3()
+
+    def set_centering(self, center: bool) -> None:
+        """Centre the digit by its centre of mass (MNIST's way) or keep where it was drawn."""
+        self.center = bool(center)
+        if self.canvas.strokes:
+            self.refresh_now()
+
+    def set_brush_width(self, width: int) -> None:
+        self.brush.setValue(int(width))
+
+    # -- updating -----------------------------------------------------------------------------
+    def _set_brush(self, width: int) -> None:
+        self.canvas.brush = float(width)
+
+    def _schedule(self) -> None:
+        """Coalesce canvas changes: at most one prediction per MIN_INTERVAL_S."""
+        now = time.perf_counter()
+        if self._pending_since is None:
+            self._pending_since = now
+        if not self._timer.isActive():
+            wait = max(0.0, MIN_INTERVAL_S - (now - self._last_refresh))
+            self._timer.start(int(wait * 1000))
+
+    def _flush(self) -> None:
+        if self._pending_since is not None:
+            self.refresh_now()
+
+    def refresh_now(self) -> None:
+        """Preprocess the canvas, make it the probe and show the prediction."""
+        self._timer.stop()
+        started = self._pending_since or time.perf_counter()
+        self._pending_since = None
+        has_ink = bool(self.canvas.strokes)
+        self._preprocessed = preprocess_digit(self.canvas.array(), center=self.center)
+        if has_ink or self.state.probe_source == "drawing":
+            # set_probe retraces and emits traceChanged, which lands in _on_trace.
+            self.state.set_probe(self._preprocessed, label=None, source="drawing")
+        self._probs = self._own_probabilities() if has_ink else None
+        self._show()
+        self._last_refresh = time.perf_counter()
+        self.latencies_ms.append((self._last_refresh - started) * 1000)
+
+    def _own_probabilities(self) -> np.ndarray:
+        if self.state.probe_source == "drawing":
+            return np.array(self.state.probabilities, dtype=np.float64)
+        return self.state.net.predict_proba(self._preprocessed[None, None])[0].astype(np.float64)
+
+    def _on_trace(self, trace) -> None:
+        # Weights changed (training, a loaded model) while the drawing is the probe.
+        if self.state.probe_source == "drawing" and self.canvas.strokes:
+            self._probs = np.array(trace.probabilities[0], dtype=np.float64)
+            if self.isVisible():
+                self._show()
+            else:
+                self._dirty = True
+
+    def _on_params(self) -> None:
+        if self.state.probe_source != "drawing" and self.canvas.strokes:
+            if self.isVisible():
+                self._probs = self._own_probabilities()
+                self._show()
+            else:
+                self._dirty = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._dirty and self.canvas.strokes:
+            self._dirty = False
+            self._probs = self._own_probabilities()
+            self._show()
+
+    def _show(self) -> None:
+        self.input_image.set_image(self._preprocessed)
+        top = self._top3()
+        if top:
+            self.digit_label.setText(str(top[0][0]))
+            self.caption.setText(f"{100 * top[0][1]:.0f}% sure")
+        else:
+            self.digit_label.setText("–")
+            self.caption.setText("Draw a digit")
+        self.bars.set_entries(top)
+        self.predictionChanged.emit()
+
+    def _top3(self) -> list[tuple[int, float]]:
+        if self._probs is None:
+            return []
+        order = np.argsort(self._probs)[::-1][:3]
+        return [(int(k), float(self._probs[k])) for k in order]
