@@ -1,0 +1,338 @@
+"""``cnnviz bench``: how fast the NumPy network trains and infers, next to PyTorch if present.
+
+Training speed is images per second of a full step (forward, backward and the SGD update)
+on random data of MNIST's shape, at each batch size. The machine may be noisy, so each
+number is the MEDIAN of several timed repeats, after a warm-up. The batch-1 forward latency
+is what the drawing pad feels. When ``import torch`` works, the identical network (same
+layer sizes and starting weights, same number of threads) is timed the same way and the
+ratio NumPy / PyTorch is reported; PyTorch is never required.
+
+    from cnnviz.bench import run_benchmark
+    results = run_benchmark([5, 64], repeats=5, seconds=0.5)
+    results["numpy"]["train_images_per_second"]["64"]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from typing import Callable
+
+import numpy as np
+
+DEFAULT_BATCH_SIZES = (1, 5, 32, 64, 128)
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing
+
+
+def _median_rate(step: Callable[[], None], units_per_call: int, repeats: int,
+                 seconds: float, warmup: int = 3) -> float:
+    """Median over ``repeats`` of ``units_per_call * calls / elapsed`` for ``step()``.
+
+    Warm-up calls come first; their time sets how many calls make one repeat of about
+    ``seconds`` (at least one call).
+    """
+    start = time.perf_counter()
+    for _ in range(warmup):
+        step()
+    per_call = max((time.perf_counter() - start) / warmup, 1e-7)
+    calls = max(1, int(round(seconds / per_call)))
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            step()
+        rates.append(units_per_call * calls / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def _random_batches(batch_size: int, count: int = 4, seed: int = 0):
+    """``count`` random (images (B,1,28,28) float32 in [0,1], labels (B,) int64) batches."""
+    rng = np.random.default_rng(seed)
+    return [(rng.random((batch_size, 1, 28, 28), dtype=np.float32),
+             rng.integers(0, 10, batch_size)) for _ in range(count)]
+
+
+def _cycle(batches):
+    state = {"i": 0}
+
+    def next_batch():
+        batch = batches[state["i"] % len(batches)]
+        state["i"] += 1
+        return batch
+    return next_batch
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy
+
+
+def bench_numpy(batch_sizes, repeats: int, seconds: float, preset: str = "lenet",
+                report: Callable[[str], None] | None = None) -> dict:
+    """Training images/s per batch size and batch-1 forward latency of the NumPy network."""
+    from cnnviz.nn import SGD, build_network, get_preset
+
+    config = get_preset(preset).training
+    net = build_network(preset, seed=0)
+    optimizer = SGD(net.params, lr=config.lr * 1e-3, momentum=config.momentum,
+                    weight_decay=config.weight_decay)
+    rates = {}
+    for b in batch_sizes:
+        next_batch = _cycle(_random_batches(b))
+
+        def train_step():
+            x, y = next_batch()
+            _, grads = net.loss_and_grads(x, y)
+            optimizer.step(grads)
+        rates[str(b)] = _median_rate(train_step, b, repeats, seconds)
+        if report:
+            report(f"numpy  train batch {b:>4}: {rates[str(b)]:,.0f} images/s")
+
+    x1 = _random_batches(1, count=1)[0][0]
+    latency = 1000.0 / _median_rate(lambda: net.forward(x1), 1, repeats, seconds / 2, warmup=20)
+    if report:
+        report(f"numpy  forward batch 1: {latency:.3f} ms")
+    return {"train_images_per_second": rates, "forward_latency_ms": latency}
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch (optional)
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def build_torch_network(preset: str = "lenet"):
+    """The same network in PyTorch, starting from the NumPy network's weights."""
+    import torch
+    from torch import nn
+
+    from cnnviz.nn import build_network
+
+    net = build_network(preset, seed=0)
+    c = net.config
+    pooled = ((c.image_size - c.kernel_size + 1) // 2 - c.kernel_size + 1) // 2
+    activation = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
+    model = nn.Sequential()
+    model.add_module("conv1", nn.Conv2d(1, c.conv1_channels, c.kernel_size))
+    model.add_module("act1", activation[c.conv_activation]())
+    model.add_module("pool1", nn.MaxPool2d(2))
+    model.add_module("conv2", nn.Conv2d(c.conv1_channels, c.conv2_channels, c.kernel_size))
+    model.add_module("act2", activation[c.conv_activation]())
+    model.add_module("pool2", nn.MaxPool2d(2))
+    model.add_module("flatten", nn.Flatten())
+    model.add_module("fc1", nn.Linear(c.conv2_channels * pooled * pooled, c.hidden_units))
+    model.add_module("act3", activation[c.hidden_activation]())
+    model.add_module("fc2", nn.Linear(c.hidden_units, c.classes))
+    # Parameter names match PyTorch's state_dict, so the weights carry over as they are.
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in net.params.items()})
+    return model
+
+
+def bench_torch(batch_sizes, repeats: int, seconds: float, preset: str = "lenet",
+                threads: int | None = None, report: Callable[[str], None] | None = None) -> dict:
+    """The same measurements for the identical PyTorch network (CPU, float32)."""
+    import torch
+
+    from cnnviz.nn import get_preset
+
+    if threads:
+        torch.set_num_threads(threads)
+    config = get_preset(preset).training
+    model = build_torch_network(preset)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr * 1e-3,
+                                momentum=config.momentum, weight_decay=config.weight_decay)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    rates = {}
+    for b in batch_sizes:
+        next_batch = _cycle([(torch.from_numpy(x), torch.from_numpy(y))
+                             for x, y in _random_batches(b)])
+
+        def train_step():
+            x, y = next_batch()
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(model(x), y).backward()
+            optimizer.step()
+        rates[str(b)] = _median_rate(train_step, b, repeats, seconds)
+        if report:
+            report(f"torch  train batch {b:>4}: {rates[str(b)]:,.0f} images/s")
+
+    x1 = torch.from_numpy(_random_batches(1, count=1)[0][0])
+
+    def forward():
+        with torch.inference_mode():
+            model(x1)
+    latency = 1000.0 / _median_rate(forward, 1, repeats, seconds / 2, warmup=20)
+    if report:
+        report(f"torch  forward batch 1: {latency:.3f} ms")
+    return {"train_images_per_second": rates, "forward_latency_ms": latency,
+            "version": torch.__version__, "threads": torch.get_num_threads()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Both, as one dict
+
+
+def cpu_threads() -> int:
+    """CPUs this process may run on (what NumPy's BLAS uses by default)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def run_benchmark(batch_sizes=DEFAULT_BATCH_SIZES, repeats: int = 5, seconds: float = 0.5,
+                  preset: str = "lenet", with_torch: bool | None = None,
+                  threads: int | None = None,
+                  report: Callable[[str], None] | None = None) -> dict:
+    """Run the benchmark and return its results as a JSON-ready dict.
+
+    ``with_torch=None`` compares with PyTorch when it can be imported; ``threads`` (default:
+    the CPUs available) is passed to ``torch.set_num_threads``. ``report(line)`` is called
+    with a short line after each measurement (a GUI or the CLI can show progress).
+
+    Keys: ``batch_sizes``, ``repeats``, ``seconds``, ``preset``, ``threads``, ``numpy_version``,
+    ``python``, ``numpy`` (``train_images_per_second`` {str(batch): rate},
+    ``forward_latency_ms``), ``torch`` (the same plus ``version``, or None) and ``ratio``
+    (``train`` {str(batch): numpy rate / torch rate}, ``forward``: torch latency / numpy
+    latency; above 1 means NumPy is faster; None without torch).
+    """
+    batch_sizes = [int(b) for b in batch_sizes]
+    if not batch_sizes or min(batch_sizes) < 1:
+        raise ValueError("batch sizes must be whole numbers of at least 1")
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    if not seconds > 0:
+        raise ValueError(f"seconds must be greater than 0, got {seconds}")
+    threads = threads or cpu_threads()
+    if with_torch is None:
+        with_torch = torch_available()
+
+    results = {
+        "batch_sizes": batch_sizes, "repeats": repeats, "seconds": seconds, "preset": preset,
+        "threads": threads, "numpy_version": np.__version__,
+        "python": platform.python_version(),
+        "numpy": bench_numpy(batch_sizes, repeats, seconds, preset, report),
+        "torch": None, "ratio": None,
+    }
+    if with_torch:
+        torch_results = bench_torch(batch_sizes, repeats, seconds, preset, threads, report)
+        ours = results["numpy"]
+        results["torch"] = torch_results
+        results["ratio"] = {
+            "train": {k: ours["train_images_per_second"][k] / v
+                      for k, v in torch_results["train_images_per_second"].items()},
+            "forward": torch_results["forward_latency_ms"] / ours["forward_latency_ms"],
+        }
+    return results
+
+
+def format_results(results: dict) -> str:
+    """A plain-text table of :func:`run_benchmark`'s results."""
+    ours, theirs, ratio = results["numpy"], results["torch"], results["ratio"]
+    lines = [
+        f"cnnviz bench: preset {results['preset']}, {results['threads']} thread(s), numpy "
+        f"{results['numpy_version']}" + (f", torch {theirs['version']}" if theirs else "")
+        + f"; median of {results['repeats']} repeats of ~{results['seconds']:g} s",
+        "",
+        "training (forward + backward + SGD update), images/s",
+    ]
+    header = f"{'batch':>6} {'numpy':>10}"
+    if theirs:
+        header += f" {'torch':>10} {'numpy/torch':>12}"
+    lines.append(header)
+    for b in results["batch_sizes"]:
+        key = str(b)
+        row = f"{b:>6} {ours['train_images_per_second'][key]:>10,.0f}"
+        if theirs:
+            row += (f" {theirs['train_images_per_second'][key]:>10,.0f}"
+                    f" {ratio['train'][key]:>12.2f}")
+        lines.append(row)
+    lines += ["", "forward latency, batch 1 (ms)"]
+    row = f"{'':>6} {ours['forward_latency_ms']:>10.3f}"
+    if theirs:
+        row += f" {theirs['forward_latency_ms']:>10.3f} {ratio['forward']:>12.2f}"
+    lines.append(row)
+    if theirs:
+        lines += ["", "numpy/torch above 1 means the NumPy network is faster."]
+    else:
+        lines += ["", "(PyTorch is not installed: no side-by-side comparison.)"]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench", help="training images/s per batch size and forward latency (vs PyTorch)",
+        description="Benchmark the NumPy network on random MNIST-shaped data: training "
+                    "images/s at each batch size and the batch-1 forward latency, each the "
+                    "median of several repeats. If PyTorch is importable the identical "
+                    "network is timed too and the ratio printed.")
+    p.add_argument("--batch-sizes", type=_batch_sizes, default=list(DEFAULT_BATCH_SIZES),
+                   metavar="B,B,...", help="comma-separated (default: 1,5,32,64,128)")
+    p.add_argument("--repeats", type=int, default=5, metavar="R",
+                   help="timed repeats per measurement; the median is reported (default: 5)")
+    p.add_argument("--seconds", type=float, default=0.5, metavar="S",
+                   help="approximate length of one repeat (default: 0.5)")
+    p.add_argument("--preset", default="lenet", help="network preset (default: lenet)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="threads for PyTorch (default: the CPUs available)")
+    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--gui", action="store_true", help="show the benchmark in a window")
+    p.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from cnnviz.cli_common import CliError
+
+    if args.repeats < 1:
+        raise CliError(f"--repeats must be at least 1, got {args.repeats}")
+    if not args.seconds > 0:
+        raise CliError(f"--seconds must be greater than 0, got {args.seconds:g}")
+    if args.threads is not None and args.threads < 1:
+        raise CliError(f"--threads must be at least 1, got {args.threads}")
+    if args.gui:
+        import importlib.util
+
+        if importlib.util.find_spec("cnnviz.app.bench_gui") is None:
+            print("cnnviz: the graphical benchmark is not available in this version; "
+                  "run `cnnviz bench` for the text report", file=sys.stderr)
+            return 1
+        from cnnviz.app.bench_gui import run_gui_benchmark
+
+        return int(run_gui_benchmark(args) or 0)
+
+    def report(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+    results = run_benchmark(args.batch_sizes, args.repeats, args.seconds, args.preset,
+                            with_torch=False if args.no_torch else None,
+                            threads=args.threads, report=report)
+    print(json.dumps(results) if args.json else format_results(results))
+    return 0
+
+
+def _batch_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated whole numbers such as 1,5,64, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"batch sizes must be at least 1, got {text!r}")
+    return sizes

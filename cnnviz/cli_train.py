@@ -1,0 +1,188 @@
+"""``cnnviz train``: train a network on a dataset, with a progress bar and one line per epoch."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from cnnviz.cli_common import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CliError,
+                               InterruptFlag, describe_data)
+from cnnviz.cli_progress import ProgressBar
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train", help="train a network and save it as a .npz checkpoint",
+        description="Train the CNN on a dataset. A progress bar runs on stderr while an epoch "
+                    "trains and one summary line per epoch goes to stdout. Ctrl-C stops after "
+                    "the current mini-batch and saves what was learnt so far.")
+    p.add_argument("--preset", default="lenet", choices=_preset_names(),
+                   help="network and training defaults (default: lenet)")
+    p.add_argument("--epochs", type=_positive_int, help="epochs to train (preset's default)")
+    p.add_argument("--batch-size", type=_positive_int, help="images per mini-batch")
+    p.add_argument("--lr", type=_positive_float, help="learning rate")
+    p.add_argument("--momentum", type=_fraction, help="SGD momentum in [0, 1)")
+    p.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
+    p.add_argument("--data", default="bundled", metavar="bundled|mnist|DIR",
+                   help="dataset: the bundled 9,000/1,000 digits (default), the downloaded full "
+                        "MNIST, or a folder of the four standard IDX files")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the initial weights and of the shuffling (default: 0)")
+    p.add_argument("--out", default="model.npz", metavar="FILE",
+                   help="where to save the trained model (default: model.npz)")
+    p.add_argument("--limit", type=_positive_int, metavar="N",
+                   help="train on only the first N training images (quick experiments, tests)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="draw the progress bar (default: only when stderr is a terminal)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from cnnviz.data import images_to_float, load_dataset
+    from cnnviz.nn import build_network, get_preset
+    from cnnviz.training import DivergenceError, Trainer
+
+    out = Path(args.out)
+    if out.is_dir():
+        raise CliError(f"--out {out}: is a folder, expected a file name such as model.npz")
+    if not out.parent.is_dir():
+        raise CliError(f"--out {out}: folder {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        raise CliError(f"--out {out}: folder {out.parent} is not writable")
+
+    preset = get_preset(args.preset)
+    config = preset.training.with_overrides(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
+        weight_decay=args.weight_decay, seed=args.seed)
+    dataset = load_dataset(args.data)
+    train_images, train_labels = dataset.train_images, dataset.train_labels
+    if args.limit is not None:
+        train_images, train_labels = train_images[:args.limit], train_labels[:args.limit]
+    if len(train_labels) == 0 or dataset.n_test == 0:
+        raise CliError(f"dataset {args.data!r} has no training or no held-out images")
+
+    net = build_network(config=preset.network, seed=args.seed)
+    trainer = Trainer(net, images_to_float(train_images), np.asarray(train_labels),
+                      images_to_float(dataset.test_images), np.asarray(dataset.test_labels),
+                      config)
+    print(f"training preset {preset.name!r} on {describe_data(args.data)}: "
+          f"{len(train_labels):,} images, {dataset.n_test:,} held out; {config.epochs} epoch(s), "
+          f"batch {config.batch_size}, lr {config.lr:g}, momentum {config.momentum:g}, "
+          f"weight decay {config.weight_decay:g}, seed {config.seed}", flush=True)
+
+    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    metadata = {
+        "preset": preset.name,
+        "data": args.data,
+        "n_train": int(len(train_labels)),
+        "seed": args.seed,
+        "training": {k: getattr(config, k) for k in (
+            "epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_decay",
+            "lr_decay_every")},
+        "command": "cnnviz " + shlex.join(args.argv),
+    }
+
+    bar = None
+    with InterruptFlag() as interrupted:
+        try:
+            while not trainer.finished and not interrupted:
+                if bar is None:
+                    bar = ProgressBar(f"epoch {trainer.epoch + 1}/{config.epochs}",
+                                      trainer.batches_per_epoch, enabled=show_progress)
+                result = trainer.step()
+                b = result.batch
+                bar.update(b.batch + 1, f"loss {b.loss:.4f}  {b.images_per_second:,.0f} img/s")
+                if result.epoch is not None:
+                    bar.close()
+                    bar = None
+                    _print_epoch(result.epoch, config.epochs)
+        except DivergenceError as exc:
+            if bar is not None:
+                bar.close()
+            print(f"cnnviz: error: {exc}", file=sys.stderr)
+            print(f"cnnviz: nothing was saved to {out}", file=sys.stderr)
+            return EXIT_FAILURE
+        if bar is not None:
+            bar.close()
+
+    if interrupted:
+        # Evaluate what the interrupted run learnt, so the saved metadata is honest.
+        from cnnviz.training import evaluate
+
+        result = evaluate(net, trainer.test_images, trainer.test_labels)
+        epochs_done = trainer.epoch + trainer.batch / trainer.batches_per_epoch
+        metadata.update(interrupted=True, epochs_trained=round(epochs_done, 3),
+                        held_out_accuracy=result.accuracy, held_out_loss=result.loss)
+        net.save(out, metadata=metadata)
+        print(f"interrupted after {epochs_done:.2f} epoch(s) (step {trainer.step_count}); "
+              f"held-out accuracy {result.accuracy:.2%}; saved the model trained so far "
+              f"to {out}", flush=True)
+        return EXIT_INTERRUPTED
+
+    last = trainer.history[-1]
+    metadata.update(interrupted=False, epochs_trained=trainer.epoch,
+                    held_out_accuracy=last.test_accuracy, held_out_loss=last.test_loss)
+    net.save(out, metadata=metadata)
+    print(f"saved {out} (held-out accuracy {last.test_accuracy:.2%})", flush=True)
+    return EXIT_OK
+
+
+def _print_epoch(event, epochs: int) -> None:
+    print(f"epoch {event.epoch + 1}/{epochs}: train loss {event.train_loss:.4f}  "
+          f"acc {event.train_accuracy:.2%} | held-out loss {event.test_loss:.4f}  "
+          f"acc {event.test_accuracy:.2%} | {event.images_per_second:,.0f} img/s  "
+          f"{event.seconds:.1f} s", flush=True)
+
+
+def _preset_names() -> list[str]:
+    from cnnviz.nn import PRESETS
+
+    return list(PRESETS)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _float(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value:g}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value:g}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value:g}")
+    return value
