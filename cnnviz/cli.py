@@ -79,7 +79,7 @@ def launch_app(argv: list[str]) -> int:
               "README's install section. The headless commands still work (`cnnviz --help`).",
               file=sys.stderr)
         return EXIT_FAILURE
-    return int(run_app(argv) or 0)
+    return int(run_app(["cnnviz", *argv]) or 0)
 
 
 def _one_line(exc: BaseException) -> str:
