@@ -1,0 +1,237 @@
+"""Which pixels of the probe digit does the network look at? Two answers side by side.
+
+* Gradient saliency: ``d logit[c] / d pixel`` for the predicted class ``c``, one backward
+  pass of the UI-side network (``net.input_gradient``). Red: more ink here would raise the
+  class's score; blue: it would lower it. Colour scale symmetric around zero.
+* Occlusion: cover the digit with a grey 4x4 patch (value 0.5) at every position on a grid
+  with stride ``OCCLUSION_STRIDE`` and measure how much the predicted class's probability
+  drops. All occluded copies go through ONE forward pass ``(K, 1, 28, 28)``.
+
+Both recompute as the probe changes (drawing, browsing, a training snapshot), coalesced by a
+single-shot timer and skipped while the view is hidden.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QRectF, QTimer
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..mosaic import symmetric_levels
+from ..state import AppState
+from .number_grid import DIVERGING_CMAP, GREY_CMAP, image_box
+
+PATCH = 4                 # occluding square, pixels
+PATCH_VALUE = 0.5         # grey
+# Stride 3 puts 9 x 9 = 81 patches exactly across 28 pixels (0, 3, ..., 24): one forward of
+# 81 images takes ~20-30 ms here, where stride 2 (169 images) takes ~60-90 ms.
+OCCLUSION_STRIDE = 3
+OCCLUSION_MIN_SCALE = 0.05
+COALESCE_MS = 40          # after a probe change (drawing): feel live
+WEIGHTS_COALESCE_MS = 300  # after a weight update only (training): at most ~3 Hz, to leave
+                           # the UI thread free while training streams snapshots at 10 Hz
+
+
+def occlusion_positions(size: int = 28, patch: int = PATCH, stride: int = OCCLUSION_STRIDE
+                        ) -> np.ndarray:
+    """Top-left offsets of the patch along one axis: ``0, stride, ..., size - patch``."""
+    return np.arange(0, size - patch + 1, stride)
+
+
+def occluded_batch(image: np.ndarray, patch: int = PATCH, stride: int = OCCLUSION_STRIDE,
+                   value: float = PATCH_VALUE) -> np.ndarray:
+    """``image (H, W)`` -> ``(K, 1, H, W)`` copies, copy ``i * n + j`` grey at position ``(i, j)``."""
+    h, w = image.shape
+    ys, xs = occlusion_positions(h, patch, stride), occlusion_positions(w, patch, stride)
+    batch = np.repeat(image[None, None].astype(np.float32), len(ys) * len(xs), axis=0)
+    for i, y in enumerate(ys):
+        for j, x in enumerate(xs):
+            batch[i * len(xs) + j, 0, y:y + patch, x:x + patch] = value
+    return batch
+
+
+def occlusion_drop(net, image: np.ndarray, class_index: int, patch: int = PATCH,
+                   stride: int = OCCLUSION_STRIDE) -> np.ndarray:
+    """``(H', W')`` drop of ``P(class_index)`` when each patch position is greyed out."""
+    h, w = image.shape
+    ys, xs = occlusion_positions(h, patch, stride), occlusion_positions(w, patch, stride)
+    base = net.predict_proba(image[None, None])[0, class_index]
+    probs = net.predict_proba(occluded_batch(image, patch, stride))[:, class_index]
+    return (base - probs).reshape(len(ys), len(xs))
+
+
+class SaliencyView(QWidget):
+    """The probe, its input gradient for the predicted class, and its occlusion map."""
+
+    def __init__(self, state: AppState, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("saliencyView")
+        self.state = state
+        self.predicted_class: int | None = None
+        self.probability = 0.0
+        self.last_compute_ms = 0.0
+        self._saliency = np.zeros((28, 28), np.float32)
+        self._occlusion = np.zeros((1, 1), np.float32)
+        self._dirty = True
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(COALESCE_MS)
+        self._timer.timeout.connect(self._on_timer)
+        self._build()
+        state.probeChanged.connect(self.schedule)
+        state.modelChanged.connect(self.schedule)
+        state.traceChanged.connect(lambda _trace: self.schedule(WEIGHTS_COALESCE_MS))
+
+    # -- construction ---------------------------------------------------------------------
+    def _build(self) -> None:
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("k")
+        g = self.graphics.ci
+        self.input_title = g.addLabel("probe digit", row=0, col=0, size="14pt")
+        self.input_box = image_box(g, row=1, col=0)
+        self.input_image = pg.ImageItem(axisOrder="row-major")
+        self.input_image.setColorMap(pg.colormap.get(GREY_CMAP))
+        self.input_box.addItem(self.input_image)
+
+        self.grad_title = g.addLabel("gradient", row=0, col=1, size="14pt")
+        self.grad_box = image_box(g, row=1, col=1)
+        self.grad_image = pg.ImageItem(axisOrder="row-major")
+        self.grad_box.addItem(self.grad_image)
+        self.grad_bar = pg.ColorBarItem(colorMap=pg.colormap.get(DIVERGING_CMAP),
+                                        interactive=False, width=22)
+        self.grad_bar.setImageItem(self.grad_image)
+        g.addItem(self.grad_bar, row=1, col=2)
+
+        self.occ_title = g.addLabel("occlusion", row=0, col=3, size="14pt")
+        self.occ_box = image_box(g, row=1, col=3)
+        self.occ_image = pg.ImageItem(axisOrder="row-major")
+        self.occ_box.addItem(self.occ_image)
+        # The digit's ink, faint white on top, shows where the important patches are.
+        self.occ_digit = pg.ImageItem(axisOrder="row-major")
+        self.occ_digit.setZValue(2)
+        self.occ_box.addItem(self.occ_digit)
+        self.occ_bar = pg.ColorBarItem(colorMap=pg.colormap.get(DIVERGING_CMAP),
+                                       interactive=False, width=22)
+        self.occ_bar.setImageItem(self.occ_image)
+        g.addItem(self.occ_bar, row=1, col=4)
+        for box in (self.input_box, self.grad_box, self.occ_box):
+            box.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
+        for column, stretch in ((0, 4), (1, 5), (2, 0), (3, 5), (4, 0)):
+            g.layout.setColumnStretchFactor(column, stretch)
+
+        self.absolute = QCheckBox("show |gradient| (how much, not which way)")
+        self.absolute.toggled.connect(self._draw)
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        controls = QHBoxLayout()
+        controls.addWidget(self.absolute)
+        controls.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.caption)
+        self._apply_fonts()
+
+    def _apply_fonts(self) -> None:
+        big = QFont(self.font())
+        big.setPointSizeF(self.font().pointSizeF() * 1.4)
+        self.caption.setFont(big)
+
+    def changeEvent(self, event) -> None:
+        from PyQt6.QtCore import QEvent
+        if event.type() == QEvent.Type.FontChange:
+            self._apply_fonts()
+        super().changeEvent(event)
+
+    # -- public API ----------------------------------------------------------------------------
+    def saliency_map(self) -> np.ndarray:
+        """``(28, 28)`` d logit[predicted class] / d pixel for the current probe."""
+        if self._dirty:
+            self.recompute()
+        return self._saliency
+
+    def occlusion_map(self) -> np.ndarray:
+        """``(H', W')`` drop in P(predicted class); cell ``(i, j)`` is the patch at ``(i, j) * stride``."""
+        if self._dirty:
+            self.recompute()
+        return self._occlusion
+
+    def schedule(self, delay_ms: int = COALESCE_MS) -> None:
+        """Recompute within ``delay_ms``, coalescing a burst of changes into one recompute."""
+        self._dirty = True
+        if not self.isVisible():
+            return                      # showEvent catches up
+        if not self._timer.isActive() or self._timer.remainingTime() > delay_ms:
+            self._timer.start(delay_ms)
+
+    def recompute(self) -> None:
+        """Compute both maps now for ``state.probe_image`` with ``state.net`` (UI thread)."""
+        started = time.perf_counter()
+        net, image = self.state.net, self.state.probe_image.astype(np.float32)
+        x = image[None, None]
+        probs = net.predict_proba(x)[0]
+        cls = int(probs.argmax())
+        self._saliency = net.input_gradient(x, cls)[0, 0].copy()
+        self._occlusion = occlusion_drop(net, image, cls).astype(np.float32)
+        self.predicted_class, self.probability = cls, float(probs[cls])
+        self._dirty = False
+        self.last_compute_ms = (time.perf_counter() - started) * 1e3
+        self._draw()
+
+    # -- internals ------------------------------------------------------------------------------
+    def _on_timer(self) -> None:
+        if self.isVisible() and self._dirty:
+            self.recompute()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.schedule()
+
+    def _draw(self, *_args) -> None:
+        if self.predicted_class is None:
+            return
+        cls, image = self.predicted_class, self.state.probe_image
+        self.input_image.setImage(image, autoLevels=False, levels=(0.0, 1.0))
+        label = "" if self.state.probe_label is None else f", true label {self.state.probe_label}"
+        self.input_title.setText(f"probe: predicted {cls} (p = {self.probability:.2f}){label}")
+
+        grad = self._saliency
+        if self.absolute.isChecked():
+            grad = np.abs(grad)
+            levels = (0.0, float(grad.max()) or 1.0)
+            cmap = pg.colormap.get("viridis")
+            title = f"|d score({cls}) / d pixel|"
+        else:
+            levels = symmetric_levels(grad)
+            cmap = pg.colormap.get(DIVERGING_CMAP)
+            title = f"d score({cls}) / d pixel: red raises, blue lowers"
+        self.grad_bar.setColorMap(cmap)
+        self.grad_image.setImage(grad, autoLevels=False, levels=levels)
+        self.grad_bar.setLevels(levels)
+        self.grad_title.setText(title)
+
+        occ = self._occlusion
+        n = occ.shape[0]
+        self.occ_image.setImage(occ, autoLevels=False)
+        # Cell (i, j) is centred on its patch: offset i*stride + PATCH/2, spacing = stride.
+        half = OCCLUSION_STRIDE / 2
+        start = PATCH / 2 - half
+        self.occ_image.setRect(QRectF(start, start, n * OCCLUSION_STRIDE, n * OCCLUSION_STRIDE))
+        ink = np.zeros(image.shape + (4,), np.uint8)
+        ink[..., :3] = 255
+        ink[..., 3] = (np.clip(image, 0, 1) * 120).astype(np.uint8)
+        self.occ_digit.setImage(ink, autoLevels=False, levels=(0, 255))
+        # A floor on the scale: a 0.001 drop of a confident digit must not look bright red.
+        occ_levels = symmetric_levels(np.append(occ, OCCLUSION_MIN_SCALE))
+        self.occ_image.setLevels(occ_levels)
+        self.occ_bar.setLevels(occ_levels)
+        self.occ_title.setText(f"drop in P({cls}) when a grey {PATCH}x{PATCH} patch covers it")
+        self.caption.setText(
+            f"Predicted {cls} with probability {self.probability:.3f}. Biggest drop "
+            f"{float(occ.max()):.3f} (red: covering there hurts the prediction most). "
+            f"Recomputed in {self.last_compute_ms:.0f} ms.")
