@@ -127,6 +127,8 @@ class MainWindow(QMainWindow):
             for dock in tabbed[1:]:
                 self.tabifyDockWidget(tabbed[0], dock)
             tabbed[0].raise_()
+        if "drawing_pad" in d:
+            self.resizeDocks([d["controls"], d["drawing_pad"]], [330, 620], V)
         widths = [d["controls"]] + ([centre] if centre else []) + [d["loss_curves"]]
         self.resizeDocks(widths, [330, 700, 560][-len(widths):] if centre else [330, 900], H)
 

@@ -221,14 +221,17 @@ class TrainingController(QObject):
     stateChanged = pyqtSignal(str)            # "running" | "paused" | "stopped" | "idle"
     finished = pyqtSignal(bool)
 
-    def __init__(self, parent=None, render_hz: float = 10.0) -> None:
+    def __init__(self, parent=None, render_hz: float = 10.0, render_share: float = 0.3) -> None:
         super().__init__(parent)
+        self.base_interval_ms = int(1000 / render_hz)
+        self.render_share = render_share      # at most this share of UI time spent redrawing
+        self.last_render_ms = 0.0
         self.worker: TrainingWorker | None = None
         self.thread: QThread | None = None
         self._pending: Snapshot | None = None
         self.state = "idle"
         self._timer = QTimer(self)
-        self._timer.setInterval(int(1000 / render_hz))
+        self._timer.setInterval(self.base_interval_ms)
         self._timer.timeout.connect(self._render)
 
     @property
@@ -305,8 +308,17 @@ class TrainingController(QObject):
 
     def _render(self) -> None:
         snapshot, self._pending = self._pending, None
-        if snapshot is not None:
-            self.renderSnapshot.emit(snapshot)
+        if snapshot is None:
+            return
+        start = time.perf_counter()
+        self.renderSnapshot.emit(snapshot)
+        self.last_render_ms = (time.perf_counter() - start) * 1000
+        # Slow redraws (many views visible, a slow machine) are spaced out so they never
+        # take more than ``render_share`` of the time: the worker shares the GIL with them.
+        interval = max(self.base_interval_ms,
+                       min(1000, int(self.last_render_ms / self.render_share)))
+        if interval != self._timer.interval():
+            self._timer.setInterval(interval)
 
     def flush(self) -> None:
         """Render the newest snapshot now (after a step, a pause, or at the end)."""

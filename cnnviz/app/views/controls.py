@@ -42,6 +42,7 @@ class ControlsView(QWidget):
         super().__init__(parent)
         self.state = state
         self.run_state = "idle"
+        self._last_snapshot = None
 
         # -- buttons --
         self.start_button = QPushButton("Start")
@@ -169,9 +170,12 @@ class ControlsView(QWidget):
             w.setEnabled(not active)
         if not active:
             self.status_label.setText("Ready: press Start (Space) or Step (S).")
+        elif self._last_snapshot is not None:
+            self.show_progress(self._last_snapshot)
 
     def show_progress(self, snapshot) -> None:
         """Update the progress bar and the status line from a ``Snapshot``."""
+        self._last_snapshot = snapshot
         self.progress_bar.setValue(int(round(1000 * snapshot.progress)))
         epochs = max(1, round(snapshot.total_steps / max(1, snapshot.batches_per_epoch)))
         epoch = min(snapshot.epoch + 1, epochs)

@@ -40,6 +40,8 @@ class LossCurvesView(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setLabel("bottom", "epoch")
             plot.setMenuEnabled(False)
+            for side in ("bottom", "left"):
+                plot.getAxis(side).enableAutoSIPrefix(False)   # no "epoch (x0.001)"
         self.acc_plot.setXLink(self.loss_plot)
         self.loss_plot.setLabel("left", "cross-entropy loss")
         self.acc_plot.setLabel("left", "accuracy")

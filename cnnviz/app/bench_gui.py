@@ -1,0 +1,237 @@
+"""``cnnviz bench --gui``: training speed with the real window open, UI stalls, draw latency.
+
+For each batch size it opens the real main window (offscreen unless a display is set) with
+every dock visible, trains for a few seconds through the real worker thread, and measures:
+
+* training images/s with the window open, next to the same Trainer run headless (no Qt
+  event loop, same data, same process) -- the target is at least 85 %;
+* UI event-loop stalls: a 5 ms QTimer records how late each tick fires (p50, p99, max);
+* draw-to-prediction: a stroke is fed to the drawing pad's canvas every ~250 ms and the time
+  until the pad's ``predictionChanged`` is measured (median, p90).
+
+The whole measurement runs twice in child processes, with OpenBLAS allowed 1 thread and with
+its default (all cores), because that choice must be made before NumPy is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+CHILD_ENV = "CNNVIZ_BENCH_GUI_CHILD"
+GUI_BATCH_SIZES = (5, 64)
+
+
+def _percentile(values, q: float) -> float:
+    import numpy as np
+    return float(np.percentile(np.asarray(values, float), q)) if len(values) else float("nan")
+
+
+def _headless_rate(state, batch_size: int, seconds: float) -> float:
+    """Images/s of ``Trainer.step`` on the app's data with no UI at all."""
+    from ..data import images_to_float
+    from ..nn import build_network, get_preset
+    from ..training import Trainer
+
+    ds = state.dataset
+    net = build_network(config=state.net.config)
+    net.load_params(state.net.copy_params())
+    config = get_preset("lenet").training.with_overrides(batch_size=batch_size, epochs=1000,
+                                                         lr=0.001)
+    trainer = Trainer(net, images_to_float(ds.train_images), ds.train_labels,
+                      images_to_float(ds.test_images), ds.test_labels, config)
+    for _ in range(3):
+        trainer.step()
+    start, first = time.perf_counter(), trainer.step_count
+    while time.perf_counter() - start < seconds:
+        trainer.step()
+    return (trainer.step_count - first) * batch_size / (time.perf_counter() - start)
+
+
+def _measure_window(app, window, batch_size: int, seconds: float) -> dict:
+    """Train in the open window for ``seconds``; return throughput, stalls, draw latency."""
+    from PyQt6.QtCore import QElapsedTimer, QEventLoop, QPointF, QTimer
+
+    window.controls.batch_spin.setValue(batch_size)
+    window.controls.epochs_spin.setValue(1000)
+    window.controls.lr_spin.setValue(0.001)
+    render_ms: list[float] = []
+    original = window._render_snapshot
+
+    def timed_render(snapshot):
+        t = time.perf_counter()
+        original(snapshot)
+        render_ms.append((time.perf_counter() - t) * 1000)
+    window.controller.renderSnapshot.disconnect(original)
+    window.controller.renderSnapshot.connect(timed_render)
+    window.start_training()
+    worker = window.controller.worker
+
+    lateness: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def tick():
+        now = clock.nsecsElapsed()
+        lateness.append(max(0.0, (now - last[0]) / 1e6 - 5.0))
+        last[0] = now
+    stall_timer = QTimer()
+    stall_timer.setInterval(5)
+    stall_timer.timeout.connect(tick)
+
+    pad = window.views.get("drawing_pad")
+    draw_ms: list[float] = []
+    pending = {"t": None}
+    strokes = [[(140, 50), (140, 110), (140, 170), (140, 230)],
+               [(90, 60), (190, 60), (120, 230)],
+               [(100, 80), (180, 70), (170, 150), (100, 230), (190, 230)]]
+    count = {"i": 0}
+
+    def on_prediction():
+        if pending["t"] is not None:
+            draw_ms.append((time.perf_counter() - pending["t"]) * 1000)
+            pending["t"] = None
+
+    def draw():
+        if pad is None or pending["t"] is not None:
+            return
+        points = strokes[count["i"] % len(strokes)]
+        count["i"] += 1
+        pad.canvas.clear()
+        pad.refresh_now()
+        pending["t"] = time.perf_counter()
+        pad.canvas.begin_stroke(QPointF(*points[0]), 18)
+        for p in points[1:]:
+            pad.canvas.extend_stroke(QPointF(*p))
+    draw_timer = QTimer()
+    draw_timer.setInterval(250)
+    draw_timer.timeout.connect(draw)
+    if pad is not None:
+        pad.predictionChanged.connect(on_prediction)
+
+    def wait(ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    wait(700)                                    # warm-up: first snapshots, first redraws
+    lateness.clear()
+    last[0] = clock.nsecsElapsed()
+    render_ms.clear()
+    stall_timer.start()
+    draw_timer.start()
+    start_steps, start = worker.trainer.step_count, time.perf_counter()
+    wait(int(seconds * 1000))
+    steps, elapsed = worker.trainer.step_count - start_steps, time.perf_counter() - start
+    stall_timer.stop()
+    draw_timer.stop()
+    if pad is not None:
+        pad.predictionChanged.disconnect(on_prediction)
+    window.stop_training()
+    window.controller.renderSnapshot.disconnect(timed_render)
+    window.controller.renderSnapshot.connect(original)
+    app.processEvents()
+    return {
+        "render_median_ms": statistics.median(render_ms) if render_ms else float("nan"),
+        "render_p90_ms": _percentile(render_ms, 90), "renders": len(render_ms),
+        "gui_images_per_second": steps * batch_size / elapsed,
+        "stall_p50_ms": _percentile(lateness, 50), "stall_p99_ms": _percentile(lateness, 99),
+        "stall_max_ms": max(lateness) if lateness else float("nan"),
+        "draw_to_prediction_median_ms": statistics.median(draw_ms) if draw_ms else float("nan"),
+        "draw_to_prediction_p90_ms": _percentile(draw_ms, 90), "draws": len(draw_ms),
+    }
+
+
+def measure(batch_sizes=GUI_BATCH_SIZES, seconds: float = 5.0) -> dict:
+    """All measurements in this process (its OpenBLAS thread count is already fixed)."""
+    import gc
+
+    import pyqtgraph as pg
+    from PyQt6.QtWidgets import QApplication
+
+    started = time.perf_counter()
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+    from .main import load_startup_state
+    from .main_window import MainWindow
+
+    state, _ = load_startup_state()
+    window = MainWindow(state, restore_layout=False)
+    window.show_all_views()
+    window.resize(1600, 1000)
+    window.show()
+    app.processEvents()
+    first_show = time.perf_counter() - started
+    gc.freeze()
+    results = {"openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+               "first_show_seconds": first_show, "docks": sorted(window.docks), "batches": {}}
+    for b in batch_sizes:
+        gui = _measure_window(app, window, b, seconds)
+        headless = _headless_rate(state, b, seconds)
+        gui["headless_images_per_second"] = headless
+        gui["ratio"] = gui["gui_images_per_second"] / headless
+        results["batches"][str(b)] = gui
+    window.close()
+    return results
+
+
+def _child() -> None:
+    config = json.loads(os.environ[CHILD_ENV])
+    print(json.dumps(measure(config["batch_sizes"], config["seconds"])))
+
+
+def format_results(runs: list[dict]) -> str:
+    lines = ["cnnviz bench --gui: the real window with every view live, training through the "
+             "worker thread", ""]
+    header = (f"{'BLAS thr':>8} {'batch':>5} {'GUI img/s':>10} {'headless':>10} {'ratio':>6} "
+              f"{'stall p50':>9} {'p99':>6} {'max':>6} {'draw ms':>8} {'p90':>6} {'render ms':>9}")
+    lines.append(header)
+    for run in runs:
+        for b, r in run["batches"].items():
+            lines.append(
+                f"{run['openblas_threads']:>8} {b:>5} {r['gui_images_per_second']:>10,.0f} "
+                f"{r['headless_images_per_second']:>10,.0f} {100 * r['ratio']:>5.0f}% "
+                f"{r['stall_p50_ms']:>9.1f} {r['stall_p99_ms']:>6.1f} {r['stall_max_ms']:>6.1f} "
+                f"{r['draw_to_prediction_median_ms']:>8.1f} "
+                f"{r['draw_to_prediction_p90_ms']:>6.1f} {r['render_median_ms']:>9.1f}")
+    lines += ["", "targets: ratio >= 85%, stall p99 < 20 ms, draw-to-prediction < 30 ms",
+              "window built and shown in: " + ", ".join(
+                  f"{r['first_show_seconds']:.2f} s (BLAS {r['openblas_threads']})" for r in runs)]
+    return "\n".join(lines)
+
+
+def run_gui_benchmark(args) -> int:
+    """Entry point of ``cnnviz bench --gui``: measure with 1 and with default BLAS threads."""
+    from ..bench import DEFAULT_BATCH_SIZES
+
+    sizes = list(getattr(args, "batch_sizes", GUI_BATCH_SIZES))
+    if sizes == list(DEFAULT_BATCH_SIZES):
+        sizes = list(GUI_BATCH_SIZES)
+    seconds = max(3.0, 2 * getattr(args, "seconds", 0.5) * getattr(args, "repeats", 5))
+    runs = []
+    for threads in ("1", None):
+        env = dict(os.environ)
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        env[CHILD_ENV] = json.dumps({"batch_sizes": sizes, "seconds": seconds})
+        env.pop("OPENBLAS_NUM_THREADS", None)
+        if threads:
+            env["OPENBLAS_NUM_THREADS"] = threads
+        print(f"measuring with OpenBLAS threads = {threads or 'default'} ...", file=sys.stderr,
+              flush=True)
+        proc = subprocess.run([sys.executable, "-c",
+                               "from cnnviz.app.bench_gui import _child; _child()"],
+                              env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(proc.stderr, file=sys.stderr)
+            return proc.returncode
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    if getattr(args, "json", False):
+        print(json.dumps(runs))
+    else:
+        print(format_results(runs))
+    return 0
