@@ -130,6 +130,8 @@ def test_hovering_pool_and_softmax(inspector):
     assert info.col == 6
     assert info.value == float(inspector.state.probabilities[6])
     assert "class 6" in inspector.hover_label.text()
+    p = inspector.state.probabilities
+    assert [l.textItem.toPlainText() for l in inspector.bar_labels] == [f"{100 * v:.1f}%" for v in p]
     assert inspector.hover(0.5, 30) is None       # off the bars
 
 

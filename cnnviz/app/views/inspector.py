@@ -135,7 +135,7 @@ def parameters_html(layer) -> str:
     if not params:
         return "<p><i>No learned parameters: this step is fixed arithmetic.</i></p>"
     rows = "".join(
-        f"<tr><td>{key}</td><td>{shape_text(v.shape)}</td><td align='right'>{v.size:,}</td>"
+        f"<tr><td>{key}</td><td>{'×'.join(map(str, v.shape))}</td><td align='right'>{v.size:,}</td>"
         f"<td align='right'>{float(v.min()):+.4f}</td><td align='right'>{float(v.max()):+.4f}</td>"
         f"<td align='right'>{float(v.mean()):+.4f}</td></tr>"
         for key, v in params.items())
@@ -198,6 +198,11 @@ class InspectorView(QWidget):
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.8,
                                     brush=pg.mkBrush(*BAR_COLOR), pen=pg.mkPen(None))
         self.bar_plot.addItem(self.bars)
+        self.bar_labels = []                 # a value over each bar when there are <= 10
+        for _ in range(10):
+            label = pg.TextItem(anchor=(0.5, 1.0), color=(230, 230, 230))
+            self.bar_plot.addItem(label)
+            self.bar_labels.append(label)
         self.bar_plot.scene().sigMouseMoved.connect(self._on_bar_mouse_moved)
 
         self.pages = QStackedWidget()
@@ -352,7 +357,7 @@ class InspectorView(QWidget):
             self.output_panel.set_maps(out, levels)
             self.output_panel.set_title(
                 f"{name} output: {shape_text(out.shape)}"
-                + (" (blue < 0 < red)" if signed else ""))
+                + (" (blue &lt; 0 &lt; red)" if signed else ""))
             source = self._input_name(name)
             if source is not None and kind in ("conv", "relu", "sigmoid", "maxpool"):
                 self.input_widget.show()
@@ -391,11 +396,17 @@ class InspectorView(QWidget):
         self.bar_plot.getAxis("left").setLabel("probability" if kind == "softmax" else "value")
         self.bar_plot.setTitle(f"{name} output: {n} values")
         if kind == "softmax":
-            self.bar_plot.setYRange(0, 1, padding=0.02)
+            self.bar_plot.setYRange(0, 1.08, padding=0.02)
         else:
             lo, hi = range_levels(values)
             self.bar_plot.setYRange(min(lo, 0.0), max(hi, 0.0), padding=0.05)
         self.bar_plot.setXRange(-0.6, n - 0.4, padding=0)
+        for i, label in enumerate(self.bar_labels):
+            label.setVisible(i < n <= 10)
+            if i < n <= 10:
+                v = float(values[i])
+                label.setText(f"{100 * v:.1f}%" if kind == "softmax" else f"{v:.2f}")
+                label.setPos(i, max(v, 0.0))
 
     # -- hover -----------------------------------------------------------------------------
     def receptive_field_for(self, layer: str, row: int, col: int) -> tuple[int, int, int] | None:
@@ -454,7 +465,9 @@ class InspectorView(QWidget):
             if size == 1:
                 text += f" — from the same pixel of {source}"
             else:
-                where = "every channel of " if self._kinds[info.layer] == "conv" else ""
+                channels = self._shapes[source][0]
+                where = (f"all {channels} channels of " if self._kinds[info.layer] == "conv"
+                         and channels > 1 else "")
                 text += (f" — reads rows {top}–{top + size - 1}, cols {left}–{left + size - 1} "
                          f"of {where}{source}")
         return text
