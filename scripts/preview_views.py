@@ -21,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
+from PyQt6.QtCore import QPoint  # noqa: E402
+from PyQt6.QtTest import QTest  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 
@@ -85,6 +87,11 @@ def main() -> None:
         for _ in range(5):
             app.processEvents()
             time.sleep(0.05)
+        if key == "activations":   # hover a conv2 pixel: its 5x5 field lights up on pool1
+            point = view.groups["conv2"].panel.tile_pixel_to_scene(7, 2, 3)
+            pos = view.graphics.mapFromScene(point)
+            QTest.mouseMove(view.graphics.viewport(), QPoint(pos.x(), pos.y()))
+            app.processEvents()
         path = Path(args.out) / f"preview_{key}.png"
         view.grab().save(str(path))
         print(f"{key}: saved {path}; refresh median {median_refresh_ms(view):.2f} ms")

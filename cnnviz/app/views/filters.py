@@ -2,6 +2,8 @@
 
 Weights are signed, so both mosaics use a diverging colour map with levels symmetric around
 zero (white = 0, blue negative, red positive), each with a colour bar showing its scale.
+The scale is rounded up to a "nice" number (0.25, 0.3, 0.4, ...), so while training it
+moves in steps instead of jittering every snapshot (and the colour bars redraw rarely).
 conv2 is a table: row = output channel (0-49), column = input channel (0-19); a spin box
 picks one output channel whose 20 kernels are also shown large.
 """
@@ -95,11 +97,12 @@ class FiltersView(QWidget):
         self._weights = {"conv1": w1[:, 0].copy(), "conv2": w2.reshape(c2 * c1, k, k).copy(),
                          "conv2_channel": w2[out].copy()}
         self.panels["conv2"].columns = c1
-        levels2 = symmetric_levels(self._weights["conv2"])
-        for key, levels in (("conv1", symmetric_levels(self._weights["conv1"])),
+        levels2 = nice_levels(self._weights["conv2"])
+        for key, levels in (("conv1", nice_levels(self._weights["conv1"])),
                             ("conv2", levels2), ("conv2_channel", levels2)):
             self.panels[key].set_maps(self._weights[key], levels)
-            self.bars[key].setLevels(levels)
+            if tuple(self.bars[key].levels()) != levels:   # an axis redraw costs milliseconds
+                self.bars[key].setLevels(levels)
         self.panels["conv2_channel"].set_title(
             f"conv2 output channel {out}: its {c1} kernels (one per input channel)")
 
@@ -123,3 +126,14 @@ class FiltersView(QWidget):
                 where = f"conv2 kernel out {out} <- in {inp}"
             self.status.setText(f"{where} · (row {row}, col {col}) = {value:+.4g}")
             return
+
+
+NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def nice_levels(values: np.ndarray) -> tuple[float, float]:
+    """``(-m, m)`` with ``m`` the largest |value| rounded up to 1, 1.2, 1.5, 2, ... x 10^k."""
+    m = symmetric_levels(values)[1]
+    scale = 10.0 ** np.floor(np.log10(m))
+    step = next(f for f in NICE_STEPS if f * scale >= m * (1 - 1e-9))
+    return (-float(step * scale), float(step * scale))

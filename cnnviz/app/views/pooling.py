@@ -110,7 +110,7 @@ class PoolingView(QWidget):
             mask_mosaic = tile(mask.astype(np.float32), layout)
             self._maps[layer], self._masks[layer] = maps, mask_mosaic
             rgba = self._compose(map_mosaic, mask_mosaic, range_levels(maps))
-            panel.image.setImage(rgba, autoLevels=False, levels=(0, 255))
+            panel.image.setImage(rgba, autoLevels=False)   # RGBA uint8: drawn as is
 
     def _compose(self, values: np.ndarray, mask: np.ndarray, levels) -> np.ndarray:
         """``(H, W, 4)`` uint8 for the current mode; gaps (NaN) are transparent."""
