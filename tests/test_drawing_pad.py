@@ -16,28 +16,9 @@ from cnnviz.resources import resource_path
 
 
 @pytest.fixture(scope="session")
-def trained_net(request):
-    """The bundled model; until it lands, a net trained briefly on the bundled digits."""
-    bundled = resource_path("model", "lenet.npz")
-    if bundled.exists():
-        return load_checkpoint(bundled)
-    cached = request.config.cache.mkdir("cnnviz_pad_model") / "lenet_quick.npz"
-    if cached.exists():
-        return load_checkpoint(cached)
-    from cnnviz.data import images_to_float, load_bundled
-    from cnnviz.nn import get_preset
-    from cnnviz.training import Trainer
-
-    ds = load_bundled()
-    n = 5000
-    net = build_network(seed=0)
-    config = get_preset("lenet").training.with_overrides(epochs=1, batch_size=20, lr=0.05)
-    trainer = Trainer(net, images_to_float(ds.train_images[:n]), ds.train_labels[:n],
-                      images_to_float(ds.test_images[:200]), ds.test_labels[:200], config)
-    while not trainer.finished:
-        trainer.step()
-    net.save(cached)
-    return net
+def trained_net():
+    """The bundled trained model (what the app loads at start)."""
+    return load_checkpoint(resource_path("model", "lenet.npz"))
 
 
 @pytest.fixture
