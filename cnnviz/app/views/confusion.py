@@ -66,7 +66,6 @@ class ConfusionView(QWidget):
         g.addLabel("", row=0, col=0)
         self.grid = NumberGrid(g, 0, 1, (CLASSES, CLASSES), "viridis",
                                "row = true label, column = predicted label")
-        self.grid.box.setAspectLocked(False)   # fill the space; the axes then line up with it
         # Axes with the digits, sharing the grid's ViewBox coordinates.
         self.left_axis = pg.AxisItem("left", linkView=self.grid.box)
         self.bottom_axis = pg.AxisItem("bottom", linkView=self.grid.box)
@@ -96,11 +95,15 @@ class ConfusionView(QWidget):
         self.thumbs.setStyleSheet("QListWidget { background: black; color: white; }")
         self.thumbs.itemClicked.connect(lambda item: self.choose_example(self.thumbs.row(item)))
 
+        side = QVBoxLayout()
+        side.addWidget(self.cell_title)
+        side.addWidget(self.thumbs, 1)
+        body = QHBoxLayout()
+        body.addWidget(self.graphics, 3)      # the matrix is square: the digits go beside it
+        body.addLayout(side, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.graphics, 3)
-        layout.addWidget(self.cell_title)
-        layout.addWidget(self.thumbs, 1)
+        layout.addLayout(body, 1)
         self._apply_fonts()
         self._draw()
 

@@ -177,7 +177,7 @@ class ConvExplainerView(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("k")
         g = self.graphics.ci
-        self.input_title = g.addLabel("", row=0, col=0, size="13pt")
+        self.input_title = g.addLabel("", row=0, col=0, size="12pt")
         self.input_box = image_box(g, row=1, col=0)
         self.input_image = pg.ImageItem(axisOrder="row-major")
         self.input_image.setColorMap(pg.colormap.get(GREY_CMAP))
@@ -185,13 +185,13 @@ class ConvExplainerView(QWidget):
         self.patch_rect = _outline(QColor(255, 70, 70))
         self.input_box.addItem(self.patch_rect, ignoreBounds=True)
 
-        self.patch_grid = NumberGrid(g, 0, 1, (5, 5), GREY_CMAP, "input patch")
+        self.patch_grid = NumberGrid(g, 0, 1, (5, 5), GREY_CMAP, "input patch", "12pt")
         g.addLabel("×", row=1, col=2, size="28pt")
-        self.kernel_grid = NumberGrid(g, 0, 3, (5, 5), DIVERGING_CMAP, "kernel (weights)")
+        self.kernel_grid = NumberGrid(g, 0, 3, (5, 5), DIVERGING_CMAP, "kernel", "12pt")
         g.addLabel("=", row=1, col=4, size="28pt")
-        self.product_grid = NumberGrid(g, 0, 5, (5, 5), DIVERGING_CMAP, "products")
+        self.product_grid = NumberGrid(g, 0, 5, (5, 5), DIVERGING_CMAP, "products", "12pt")
 
-        self.output_title = g.addLabel("", row=0, col=6, size="13pt")
+        self.output_title = g.addLabel("", row=0, col=6, size="12pt")
         self.output_box = image_box(g, row=1, col=6)
         self.output_image = pg.ImageItem(axisOrder="row-major")
         self.output_image.setColorMap(pg.colormap.get("viridis"))
@@ -395,18 +395,17 @@ class ConvExplainerView(QWidget):
         self.input_box.setRange(xRange=(0, source.shape[1]), yRange=(0, source.shape[0]),
                                 padding=0.02)
         self.patch_rect.setRect(QRectF(e.col, e.row, k, k))
-        where = "input digit" if e.input_name == "input" else f"{e.input_name} channel {ci}"
-        self.input_title.setText(f"{where}, 5x5 patch at ({e.row}, {e.col})")
+        where = "input digit" if e.input_name == "input" else f"{e.input_name}[{ci}]"
+        self.input_title.setText(f"{where}, patch at ({e.row}, {e.col})")
 
         patch, kernel, products = e.patch[ci], e.kernel[ci], e.products[ci]
         lo, hi = range_levels(self.state.trace[e.input_name].output[0])
         self.patch_grid.set_values(patch, (min(lo, 0.0), hi))
         self.kernel_grid.set_values(kernel, symmetric_levels(e.kernel))
         self.product_grid.set_values(products, symmetric_levels(products), fmt="{:.3f}")
-        of = f" of input channel {ci}" if many else ""
-        self.patch_grid.set_title(f"input patch{of}")
+        self.patch_grid.set_title(f"input patch [{ci}]" if many else "input patch")
         self.kernel_grid.set_title(f"kernel {name}" + (f"[{ci}]" if many else ""))
-        self.product_grid.set_title(f"products{of}: Σ = {products.sum():.3f}")
+        self.product_grid.set_title(f"products: Σ = {products.sum():.3f}")
 
         # The output map (after the activation) with the pixel and its pool window marked.
         out = self.state.trace[e.activation_name].output[0, e.channel]
@@ -414,12 +413,13 @@ class ConvExplainerView(QWidget):
         self.output_box.setRange(xRange=(0, out.shape[1]), yRange=(0, out.shape[0]), padding=0.02)
         self.pixel_rect.setRect(QRectF(e.col, e.row, 1, 1))
         self.pool_rect.setRect(QRectF(e.pool_cell[1] * 2, e.pool_cell[0] * 2, 2, 2))
-        self.output_title.setText(f"{name} after {e.activation_name} (click a pixel)")
+        self.output_title.setText(f"{name} after {e.activation_name}")
 
         if many:
             self._draw_channels(e, ci)
         self.formula.setText(formula_text(e))
         self.detail.setText(
+            "Click a pixel of the map on the right to explain it. "
             f"{e.layer} output at channel {e.channel}, row {e.row}, col {e.col} computed by the "
             f"network: {e.engine_output:.5f} (here: {e.pre_activation:.5f}). The white square is "
             f"the 2x2 window of {e.pool_name} cell {e.pool_cell}; only its largest value "
