@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
     }
 
     bar = None
-    with InterruptFlag() as interrupted:
+    # A diverging run overflows before the trainer's finiteness check stops it; that check
+    # gives the one clear message, so NumPy's overflow warnings would only be noise.
+    with InterruptFlag() as interrupted, np.errstate(over="ignore", invalid="ignore"):
         try:
             while not trainer.finished and not interrupted:
                 if bar is None:
