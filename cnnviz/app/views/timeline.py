@@ -1,0 +1,420 @@
+"""Watch one digit learn: its class probabilities over training, and a slider to replay the past.
+
+* A plot of the probe digit's probability for each of the 10 classes against the training
+  step (one coloured line per class, a legend; the true class drawn thick). The curve starts
+  again when the probe changes: the points were another digit's.
+* A slider over the weight snapshots kept so far (``cnnviz.app.timeline.ProbeTimeline``:
+  the conv weights only, at most a few hundred, older ones thinned) with "step 1234 · epoch
+  1.37", and a *Live* button. While live, the slider follows the newest snapshot. Dragging it
+  replays, for the CURRENT probe, the conv1 / pool1 / conv2 / pool2 feature maps and the
+  conv1 filters as they were at that step: a scratch network gets that step's conv weights
+  and runs conv1 -> act -> pool -> conv2 -> act -> pool (the fc layers are not kept or used).
+
+The main window calls ``record_from_state(step, epoch_progress)`` after each training snapshot
+it applies to the state. It is throttled (a snapshot kept at most every
+``RECORD_INTERVAL_S``; the newest is always recorded shortly after training pauses) and cheap;
+drawing is coalesced by a timer and skipped while the view is hidden.
+
+Public API (tests, scripts): ``timeline`` (the store), ``record_from_state``, ``show_index(i)``,
+``live`` / ``set_live(bool)``, ``shown_index``, ``replayed_maps(layer)``, ``replayed_filters()``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QEvent, Qt, QTimer
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+
+from ...nn import build_network
+from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, MosaicPanel
+from ..mosaic import range_levels, symmetric_levels
+from ..timeline import ProbeTimeline
+
+RECORD_INTERVAL_S = 0.5     # keep a weight snapshot at most this often (wall time)
+REDRAW_MS = 200             # coalesce redraws after records: at most ~5 per second
+# Ten distinguishable line colours (the common "category 10" palette), class 0..9.
+CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+                 (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
+                 (188, 189, 34), (23, 190, 207)]
+THIN, THICK = 2.0, 5.0
+
+
+def conv_forward(net, image: np.ndarray) -> dict[str, np.ndarray]:
+    """Run ``image (28, 28)`` through ``net``'s layers up to the second pool.
+
+    Returns ``{layer name: (C, H, W) copy}`` for conv1, its activation, pool1, conv2, its
+    activation and pool2 (names as in ``net.layers``, e.g. "relu1").
+    """
+    out = np.asarray(image, dtype=net.dtype)[None, None]
+    outputs: dict[str, np.ndarray] = {}
+    pools = 0
+    for name, layer in net.layers:
+        out = layer.forward(out)
+        outputs[name] = out[0].copy()
+        if name.startswith("pool"):
+            pools += 1
+            if pools == 2:
+                break
+    return outputs
+
+
+class TimelineView(QWidget):
+    """The probe's probability curve, a snapshot slider with Live, and replayed maps."""
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.timeline = ProbeTimeline()
+        self._live = True
+        self._syncing = False          # the slider is being moved by code, not the user
+        self._dirty = True             # something changed while hidden / not yet drawn
+        self._shown: int | None = None
+        self._replayed: dict[str, np.ndarray] = {}
+        self._replay_key: tuple | None = None     # (snapshot, probe image) of _replayed
+        self._curve_probe: np.ndarray | None = None
+        self._last_step: int | None = None         # the step state.net's weights are at
+        self._last_epoch = 0.0
+        self._last_record_time = -np.inf
+        self._pending: tuple[int, float] | None = None
+        self._scratch = None
+        self.record_ms: list[float] = []          # cost of each record_from_state (ms)
+
+        self._record_timer = QTimer(self)
+        self._record_timer.setSingleShot(True)
+        self._record_timer.timeout.connect(self._record_pending)
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.timeout.connect(self._redraw_if_visible)
+
+        self._build_plot()
+        self._build_controls()
+        self._build_maps()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.plot_widget, 2)
+        layout.addLayout(self._controls)
+        layout.addWidget(self.graphics, 3)
+        layout.addWidget(self.status)
+
+        state.probeChanged.connect(self._on_probe)
+        state.modelChanged.connect(self._on_model)
+        self._on_model()
+
+    # -- construction -----------------------------------------------------------------------
+    def _build_plot(self) -> None:
+        self.plot_widget = pg.PlotWidget()
+        plot = self.plot = self.plot_widget.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setYRange(0, 1, padding=0.02)
+        plot.setLabel("left", "probability")
+        plot.setLabel("bottom", "training step")
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        self.legend = plot.addLegend(offset=(8, 4), colCount=10, labelTextSize="10pt")
+        self.lines = []
+        for k in range(10):
+            line = plot.plot([], [], pen=pg.mkPen(CLASS_COLOURS[k], width=THIN), name=str(k))
+            self.lines.append(line)
+        self._thick: int | None = None
+        self.cursor = pg.InfiniteLine(angle=90, movable=False,
+                                      pen=pg.mkPen((200, 200, 200), width=1,
+                                                   style=Qt.PenStyle.DashLine))
+        plot.addItem(self.cursor, ignoreBounds=True)
+        self.cursor.hide()
+        self._plot_title = ""
+
+    def _build_controls(self) -> None:
+        self.live_button = QPushButton("Live")
+        self.live_button.setCheckable(True)
+        self.live_button.setChecked(True)
+        self.live_button.setToolTip("Follow the newest snapshot while training")
+        self.live_button.toggled.connect(self.set_live)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 0)
+        self.slider.setEnabled(False)
+        self.slider.setToolTip("Drag to replay the probe's feature maps and the filters at an "
+                               "earlier training step")
+        self.slider.valueChanged.connect(self._on_slider)
+        self.step_label = QLabel("no snapshots yet: start training")
+        self.step_label.setMinimumWidth(200)
+        self._controls = QHBoxLayout()
+        self._controls.addWidget(self.live_button)
+        self._controls.addWidget(self.slider, 1)
+        self._controls.addWidget(self.step_label)
+        self.status = QLabel(" ")
+
+    def _build_maps(self) -> None:
+        self.graphics = pg.GraphicsLayoutWidget()
+        top = self.graphics.ci.addLayout(row=0, col=0)
+        bottom = self.graphics.ci.addLayout(row=1, col=0)
+        self.probe_panel = ImagePanel("probe", cmap=GREY_CMAP)
+        self.panels = {
+            "filters": MosaicPanel("conv1 filters", DIVERGING_CMAP, columns=5, gap=1,
+                                   labels="tiles"),
+            "conv1": MosaicPanel("conv1 + ReLU", columns=5),
+            "pool1": MosaicPanel("pool1", columns=5),
+            "conv2": MosaicPanel("conv2 + ReLU", columns=10),
+            "pool2": MosaicPanel("pool2", columns=10),
+        }
+        top.addItem(self.probe_panel.layout, row=0, col=0)
+        for col, key in enumerate(("filters", "conv1", "pool1"), start=1):
+            top.addItem(self.panels[key].layout, row=0, col=col)
+        for col, key in enumerate(("conv2", "pool2")):
+            bottom.addItem(self.panels[key].layout, row=0, col=col)
+        for col, stretch in enumerate((2, 3, 5, 4)):
+            top.layout.setColumnStretchFactor(col, stretch)
+        for col, stretch in enumerate((5, 4)):
+            bottom.layout.setColumnStretchFactor(col, stretch)
+
+    # -- public API ---------------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        return self._live
+
+    @property
+    def shown_index(self) -> int | None:
+        """Index into ``timeline`` of the snapshot being shown (None when empty)."""
+        return self._shown
+
+    def set_live(self, live: bool) -> None:
+        """Follow the newest snapshot (True) or stay on the one the slider picked."""
+        live = bool(live)
+        self._live = live
+        if self.live_button.isChecked() != live:
+            self.live_button.blockSignals(True)
+            self.live_button.setChecked(live)
+            self.live_button.blockSignals(False)
+        if live and len(self.timeline):
+            self._select(len(self.timeline) - 1)
+
+    def show_index(self, index: int) -> None:
+        """Replay snapshot ``index`` (negative counts from the newest); leaves live mode."""
+        n = len(self.timeline)
+        if n == 0:
+            raise IndexError("the timeline is empty: train for a moment first")
+        index = int(index) % n if -n <= int(index) < n else None
+        if index is None:
+            raise IndexError(f"snapshot index out of range (0..{n - 1})")
+        self.set_live(False)
+        self._select(index)
+
+    def replayed_maps(self, layer: str) -> np.ndarray:
+        """``(C, H, W)`` output of ``layer`` ("conv1", "relu1", "pool1", "conv2", "relu2",
+        "pool2") for the current probe with the conv weights of the shown snapshot."""
+        self._replay()
+        if layer not in self._replayed:
+            raise KeyError(f"no replayed layer {layer!r}; have {', '.join(self._replayed)}")
+        return self._replayed[layer]
+
+    def replayed_filters(self) -> np.ndarray:
+        """``(C1, K, K)`` conv1 filters of the shown snapshot."""
+        if self._shown is None:
+            raise IndexError("the timeline is empty")
+        return np.asarray(self.timeline[self._shown].params["conv1.weight"][:, 0])
+
+    def record_from_state(self, step: int, epoch_progress: float) -> None:
+        """Note that ``state.net`` now holds the weights after ``step`` mini-batches.
+
+        Keeps a snapshot now if the last one is at least ``RECORD_INTERVAL_S`` old, else
+        within that time (the newest pending step wins), so a pause still ends on the newest.
+        """
+        started = time.perf_counter()
+        self._last_step, self._last_epoch = int(step), float(epoch_progress)
+        if started - self._last_record_time >= RECORD_INTERVAL_S:
+            self._record(int(step), float(epoch_progress))
+        else:
+            self._pending = (int(step), float(epoch_progress))
+            if not self._record_timer.isActive():
+                wait = RECORD_INTERVAL_S - (started - self._last_record_time)
+                self._record_timer.start(max(1, int(wait * 1000)))
+        self.record_ms.append((time.perf_counter() - started) * 1e3)
+        del self.record_ms[:-200]
+
+    def flush(self) -> None:
+        """Record a pending snapshot and redraw now (tests, screenshots)."""
+        self._record_pending()
+        self.redraw()
+
+    # -- recording ----------------------------------------------------------------------------
+    def _record(self, step: int, epoch_progress: float) -> None:
+        self._record_timer.stop()
+        self._pending = None
+        self._last_record_time = time.perf_counter()
+        self._ensure_curve_probe()
+        self.timeline.record(step, epoch_progress, self.state.net.params,
+                             self.state.probabilities)
+        self._schedule_redraw()
+
+    def _record_pending(self) -> None:
+        if self._pending is not None:
+            self._record(*self._pending)
+
+    def _ensure_curve_probe(self) -> None:
+        """Restart the probability curve if the probe is not the one it was drawn for."""
+        probe = self.state.probe_image
+        if self._curve_probe is None or not np.array_equal(self._curve_probe, probe):
+            self._curve_probe = probe.copy()
+            self.timeline.restart_curve()
+
+    def _on_probe(self) -> None:
+        self._ensure_curve_probe()
+        if self._last_step is not None:
+            # Where the new probe stands with the current weights: the curve's first point.
+            self.timeline.add_point(self._last_step, self._last_epoch, self.state.probabilities)
+        self._schedule_redraw(immediate=True)
+
+    def _on_model(self) -> None:
+        """Another network (loaded, reset): its history is not this one's."""
+        net = self.state.net
+        self._scratch = build_network(config=net.config, dtype=net.dtype)
+        self.timeline.clear()
+        self._record_timer.stop()
+        self._pending = None
+        self._last_step = None
+        self._last_record_time = -np.inf
+        self._shown = None
+        self._replay_key = None
+        self._replayed = {}
+        act1 = net.layers[1][0]
+        act2 = next(name for name, _ in net.layers[4:] if name.endswith("2"))
+        self.panels["conv1"].set_title(f"conv1 + {_act_caption(act1)}")
+        self.panels["conv2"].set_title(f"conv2 + {_act_caption(act2)}")
+        self._schedule_redraw(immediate=True)
+
+    # -- showing ------------------------------------------------------------------------------
+    def _select(self, index: int) -> None:
+        self._shown = index
+        if self.slider.value() != index or self.slider.maximum() < index:
+            self._syncing = True
+            self.slider.setMaximum(max(index, len(self.timeline) - 1))
+            self.slider.setValue(index)
+            self._syncing = False
+        self._draw_replay()
+
+    def _on_slider(self, value: int) -> None:
+        if self._syncing or not len(self.timeline):
+            return
+        self.set_live(False)
+        self._select(int(value))
+
+    def _schedule_redraw(self, immediate: bool = False) -> None:
+        self._dirty = True
+        if not self.isVisible():
+            return                       # showEvent redraws
+        if immediate:
+            self._redraw_timer.start(0)
+        elif not self._redraw_timer.isActive():
+            self._redraw_timer.start(REDRAW_MS)
+
+    def _redraw_if_visible(self) -> None:
+        if self.isVisible() and self._dirty:
+            self.redraw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self._schedule_redraw(immediate=True)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            size = f"{max(9, round(self.font().pointSizeF()))}pt"
+            self.legend.setLabelTextSize(size)     # presentation mode enlarges the font
+        super().changeEvent(event)
+
+    def redraw(self) -> None:
+        """Bring the slider, the curve and the replayed maps up to date."""
+        self._dirty = False
+        n = len(self.timeline)
+        self._syncing = True
+        self.slider.setEnabled(n > 0)
+        self.slider.setMaximum(max(0, n - 1))
+        self._syncing = False
+        if n == 0:
+            self._shown = None
+        elif self._live or self._shown is None or self._shown >= n:
+            self._shown = n - 1
+        if self._shown is not None and self.slider.value() != self._shown:
+            self._syncing = True
+            self.slider.setValue(self._shown)
+            self._syncing = False
+        self._draw_curve()
+        self._draw_replay()
+
+    def _draw_curve(self) -> None:
+        steps, probs = self.timeline.curve()
+        label = self.state.probe_label
+        for k, line in enumerate(self.lines):
+            if len(steps):
+                line.setData(steps, probs[:, k])
+            else:
+                line.setData([], [])
+        if label != self._thick:
+            if self._thick is not None:
+                self.lines[self._thick].setPen(pg.mkPen(CLASS_COLOURS[self._thick], width=THIN))
+            if label is not None:
+                self.lines[label].setPen(pg.mkPen(CLASS_COLOURS[label], width=THICK))
+            self._thick = label
+        who = "the drawing" if self.state.probe_source == "drawing" else (
+            f"held-out digit #{self.state.probe_index}" if self.state.probe_index is not None
+            else "the probe")
+        truth = f" (true class {label}, thick line)" if label is not None else ""
+        title = f"How sure the network is about {who}{truth}, step by step"
+        if title != self._plot_title:
+            self._plot_title = title
+            self.plot.setTitle(title, size="11pt")
+
+    def _replay(self) -> None:
+        """Compute the shown snapshot's maps for the current probe (cached)."""
+        if self._shown is None or self._scratch is None:
+            self._replayed = {}
+            return
+        snapshot = self.timeline[self._shown]
+        probe = self.state.probe_image
+        cached_snapshot, cached_probe = self._replay_key or (None, None)
+        if snapshot is cached_snapshot and np.array_equal(probe, cached_probe):
+            return
+        for name, array in snapshot.params.items():
+            layer, param = name.split(".")
+            self._scratch.layer(layer).params[param][...] = array
+        self._replayed = conv_forward(self._scratch, probe)
+        self._replay_key = (snapshot, probe.copy())
+
+    def _draw_replay(self) -> None:
+        self.probe_panel.set_image(self.state.probe_image, (0.0, 1.0))
+        label = self.state.probe_label
+        self.probe_panel.set_title("probe" + (f" (true {label})" if label is not None else ""))
+        if self._shown is None:
+            self.step_label.setText("no snapshots yet: start training")
+            self.cursor.hide()
+            return
+        self._replay()
+        snapshot = self.timeline[self._shown]
+        names = list(self._replayed)
+        act1, act2 = names[1], names[4]
+        for key, source in (("conv1", act1), ("pool1", "pool1"), ("conv2", act2),
+                            ("pool2", "pool2")):
+            maps = self._replayed[source]
+            self.panels[key].set_maps(maps, range_levels(maps))
+        filters = np.asarray(snapshot.params["conv1.weight"][:, 0])
+        levels = symmetric_levels(filters)
+        self.panels["filters"].set_maps(filters, levels)
+        self.panels["filters"].set_title(f"conv1 filters (±{levels[1]:.2g})")
+        n = len(self.timeline)
+        where = "newest" if self._shown == n - 1 else f"{self._shown + 1} of {n}"
+        self.step_label.setText(f"step {snapshot.step} · epoch {snapshot.epoch_progress:.2f}"
+                                f"  ({where})")
+        self.cursor.setValue(snapshot.step)
+        self.cursor.show()
+        self.status.setText(f"{n} snapshots kept ({self.timeline.memory_bytes / 1e6:.1f} MB; "
+                            "older ones thinned). Drag the slider to replay; Live follows "
+                            "training.")
+
+
+def _act_caption(name: str) -> str:
+    """"relu1" -> "ReLU", "sigmoid2" -> "sigmoid"."""
+    base = name.rstrip("0123456789")
+    return "ReLU" if base == "relu" else base
