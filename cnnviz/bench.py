@@ -34,23 +34,35 @@ DEFAULT_BATCH_SIZES = (1, 5, 32, 64, 128)
 
 def _median_rate(step: Callable[[], None], units_per_call: int, repeats: int,
                  seconds: float, warmup: int = 3) -> float:
-    """Median over ``repeats`` of ``units_per_call * calls / elapsed`` for ``step()``.
+    """Median over ``repeats`` of ``units_per_call * calls / elapsed`` for ``step()``."""
+    return _interleaved_rates({"only": step}, units_per_call, repeats, seconds, warmup)["only"]
 
-    Warm-up calls come first; their time sets how many calls make one repeat of about
-    ``seconds`` (at least one call).
+
+def _interleaved_rates(steps: dict[str, Callable[[], None]], units_per_call: int,
+                       repeats: int, seconds: float, warmup: int = 3) -> dict[str, float]:
+    """Median rate (units/s) of each step function, timed in alternation.
+
+    Each function is warmed up first; its warm-up time sets how many calls make one repeat
+    of about ``seconds`` (at least one call). Then repeat 1 of every function runs, then
+    repeat 2, and so on: on a shared machine a burst of load then hits both sides of a
+    comparison alike instead of one of them.
     """
-    start = time.perf_counter()
-    for _ in range(warmup):
-        step()
-    per_call = max((time.perf_counter() - start) / warmup, 1e-7)
-    calls = max(1, int(round(seconds / per_call)))
-    rates = []
-    for _ in range(repeats):
+    calls = {}
+    for name, step in steps.items():
         start = time.perf_counter()
-        for _ in range(calls):
+        for _ in range(warmup):
             step()
-        rates.append(units_per_call * calls / (time.perf_counter() - start))
-    return statistics.median(rates)
+        per_call = max((time.perf_counter() - start) / warmup, 1e-7)
+        calls[name] = max(1, int(round(seconds / per_call)))
+    rates: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            n = calls[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                step()
+            rates[name].append(units_per_call * n / (time.perf_counter() - start))
+    return {name: statistics.median(values) for name, values in rates.items()}
 
 
 def _random_batches(batch_size: int, count: int = 4, seed: int = 0):
@@ -71,39 +83,77 @@ def _cycle(batches):
 
 
 # ---------------------------------------------------------------------------------------------
-# NumPy
+# The step functions: NumPy, and PyTorch when it is installed
 
 
-def bench_numpy(batch_sizes, repeats: int, seconds: float, preset: str = "lenet",
-                report: Callable[[str], None] | None = None) -> dict:
-    """Training images/s per batch size and batch-1 forward latency of the NumPy network."""
-    from cnnviz.nn import SGD, build_network, get_preset
+class NumpyBackend:
+    """A training step (forward, backward, SGD update) and a forward pass of our network."""
 
-    config = get_preset(preset).training
-    net = build_network(preset, seed=0)
-    optimizer = SGD(net.params, lr=config.lr * 1e-3, momentum=config.momentum,
-                    weight_decay=config.weight_decay)
-    rates = {}
-    for b in batch_sizes:
-        next_batch = _cycle(_random_batches(b))
+    name = "numpy"
 
-        def train_step():
+    def __init__(self, preset: str = "lenet") -> None:
+        from cnnviz.nn import SGD, build_network, get_preset
+
+        config = get_preset(preset).training
+        self.net = build_network(preset, seed=0)
+        # A small learning rate keeps random-label training from drifting anywhere odd.
+        self.optimizer = SGD(self.net.params, lr=config.lr * 1e-3, momentum=config.momentum,
+                             weight_decay=config.weight_decay)
+
+    def train_step(self, batch_size: int) -> Callable[[], None]:
+        next_batch = _cycle(_random_batches(batch_size))
+
+        def step():
             x, y = next_batch()
-            _, grads = net.loss_and_grads(x, y)
-            optimizer.step(grads)
-        rates[str(b)] = _median_rate(train_step, b, repeats, seconds)
-        if report:
-            report(f"numpy  train batch {b:>4}: {rates[str(b)]:,.0f} images/s")
+            _, grads = self.net.loss_and_grads(x, y)
+            self.optimizer.step(grads)
+        return step
 
-    x1 = _random_batches(1, count=1)[0][0]
-    latency = 1000.0 / _median_rate(lambda: net.forward(x1), 1, repeats, seconds / 2, warmup=20)
-    if report:
-        report(f"numpy  forward batch 1: {latency:.3f} ms")
-    return {"train_images_per_second": rates, "forward_latency_ms": latency}
+    def forward_step(self) -> Callable[[], None]:
+        x1 = _random_batches(1, count=1)[0][0]
+        return lambda: self.net.forward(x1)
 
 
-# ---------------------------------------------------------------------------------------------
-# PyTorch (optional)
+class TorchBackend:
+    """The identical network in PyTorch (CPU, float32, same starting weights)."""
+
+    name = "torch"
+
+    def __init__(self, preset: str = "lenet", threads: int | None = None) -> None:
+        import torch
+
+        from cnnviz.nn import get_preset
+
+        self.torch = torch
+        if threads:
+            torch.set_num_threads(threads)
+        config = get_preset(preset).training
+        self.model = build_torch_network(preset)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr * 1e-3,
+                                         momentum=config.momentum,
+                                         weight_decay=config.weight_decay)
+        self.loss_fn = torch.nn.CrossEntropyLoss()
+
+    def train_step(self, batch_size: int) -> Callable[[], None]:
+        torch = self.torch
+        next_batch = _cycle([(torch.from_numpy(x), torch.from_numpy(y))
+                             for x, y in _random_batches(batch_size)])
+
+        def step():
+            x, y = next_batch()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.loss_fn(self.model(x), y).backward()
+            self.optimizer.step()
+        return step
+
+    def forward_step(self) -> Callable[[], None]:
+        torch = self.torch
+        x1 = torch.from_numpy(_random_batches(1, count=1)[0][0])
+
+        def forward():
+            with torch.inference_mode():
+                self.model(x1)
+        return forward
 
 
 def torch_available() -> bool:
@@ -141,46 +191,6 @@ def build_torch_network(preset: str = "lenet"):
     return model
 
 
-def bench_torch(batch_sizes, repeats: int, seconds: float, preset: str = "lenet",
-                threads: int | None = None, report: Callable[[str], None] | None = None) -> dict:
-    """The same measurements for the identical PyTorch network (CPU, float32)."""
-    import torch
-
-    from cnnviz.nn import get_preset
-
-    if threads:
-        torch.set_num_threads(threads)
-    config = get_preset(preset).training
-    model = build_torch_network(preset)
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr * 1e-3,
-                                momentum=config.momentum, weight_decay=config.weight_decay)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    rates = {}
-    for b in batch_sizes:
-        next_batch = _cycle([(torch.from_numpy(x), torch.from_numpy(y))
-                             for x, y in _random_batches(b)])
-
-        def train_step():
-            x, y = next_batch()
-            optimizer.zero_grad(set_to_none=True)
-            loss_fn(model(x), y).backward()
-            optimizer.step()
-        rates[str(b)] = _median_rate(train_step, b, repeats, seconds)
-        if report:
-            report(f"torch  train batch {b:>4}: {rates[str(b)]:,.0f} images/s")
-
-    x1 = torch.from_numpy(_random_batches(1, count=1)[0][0])
-
-    def forward():
-        with torch.inference_mode():
-            model(x1)
-    latency = 1000.0 / _median_rate(forward, 1, repeats, seconds / 2, warmup=20)
-    if report:
-        report(f"torch  forward batch 1: {latency:.3f} ms")
-    return {"train_images_per_second": rates, "forward_latency_ms": latency,
-            "version": torch.__version__, "threads": torch.get_num_threads()}
-
-
 # ---------------------------------------------------------------------------------------------
 # Both, as one dict
 
@@ -200,14 +210,15 @@ def run_benchmark(batch_sizes=DEFAULT_BATCH_SIZES, repeats: int = 5, seconds: fl
     """Run the benchmark and return its results as a JSON-ready dict.
 
     ``with_torch=None`` compares with PyTorch when it can be imported; ``threads`` (default:
-    the CPUs available) is passed to ``torch.set_num_threads``. ``report(line)`` is called
-    with a short line after each measurement (a GUI or the CLI can show progress).
+    the CPUs available) is passed to ``torch.set_num_threads``. NumPy and PyTorch repeats
+    alternate, so load on a shared machine hits both alike. ``report(line)`` is called with
+    a short line after each measurement (a GUI or the CLI can show progress).
 
     Keys: ``batch_sizes``, ``repeats``, ``seconds``, ``preset``, ``threads``, ``numpy_version``,
     ``python``, ``numpy`` (``train_images_per_second`` {str(batch): rate},
-    ``forward_latency_ms``), ``torch`` (the same plus ``version``, or None) and ``ratio``
-    (``train`` {str(batch): numpy rate / torch rate}, ``forward``: torch latency / numpy
-    latency; above 1 means NumPy is faster; None without torch).
+    ``forward_latency_ms``), ``torch`` (the same plus ``version`` and ``threads``, or None)
+    and ``ratio`` (``train`` {str(batch): numpy rate / torch rate}, ``forward``: torch
+    latency / numpy latency; above 1 means NumPy is faster; None without torch).
     """
     batch_sizes = [int(b) for b in batch_sizes]
     if not batch_sizes or min(batch_sizes) < 1:
@@ -220,21 +231,40 @@ def run_benchmark(batch_sizes=DEFAULT_BATCH_SIZES, repeats: int = 5, seconds: fl
     if with_torch is None:
         with_torch = torch_available()
 
+    backends = [NumpyBackend(preset)]
+    if with_torch:
+        backends.append(TorchBackend(preset, threads))
+    train = {b.name: {} for b in backends}
+    for size in batch_sizes:
+        rates = _interleaved_rates({b.name: b.train_step(size) for b in backends},
+                                   size, repeats, seconds)
+        for name, rate in rates.items():
+            train[name][str(size)] = rate
+            if report:
+                report(f"{name:<6} train batch {size:>4}: {rate:,.0f} images/s")
+    forward_rates = _interleaved_rates({b.name: b.forward_step() for b in backends}, 1,
+                                       repeats, seconds / 2, warmup=20)
+    latency = {name: 1000.0 / rate for name, rate in forward_rates.items()}
+    if report:
+        for name, ms in latency.items():
+            report(f"{name:<6} forward batch 1: {ms:.3f} ms")
+
     results = {
         "batch_sizes": batch_sizes, "repeats": repeats, "seconds": seconds, "preset": preset,
         "threads": threads, "numpy_version": np.__version__,
         "python": platform.python_version(),
-        "numpy": bench_numpy(batch_sizes, repeats, seconds, preset, report),
+        "numpy": {"train_images_per_second": train["numpy"],
+                  "forward_latency_ms": latency["numpy"]},
         "torch": None, "ratio": None,
     }
     if with_torch:
-        torch_results = bench_torch(batch_sizes, repeats, seconds, preset, threads, report)
-        ours = results["numpy"]
-        results["torch"] = torch_results
+        torch = backends[1].torch
+        results["torch"] = {"train_images_per_second": train["torch"],
+                            "forward_latency_ms": latency["torch"],
+                            "version": torch.__version__, "threads": torch.get_num_threads()}
         results["ratio"] = {
-            "train": {k: ours["train_images_per_second"][k] / v
-                      for k, v in torch_results["train_images_per_second"].items()},
-            "forward": torch_results["forward_latency_ms"] / ours["forward_latency_ms"],
+            "train": {k: train["numpy"][k] / v for k, v in train["torch"].items()},
+            "forward": latency["torch"] / latency["numpy"],
         }
     return results
 

@@ -86,3 +86,13 @@ def test_bench_command_prints_one_json_object(tmp_path):
     assert results["batch_sizes"] == [2, 4]
     assert results["numpy"]["train_images_per_second"]["4"] > 0
     assert "images/s" in result.stderr                # progress lines go to stderr
+
+
+def test_compared_steps_are_timed_in_alternation():
+    from cnnviz.bench import _interleaved_rates
+
+    order = []
+    rates = _interleaved_rates({"a": lambda: order.append("a"), "b": lambda: order.append("b")},
+                               units_per_call=1, repeats=3, seconds=0, warmup=1)
+    assert set(rates) == {"a", "b"}
+    assert order == ["a", "b"] + ["a", "b"] * 3     # warm-ups, then repeat 1, 2, 3 of each
