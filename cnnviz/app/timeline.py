@@ -10,9 +10,10 @@ Pure NumPy (no Qt). ``ProbeTimeline`` keeps two things while training runs:
   for the plot. It belongs to one probe: ``restart_curve`` (a new probe) empties it, while the
   weight snapshots stay.
 
-Both are bounded. When ``capacity`` snapshots are held, the older half is thinned (every
-other one dropped, the very first kept), so recent history stays dense, the whole run stays
-covered and memory stays below ``capacity`` snapshots whatever the length of the run. The
+Both are bounded. When ``capacity`` snapshots are held, the older half is thinned to about
+half as many, evenly spaced in steps (the very first kept; see ``thin_older_half``), so
+recent history stays dense, the whole run stays covered and memory stays below ``capacity``
+snapshots whatever the length of the run. The
 curve is thinned the same way with its own (larger, it is tiny) capacity.
 
 A step lower than the newest recorded one means a new run started: everything is cleared,
@@ -43,13 +44,30 @@ class WeightSnapshot:
         return sum(a.nbytes for a in self.params.values())
 
 
-def thin_older_half(items: list) -> list:
-    """Drop every other item of the older half (keeping item 0); the newer half stays whole.
+def thin_older_half(steps) -> list[int]:
+    """Indices to keep when thinning: the newer half whole, the older half cut to about half
+    as many, evenly spaced in steps (its first one always kept).
 
-    ``[0..9] -> [0, 2, 4, 5, 6, 7, 8, 9]``.
+    On evenly spaced steps this drops every other one of the older half
+    (``[0..9] -> [0, 2, 4, 5, 6, 7, 8, 9]``). Spacing by step rather than by position
+    matters on the second and later thinnings: the older half then mixes sparse old
+    snapshots with denser newer ones, and dropping every other one by position would thin
+    the oldest part again and again until the start of the run was lost. Choosing by step
+    removes the denser ones first, so the whole run stays covered.
     """
-    half = len(items) // 2
-    return items[:half][::2] + items[half:]
+    steps = np.asarray(steps, dtype=np.float64)
+    half = len(steps) // 2
+    if half < 2:
+        return list(range(len(steps)))
+    older = steps[:half]
+    target = (half + 1) // 2
+    spacing = (older[-1] - older[0]) / max(target - 1, 1)
+    kept, last = [0], older[0]
+    for i in range(1, half):
+        if len(kept) < target and older[i] >= last + spacing * (1 - 1e-9):
+            kept.append(i)
+            last = older[i]
+    return kept + list(range(half, len(steps)))
 
 
 class ProbeTimeline:
@@ -92,7 +110,8 @@ class ProbeTimeline:
             self.snapshots[-1] = snapshot
         else:
             if len(self.snapshots) >= self.capacity:
-                self.snapshots = thin_older_half(self.snapshots)
+                keep = thin_older_half([s.step for s in self.snapshots])
+                self.snapshots = [self.snapshots[i] for i in keep]
             self.snapshots.append(snapshot)
         if probabilities is not None:
             self.add_point(step, epoch_progress, probabilities)
@@ -107,9 +126,10 @@ class ProbeTimeline:
             self._curve_probs[-1], self._curve_epochs[-1] = probs, float(epoch_progress)
             return
         if len(self._curve_steps) >= self.curve_capacity:
-            self._curve_steps = thin_older_half(self._curve_steps)
-            self._curve_epochs = thin_older_half(self._curve_epochs)
-            self._curve_probs = thin_older_half(self._curve_probs)
+            keep = thin_older_half(self._curve_steps)
+            self._curve_steps = [self._curve_steps[i] for i in keep]
+            self._curve_epochs = [self._curve_epochs[i] for i in keep]
+            self._curve_probs = [self._curve_probs[i] for i in keep]
         self._curve_steps.append(step)
         self._curve_epochs.append(float(epoch_progress))
         self._curve_probs.append(probs)

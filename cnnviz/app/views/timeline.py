@@ -81,6 +81,7 @@ class TimelineView(QWidget):
         self._pending: tuple[int, float] | None = None
         self._scratch = None
         self.record_ms: list[float] = []          # cost of each record_from_state (ms)
+        self.record_interval_s = RECORD_INTERVAL_S
 
         self._record_timer = QTimer(self)
         self._record_timer.setSingleShot(True)
@@ -110,7 +111,8 @@ class TimelineView(QWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
-        plot.setYRange(0, 1, padding=0.02)
+        plot.setYRange(0, 1.14, padding=0.0)        # the top strip holds the legend
+        plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1)]])
         plot.setLabel("left", "probability")
         plot.setLabel("bottom", "training step")
         plot.showGrid(x=True, y=True, alpha=0.2)
@@ -132,6 +134,8 @@ class TimelineView(QWidget):
         self.live_button.setCheckable(True)
         self.live_button.setChecked(True)
         self.live_button.setToolTip("Follow the newest snapshot while training")
+        self.live_button.setStyleSheet(
+            "QPushButton:checked { background: #2e7d32; color: white; font-weight: bold; }")
         self.live_button.toggled.connect(self.set_live)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
@@ -219,17 +223,17 @@ class TimelineView(QWidget):
     def record_from_state(self, step: int, epoch_progress: float) -> None:
         """Note that ``state.net`` now holds the weights after ``step`` mini-batches.
 
-        Keeps a snapshot now if the last one is at least ``RECORD_INTERVAL_S`` old, else
+        Keeps a snapshot now if the last one is at least ``record_interval_s`` old, else
         within that time (the newest pending step wins), so a pause still ends on the newest.
         """
         started = time.perf_counter()
         self._last_step, self._last_epoch = int(step), float(epoch_progress)
-        if started - self._last_record_time >= RECORD_INTERVAL_S:
+        if started - self._last_record_time >= self.record_interval_s:
             self._record(int(step), float(epoch_progress))
         else:
             self._pending = (int(step), float(epoch_progress))
             if not self._record_timer.isActive():
-                wait = RECORD_INTERVAL_S - (started - self._last_record_time)
+                wait = self.record_interval_s - (started - self._last_record_time)
                 self._record_timer.start(max(1, int(wait * 1000)))
         self.record_ms.append((time.perf_counter() - started) * 1e3)
         del self.record_ms[:-200]

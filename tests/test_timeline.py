@@ -1,0 +1,214 @@
+"""Watch one digit learn: the bounded snapshot store and the timeline view (pytest-qt,
+offscreen, bundled model and data, real training steps)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnviz.app.state import AppState
+from cnnviz.app.timeline import CONV_KEYS, ProbeTimeline, thin_older_half
+from cnnviz.app.views.timeline import TimelineView
+from cnnviz.data import images_to_float, load_bundled
+from cnnviz.nn import build_network, get_preset, load_checkpoint
+from cnnviz.resources import resource_path
+from cnnviz.training import Trainer
+
+
+def small_params(value: float) -> dict:
+    return {key: np.full(3, value, np.float32) for key in CONV_KEYS}
+
+
+# -- the store ------------------------------------------------------------------------------
+def test_thinning_drops_every_other_of_the_older_half():
+    assert thin_older_half(list(range(10))) == [0, 2, 4, 5, 6, 7, 8, 9]
+    # Already thinned (sparse) old snapshots survive; the denser ones go first.
+    steps = [0, 100, 200, 300, 301, 302, 303, 304, 305, 306, 400, 401, 402, 403, 404, 405, 406,
+             407, 408, 409]
+    kept = [steps[i] for i in thin_older_half(steps)]
+    assert kept == [0, 100, 200, 300] + steps[10:]
+
+
+def test_capacity_holds_over_a_long_run_and_keeps_first_and_newest():
+    store = ProbeTimeline(capacity=300, curve_capacity=500)
+    for step in range(10_000):
+        store.record(step, step / 100, small_params(step), np.full(10, 0.1))
+        assert len(store) <= 300
+    steps = store.steps
+    assert steps[0] == 0 and steps[-1] == 9_999
+    assert np.all(np.diff(steps) > 0), "steps stay sorted"
+    assert len(store) > 150, "thinning keeps the store more than half full"
+    # Recent history stays dense: the newest 100 records are all there.
+    np.testing.assert_array_equal(steps[-100:], np.arange(9_900, 10_000))
+    # The whole run stays covered: no gap longer than a tenth of the run.
+    assert np.diff(steps).max() < 1_000
+    # Each kept snapshot holds the weights recorded at its step.
+    for snap in store.snapshots[::37]:
+        assert snap.params["conv2.weight"][0] == snap.step
+    curve_steps, probs = store.curve()
+    assert len(curve_steps) <= 500 and curve_steps[0] == 0 and curve_steps[-1] == 9_999
+    assert probs.shape == (len(curve_steps), 10)
+
+
+def test_only_conv_weights_are_copied_and_memory_is_bounded():
+    net = build_network("lenet", seed=0)
+    params = net.params                                       # live arrays
+    store = ProbeTimeline(capacity=300)
+    for step in range(400):
+        store.record(step, 0.0, params, np.zeros(10))
+    assert set(store[0].params) == set(CONV_KEYS)             # no fc layers
+    conv_bytes = sum(params[k].nbytes for k in CONV_KEYS)
+    assert conv_bytes < 120_000
+    assert store.memory_bytes <= 300 * conv_bytes + 2_000 * 60
+    assert store.memory_bytes >= len(store) * conv_bytes
+    # A copy: the live weights changing later does not change what was recorded.
+    before = store[-1].params["conv1.weight"].copy()
+    params["conv1.weight"] += 1.0
+    np.testing.assert_array_equal(store[-1].params["conv1.weight"], before)
+
+
+def test_a_lower_step_starts_a_new_run_and_restart_curve_keeps_weights():
+    store = ProbeTimeline(capacity=10)
+    for step in range(5):
+        store.record(step, 0.0, small_params(step), np.ones(10) * step)
+    store.restart_curve()
+    assert len(store.curve()[0]) == 0 and len(store) == 5
+    store.record(2, 0.0, small_params(7), np.zeros(10))     # a new run
+    np.testing.assert_array_equal(store.steps, [2])
+
+
+# -- the view -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def bundled():
+    return load_checkpoint(resource_path("model", "lenet.npz")), load_bundled()
+
+
+@pytest.fixture
+def setup(qtbot, bundled):
+    """A state showing a fresh network, a visible TimelineView and a real Trainer."""
+    trained, ds = bundled
+    state = AppState(build_network(config=trained.config, seed=3), ds)
+    state.set_probe(ds.test_images[0] / 255.0, int(ds.test_labels[0]), index=0)
+    view = TimelineView(state)
+    qtbot.addWidget(view)
+    view.resize(1100, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    worker = build_network(config=trained.config)
+    worker.load_params(state.net.copy_params())
+    trainer = Trainer(worker, images_to_float(ds.train_images[:640]), ds.train_labels[:640],
+                      images_to_float(ds.test_images[:10]), ds.test_labels[:10],
+                      get_preset("lenet").training.with_overrides(batch_size=32))
+    return state, view, trainer
+
+
+def train_and_record(state, view, trainer, steps: int) -> list[dict]:
+    """Train ``steps`` real mini-batches, applying each snapshot like the main window does."""
+    applied = []
+    for _ in range(steps):
+        result = trainer.step()
+        params = trainer.net.copy_params()
+        state.set_params(params)
+        view.record_from_state(trainer.step_count, result.batch.epoch_progress)
+        applied.append(params)
+    return applied
+
+
+def test_replaying_a_snapshot_equals_a_fresh_network_with_its_weights(qtbot, setup):
+    state, view, trainer = setup
+    view.record_interval_s = 0.0
+    applied = train_and_record(state, view, trainer, 5)
+    assert len(view.timeline) == 5
+    i = 1
+    view.show_index(i)
+    assert not view.live and view.shown_index == i
+    assert view.timeline[i].step == 2
+
+    fresh = build_network(config=state.net.config)
+    fresh.load_params(applied[i])          # the full weights applied at step 2
+    trace = fresh.trace(state.probe_image[None, None])
+    for layer in ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2"):
+        np.testing.assert_allclose(view.replayed_maps(layer), trace[layer].output[0],
+                                   rtol=1e-5, atol=1e-6, err_msg=layer)
+    np.testing.assert_array_equal(view.replayed_filters(), applied[i]["conv1.weight"][:, 0])
+    # What is drawn is what was replayed.
+    shown_pool2 = view.panels["pool2"].untile(view.panels["pool2"].image.image)
+    np.testing.assert_allclose(shown_pool2, trace["pool2"].output[0], rtol=1e-5, atol=1e-6)
+    # A different step really shows different maps (training moved the weights).
+    view.show_index(4)
+    assert not np.allclose(view.replayed_maps("relu2"), trace["relu2"].output[0])
+    # A new probe is replayed with the OLD weights: maps for the new digit at step 2.
+    view.show_index(i)
+    ds = state.dataset
+    state.set_probe(ds.test_images[7] / 255.0, int(ds.test_labels[7]), index=7)
+    trace7 = fresh.trace(state.probe_image[None, None])
+    np.testing.assert_allclose(view.replayed_maps("pool1"), trace7["pool1"].output[0],
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_curve_records_the_probes_probabilities_and_restarts_for_a_new_probe(qtbot, setup):
+    state, view, trainer = setup
+    view.record_interval_s = 0.0
+    train_and_record(state, view, trainer, 3)
+    steps, probs = view.timeline.curve()
+    np.testing.assert_array_equal(steps, [1, 2, 3])
+    np.testing.assert_allclose(probs[-1], state.probabilities, rtol=1e-6)
+    qtbot.waitUntil(lambda: view.lines[3].getData()[0] is not None
+                    and len(view.lines[3].getData()[0]) == 3, timeout=2000)   # coalesced redraw
+    xs, ys = view.lines[3].getData()
+    np.testing.assert_array_equal(xs, steps)
+    np.testing.assert_allclose(ys, probs[:, 3])
+    label = state.probe_label
+    assert view.lines[label].opts["pen"].widthF() > view.lines[(label + 1) % 10].opts["pen"].widthF()
+
+    ds = state.dataset
+    state.set_probe(ds.test_images[5] / 255.0, int(ds.test_labels[5]), index=5)
+    steps, probs = view.timeline.curve()
+    np.testing.assert_array_equal(steps, [3])            # restarted, at the current step
+    np.testing.assert_allclose(probs[0], state.probabilities, rtol=1e-6)
+    assert len(view.timeline) == 3, "the kept weights stay: they replay any probe"
+    train_and_record(state, view, trainer, 2)
+    np.testing.assert_array_equal(view.timeline.curve()[0], [3, 4, 5])
+
+
+def test_live_follows_the_newest_and_the_slider_replays(qtbot, setup):
+    state, view, trainer = setup
+    view.record_interval_s = 0.0
+    train_and_record(state, view, trainer, 3)
+    view.flush()
+    assert view.live and view.shown_index == 2
+    assert view.slider.value() == view.slider.maximum() == 2
+    train_and_record(state, view, trainer, 2)
+    view.flush()
+    assert view.shown_index == 4 and view.slider.value() == 4
+    assert "step 5" in view.step_label.text()
+
+    view.slider.setValue(1)               # as a user dragging it
+    assert not view.live and not view.live_button.isChecked()
+    assert view.shown_index == 1 and "step 2 · epoch" in view.step_label.text()
+    train_and_record(state, view, trainer, 1)
+    view.flush()
+    assert view.shown_index == 1, "not live: stays on the replayed step"
+
+    view.live_button.click()
+    assert view.live and view.shown_index == len(view.timeline) - 1 == 5
+
+
+def test_records_are_throttled_but_the_newest_step_is_kept(qtbot, setup):
+    state, view, trainer = setup
+    view.record_interval_s = 0.3
+    train_and_record(state, view, trainer, 6)       # much faster than one per 0.3 s
+    assert len(view.timeline) < 6
+    qtbot.waitUntil(lambda: view.timeline.steps[-1] == 6, timeout=3000)
+    np.testing.assert_array_equal(view.timeline[-1].params["conv2.weight"],
+                                  state.net.params["conv2.weight"])
+
+
+def test_a_new_model_clears_the_timeline(qtbot, setup):
+    state, view, trainer = setup
+    view.record_interval_s = 0.0
+    train_and_record(state, view, trainer, 2)
+    state.set_model(build_network(config=state.net.config, seed=9), "reset")
+    assert len(view.timeline) == 0 and len(view.timeline.curve()[0]) == 0
+    view.flush()
+    assert not view.slider.isEnabled()
