@@ -100,7 +100,9 @@ class TimelineView(QWidget):
         layout.addWidget(self.graphics, 3)
         layout.addWidget(self.status)
 
-        state.probeChanged.connect(self._on_probe)
+        # traceChanged, not probeChanged: the new probe's probabilities exist only after the
+        # state has retraced it (probeChanged is emitted before).
+        state.traceChanged.connect(self._on_trace)
         state.modelChanged.connect(self._on_model)
         self._on_model()
 
@@ -257,15 +259,19 @@ class TimelineView(QWidget):
         if self._pending is not None:
             self._record(*self._pending)
 
-    def _ensure_curve_probe(self) -> None:
+    def _ensure_curve_probe(self) -> bool:
         """Restart the probability curve if the probe is not the one it was drawn for."""
         probe = self.state.probe_image
-        if self._curve_probe is None or not np.array_equal(self._curve_probe, probe):
-            self._curve_probe = probe.copy()
-            self.timeline.restart_curve()
+        if self._curve_probe is not None and np.array_equal(self._curve_probe, probe):
+            return False
+        self._curve_probe = probe.copy()
+        self.timeline.restart_curve()
+        return True
 
-    def _on_probe(self) -> None:
-        self._ensure_curve_probe()
+    def _on_trace(self, *_args) -> None:
+        """A retrace: new weights (recorded by ``record_from_state``) or a new probe."""
+        if not self._ensure_curve_probe():
+            return
         if self._last_step is not None:
             # Where the new probe stands with the current weights: the curve's first point.
             self.timeline.add_point(self._last_step, self._last_epoch, self.state.probabilities)
