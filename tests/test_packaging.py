@@ -88,3 +88,24 @@ def test_a_checkout_finds_the_top_level_resources(tmp_path):
     assert result.returncode == 0, result.stderr
     path = Path(result.stdout.strip())
     assert path == REPO / "resources" / "model" / "lenet.npz" and path.is_file()
+
+
+def test_the_bundled_model_is_what_the_readme_says():
+    """Its metadata names the rebuild command, and both READMEs state its real accuracy."""
+    import re
+
+    from cnnviz.data import images_to_float, load_bundled
+    from cnnviz.nn import load_checkpoint, read_checkpoint_metadata
+    from cnnviz.training import evaluate
+
+    path = REPO / "resources" / "model" / "lenet.npz"
+    meta = read_checkpoint_metadata(path)
+    data = load_bundled()
+    result = evaluate(load_checkpoint(path), images_to_float(data.test_images), data.test_labels)
+    assert result.accuracy == pytest.approx(meta["held_out_accuracy"])
+    assert meta["command"].startswith("cnnviz train") and meta["interrupted"] is False
+    stated = f"{result.accuracy * 100:.2f}"
+    for readme in (REPO / "README.md", REPO / "resources" / "model" / "README.md"):
+        text = readme.read_text()
+        assert re.search(rf"\*\*{re.escape(stated)} ?%\*\*", text), (readme, stated)
+        assert meta["command"].split(" --progress")[0] in text
