@@ -113,7 +113,7 @@ class TimelineView(QWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
-        plot.setYRange(0, 1.14, padding=0.0)        # the top strip holds the legend
+        plot.setYRange(-0.02, 1.14, padding=0.0)    # the top strip holds the legend
         plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1)]])
         plot.setLabel("left", "probability")
         plot.setLabel("bottom", "training step")
