@@ -271,3 +271,35 @@ def test_no_arguments_starts_the_app(monkeypatch):
     monkeypatch.setattr(app_main, "run_app", lambda argv=None: calls.append(argv) or 0)
     assert cli.main([]) == 0
     assert calls == [["cnnviz"]]
+
+
+# -- the progress bar ---------------------------------------------------------------------------
+
+def test_progress_bar_draws_in_place_and_erases_itself():
+    import io
+
+    from cnnviz.cli_progress import ProgressBar, format_bytes
+
+    stream = io.StringIO()
+    bar = ProgressBar("epoch 1/3", total=4, stream=stream, width=8, interval=3600)
+    bar.update(1, "loss 2.0", force=True)
+    bar.update(2, "loss 1.0")                       # throttled: not drawn
+    bar.update(4, "loss 0.5")                       # the end is always drawn
+    bar.close()
+    frames = stream.getvalue().split("\r")[1:]
+    assert frames[0] == "epoch 1/3 [##......]  25%  1/4  loss 2.0"
+    assert frames[1] == "epoch 1/3 [########] 100%  4/4  loss 0.5"
+    assert frames[2].strip() == "" and frames[3] == ""
+    assert format_bytes(512) == "512 B" and format_bytes(9_912_422) == "9.9 MB"
+
+
+def test_a_disabled_progress_bar_writes_nothing():
+    import io
+
+    from cnnviz.cli_progress import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar("x", total=2, stream=stream, enabled=False)
+    bar.update(2)
+    bar.close()
+    assert stream.getvalue() == ""
