@@ -195,6 +195,14 @@ def build_torch_network(preset: str = "lenet"):
 # Both, as one dict
 
 
+def _load_average() -> float | None:
+    """The 1-minute load average (other programs competing for the CPUs), if known."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def cpu_threads() -> int:
     """CPUs this process may run on (what NumPy's BLAS uses by default)."""
     try:
@@ -215,7 +223,7 @@ def run_benchmark(batch_sizes=DEFAULT_BATCH_SIZES, repeats: int = 5, seconds: fl
     a short line after each measurement (a GUI or the CLI can show progress).
 
     Keys: ``batch_sizes``, ``repeats``, ``seconds``, ``preset``, ``threads``, ``numpy_version``,
-    ``python``, ``numpy`` (``train_images_per_second`` {str(batch): rate},
+    ``python``, ``load_average_before`` (1-minute load average, None if unknown), ``numpy`` (``train_images_per_second`` {str(batch): rate},
     ``forward_latency_ms``), ``torch`` (the same plus ``version`` and ``threads``, or None)
     and ``ratio`` (``train`` {str(batch): numpy rate / torch rate}, ``forward``: torch
     latency / numpy latency; above 1 means NumPy is faster; None without torch).
@@ -228,6 +236,7 @@ def run_benchmark(batch_sizes=DEFAULT_BATCH_SIZES, repeats: int = 5, seconds: fl
     if not seconds > 0:
         raise ValueError(f"seconds must be greater than 0, got {seconds}")
     threads = threads or cpu_threads()
+    load_before = _load_average()
     if with_torch is None:
         with_torch = torch_available()
 
@@ -252,7 +261,7 @@ def run_benchmark(batch_sizes=DEFAULT_BATCH_SIZES, repeats: int = 5, seconds: fl
     results = {
         "batch_sizes": batch_sizes, "repeats": repeats, "seconds": seconds, "preset": preset,
         "threads": threads, "numpy_version": np.__version__,
-        "python": platform.python_version(),
+        "python": platform.python_version(), "load_average_before": load_before,
         "numpy": {"train_images_per_second": train["numpy"],
                   "forward_latency_ms": latency["numpy"]},
         "torch": None, "ratio": None,
@@ -295,6 +304,10 @@ def format_results(results: dict) -> str:
     if theirs:
         row += f" {theirs['forward_latency_ms']:>10.3f} {ratio['forward']:>12.2f}"
     lines.append(row)
+    load = results.get("load_average_before")
+    if load is not None and load >= 1:
+        lines += ["", f"note: the machine was busy before the run (load average {load:.1f} on "
+                      f"{cpu_threads()} CPUs); expect noisy numbers."]
     if theirs:
         lines += ["", "numpy/torch above 1 means the NumPy network is faster."]
     else:

@@ -73,6 +73,12 @@ def test_the_table_lists_every_batch_size_and_the_ratio():
 def test_the_table_without_torch_says_so():
     table = format_results(_fake_results(with_torch=False))
     assert "not installed" in table and "numpy/torch" not in table.splitlines()[3]
+    assert "busy" not in table
+
+
+def test_the_table_warns_when_the_machine_was_busy():
+    results = _fake_results(with_torch=False) | {"load_average_before": 3.5}
+    assert "load average 3.5" in format_results(results)
 
 
 def test_bench_command_prints_one_json_object(tmp_path):
