@@ -303,3 +303,87 @@ def test_a_disabled_progress_bar_writes_nothing():
     bar.update(2)
     bar.close()
     assert stream.getvalue() == ""
+
+
+# -- data download against a local server (in-process, so the checksums can be ours) -----------
+
+@pytest.fixture()
+def mnist_server(tmp_path, monkeypatch):
+    """Serve four small generated IDX files at /good/; /slow/ sends half a file, raises
+    Ctrl-C in this process (as a user would), then sends the rest."""
+    import hashlib
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cnnviz.data import download
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "served"
+    folder.mkdir()
+    for split, n in (("train", 300), ("t10k", 50)):
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz",
+                  rng.integers(0, 10, n, dtype=np.uint8))
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    monkeypatch.setattr(download, "MNIST_FILES",
+                        {name: hashlib.md5(body).hexdigest() for name, body in files.items()})
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            _, mirror, name = self.path.split("/", 2)
+            body = files[name]
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if mirror == "slow":
+                half = len(body) // 2
+                self.wfile.write(body[:half])
+                self.wfile.flush()
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.5)
+                body = body[half:]
+            try:
+                self.wfile.write(body)
+            except OSError:          # the client hung up: it cancelled
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_then_train_and_eval_on_the_downloaded_folder(tmp_path, mnist_server, capsys):
+    from cnnviz import cli
+
+    dest = tmp_path / "mnist"
+    assert cli.main(["data", "download", "--dest", str(dest),
+                     "--mirror", mnist_server + "/good/"]) == 0
+    captured = capsys.readouterr()
+    assert "downloading train-images-idx3-ubyte.gz" in captured.err
+    assert f"--data {dest}" in captured.out
+    assert sorted(p.name for p in dest.iterdir()) == sorted(
+        f"{s}-{k}-idx{d}-ubyte.gz" for s in ("train", "t10k") for k, d in (("images", 3),
+                                                                          ("labels", 1)))
+    assert cli.main(["eval", "--data", str(dest), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 50
+    out = tmp_path / "m.npz"
+    assert cli.main(["train", "--data", str(dest), "--epochs", "1", "--out", str(out)]) == 0
+    assert read_checkpoint_metadata(out)["n_train"] == 300
+
+
+def test_ctrl_c_cancels_a_download_and_leaves_no_partial_file(tmp_path, mnist_server, capsys):
+    from cnnviz import cli
+
+    dest = tmp_path / "mnist"
+    assert cli.main(["data", "download", "--dest", str(dest),
+                     "--mirror", mnist_server + "/slow/"]) == 130
+    assert "cancelled" in capsys.readouterr().err
+    assert list(dest.iterdir()) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # handler restored
