@@ -38,7 +38,10 @@ def wait(app, ms: int) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
-    parser.add_argument("--train-seconds", type=float, default=6.0)
+    parser.add_argument("--train-digits", type=int, default=3000,
+                        help="train on this many of the bundled digits (fast epochs)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--max-seconds", type=float, default=90.0)
     parser.add_argument("--size", default="1880x1040", help="window size WxH")
     args = parser.parse_args(argv)
     os.environ.setdefault("CNNVIZ_SETTINGS_DIR", tempfile.mkdtemp(prefix="cnnviz-shots-"))
@@ -64,10 +67,20 @@ def main(argv=None) -> int:
     wait(app, 500)
     gc.freeze()
 
-    # train briefly through the real worker, then pause
+    # train from fresh weights through the real worker on a subset (so epochs end quickly
+    # and the per-epoch points appear), until done or out of time
+    from cnnviz.data import Dataset
+    ds, n = state.dataset, args.train_digits
+    state.set_dataset(Dataset(f"bundled ({n:,} digits)", ds.train_images[:n],
+                              ds.train_labels[:n], ds.test_images, ds.test_labels))
+    window.reset_weights()
     window.controls.batch_spin.setValue(32)
+    window.controls.epochs_spin.setValue(args.epochs)
     window.start_training()
-    wait(app, int(args.train_seconds * 1000))
+    waited = 0
+    while window.controller.active and waited < args.max_seconds * 1000:
+        wait(app, 250)
+        waited += 250
     window.controller.pause()
     wait(app, 700)
 

@@ -182,6 +182,10 @@ def measure(batch_sizes=GUI_BATCH_SIZES, seconds: float = 5.0) -> dict:
 
 def _child() -> None:
     config = json.loads(os.environ[CHILD_ENV])
+    if config.get("runtime_threads"):
+        from .blas import set_blas_threads
+        os.environ["OPENBLAS_NUM_THREADS"] = str(config["runtime_threads"])
+        set_blas_threads(config["runtime_threads"])
     print(json.dumps(measure(config["batch_sizes"], config["seconds"])))
 
 

@@ -179,8 +179,11 @@ class ControlsView(QWidget):
         self.progress_bar.setValue(int(round(1000 * snapshot.progress)))
         epochs = max(1, round(snapshot.total_steps / max(1, snapshot.batches_per_epoch)))
         epoch = min(snapshot.epoch + 1, epochs)
-        self.progress_bar.setFormat(
-            f"epoch {epoch}/{epochs}, batch {snapshot.batch}/{snapshot.batches_per_epoch}")
+        if snapshot.finished:
+            self.progress_bar.setFormat(f"done: {epochs} epochs ({snapshot.step:,} batches)")
+        else:
+            self.progress_bar.setFormat(
+                f"epoch {epoch}/{epochs}, batch {snapshot.batch}/{snapshot.batches_per_epoch}")
         ips = snapshot.images_per_second
         ips_text = f"{ips:,.0f} images/s" if math.isfinite(ips) else "-- images/s"
         word = {"running": "Training", "paused": "Paused"}.get(self.run_state, "Stopped")

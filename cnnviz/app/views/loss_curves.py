@@ -45,6 +45,7 @@ class LossCurvesView(QWidget):
         self.acc_plot.setXLink(self.loss_plot)
         self.loss_plot.setLabel("left", "cross-entropy loss")
         self.acc_plot.setLabel("left", "accuracy")
+        self.acc_plot.enableAutoRange(y=False)
         self.acc_plot.setYRange(0, 1, padding=0.02)
         self.loss_plot.addLegend(offset=(-10, 10))
         self.acc_plot.addLegend(offset=(-10, -10))
