@@ -26,7 +26,7 @@ from .views.controls import ControlsView
 from .views.loss_curves import LossCurvesView
 from .worker import TrainingController
 
-# (dock object name, title, module in cnnviz.app.views, class, area, shortcut key)
+# (dock object name, title, module in cnnviz.app.views, class)
 VIEW_SPECS = [
     ("controls", "Training", "controls", "ControlsView"),
     ("drawing_pad", "Drawing pad", "drawing_pad", "DrawingPadView"),
@@ -43,11 +43,8 @@ VIEW_SPECS = [
 
 
 def _load_view_class(module: str, cls: str):
-    """The view class, or None while its module has not been written yet."""
-    try:
-        return getattr(importlib.import_module(f"cnnviz.app.views.{module}"), cls)
-    except (ImportError, AttributeError):
-        return None
+    """The view class ``cls`` from ``cnnviz.app.views.<module>``."""
+    return getattr(importlib.import_module(f"cnnviz.app.views.{module}"), cls)
 
 
 class MainWindow(QMainWindow):
@@ -73,10 +70,7 @@ class MainWindow(QMainWindow):
         self.views: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
         for name, title, module, cls_name in VIEW_SPECS:
-            cls = _load_view_class(module, cls_name)
-            if cls is None:
-                continue
-            view = cls(state)
+            view = _load_view_class(module, cls_name)(state)
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{name}Dock")
             dock.setWidget(view)
