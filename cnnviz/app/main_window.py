@@ -39,7 +39,13 @@ VIEW_SPECS = [
     ("conv_explainer", "Convolution explained", "conv_explainer", "ConvExplainerView"),
     ("saliency", "Saliency", "saliency", "SaliencyView"),
     ("confusion", "Confusion matrix", "confusion", "ConfusionView"),
+    ("preprocess_pipeline", "Preprocessing", "preprocess_pipeline", "PreprocessPipelineView"),
+    ("timeline", "Watch one digit learn", "timeline", "TimelineView"),
 ]
+
+# The classroom explainers (issue 4), raised from the Classroom menu in lesson order.
+CLASSROOM_VIEWS = ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
+                   "confusion", "timeline")
 
 
 def _load_view_class(module: str, cls: str):
@@ -115,7 +121,8 @@ class MainWindow(QMainWindow):
         if centre is not None:
             self.splitDockWidget(centre, d["loss_curves"], H)
         tabbed = [d[n] for n in ("filters", "pooling", "inspector", "conv_explainer",
-                                 "saliency", "confusion") if n in d]
+                                 "step_explainer", "saliency", "confusion",
+                                 "preprocess_pipeline", "timeline") if n in d]
         if tabbed:
             self.splitDockWidget(d["loss_curves"], tabbed[0], V)
             for dock in tabbed[1:]:
@@ -172,6 +179,22 @@ class MainWindow(QMainWindow):
         ctl.finished.connect(self._on_finished)
         self.state.modelChanged.connect(self._update_title)
         self.state.datasetChanged.connect(self._on_dataset_changed)
+        v = self.views
+        if "preprocess_pipeline" in v and "drawing_pad" in v:
+            v["preprocess_pipeline"].set_pad(v["drawing_pad"])
+        if "activations" in v and "conv_explainer" in v:
+            v["activations"].pixelClicked.connect(self.explain_pixel)
+
+    def explain_pixel(self, layer: str, channel: int, row: int, col: int) -> None:
+        """A conv feature-map pixel was clicked: take it apart in the convolution explainer."""
+        self.views["conv_explainer"].explain(layer, channel, row, col)
+        self.raise_dock("conv_explainer")
+
+    def raise_dock(self, name: str) -> None:
+        """Show dock ``name`` and bring it to the front of its tab group."""
+        dock = self.docks[name]
+        dock.show()
+        dock.raise_()
 
     def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
         action = QAction(text, self)
@@ -213,6 +236,12 @@ class MainWindow(QMainWindow):
             self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()
         self._action(self.view_menu, "Reset layout", self.reset_layout)
+
+        classroom = bar.addMenu("&Classroom")
+        for name in CLASSROOM_VIEWS:
+            if name in self.docks:
+                self._action(classroom, self.docks[name].windowTitle(),
+                             lambda _checked=False, n=name: self.raise_dock(n))
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1")
@@ -307,6 +336,11 @@ class MainWindow(QMainWindow):
 
     def _render_snapshot(self, snapshot) -> None:
         self.state.set_params(snapshot.params)
+        timeline = self.views.get("timeline")
+        if timeline is not None:
+            # the position after the last finished batch, in epochs
+            timeline.record_from_state(
+                snapshot.step, snapshot.epoch + snapshot.batch / max(1, snapshot.batches_per_epoch))
         self.controls.show_progress(snapshot)
         self.loss_view.refresh()
         if not self._modified:
