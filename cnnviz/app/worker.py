@@ -174,15 +174,18 @@ class TrainingWorker(QObject):
         before = self.net.copy_params()
         grads: dict = {}
         loss_before = self._train_one(grads)
+        logits_before = np.array(self.net.last_logits, copy=True)
         after = self.net.copy_params()
-        x = self.trainer.train_images[indices]
+        x = np.array(self.trainer.train_images[indices], copy=True)
         from ..nn.loss import softmax_cross_entropy
-        loss_after, _ = softmax_cross_entropy(self.net.forward(x), labels.astype(np.int64))
+        logits_after = np.array(self.net.forward(x), copy=True)
+        loss_after, _ = softmax_cross_entropy(logits_after, labels.astype(np.int64))
         self.stepped.emit(StepDetail(
             step=self.trainer.step_count, indices=indices, labels=labels,
             loss_before=float(loss_before), loss_after=float(loss_after),
             params_before=before, params_after=after,
-            output_grads={k: np.array(v, copy=True) for k, v in grads.items()}))
+            output_grads={k: np.array(v, copy=True) for k, v in grads.items()},
+            images=x, logits_before=logits_before, logits_after=logits_after))
 
     def _emit_snapshot(self) -> None:
         now = time.perf_counter()

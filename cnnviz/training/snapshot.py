@@ -67,6 +67,8 @@ class StepDetail:
     loss_before / loss_after: the batch's mean loss before and after the update;
     params_before / params_after: name -> copies of the weights around the update;
     output_grads: layer name -> d loss / d output ``(B, ...)`` for the batch (copies).
+    images: ``(B, 1, 28, 28)`` the batch's inputs; logits_before / logits_after: ``(B, classes)``
+    the network's logits for the batch with the weights before / after the update.
     """
 
     step: int
@@ -77,6 +79,9 @@ class StepDetail:
     params_before: dict[str, np.ndarray]
     params_after: dict[str, np.ndarray]
     output_grads: dict[str, np.ndarray]
+    images: np.ndarray | None = None
+    logits_before: np.ndarray | None = None
+    logits_after: np.ndarray | None = None
 
     def delta(self, name: str) -> np.ndarray:
         """``params_after[name] - params_before[name]`` (the weight change)."""
