@@ -37,6 +37,7 @@ VIEW_SPECS = [
     ("pooling", "Pooling masks", "pooling", "PoolingView"),
     ("inspector", "Layer inspector", "inspector", "InspectorView"),
     ("conv_explainer", "Convolution explained", "conv_explainer", "ConvExplainerView"),
+    ("step_explainer", "One step, before and after", "step_explainer", "StepExplainerView"),
     ("saliency", "Saliency", "saliency", "SaliencyView"),
     ("confusion", "Confusion matrix", "confusion", "ConfusionView"),
     ("preprocess_pipeline", "Preprocessing", "preprocess_pipeline", "PreprocessPipelineView"),

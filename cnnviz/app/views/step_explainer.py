@@ -1,0 +1,508 @@
+"""One step, before and after: what a single mini-batch of SGD did to the network.
+
+After each Step (the main window calls ``show_step(detail)`` with the worker's ``StepDetail``)
+the view shows:
+
+* the batch's digits with their true labels and the network's predictions before and after
+  the update (click a digit to follow it in the gradient tabs);
+* the batch's mean loss before and after the update, large, and their difference;
+* tab "Weight change": delta-W = W_after - W_before of conv1 (20 5x5 filters) and conv2
+  (50 x 20 kernels), each mosaic with ITS OWN colour scale symmetric around zero and a colour
+  bar, plus the largest |delta| of every parameter;
+* tab "Gradients": d loss / d (each feature map) for the chosen digit: conv1, relu1, pool1,
+  conv2, relu2, pool2 (symmetric scales, written in each title);
+* tab "Max-pool routing": for one channel of pool1 and of pool2, the gradient arriving at the
+  pool output and, after max-pool backward, at the pre-pool resolution, with the winner of
+  each 2x2 window outlined: the gradient reaches only the winner of each window.
+
+Every number is the worker's: ``detail.delta(name)`` is exactly what the optimizer changed,
+the gradients are the backward pass of that very step (``detail.output_grads``), and the
+winner masks come from re-running the forward pass of the chosen digit with the weights
+before the update (the pass the backward went through).
+
+Public API (tests, scripts): ``show_step(detail)``, ``select_digit(k)``,
+``select_pool_channel(pool, channel)``, ``shown_delta(name)`` (the delta-W drawn, read back
+from the mosaic), ``shown_grad(layer)``, ``routing(pool)`` -> dict of the arrays drawn,
+``digit``, ``detail``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QEvent, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QPainterPath, QPen
+from PyQt6.QtWidgets import (QFrame, QGraphicsPathItem, QGridLayout, QHBoxLayout, QLabel,
+                             QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+
+from ...nn import build_network
+from ..digit_widgets import DigitImage
+from ..image_panel import DIVERGING_CMAP, ImagePanel, MosaicPanel, colormap
+from ..mosaic import symmetric_levels
+
+MAX_DIGITS = 12                  # batch digits shown in the strip
+GRAD_LAYERS = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2")
+POOLS = {"pool1": "relu1", "pool2": "relu2"}       # pool -> the layer feeding it
+GOOD, BAD = "#2e9e3e", "#d23a2a"
+WINNER_COLOUR = QColor(40, 200, 60)
+
+
+def routed_levels(*arrays: np.ndarray) -> tuple[float, float]:
+    """One symmetric scale for a pool's output gradient and its routed gradient."""
+    return symmetric_levels(np.concatenate([np.ravel(a) for a in arrays]))
+
+
+def _scale_text(levels: tuple[float, float]) -> str:
+    return f"±{levels[1]:.2g}"
+
+
+class _DigitCell(QFrame):
+    """One batch digit: the image, and "label 3 · 5 → 3" under it; click selects it."""
+
+    clicked = pyqtSignal(int)
+
+    def __init__(self, index: int, parent=None) -> None:
+        super().__init__(parent)
+        self.index = index
+        self.image = DigitImage(minimum=48)
+        self.caption = QLabel(" ")
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(1)
+        layout.addWidget(self.image, 1)
+        layout.addWidget(self.caption)
+        self.setObjectName("digitCell")
+        self.set_selected(False)
+
+    def set_selected(self, on: bool) -> None:
+        colour = "#ffaa28" if on else "#555555"
+        self.setStyleSheet(f"#digitCell {{ border: {3 if on else 1}px solid {colour}; }}")
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(self.index)
+        super().mousePressEvent(event)
+
+
+def _grid_path(h: int, w: int, step: int) -> QPainterPath:
+    """Lines every ``step`` pixels over an ``h x w`` image (the pooling windows)."""
+    path = QPainterPath()
+    for y in range(0, h + 1, step):
+        path.moveTo(0, y)
+        path.lineTo(w, y)
+    for x in range(0, w + 1, step):
+        path.moveTo(x, 0)
+        path.lineTo(x, h)
+    return path
+
+
+def _winner_path(mask: np.ndarray) -> QPainterPath:
+    """A square around every True pixel of ``mask (H, W)``."""
+    path = QPainterPath()
+    for y, x in zip(*np.nonzero(mask)):
+        path.addRect(float(x) + 0.08, float(y) + 0.08, 0.84, 0.84)
+    return path
+
+
+def _path_item(colour: QColor, width: float, z: float = 6) -> QGraphicsPathItem:
+    item = QGraphicsPathItem()
+    pen = QPen(colour)
+    pen.setCosmetic(True)
+    pen.setWidthF(width)
+    item.setPen(pen)
+    item.setZValue(z)
+    return item
+
+
+class StepExplainerView(QWidget):
+    """The last single step: batch, loss before/after, delta-W, gradients, pool routing."""
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("stepExplainerView")
+        self.state = state
+        self.detail = None
+        self.digit = 0                       # index into the batch of the followed digit
+        self.pool_channel = {"pool1": 0, "pool2": 0}
+        self._auto_channel = True            # pick the strongest channel for a new digit
+        self._masks: dict[str, np.ndarray] = {}
+        self._routing: dict[str, dict[str, np.ndarray]] = {}
+        self._scratch = None
+        self._dirty = False
+        self._build()
+        state.modelChanged.connect(self._on_model)
+
+    # -- construction ----------------------------------------------------------------------
+    def _build(self) -> None:
+        self.intro = QLabel("Press Step (S) to train exactly one mini-batch and see what it "
+                            "changed.")
+        self.intro.setWordWrap(True)
+
+        self.loss_before = QLabel("–")
+        self.loss_after = QLabel("–")
+        self.loss_change = QLabel("–")
+        losses = QGridLayout()
+        for col, (title, label) in enumerate((("loss before", self.loss_before),
+                                              ("loss after", self.loss_after),
+                                              ("change", self.loss_change))):
+            caption = QLabel(title)
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            losses.addWidget(caption, 0, col)
+            losses.addWidget(label, 1, col)
+        self._loss_captions = [losses.itemAtPosition(0, c).widget() for c in range(3)]
+
+        self.cells = [_DigitCell(i) for i in range(MAX_DIGITS)]
+        strip = QHBoxLayout()
+        strip.setSpacing(3)
+        for cell in self.cells:
+            cell.clicked.connect(self.select_digit)
+            cell.hide()
+            strip.addWidget(cell)
+        self.more = QLabel("")
+        strip.addWidget(self.more)
+        strip.addStretch(1)
+
+        top = QHBoxLayout()
+        top.addLayout(strip, 3)
+        top.addLayout(losses, 2)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._build_delta_tab(), "Weight change ΔW")
+        self.tabs.addTab(self._build_grad_tab(), "Gradients of the feature maps")
+        self.tabs.addTab(self._build_routing_tab(), "Max-pool routing")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.intro)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+        self._apply_fonts()
+
+    def _colour_bar(self) -> pg.ColorBarItem:
+        return pg.ColorBarItem(values=(-1, 1), colorMap=colormap(DIVERGING_CMAP),
+                               interactive=False, width=14, colorMapMenu=False)
+
+    def _build_delta_tab(self) -> QWidget:
+        page = QWidget()
+        self.delta_graphics = pg.GraphicsLayoutWidget()
+        self.delta_graphics.setBackground("k")
+        g = self.delta_graphics.ci
+        self.delta_panels = {
+            "conv1.weight": MosaicPanel("ΔW conv1", DIVERGING_CMAP, columns=5, gap=2),
+            "conv2.weight": MosaicPanel("ΔW conv2", DIVERGING_CMAP, columns=20, labels="grid"),
+        }
+        self.delta_bars = {}
+        for col, name in enumerate(self.delta_panels):
+            g.addItem(self.delta_panels[name].layout, row=0, col=2 * col)
+            self.delta_bars[name] = self._colour_bar()
+            g.addItem(self.delta_bars[name], row=0, col=2 * col + 1)
+        g.layout.setColumnStretchFactor(0, 2)
+        g.layout.setColumnStretchFactor(2, 5)
+        self.delta_text = QLabel(" ")
+        self.delta_text.setWordWrap(True)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.delta_graphics, 1)
+        layout.addWidget(self.delta_text)
+        return page
+
+    def _build_grad_tab(self) -> QWidget:
+        page = QWidget()
+        self.grad_graphics = pg.GraphicsLayoutWidget()
+        self.grad_graphics.setBackground("k")
+        g = self.grad_graphics.ci
+        columns = {"conv1": 5, "relu1": 5, "pool1": 5, "conv2": 10, "relu2": 10, "pool2": 10}
+        self.grad_panels = {}
+        for i, name in enumerate(GRAD_LAYERS):
+            panel = MosaicPanel(f"d loss / d {name}", DIVERGING_CMAP, columns=columns[name])
+            g.addItem(panel.layout, row=i // 3, col=i % 3)
+            self.grad_panels[name] = panel
+        self.grad_text = QLabel(" ")
+        self.grad_text.setWordWrap(True)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.grad_graphics, 1)
+        layout.addWidget(self.grad_text)
+        return page
+
+    def _build_routing_tab(self) -> QWidget:
+        page = QWidget()
+        self.channel_spins = {}
+        controls = QHBoxLayout()
+        for pool in POOLS:
+            spin = QSpinBox()
+            spin.setToolTip(f"which channel of {pool} to follow")
+            spin.valueChanged.connect(lambda c, p=pool: self._on_channel_spin(p, c))
+            controls.addWidget(QLabel(f"{pool} channel"))
+            controls.addWidget(spin)
+            self.channel_spins[pool] = spin
+        controls.addStretch(1)
+        self.routing_graphics = pg.GraphicsLayoutWidget()
+        self.routing_graphics.setBackground("k")
+        g = self.routing_graphics.ci
+        self.routing_panels: dict[str, dict[str, ImagePanel]] = {}
+        self._grid_items, self._winner_items = {}, {}
+        for row, (pool, source) in enumerate(POOLS.items()):
+            arriving = ImagePanel("", DIVERGING_CMAP)
+            routed = ImagePanel("", DIVERGING_CMAP)
+            g.addItem(arriving.layout, row=row, col=0)
+            g.addLabel("→ max-pool backward →", row=row, col=1, size="14pt")
+            g.addItem(routed.layout, row=row, col=2)
+            self.routing_panels[pool] = {"arriving": arriving, "routed": routed}
+            grid = _path_item(QColor(140, 140, 140), 1.0, z=5)
+            winners = _path_item(WINNER_COLOUR, 2.5, z=7)
+            routed.box.addItem(grid, ignoreBounds=True)
+            routed.box.addItem(winners, ignoreBounds=True)
+            self._grid_items[pool], self._winner_items[pool] = grid, winners
+        g.layout.setColumnStretchFactor(0, 2)
+        g.layout.setColumnStretchFactor(2, 3)
+        self.routing_text = QLabel(
+            "The gradient reaches only the winner of each 2x2 window: max pooling passed "
+            "on only the largest of the four values, so only that one can change the loss. "
+            "Green squares: the winners (argmax of each window).")
+        self.routing_text.setWordWrap(True)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.routing_graphics, 1)
+        layout.addWidget(self.routing_text)
+        return page
+
+    def _apply_fonts(self) -> None:
+        """Loss numbers at 2.4x the widget font (presentation mode enlarges that font)."""
+        base = self.font().pointSizeF()
+        big = QFont(self.font())
+        big.setPointSizeF(base * 2.4)
+        big.setBold(True)
+        for label in (self.loss_before, self.loss_after, self.loss_change):
+            label.setFont(big)
+        mid = QFont(self.font())
+        mid.setPointSizeF(base * 1.15)
+        for label in self._loss_captions + [self.routing_text]:
+            label.setFont(mid)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._apply_fonts()
+        super().changeEvent(event)
+
+    # -- public API --------------------------------------------------------------------------
+    def show_step(self, detail) -> None:
+        """Show what ``detail`` (a ``StepDetail``) did; the followed digit restarts at 0."""
+        self.detail = detail
+        self.digit = 0
+        self._auto_channel = True
+        self._masks = {}
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._dirty = True
+
+    def select_digit(self, k: int) -> None:
+        """Follow batch digit ``k`` in the gradient and routing tabs."""
+        if self.detail is None:
+            return
+        self.digit = int(np.clip(k, 0, len(self.detail.labels) - 1))
+        self._auto_channel = True
+        self._masks = {}
+        self.refresh()
+
+    def select_pool_channel(self, pool: str, channel: int) -> None:
+        """Follow ``channel`` of ``pool`` ("pool1" or "pool2") in the routing tab."""
+        if pool not in POOLS:
+            raise ValueError(f"no pool layer {pool!r}; choose pool1 or pool2")
+        self._auto_channel = False
+        self.pool_channel[pool] = int(channel)
+        if self.detail is not None:
+            self.refresh()
+
+    def shown_delta(self, name: str) -> np.ndarray:
+        """The delta-W drawn for ``name`` ("conv1.weight", "conv2.weight"), read back from
+        the mosaic image, reshaped like the parameter."""
+        self._ensure_drawn()
+        panel = self.delta_panels[name]
+        maps = panel.untile(panel.image.image)
+        return maps.reshape(self.detail.params_after[name].shape)
+
+    def delta_levels(self, name: str) -> tuple[float, float]:
+        self._ensure_drawn()
+        return tuple(float(v) for v in self.delta_panels[name].image.getLevels())
+
+    def shown_grad(self, layer: str) -> np.ndarray:
+        """``(C, H, W)`` d loss / d ``layer`` drawn for the followed digit (from the mosaic)."""
+        self._ensure_drawn()
+        panel = self.grad_panels[layer]
+        return panel.untile(panel.image.image)
+
+    def routing(self, pool: str) -> dict[str, np.ndarray]:
+        """The arrays of the routing row of ``pool``: ``arriving (h, w)`` gradient at the pool
+        output, ``routed (H, W)`` after max-pool backward, ``winners (H, W)`` bool mask,
+        and ``channel``."""
+        self._ensure_drawn()
+        return dict(self._routing[pool])
+
+    # -- drawing ------------------------------------------------------------------------------
+    def _ensure_drawn(self) -> None:
+        if self.detail is None:
+            raise RuntimeError("no step shown yet: press Step first")
+        if self._dirty:
+            self.refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._dirty and self.detail is not None:
+            self.refresh()
+
+    def _on_model(self) -> None:
+        if self.detail is not None:
+            self.intro.setText("A different model was loaded: this was the last step of the "
+                               "previous one. Press Step for a new one.")
+
+    def refresh(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        self._dirty = False
+        self._draw_batch(d)
+        self._draw_delta(d)
+        self._draw_grads(d)
+        self._draw_routing(d)
+
+    def _draw_batch(self, d) -> None:
+        n = len(d.labels)
+        before = None if d.logits_before is None else np.argmax(d.logits_before, axis=1)
+        after = None if d.logits_after is None else np.argmax(d.logits_after, axis=1)
+        for i, cell in enumerate(self.cells):
+            if i >= n:
+                cell.hide()
+                continue
+            cell.show()
+            if d.images is not None:
+                cell.image.set_image(d.images[i, 0])
+            label = int(d.labels[i])
+            text = f"<b>{label}</b>"
+            if before is not None and after is not None:
+                colour = lambda p: GOOD if p == label else BAD      # noqa: E731
+                text += (f"<br><span style='color:{colour(before[i])}'>{before[i]}</span> → "
+                         f"<span style='color:{colour(after[i])}'>{after[i]}</span>")
+            cell.caption.setText(text)
+            cell.setToolTip(f"training digit {int(d.indices[i])}: label {label}"
+                            + ("" if before is None else
+                               f", predicted {before[i]} before and {after[i]} after the step"))
+            cell.set_selected(i == self.digit)
+        self.more.setText(f"+{n - MAX_DIGITS} more" if n > MAX_DIGITS else "")
+        change = d.loss_after - d.loss_before
+        self.loss_before.setText(f"{d.loss_before:.4f}")
+        self.loss_after.setText(f"{d.loss_after:.4f}")
+        self.loss_change.setText(f"{change:+.4f}")
+        self.loss_change.setStyleSheet(f"color: {GOOD if change < 0 else BAD};")
+        right = ("" if before is None else
+                 f" Right before: {int((before == d.labels).sum())}/{n}, "
+                 f"after: {int((after == d.labels).sum())}/{n}.")
+        self.intro.setText(
+            f"Step {d.step}: one mini-batch of {n} training digits (label, then the prediction "
+            f"before → after the update). The loss of this batch went "
+            f"{'down' if change < 0 else 'up'} by {abs(change):.4f}.{right} "
+            "Click a digit to follow it in the gradient tabs.")
+
+    def _draw_delta(self, d) -> None:
+        for name, panel in self.delta_panels.items():
+            delta = d.delta(name)                                  # (C_out, C_in, K, K)
+            c_out, c_in, k, _ = delta.shape
+            maps = delta.reshape(c_out * c_in, k, k)
+            levels = symmetric_levels(maps)
+            panel.columns = 5 if c_in == 1 else c_in
+            panel.set_maps(maps, levels)
+            self.delta_bars[name].setLevels(levels)
+            layer = name.split(".")[0]
+            what = (f"{c_out} filters 5x5" if c_in == 1
+                    else f"{c_out} x {c_in} kernels: row = output channel, column = input")
+            panel.set_title(f"ΔW {layer} ({what}), scale {_scale_text(levels)}")
+        parts = []
+        for name in d.params_after:
+            delta = d.delta(name)
+            parts.append(f"{name} {np.abs(delta).max():.2g}")
+        self.delta_text.setText(
+            "ΔW = W after − W before, each mosaic on its own scale symmetric around 0 "
+            "(red: the weight grew, blue: it shrank). Largest |ΔW| per parameter: "
+            + ", ".join(parts) + ".")
+
+    def _digit_grads(self, d) -> dict[str, np.ndarray]:
+        k = self.digit
+        return {name: d.output_grads[name][k] for name in GRAD_LAYERS if name in d.output_grads}
+
+    def _draw_grads(self, d) -> None:
+        grads = self._digit_grads(d)
+        for name, panel in self.grad_panels.items():
+            g = grads.get(name)
+            if g is None:
+                continue
+            levels = symmetric_levels(g)
+            panel.set_maps(np.asarray(g, dtype=np.float32), levels)
+            c, h, w = g.shape
+            panel.set_title(f"d loss / d {name} ({c} x {h}x{w}), scale {_scale_text(levels)}")
+        label = int(d.labels[self.digit])
+        self.grad_text.setText(
+            f"The gradient of this batch's loss with respect to every feature map of digit "
+            f"{self.digit + 1} (a {label}): how much the loss would change if that value were a "
+            "little larger (blue: larger would lower the loss). ReLU passes gradient only where "
+            "its input was positive; max pooling only to each window's winner.")
+
+    def _winner_masks(self, d) -> dict[str, np.ndarray]:
+        """Pool masks ``(C, H, W)`` of the followed digit with the weights before the step."""
+        if not self._masks and d.images is not None:
+            net = self.state.net
+            if self._scratch is None or self._scratch.config != net.config:
+                self._scratch = build_network(config=net.config, dtype=net.dtype)
+            self._scratch.load_params(d.params_before)
+            trace = self._scratch.trace(d.images[self.digit:self.digit + 1])
+            self._masks = {pool: trace[pool].mask[0].copy() for pool in POOLS if pool in trace}
+        return self._masks
+
+    def _draw_routing(self, d) -> None:
+        masks = self._winner_masks(d)
+        grads = self._digit_grads(d)
+        notes = []
+        for pool, source in POOLS.items():
+            if pool not in grads or source not in grads:
+                continue
+            arriving_all, routed_all = grads[pool], grads[source]      # (C,h,w), (C,H,W)
+            channels = arriving_all.shape[0]
+            spin = self.channel_spins[pool]
+            spin.blockSignals(True)
+            spin.setMaximum(channels - 1)
+            if self._auto_channel:
+                self.pool_channel[pool] = int(np.abs(arriving_all).sum(axis=(1, 2)).argmax())
+            c = int(np.clip(self.pool_channel[pool], 0, channels - 1))
+            self.pool_channel[pool] = c
+            spin.setValue(c)
+            spin.blockSignals(False)
+            arriving, routed = arriving_all[c], routed_all[c]
+            winners = masks[pool][c] if pool in masks else np.zeros(routed.shape, bool)
+            levels = routed_levels(arriving, routed)
+            panels = self.routing_panels[pool]
+            panels["arriving"].set_image(np.asarray(arriving, np.float32), levels)
+            panels["routed"].set_image(np.asarray(routed, np.float32), levels)
+            h, w = arriving.shape
+            H, W = routed.shape
+            panels["arriving"].set_title(
+                f"gradient arriving at {pool} channel {c} ({h}x{w}), scale {_scale_text(levels)}")
+            panels["routed"].set_title(
+                f"gradient at {source} channel {c} ({H}x{W}): only the winners get it")
+            self._grid_items[pool].setPath(_grid_path(H, W, 2))
+            self._winner_items[pool].setPath(_winner_path(winners))
+            self._routing[pool] = {"arriving": np.array(arriving), "routed": np.array(routed),
+                                   "winners": winners.copy(), "channel": c}
+            nonzero = int(np.count_nonzero(routed))
+            off = int(np.count_nonzero(routed[~winners]))
+            where = ("all of them winners" if off == 0
+                     else f"{off} of them NOT winners (ties?)")
+            notes.append(f"{source} channel {c}: {nonzero} of {H * W} pixels got gradient "
+                         f"({where}; {h * w} windows)")
+        self.routing_text.setText(
+            "The gradient reaches only the winner of each 2x2 window: max pooling passed on "
+            "only the largest of the four values, so only that one can change the loss. Green "
+            "squares mark the winners. " + "; ".join(notes) + ".")

@@ -1,0 +1,150 @@
+"""The one-step explainer, driven through the real window: Step, then check every number shown."""
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PyQt6.QtCore import Qt
+
+from cnnviz.app.main_window import MainWindow
+from cnnviz.app.state import AppState
+from cnnviz.data import Dataset, images_to_float, load_bundled
+from cnnviz.nn import build_network
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+
+@pytest.fixture(autouse=True)
+def settings_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+
+
+@pytest.fixture(scope="module")
+def small_dataset():
+    ds = load_bundled()
+    return Dataset("small", ds.train_images[:400], ds.train_labels[:400],
+                   ds.test_images[:50], ds.test_labels[:50])
+
+
+@pytest.fixture
+def window(qtbot, small_dataset):
+    state = AppState(build_network(seed=0), small_dataset)
+    win = MainWindow(state, restore_layout=False)
+    qtbot.addWidget(win)
+    win.controls.batch_spin.setValue(6)
+    win.controls.lr_spin.setValue(0.05)
+    win.show()
+    qtbot.waitExposed(win)
+    win.raise_dock("step_explainer")
+    yield win
+    win.stop_training()
+
+
+def step_once(qtbot, win, trigger):
+    view = win.views["step_explainer"]
+    before = win.state.net.copy_params()
+    old = view.detail
+    trigger()
+    qtbot.waitUntil(lambda: view.detail is not old, timeout=10000)
+    # the step's snapshot reaches the state too (the window shows the new weights)
+    qtbot.waitUntil(lambda: not np.array_equal(win.state.net.params["conv1.weight"],
+                                               before["conv1.weight"]), timeout=10000)
+    return view, before
+
+
+def engine_pass(config, params, x, labels):
+    net = build_network(config=config)
+    net.load_params(params)
+    grads: dict = {}
+    loss, _ = net.loss_and_grads(x, labels, output_grads=grads)
+    return net, loss, grads
+
+
+def test_step_button_changes_weights_by_exactly_the_shown_delta(qtbot, window, small_dataset):
+    view, before = step_once(
+        qtbot, window, lambda: qtbot.mouseClick(window.controls.step_button,
+                                                Qt.MouseButton.LeftButton))
+    d = view.detail
+    assert len(d.labels) == 6
+    for name in ("conv1.weight", "conv2.weight"):
+        np.testing.assert_array_equal(d.params_before[name], before[name])
+        shown = view.shown_delta(name)
+        assert shown.shape == before[name].shape
+        # what the view draws is exactly what the update changed ...
+        np.testing.assert_array_equal(shown, d.params_after[name] - d.params_before[name])
+        assert np.abs(shown).max() > 0
+        # ... and the window's network now holds before + shown delta
+        np.testing.assert_allclose(window.state.net.params[name], before[name] + shown,
+                                   rtol=0, atol=1e-7)
+        # each mosaic has its own scale, symmetric around zero, set by its own largest change
+        lo, hi = view.delta_levels(name)
+        assert lo == -hi and hi == pytest.approx(float(np.abs(shown).max()))
+    assert view.delta_levels("conv1.weight") != view.delta_levels("conv2.weight")
+
+
+def test_loss_before_and_after_are_the_engines(qtbot, window, small_dataset):
+    view, before = step_once(qtbot, window, window.step_training)
+    d = view.detail
+    x = images_to_float(small_dataset.train_images[d.indices])
+    labels = small_dataset.train_labels[d.indices].astype(np.int64)
+    np.testing.assert_array_equal(d.labels, labels)
+    net, loss_before, _ = engine_pass(window.state.net.config, before, x, labels)
+    logits_before = net.last_logits.copy()
+    assert d.loss_before == pytest.approx(loss_before, rel=1e-6)
+    assert view.loss_before.text() == f"{loss_before:.4f}"
+    _, loss_after, _ = engine_pass(window.state.net.config, d.params_after, x, labels)
+    assert view.loss_after.text() == f"{loss_after:.4f}"
+    assert view.loss_change.text() == f"{loss_after - loss_before:+.4f}"
+    # the strip shows each digit, its label and the predictions before -> after
+    for i, cell in enumerate(view.cells[:6]):
+        assert cell.isVisible()
+        np.testing.assert_allclose(cell.image.image(), x[i, 0])
+        text = cell.caption.text()
+        assert f"<b>{labels[i]}</b>" in text
+        assert f">{int(logits_before[i].argmax())}</span> →" in text
+    assert not view.cells[6].isVisible()
+
+
+def test_feature_map_gradients_and_pool_routing(qtbot, window, small_dataset):
+    view, before = step_once(qtbot, window, window.step_training)
+    d = view.detail
+    x = images_to_float(small_dataset.train_images[d.indices])
+    labels = d.labels.astype(np.int64)
+    net, _, grads = engine_pass(window.state.net.config, before, x, labels)
+
+    for k in (0, 3):
+        qtbot.mouseClick(view.cells[k], Qt.MouseButton.LeftButton)
+        assert view.digit == k
+        for layer in ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2"):
+            np.testing.assert_allclose(view.shown_grad(layer), grads[layer][k],
+                                       rtol=1e-5, atol=1e-9)
+        trace = net.trace(x[k:k + 1])
+        for pool, source in (("pool1", "relu1"), ("pool2", "relu2")):
+            r = view.routing(pool)
+            c = r["channel"]
+            np.testing.assert_array_equal(r["winners"], trace[pool].mask[0, c])
+            np.testing.assert_allclose(r["arriving"], grads[pool][k, c], rtol=1e-5, atol=1e-9)
+            routed = r["routed"]
+            # the gradient reaches only the winner of each 2x2 window ...
+            assert np.all(routed[~r["winners"]] == 0)
+            assert np.count_nonzero(routed) > 0
+            # ... and each winner gets exactly the gradient of its pool cell
+            h, w = r["arriving"].shape
+            window_sums = routed.reshape(h, 2, w, 2).sum(axis=(1, 3))
+            np.testing.assert_allclose(window_sums, r["arriving"], rtol=1e-6, atol=1e-12)
+    assert "the gradient reaches only the winner of each 2x2 window" in \
+        view.routing_text.text().lower()
+
+    view.select_pool_channel("pool1", 7)
+    assert view.routing("pool1")["channel"] == 7
+    assert view.channel_spins["pool1"].value() == 7
+
+
+def test_a_new_step_replaces_the_shown_one(qtbot, window):
+    view, _ = step_once(qtbot, window, window.step_training)
+    first = view.detail
+    view2, before2 = step_once(qtbot, window, window.step_training)
+    assert view.detail is not first and view.detail.step == first.step + 1
+    np.testing.assert_array_equal(view.detail.params_before["conv1.weight"],
+                                  first.params_after["conv1.weight"])
+    np.testing.assert_array_equal(view.shown_delta("conv1.weight"),
+                                  view.detail.delta("conv1.weight"))
