@@ -11,14 +11,132 @@ Views never touch the training worker. They read ``AppState`` and listen to its 
 The state owns a UI-side copy of the network (``self.net``) used only for inference on the
 UI thread. The worker's network is never shared: weights reach the UI as copies made by the
 worker and are copied again into ``self.net``.
+
+Keeping the UI cheap while training (the worker shares the GIL with the UI thread):
+
+* ``is_exposed(view)``: a view does no work unless some of it is on screen. ``isVisible()``
+  alone is not enough: Qt leaves a dock tabbed behind another *visible*, moved off the window.
+* ``refresh_queue()``: while a training snapshot is applied (``with refresh_queue().spread():``)
+  each view's ``request_refresh(view, fn)`` is queued and the queue runs ONE view per
+  event-loop turn, so no single turn redraws every view. Outside ``spread()`` (tests, a
+  loaded model) ``request_refresh`` runs ``fn`` at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import contextmanager
+
 import numpy as np
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6 import sip
+from PyQt6.QtCore import QCoreApplication, QObject, QTimer, pyqtSignal
+from PyQt6.QtGui import QShowEvent
 
 from ..nn.network import Network, Trace, build_network
+
+
+def is_exposed(widget) -> bool:
+    """True if some of ``widget`` is on screen (shown, not a dock tabbed behind another)."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
+def catch_up_when_raised(dock) -> None:
+    """Give ``dock``'s view a show event when its tab is brought to the front.
+
+    Views catch up in ``showEvent`` on what they skipped while not exposed; a dock tabbed
+    behind another stays "visible" to Qt, so raising its tab delivers no show event itself.
+    """
+    def deliver(view) -> None:
+        if not sip.isdeleted(view) and is_exposed(view):
+            QCoreApplication.sendEvent(view, QShowEvent())
+
+    def on_visibility(visible: bool) -> None:
+        view = dock.widget()
+        if visible and view is not None:       # after Qt has moved the tab on screen
+            QTimer.singleShot(0, lambda: deliver(view))
+    dock.visibilityChanged.connect(on_visibility)
+
+
+class RefreshQueue(QObject):
+    """View refreshes spread over event-loop turns, one view per turn, newest request wins.
+
+    ``request(key, fn)`` runs ``fn()`` now unless inside ``spread()``; then it is queued
+    (a second request for the same ``key`` replaces the first) and run from a zero-interval
+    timer, one per turn, in request order. ``runs`` counts refreshes run from the queue.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._queue: dict[object, Callable[[], None]] = {}
+        self._depth = 0
+        self.runs = 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._run_one)
+
+    @property
+    def spreading(self) -> bool:
+        return self._depth > 0
+
+    @property
+    def pending(self) -> int:
+        """How many refreshes wait in the queue."""
+        return len(self._queue)
+
+    @contextmanager
+    def spread(self):
+        """Queue the refreshes requested inside this block instead of running them."""
+        self._depth += 1
+        try:
+            yield self
+        finally:
+            self._depth -= 1
+
+    def request(self, key, fn: Callable[[], None]) -> None:
+        if not self._depth:
+            fn()
+            return
+        self._queue.pop(key, None)          # re-queued at the end: the newest request wins
+        self._queue[key] = fn
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        """Run everything queued now (tests, shutdown)."""
+        while self._queue:
+            self._run_one()
+
+    def _run_one(self) -> None:
+        if not self._queue:
+            return
+        key = next(iter(self._queue))
+        fn = self._queue.pop(key)
+        if isinstance(key, QObject) and sip.isdeleted(key):     # a closed window's view
+            fn = None
+        self.runs += 1
+        try:
+            if fn is not None:
+                fn()
+        finally:
+            if self._queue:
+                self._timer.start()
+
+
+_QUEUE: RefreshQueue | None = None
+
+
+def refresh_queue() -> RefreshQueue:
+    """The app's one ``RefreshQueue`` (created on first use, on the UI thread)."""
+    global _QUEUE
+    if _QUEUE is None:
+        _QUEUE = RefreshQueue()
+    return _QUEUE
+
+
+def request_refresh(view, fn: Callable[[], None]) -> None:
+    """Run ``fn`` (``view``'s redraw) now, or in its own turn while a snapshot is applied."""
+    refresh_queue().request(view, fn)
 
 
 class AppState(QObject):
