@@ -22,6 +22,7 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..image_panel import GREY_CMAP, ImagePanel, MosaicPanel
 from ..mosaic import range_levels
+from ..state import is_exposed, request_refresh
 
 BAR_COLOR = (90, 120, 170)
 PREDICTED_COLOR = (255, 170, 40)
@@ -108,10 +109,10 @@ class ActivationsView(QWidget):
 
     # -- refresh -------------------------------------------------------------------------
     def _on_trace(self, *_args) -> None:
-        if not self.isVisible():
+        if not is_exposed(self):             # hidden, closed, or a tab behind another
             self._dirty = True
             return
-        self.refresh()
+        request_refresh(self, self.refresh)  # while training: in its own event-loop turn
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
