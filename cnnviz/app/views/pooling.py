@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..image_panel import ACTIVATION_CMAP, MosaicPanel, colormap
 from ..mosaic import range_levels, tile
+from ..state import is_exposed, request_refresh
 
 MODES = ("overlay", "map", "mask")
 WINNER = np.array([255, 140, 0], np.float32)     # orange
@@ -86,10 +87,10 @@ class PoolingView(QWidget):
 
     # -- refresh -------------------------------------------------------------------------
     def _on_trace(self, *_args) -> None:
-        if not self.isVisible():
+        if not is_exposed(self):             # hidden, closed, or a tab behind another
             self._dirty = True
             return
-        self.refresh()
+        request_refresh(self, self.refresh)  # while training: in its own event-loop turn
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
