@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from ..image_panel import DIVERGING_CMAP, MosaicPanel, colormap
 from ..mosaic import symmetric_levels
+from ..state import is_exposed, request_refresh
 
 
 class FiltersView(QWidget):
@@ -75,10 +76,10 @@ class FiltersView(QWidget):
 
     # -- refresh -------------------------------------------------------------------------
     def _on_params(self, *_args) -> None:
-        if not self.isVisible():
+        if not is_exposed(self):             # hidden, closed, or a tab behind another
             self._dirty = True
             return
-        self.refresh()
+        request_refresh(self, self.refresh)  # while training: in its own event-loop turn
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
