@@ -30,6 +30,7 @@ from PyQt6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QScrollArea, QSi
 
 from ..image_panel import ACTIVATION_CMAP, DIVERGING_CMAP, GREY_CMAP, MosaicPanel, set_image
 from ..mosaic import range_levels, symmetric_levels
+from ..state import is_exposed, request_refresh
 
 MAP_KINDS = ("input", "conv", "relu", "sigmoid", "maxpool")
 BAR_COLOR = (90, 120, 170)
@@ -325,9 +326,9 @@ class InspectorView(QWidget):
 
     # -- drawing ---------------------------------------------------------------------------
     def _on_trace(self, trace) -> None:
-        if self.isVisible():
-            self._render()
-        else:
+        if is_exposed(self):
+            request_refresh(self, self._render)   # while training: in its own turn
+        else:                                     # hidden, closed, or a tab behind another
             self._dirty = True
 
     def showEvent(self, event) -> None:
