@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLa
                              QWidget)
 
 from ..digit_widgets import DigitImage
+from ..state import is_exposed, request_refresh
 
 RIGHT_COLOR = "#2e9e44"
 WRONG_COLOR = "#d33c2c"
@@ -154,9 +155,9 @@ class ProbeBrowser(QWidget):
             self.spin.blockSignals(False)
 
     def _on_trace(self, trace=None) -> None:
-        if self.isVisible():
-            self._refresh()
-        else:
+        if is_exposed(self):
+            request_refresh(self, self._refresh)  # while training: in its own turn
+        else:                                     # hidden, closed, or a tab behind another
             self._dirty = True
 
     def showEvent(self, event) -> None:
