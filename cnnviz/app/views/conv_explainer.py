@@ -29,6 +29,7 @@ from PyQt6.QtWidgets import (QComboBox, QGraphicsRectItem, QGraphicsSimpleTextIt
 
 from ..mosaic import mosaic_layout, range_levels, symmetric_levels, tile
 from ..state import AppState
+from ..state import is_exposed, request_refresh
 from .number_grid import DIVERGING_CMAP, GREY_CMAP, NumberGrid, image_box
 
 CONV_LAYERS = ("conv1", "conv2")
@@ -294,7 +295,7 @@ class ConvExplainerView(QWidget):
 
     def refresh(self) -> None:
         """Recompute and redraw now if visible, else on the next show."""
-        if not self.isVisible():
+        if not is_exposed(self):             # hidden, closed, or a tab behind another
             self._dirty = True
             self.explanation = self._compute()
             return
@@ -314,7 +315,7 @@ class ConvExplainerView(QWidget):
                              self.row, self.col)
 
     def _on_trace(self, _trace=None) -> None:
-        self.refresh()
+        request_refresh(self, self.refresh)  # while training: in its own event-loop turn
 
     def _on_model(self) -> None:
         # A different config may have fewer channels: clamp the selection to the new shapes.
