@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..mosaic import symmetric_levels
 from ..state import AppState
+from ..state import is_exposed
 from .number_grid import DIVERGING_CMAP, GREY_CMAP, image_box
 
 PATCH = 4                 # occluding square, pixels
@@ -163,8 +164,8 @@ class SaliencyView(QWidget):
     def schedule(self, delay_ms: int = COALESCE_MS) -> None:
         """Recompute within ``delay_ms``, coalescing a burst of changes into one recompute."""
         self._dirty = True
-        if not self.isVisible():
-            return                      # showEvent catches up
+        if not is_exposed(self):
+            return                      # hidden or a tab behind another: showEvent catches up
         if not self._timer.isActive() or self._timer.remainingTime() > delay_ms:
             self._timer.start(delay_ms)
 
@@ -184,7 +185,7 @@ class SaliencyView(QWidget):
 
     # -- internals ------------------------------------------------------------------------------
     def _on_timer(self) -> None:
-        if self.isVisible() and self._dirty:
+        if is_exposed(self) and self._dirty:
             self.recompute()
 
     def showEvent(self, event) -> None:
