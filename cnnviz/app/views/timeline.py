@@ -31,6 +31,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayo
 from ...nn import build_network
 from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, MosaicPanel
 from ..mosaic import range_levels, symmetric_levels
+from ..state import is_exposed
 from ..timeline import ProbeTimeline
 
 RECORD_INTERVAL_S = 0.5     # keep a weight snapshot at most this often (wall time)
@@ -313,15 +314,15 @@ class TimelineView(QWidget):
 
     def _schedule_redraw(self, immediate: bool = False) -> None:
         self._dirty = True
-        if not self.isVisible():
-            return                       # showEvent redraws
+        if not is_exposed(self):
+            return                       # hidden or a tab behind another: showEvent redraws
         if immediate:
             self._redraw_timer.start(0)
         elif not self._redraw_timer.isActive():
             self._redraw_timer.start(REDRAW_MS)
 
     def _redraw_if_visible(self) -> None:
-        if self.isVisible() and self._dirty:
+        if is_exposed(self) and self._dirty:
             self.redraw()
 
     def showEvent(self, event) -> None:
