@@ -31,6 +31,7 @@ from PyQt6.QtWidgets import (QCheckBox, QGraphicsRectItem, QGridLayout, QHBoxLay
 from ...data import preprocess_digit, preprocess_stages
 from ...data.preprocess import BOX, FRAME, FRAME_CENTRE
 from ..image_panel import GREY_CMAP, ImagePanel
+from ..state import is_exposed
 
 DISPLAY_FACTOR = 2          # the raw canvas is shown at 1/2 resolution (140x140 for 280x280)
 COALESCE_MS = 40
@@ -239,7 +240,7 @@ class PreprocessPipelineView(QWidget):
     def schedule(self) -> None:
         """Refresh soon, coalescing a burst of pad updates into one."""
         self._dirty = True
-        if self.isVisible() and not self._timer.isActive():
+        if is_exposed(self) and not self._timer.isActive():
             self._timer.start(COALESCE_MS)
 
     # -- refreshing ---------------------------------------------------------------------------
@@ -250,7 +251,7 @@ class PreprocessPipelineView(QWidget):
         self.refresh()
 
     def _refresh_if_visible(self) -> None:
-        if self.isVisible() and self._dirty:
+        if is_exposed(self) and self._dirty:
             self.refresh()
 
     def showEvent(self, event) -> None:
