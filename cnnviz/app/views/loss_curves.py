@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..history import LossHistory
+from ..state import is_exposed, request_refresh
 
 BATCH_PEN = pg.mkPen((120, 160, 220, 90), width=1)
 AVERAGE_PEN = pg.mkPen((30, 90, 200), width=2)
@@ -101,7 +102,12 @@ class LossCurvesView(QWidget):
     # -- drawing ------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Redraw the curves if new data arrived (skipped while hidden; done on show)."""
-        if not self._dirty or not self.isVisible():
+        if not self._dirty or not is_exposed(self):
+            return
+        request_refresh(self, self._redraw)   # while training: in its own event-loop turn
+
+    def _redraw(self) -> None:
+        if not self._dirty:
             return
         self._dirty = False
         h = self.history
