@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpi
 
 from ...data import preprocess_digit
 from ..digit_widgets import ClassBars, DigitImage
+from ..state import is_exposed, refresh_queue
 
 CANVAS_SIZE = 280            # logical canvas pixels (10 per network input pixel)
 DEFAULT_BRUSH = 20           # stroke width in canvas pixels: ~2 px after scaling, like MNIST
@@ -380,8 +381,10 @@ class DrawingPadView(QWidget):
         has_ink = bool(self.canvas.strokes)
         self._preprocessed = preprocess_digit(self.canvas.array(), center=self.center)
         if has_ink or self.state.probe_source == "drawing":
-            # set_probe retraces and emits traceChanged, which lands in _on_trace.
-            self.state.set_probe(self._preprocessed, label=None, source="drawing")
+            # set_probe retraces and emits traceChanged, which lands in _on_trace; the other
+            # views follow in their own event-loop turns, after the prediction is shown.
+            with refresh_queue().spread():
+                self.state.set_probe(self._preprocessed, label=None, source="drawing")
         self._probs = self._own_probabilities() if has_ink else None
         self._show()
         self._last_refresh = time.perf_counter()
@@ -396,14 +399,14 @@ class DrawingPadView(QWidget):
         # Weights changed (training, a loaded model) while the drawing is the probe.
         if self.state.probe_source == "drawing" and self.canvas.strokes:
             self._probs = np.array(trace.probabilities[0], dtype=np.float64)
-            if self.isVisible():
+            if is_exposed(self):
                 self._show()
             else:
                 self._dirty = True
 
     def _on_params(self) -> None:
         if self.state.probe_source != "drawing" and self.canvas.strokes:
-            if self.isVisible():
+            if is_exposed(self):
                 self._probs = self._own_probabilities()
                 self._show()
             else:
