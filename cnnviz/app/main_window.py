@@ -21,7 +21,7 @@ from ..data import images_to_float, load_idx_folder
 from ..nn import build_network, get_preset, load_checkpoint
 from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .settings import app_settings
-from .state import AppState
+from .state import AppState, catch_up_when_raised
 from .views.controls import ControlsView
 from .views.loss_curves import LossCurvesView
 from .worker import TrainingController
@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{name}Dock")
             dock.setWidget(view)
+            catch_up_when_raised(dock)      # a raised tab's view redraws what it skipped
             self.views[name], self.docks[name] = view, dock
         self.controls: ControlsView = self.views["controls"]
         self.loss_view: LossCurvesView = self.views["loss_curves"]
