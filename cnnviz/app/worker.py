@@ -24,6 +24,7 @@ from ..nn.network import Network
 from ..nn.presets import TrainConfig
 from ..training import DivergenceError, Trainer
 from ..training.snapshot import Snapshot, StepDetail
+from .state import refresh_queue
 
 
 class TrainingWorker(QObject):
@@ -213,7 +214,10 @@ class TrainingController(QObject):
 
     Every snapshot's batch losses are forwarded at once (``lossesArrived``, cheap), but the
     weights are applied only for the NEWEST snapshot, at most ``render_hz`` times a second
-    (``renderSnapshot``), so a slow redraw never queues up stale work.
+    (``renderSnapshot``), so a slow redraw never queues up stale work. While training, the
+    views' redraws are spread one per event-loop turn (``refresh_queue``), a new snapshot is
+    applied only once the previous one is drawn, and the interval grows while the UI thread
+    is busier than ``ui_share`` of the time (many views visible, a slow machine).
     """
 
     lossesArrived = pyqtSignal(object)        # Snapshot (for its losses)
@@ -224,18 +228,26 @@ class TrainingController(QObject):
     stateChanged = pyqtSignal(str)            # "running" | "paused" | "stopped" | "idle"
     finished = pyqtSignal(bool)
 
-    def __init__(self, parent=None, render_hz: float = 10.0, render_share: float = 0.3) -> None:
+    def __init__(self, parent=None, render_hz: float = 10.0, ui_share: float = 0.1,
+                 max_interval_ms: int = 2000) -> None:
         super().__init__(parent)
         self.base_interval_ms = int(1000 / render_hz)
-        self.render_share = render_share      # at most this share of UI time spent redrawing
+        self.max_interval_ms = max_interval_ms
+        # The UI thread shares the GIL with the worker: every millisecond it computes or
+        # paints is one the worker may wait for. The render interval adapts so the UI thread
+        # uses at most this share of wall time (measured as its CPU time) while training.
+        self.ui_share = ui_share
+        self.ui_load = 0.0                    # measured UI-thread CPU share, last interval
         self.last_render_ms = 0.0
+        self.renders = 0
         self.worker: TrainingWorker | None = None
         self.thread: QThread | None = None
         self._pending: Snapshot | None = None
         self.state = "idle"
+        self._mark = (time.perf_counter(), time.thread_time())
         self._timer = QTimer(self)
         self._timer.setInterval(self.base_interval_ms)
-        self._timer.timeout.connect(self._render)
+        self._timer.timeout.connect(self._on_tick)
 
     @property
     def active(self) -> bool:
@@ -263,6 +275,8 @@ class TrainingController(QObject):
         worker.stateChanged.connect(self._on_state)
         worker.finished.connect(self._on_finished)
         self.worker, self.thread = worker, thread
+        self._timer.setInterval(self.base_interval_ms)
+        self._mark = (time.perf_counter(), time.thread_time())
         self._timer.start()
         thread.start()
         return worker
@@ -309,19 +323,36 @@ class TrainingController(QObject):
         if self.state == "paused":      # a single step or a pause: show it at once
             self._render()
 
+    def _on_tick(self) -> None:
+        """Render timer: apply the newest snapshot, then adapt the interval to the UI's load."""
+        queue = refresh_queue()
+        if not queue.pending:                 # else the last snapshot is still being drawn
+            with queue.spread():              # each view redraws in its own event-loop turn
+                self._render()
+        self._adapt_interval()
+
+    def _adapt_interval(self) -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        wall = now - self._mark[0]
+        if wall <= 0:
+            return
+        self.ui_load = (cpu - self._mark[1]) / wall
+        self._mark = (now, cpu)
+        wanted = self._timer.interval() * self.ui_load / self.ui_share
+        # move half-way: one slow frame (a resize, a first paint) must not stall the views
+        interval = 0.5 * (self._timer.interval() + wanted)
+        interval = int(min(self.max_interval_ms, max(self.base_interval_ms, interval)))
+        if interval != self._timer.interval():
+            self._timer.setInterval(interval)
+
     def _render(self) -> None:
         snapshot, self._pending = self._pending, None
         if snapshot is None:
             return
         start = time.perf_counter()
         self.renderSnapshot.emit(snapshot)
+        self.renders += 1
         self.last_render_ms = (time.perf_counter() - start) * 1000
-        # Slow redraws (many views visible, a slow machine) are spaced out so they never
-        # take more than ``render_share`` of the time: the worker shares the GIL with them.
-        interval = max(self.base_interval_ms,
-                       min(1000, int(self.last_render_ms / self.render_share)))
-        if interval != self._timer.interval():
-            self._timer.setInterval(interval)
 
     def flush(self) -> None:
         """Render the newest snapshot now (after a step, a pause, or at the end)."""
