@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
+
+# How often CPython offers the GIL to a waiting thread (its default is 5 ms). The UI thread
+# waits that long for the training worker after every timer or input event; see
+# ``cnnviz bench --gui`` (``CNNVIZ_SWITCH_INTERVAL_MS`` overrides it, for measuring).
+SWITCH_INTERVAL_S = 0.005
+
+
+def tune_interpreter() -> None:
+    """Set the GIL switch interval the app runs with."""
+    value = os.environ.get("CNNVIZ_SWITCH_INTERVAL_MS")
+    sys.setswitchinterval(float(value) / 1000 if value else SWITCH_INTERVAL_S)
 
 
 def load_startup_state():
@@ -41,6 +53,7 @@ def run_app(argv: list[str] | None = None) -> int:
     from .main_window import MainWindow
 
     limit_blas_threads_for_app(1)     # measured faster and smoother here (cnnviz bench --gui)
+    tune_interpreter()
 
     argv = list(sys.argv if argv is None else argv)
     app = QApplication.instance() or QApplication(argv)
