@@ -13,13 +13,13 @@ from PyQt6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 SHORTCUTS = [
     ("Space", "Start / Pause / Resume training"),
     ("S or Right", "Step: train exactly one mini-batch"),
-    ("Esc", "Stop the training run"),
+    ("Esc", "Leave presentation mode, else stop the training run"),
     ("Ctrl+R", "Reset to fresh random weights"),
     ("C or Delete", "Clear the drawing pad"),
     ("Ctrl+Z", "Undo the last stroke"),
     ("Ctrl+O / Ctrl+S", "Open / save a model"),
     ("Ctrl+E", "Export the current view as PNG"),
-    ("F11", "Presentation mode (full screen)"),
+    ("F11", "Presentation mode (full screen, large type) on or off"),
     ("Ctrl+Q", "Quit"),
 ]
 

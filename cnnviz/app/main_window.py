@@ -13,13 +13,14 @@ from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import QByteArray, Qt, QTimer
-from PyQt6.QtGui import QAction, QIcon, QKeySequence
+from PyQt6.QtGui import QAction, QIcon, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox,
                              QWidget)
 
 from ..data import images_to_float, load_idx_folder
 from ..nn import build_network, get_preset, load_checkpoint
 from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
+from .presentation import PresentationMode, stored_choice
 from .settings import app_settings
 from .state import AppState, catch_up_when_raised
 from .views.controls import ControlsView
@@ -88,11 +89,14 @@ class MainWindow(QMainWindow):
         self._arrange_docks()
         self._default_layout = self.saveState()
 
+        self.presentation = PresentationMode(self)
         self._connect()
         self._build_menus()
         self.resize(1600, 1000)
         if restore_layout:
             self.restore_layout()
+        if stored_choice():
+            self.set_presentation(True, persist=False)
         self._update_title()
         self.statusBar().showMessage(
             f"Model: {state.model_name}. Data: {self._dataset_text()}. "
@@ -230,7 +234,11 @@ class MainWindow(QMainWindow):
         self.start_action = self._action(train_menu, "Start / Pause / Resume",
                                          self.controls.start_button.click, "Space")
         self._action(train_menu, "Step one mini-batch", self.step_training, ["S", "Right"])
-        self._action(train_menu, "Stop", self.controller.stop, "Esc")
+        # Esc stops training, or first leaves presentation mode (a QShortcut, so the menu
+        # item itself always stops)
+        self._action(train_menu, "Stop\tEsc", self.controller.stop)
+        QShortcut(QKeySequence("Esc"), self, self._on_escape,
+                  context=Qt.ShortcutContext.WindowShortcut)
         self._action(train_menu, "Reset weights...", self.confirm_reset, "Ctrl+R")
 
         self.view_menu = bar.addMenu("&View")
@@ -238,12 +246,18 @@ class MainWindow(QMainWindow):
             self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()
         self._action(self.view_menu, "Reset layout", self.reset_layout)
+        self.presentation_action = self._action(
+            self.view_menu, "Presentation mode", self.set_presentation, "F11",
+            "Full screen, large type and thick lines for a projector (F11 or Esc leaves)")
+        self.presentation_action.setCheckable(True)
 
         classroom = bar.addMenu("&Classroom")
         for name in CLASSROOM_VIEWS:
             if name in self.docks:
                 self._action(classroom, self.docks[name].windowTitle(),
                              lambda _checked=False, n=name: self.raise_dock(n))
+        classroom.addSeparator()
+        classroom.addAction(self.presentation_action)
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1")
@@ -499,6 +513,18 @@ class MainWindow(QMainWindow):
             except OSError as exc:
                 show_error(self, "Export failed", str(exc))
 
+    # -- presentation mode ----------------------------------------------------------------------
+    def set_presentation(self, on: bool, persist: bool = True) -> None:
+        """Presentation mode on or off (full screen, large type, thick lines); remembered."""
+        self.presentation.set_active(bool(on), persist=persist)
+        self.presentation_action.setChecked(self.presentation.active)
+
+    def _on_escape(self) -> None:
+        if self.presentation.active:
+            self.set_presentation(False)
+        else:
+            self.controller.stop()
+
     # -- window -------------------------------------------------------------------------------
     def _update_title(self) -> None:
         mark = "*" if self._modified else ""
@@ -511,4 +537,6 @@ class MainWindow(QMainWindow):
             self.save_layout()
         except Exception:
             pass
+        # give the application its normal font back; the stored choice is kept for next time
+        self.presentation.set_active(False, persist=False)
         super().closeEvent(event)

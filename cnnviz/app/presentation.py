@@ -1,0 +1,191 @@
+"""Presentation mode: the window made readable from the back of a classroom.
+
+``PresentationMode(window)`` toggles, and undoes exactly:
+
+* full screen;
+* the application font at ``FONT_POINT_SIZE`` (>= 18 pt) -- every Qt widget follows it, and
+  the views re-derive their own large labels from it on ``FontChange``;
+* in every pyqtgraph scene: axis tick and label fonts, titles (``LabelItem``), ``TextItem``s,
+  axis lines and text in a high-contrast colour for the scene's background;
+* thick curves (every ``PlotDataItem`` pen at least ``CURVE_WIDTH`` px, faint ones made
+  opaque enough to read on a projector, bigger symbols);
+* secondary controls hidden (the hyper-parameter fields); the status bar stays one line.
+
+The choice is stored in the settings (``PRESENTATION_KEY``) and restored at the next launch.
+Pyqtgraph items created after entering keep their normal style (the views build theirs once,
+so in practice that is only a few relabelled captions).
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QColor, QFont, QPen
+from PyQt6.QtWidgets import QApplication
+
+from .settings import read_value, write_value
+
+PRESENTATION_KEY = "view/presentation"
+FONT_POINT_SIZE = 20          # application font in presentation mode (the issue asks >= 18)
+TITLE_POINT_SIZE = 22         # titles of plots and panels
+CURVE_WIDTH = 3.5             # minimum pen width of a curve, px
+MIN_CURVE_ALPHA = 150         # faint curves (e.g. per-batch loss) made at least this opaque
+DARK_TEXT, LIGHT_TEXT = QColor(15, 15, 15), QColor(245, 245, 245)
+
+
+def _size_pt(size) -> float | None:
+    """``"12pt"`` -> 12.0 (pyqtgraph's LabelItem size option); None if not in points."""
+    if isinstance(size, str) and size.endswith("pt"):
+        try:
+            return float(size[:-2])
+        except ValueError:
+            return None
+    return None
+
+
+def stored_choice() -> bool:
+    """Whether presentation mode was on when the app last changed it."""
+    return bool(read_value(PRESENTATION_KEY, False, bool))
+
+
+class PresentationMode:
+    """Turns presentation mode on and off for a ``MainWindow`` (see the module docstring)."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self.active = False
+        self._app_font: QFont | None = None
+        self._was_maximized = False
+        self._undo: list = []            # callables restoring what ``enter`` changed
+
+    # -- public API ------------------------------------------------------------------------
+    def set_active(self, on: bool, persist: bool = True) -> None:
+        on = bool(on)
+        if on != self.active:
+            (self._enter if on else self._leave)()
+        if persist:
+            write_value(PRESENTATION_KEY, on)
+
+    def toggle(self) -> None:
+        self.set_active(not self.active)
+
+    # -- entering ----------------------------------------------------------------------------
+    def _enter(self) -> None:
+        w = self.window
+        self.active = True
+        self._undo = []
+        app = QApplication.instance()
+        self._app_font = QFont(app.font())
+        big = QFont(self._app_font)
+        big.setPointSizeF(max(FONT_POINT_SIZE, self._app_font.pointSizeF()))
+        app.setFont(big)
+        app.sendPostedEvents()    # widgets get their FontChange now, before the scenes are styled
+
+        for view in w.findChildren(pg.GraphicsView):
+            self._style_scene(view)
+
+        controls = getattr(w, "controls", None)
+        box = getattr(controls, "settings_box", None)
+        if box is not None and box.isVisibleTo(controls):
+            box.hide()
+            self._undo.append(box.show)
+
+        self._was_maximized = w.isMaximized()
+        w.setWindowState(w.windowState() | Qt.WindowState.WindowFullScreen)
+
+    def _style_scene(self, view: pg.GraphicsView) -> None:
+        background = view.backgroundBrush().color()
+        dark_bg = background.alpha() == 0 or background.lightness() < 128
+        text = LIGHT_TEXT if dark_bg else DARK_TEXT
+        tick_font = QFont(QApplication.instance().font())
+        tick_font.setPointSizeF(FONT_POINT_SIZE)
+        for item in view.scene().items():
+            if isinstance(item, pg.AxisItem):
+                self._style_axis(item, tick_font, text)
+            elif isinstance(item, pg.LabelItem):
+                self._style_label(item)
+            elif isinstance(item, pg.TextItem):
+                old = QFont(item.textItem.font())
+                font = QFont(old)
+                font.setPointSizeF(max(FONT_POINT_SIZE, old.pointSizeF() * 1.5))
+                item.setFont(font)
+                self._undo.append(lambda i=item, f=old: i.setFont(f))
+            elif isinstance(item, pg.PlotDataItem):
+                self._style_curve(item)
+
+    def _style_axis(self, axis: pg.AxisItem, font: QFont, colour: QColor) -> None:
+        old_style = {"tickFont": axis.style.get("tickFont")}
+        old_pen, old_text_pen = QPen(axis.pen()), QPen(axis.textPen())
+        old_label_style = dict(axis.labelStyle)
+        axis.setStyle(tickFont=font)
+        pen = QPen(colour)
+        pen.setWidthF(2)
+        axis.setPen(pen)
+        axis.setTextPen(QPen(colour))
+        if axis.label.isVisible():
+            axis.setLabel(axis.labelText, units=axis.labelUnits, unitPrefix=axis.labelUnitPrefix,
+                          **{**old_label_style, "font-size": f"{FONT_POINT_SIZE}pt",
+                             "color": colour.name()})
+
+        def undo(a=axis):
+            a.setStyle(**old_style)
+            a.setPen(old_pen)
+            a.setTextPen(old_text_pen)
+            if a.label.isVisible():
+                a.labelStyle = {}
+                a.setLabel(a.labelText, units=a.labelUnits, unitPrefix=a.labelUnitPrefix,
+                           **old_label_style)
+        self._undo.append(undo)
+
+    def _style_label(self, label: pg.LabelItem) -> None:
+        old = label.opts.get("size")
+        pt = _size_pt(old) or 10.0
+        label.setText(label.text, size=f"{max(TITLE_POINT_SIZE, pt * 1.5):g}pt")
+
+        def undo(item=label, size=old):
+            if size is None:
+                item.opts.pop("size", None)
+                item.setText(item.text)
+            else:
+                item.setText(item.text, size=size)
+        self._undo.append(undo)
+
+    def _style_curve(self, curve: pg.PlotDataItem) -> None:
+        old_pen = curve.opts.get("pen")
+        old_symbol_size = curve.opts.get("symbolSize")
+        if old_pen is not None:
+            pen = QPen(pg.mkPen(old_pen))
+            if pen.style() != Qt.PenStyle.NoPen:
+                pen.setWidthF(max(CURVE_WIDTH, pen.widthF() * 1.75))
+                colour = pen.color()
+                if colour.alpha() < MIN_CURVE_ALPHA:
+                    colour.setAlpha(MIN_CURVE_ALPHA)
+                    pen.setColor(colour)
+                curve.setPen(pen)
+        if curve.opts.get("symbol") is not None and old_symbol_size:
+            curve.setSymbolSize(old_symbol_size * 1.8)
+
+        def undo(c=curve):
+            c.setPen(old_pen)
+            if c.opts.get("symbol") is not None and old_symbol_size:
+                c.setSymbolSize(old_symbol_size)
+        self._undo.append(undo)
+
+    # -- leaving ------------------------------------------------------------------------------
+    def _leave(self) -> None:
+        w = self.window
+        self.active = False
+        for undo in reversed(self._undo):
+            try:
+                undo()
+            except RuntimeError:        # the item's C++ object is gone (view rebuilt)
+                pass
+        self._undo = []
+        if self._app_font is not None:
+            QApplication.instance().setFont(self._app_font)
+            QApplication.instance().sendPostedEvents()
+            self._app_font = None
+        state = w.windowState() & ~Qt.WindowState.WindowFullScreen
+        if self._was_maximized:
+            state |= Qt.WindowState.WindowMaximized
+        w.setWindowState(state)

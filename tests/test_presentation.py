@@ -1,0 +1,128 @@
+"""Presentation mode through the real window: F11 / the View menu, Esc, and the stored choice."""
+
+import pyqtgraph as pg
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QApplication
+
+from cnnviz.app.main_window import MainWindow
+from cnnviz.app.presentation import PRESENTATION_KEY, stored_choice
+from cnnviz.app.settings import read_value
+from cnnviz.app.state import AppState
+from cnnviz.data import Dataset, load_bundled
+from cnnviz.nn import build_network
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+
+@pytest.fixture(autouse=True)
+def settings_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+
+
+@pytest.fixture(scope="module")
+def small_dataset():
+    ds = load_bundled()
+    return Dataset("small", ds.train_images[:200], ds.train_labels[:200],
+                   ds.test_images[:50], ds.test_labels[:50])
+
+
+def open_window(qtbot, dataset):
+    win = MainWindow(AppState(build_network(seed=0), dataset))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, small_dataset):
+    win = open_window(qtbot, small_dataset)
+    yield win
+    win.stop_training()
+    win.close()
+
+
+def pen_width(curve) -> float:
+    return pg.mkPen(curve.opts["pen"]).widthF()
+
+
+def test_presentation_mode_enlarges_type_thickens_lines_and_goes_back(qtbot, window):
+    app = QApplication.instance()
+    normal_pt = app.font().pointSizeF()
+    loss = window.loss_view
+    axis = loss.loss_plot.getAxis("bottom")
+    normal_widths = [pen_width(c) for c in (loss.batch_curve, loss.average_curve,
+                                            loss.train_loss_curve, loss.test_loss_curve)]
+    assert normal_pt < 18 and max(normal_widths) < 3
+    assert window.controls.settings_box.isVisible()
+
+    window.presentation_action.trigger()             # View > Presentation mode
+    assert window.presentation.active and window.presentation_action.isChecked()
+    assert app.font().pointSizeF() >= 18
+    assert window.controls.font().pointSizeF() >= 18          # widgets follow the app font
+    assert axis.style["tickFont"].pointSizeF() >= 18
+    assert "pt" in loss.loss_plot.getAxis("left").labelStyle["font-size"]
+    for curve in (loss.batch_curve, loss.average_curve, loss.train_loss_curve,
+                  loss.test_loss_curve):
+        assert pen_width(curve) >= 3
+    assert pg.mkPen(loss.batch_curve.opts["pen"]).color().alpha() >= 150
+    assert window.windowState() & Qt.WindowState.WindowFullScreen
+    assert not window.controls.settings_box.isVisible()       # secondary controls hidden
+    step = window.views["step_explainer"]
+    assert step.loss_before.font().pointSizeF() >= 2 * 18    # big numbers grow too
+    # the views stay usable: Step still works and is shown
+    window.step_training()
+    qtbot.waitUntil(lambda: step.detail is not None, timeout=10000)
+
+    window.presentation_action.trigger()
+    assert not window.presentation.active
+    assert app.font().pointSizeF() == normal_pt
+    assert axis.style["tickFont"] is None
+    assert [pen_width(c) for c in (loss.batch_curve, loss.average_curve,
+                                   loss.train_loss_curve, loss.test_loss_curve)] == normal_widths
+    assert not window.windowState() & Qt.WindowState.WindowFullScreen
+    assert window.controls.settings_box.isVisible()
+
+
+def test_f11_toggles_and_esc_leaves_without_stopping_training(qtbot, window):
+    app = QApplication.instance()
+    normal_pt = app.font().pointSizeF()
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    assert window.presentation.active and app.font().pointSizeF() >= 18
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    assert not window.presentation.active and app.font().pointSizeF() == normal_pt
+
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    window.start_training()
+    qtbot.waitUntil(lambda: window.controller.state == "running", timeout=10000)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.presentation.active and app.font().pointSizeF() == normal_pt
+    assert window.controller.active and window.controller.state == "running"
+    qtbot.keyClick(window, Qt.Key.Key_Escape)        # out of presentation mode: Esc stops
+    qtbot.waitUntil(lambda: not window.controller.active, timeout=10000)
+
+
+def test_choice_is_stored_and_restored_at_next_launch(qtbot, small_dataset):
+    app = QApplication.instance()
+    normal_pt = app.font().pointSizeF()
+    assert not stored_choice()
+    first = open_window(qtbot, small_dataset)
+    assert not first.presentation.active
+    first.set_presentation(True)
+    assert read_value(PRESENTATION_KEY, None, bool) is True
+    first.close()
+    assert app.font().pointSizeF() == normal_pt      # closing gives the app its font back
+
+    second = open_window(qtbot, small_dataset)        # "next launch"
+    assert second.presentation.active and second.presentation_action.isChecked()
+    assert app.font().pointSizeF() >= 18
+    qtbot.waitUntil(lambda: bool(second.windowState() & Qt.WindowState.WindowFullScreen))
+    assert pen_width(second.loss_view.average_curve) >= 3
+    qtbot.keyClick(second, Qt.Key.Key_Escape)
+    assert stored_choice() is False
+    second.close()
+
+    third = open_window(qtbot, small_dataset)
+    assert not third.presentation.active and app.font().pointSizeF() == normal_pt
+    third.close()
