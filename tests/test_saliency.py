@@ -42,19 +42,31 @@ def test_saliency_equals_a_central_finite_difference(view):
     net64 = build_network(config=state.net.config, dtype=np.float64)
     net64.load_params(state.net.params)
     x = state.probe_image.astype(np.float64)[None, None]
-    flat = np.abs(grad).ravel()
-    picks = list(np.argsort(flat)[-4:]) + [int(np.ravel_multi_index((14, 14), (28, 28))),
-                                           int(np.ravel_multi_index((9, 17), (28, 28)))]
     eps = 1e-5
     scale = float(np.abs(grad).max())
     assert scale > 0
-    for p in picks:
+
+    def score(image):
+        return net64.forward(image)[0, cls]
+
+    # Blank regions give max-pool windows that tie exactly; there the score has a kink and
+    # no derivative. Check the pixels where the one-sided slopes agree (differentiable).
+    checked = 0
+    for p in np.argsort(np.abs(grad).ravel())[::-1]:
         r, c = np.unravel_index(p, (28, 28))
         plus, minus = x.copy(), x.copy()
         plus[0, 0, r, c] += eps
         minus[0, 0, r, c] -= eps
-        numeric = (net64.forward(plus)[0, cls] - net64.forward(minus)[0, cls]) / (2 * eps)
+        right = (score(plus) - score(x)) / eps
+        left = (score(x) - score(minus)) / eps
+        if abs(right - left) > 1e-4 * scale:
+            continue
+        numeric = (right + left) / 2
         assert abs(grad[r, c] - numeric) < 1e-3 * scale, (r, c, grad[r, c], numeric)
+        checked += 1
+        if checked == 6:
+            break
+    assert checked == 6
 
 
 def test_occlusion_map_shape_and_ink_matters_more_than_an_empty_corner(view):

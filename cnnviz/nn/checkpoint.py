@@ -45,10 +45,17 @@ def save_checkpoint(net: Network, path, metadata: dict | None = None) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
+        os.chmod(tmp, 0o666 & ~_current_umask())   # mkstemp makes 0600; a model is no secret
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_checkpoint_metadata(path) -> dict:
