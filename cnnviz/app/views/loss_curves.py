@@ -7,17 +7,21 @@ redrawn by ``refresh()`` (called by the main window's render timer), only while 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout,
+                             QWidget)
 
 from ..history import LossHistory
-from ..state import is_exposed, request_refresh
+from ..state import is_exposed, refresh_queue, request_refresh
 
 BATCH_PEN = pg.mkPen((120, 160, 220, 90), width=1)
 AVERAGE_PEN = pg.mkPen((30, 90, 200), width=2)
 TRAIN_COLOR = (230, 120, 20)
 TEST_COLOR = (30, 160, 60)
+TRAINING_REDRAW_S = 0.5   # while training, redraw at most this often (the plot is costly)
 
 
 class LossCurvesView(QWidget):
@@ -61,6 +65,11 @@ class LossCurvesView(QWidget):
         for curve in (self.batch_curve, self.average_curve):
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
+        for plot in (self.loss_plot, self.acc_plot):
+            for side in ("bottom", "left"):
+                # an axis repaints with every curve update: as a cached pixmap unless it changed
+                plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._last_redraw = -1.0
 
         self.log_check = QCheckBox("Log-scale loss")
         self.log_check.toggled.connect(self.set_log_scale)
@@ -104,12 +113,16 @@ class LossCurvesView(QWidget):
         """Redraw the curves if new data arrived (skipped while hidden; done on show)."""
         if not self._dirty or not is_exposed(self):
             return
+        if refresh_queue().spreading and \
+                time.perf_counter() - self._last_redraw < TRAINING_REDRAW_S:
+            return                            # a history plot: 2 redraws a second will do
         request_refresh(self, self._redraw)   # while training: in its own event-loop turn
 
     def _redraw(self) -> None:
         if not self._dirty:
             return
         self._dirty = False
+        self._last_redraw = time.perf_counter()
         h = self.history
         x, y = h.batch_x.copy(), h.batch_loss.copy()
         if self.log_check.isChecked():     # log axes cannot show zero
