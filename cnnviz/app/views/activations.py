@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from ..image_panel import GREY_CMAP, ImagePanel, MosaicPanel
 from ..mosaic import range_levels
@@ -101,6 +101,8 @@ class ActivationsView(QWidget):
         plot.setYRange(0, 1, padding=0.02)
         plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
         plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1)]])
+        for side in ("bottom", "left"):     # fixed axes: repaint as cached pixmaps
+            plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.75,
                                     brush=BAR_COLOR)
         plot.addItem(self.bars)
