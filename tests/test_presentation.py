@@ -119,7 +119,10 @@ def test_choice_is_stored_and_restored_at_next_launch(qtbot, small_dataset):
     assert app.font().pointSizeF() >= 18
     qtbot.waitUntil(lambda: bool(second.windowState() & Qt.WindowState.WindowFullScreen))
     assert pen_width(second.loss_view.average_curve) >= 3
+    second.activateWindow()
+    qtbot.waitUntil(second.isActiveWindow)
     qtbot.keyClick(second, Qt.Key.Key_Escape)
+    assert not second.presentation.active
     assert stored_choice() is False
     second.close()
 

@@ -45,6 +45,8 @@ VIEW_SPECS = [
     ("timeline", "Watch one digit learn", "timeline", "TimelineView"),
 ]
 
+MAX_VIEW_MIN_WIDTH = 560      # px
+
 # The classroom explainers (issue 4), raised from the Classroom menu in lesson order.
 CLASSROOM_VIEWS = ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
                    "confusion", "timeline")
@@ -86,6 +88,11 @@ class MainWindow(QMainWindow):
             self.views[name], self.docks[name] = view, dock
         self.controls: ControlsView = self.views["controls"]
         self.loss_view: LossCurvesView = self.views["loss_curves"]
+        for view in self.views.values():
+            # a view wider than this (the four-panel preprocessing pipeline) would make the
+            # whole window wider than the screen: it may be squeezed instead
+            if view.minimumSizeHint().width() > MAX_VIEW_MIN_WIDTH:
+                view.setMinimumWidth(MAX_VIEW_MIN_WIDTH)
         self._arrange_docks()
         self._default_layout = self.saveState()
 

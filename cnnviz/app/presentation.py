@@ -29,7 +29,9 @@ PRESENTATION_KEY = "view/presentation"
 FONT_POINT_SIZE = 20          # application font in presentation mode (the issue asks >= 18)
 TITLE_POINT_SIZE = 22         # titles of plots and panels
 CURVE_WIDTH = 3.5             # minimum pen width of a curve, px
-MIN_CURVE_ALPHA = 150         # faint curves (e.g. per-batch loss) made at least this opaque
+MIN_CURVE_ALPHA = 150
+MIN_WIDTH_SHARE = 0.22        # no view demands more than this share of the screen width
+MIN_HEIGHT_SHARE = 0.25         # faint curves (e.g. per-batch loss) made at least this opaque
 DARK_TEXT, LIGHT_TEXT = QColor(15, 15, 15), QColor(245, 245, 245)
 
 
@@ -83,6 +85,7 @@ class PresentationMode:
 
         for view in w.findChildren(pg.GraphicsView):
             self._style_scene(view)
+        self._cap_minimum_sizes()
 
         controls = getattr(w, "controls", None)
         box = getattr(controls, "settings_box", None)
@@ -103,7 +106,7 @@ class PresentationMode:
             if isinstance(item, pg.AxisItem):
                 self._style_axis(item, tick_font, text)
             elif isinstance(item, pg.LabelItem):
-                self._style_label(item)
+                self._style_label(item, text)
             elif isinstance(item, pg.TextItem):
                 old = QFont(item.textItem.font())
                 font = QFont(old)
@@ -137,17 +140,21 @@ class PresentationMode:
                            **old_label_style)
         self._undo.append(undo)
 
-    def _style_label(self, label: pg.LabelItem) -> None:
-        old = label.opts.get("size")
-        pt = _size_pt(old) or 10.0
-        label.setText(label.text, size=f"{max(TITLE_POINT_SIZE, pt * 1.5):g}pt")
+    def _style_label(self, label: pg.LabelItem, colour: QColor) -> None:
+        old = {key: label.opts.get(key) for key in ("size", "color")}
+        pt = _size_pt(old["size"]) or 10.0
+        new = {"size": f"{max(TITLE_POINT_SIZE, pt * 1.5):g}pt"}
+        if old["color"] is None:            # default grey: make it high contrast
+            new["color"] = colour.name()
+        label.setText(label.text, **new)
 
-        def undo(item=label, size=old):
-            if size is None:
-                item.opts.pop("size", None)
-                item.setText(item.text)
-            else:
-                item.setText(item.text, size=size)
+        def undo(item=label):
+            for key, value in old.items():
+                if value is None and key == "size":
+                    item.opts.pop(key, None)     # back to pyqtgraph's default size
+                else:
+                    item.opts[key] = value
+            item.setText(item.text)
         self._undo.append(undo)
 
     def _style_curve(self, curve: pg.PlotDataItem) -> None:
@@ -171,6 +178,22 @@ class PresentationMode:
                 c.setSymbolSize(old_symbol_size)
         self._undo.append(undo)
 
+    def _cap_minimum_sizes(self) -> None:
+        """Large type makes some views' minimum sizes wider than the screen (a window wider
+        than the projector); give every dock's view an explicit, smaller minimum instead."""
+        w = self.window
+        screen = w.screen().availableGeometry() if w.screen() is not None else None
+        max_w = int((screen.width() if screen else 1920) * MIN_WIDTH_SHARE)
+        max_h = int((screen.height() if screen else 1080) * MIN_HEIGHT_SHARE)
+        for dock in getattr(w, "docks", {}).values():
+            view = dock.widget()
+            if view is None:
+                continue
+            old = view.minimumSize()
+            hint = view.minimumSizeHint()
+            view.setMinimumSize(min(hint.width(), max_w), min(hint.height(), max_h))
+            self._undo.append(lambda v=view, size=old: v.setMinimumSize(size))
+
     # -- leaving ------------------------------------------------------------------------------
     def _leave(self) -> None:
         w = self.window
@@ -178,7 +201,7 @@ class PresentationMode:
         for undo in reversed(self._undo):
             try:
                 undo()
-            except RuntimeError:        # the item's C++ object is gone (view rebuilt)
+            except Exception:           # e.g. the item's C++ object is gone: restore the rest
                 pass
         self._undo = []
         if self._app_font is not None:

@@ -192,15 +192,15 @@ class StepExplainerView(QWidget):
         g = self.delta_graphics.ci
         self.delta_panels = {
             "conv1.weight": MosaicPanel("ΔW conv1", DIVERGING_CMAP, columns=5, gap=2),
-            "conv2.weight": MosaicPanel("ΔW conv2", DIVERGING_CMAP, columns=20, labels="grid"),
+            "conv2.weight": MosaicPanel("ΔW conv2", DIVERGING_CMAP, columns=50, labels="grid"),
         }
         self.delta_bars = {}
         for col, name in enumerate(self.delta_panels):
             g.addItem(self.delta_panels[name].layout, row=0, col=2 * col)
             self.delta_bars[name] = self._colour_bar()
             g.addItem(self.delta_bars[name], row=0, col=2 * col + 1)
-        g.layout.setColumnStretchFactor(0, 2)
-        g.layout.setColumnStretchFactor(2, 5)
+        g.layout.setColumnStretchFactor(0, 1)
+        g.layout.setColumnStretchFactor(2, 4)
         self.delta_text = QLabel(" ")
         self.delta_text.setWordWrap(True)
         layout = QVBoxLayout(page)
@@ -325,7 +325,9 @@ class StepExplainerView(QWidget):
         self._ensure_drawn()
         panel = self.delta_panels[name]
         maps = panel.untile(panel.image.image)
-        return maps.reshape(self.detail.params_after[name].shape)
+        c_out, c_in, k, _ = self.detail.params_after[name].shape
+        # drawn with one row per INPUT channel (a wide table fits the panel)
+        return maps.reshape(c_in, c_out, k, k).transpose(1, 0, 2, 3)
 
     def delta_levels(self, name: str) -> tuple[float, float]:
         self._ensure_drawn()
@@ -412,14 +414,16 @@ class StepExplainerView(QWidget):
         for name, panel in self.delta_panels.items():
             delta = d.delta(name)                                  # (C_out, C_in, K, K)
             c_out, c_in, k, _ = delta.shape
-            maps = delta.reshape(c_out * c_in, k, k)
+            # row = input channel, column = output channel: conv2's 20 x 50 table is wide,
+            # like the panel (conv1's single input channel wraps into rows of 5)
+            maps = delta.transpose(1, 0, 2, 3).reshape(c_in * c_out, k, k)
             levels = symmetric_levels(maps)
-            panel.columns = 5 if c_in == 1 else c_in
+            panel.columns = 5 if c_in == 1 else c_out
             panel.set_maps(maps, levels)
             self.delta_bars[name].setLevels(levels)
             layer = name.split(".")[0]
-            what = (f"{c_out} filters 5x5" if c_in == 1
-                    else f"{c_out} x {c_in} kernels: row = output channel, column = input")
+            what = (f"{c_out} filters {k}x{k}" if c_in == 1
+                    else f"{c_out} x {c_in} kernels: column = output channel, row = input")
             panel.set_title(f"ΔW {layer} ({what}), scale {_scale_text(levels)}")
         parts = []
         for name in d.params_after:
