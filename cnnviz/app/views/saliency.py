@@ -35,6 +35,7 @@ OCCLUSION_MIN_SCALE = 0.05
 COALESCE_MS = 40          # after a probe change (drawing): feel live
 WEIGHTS_COALESCE_MS = 300  # after a weight update only (training): at most ~3 Hz, to leave
                            # the UI thread free while training streams snapshots at 10 Hz
+OCCLUSION_CHUNK = 27      # occluded copies per event-loop turn while live (~7 ms each)
 
 
 def occlusion_positions(size: int = 28, patch: int = PATCH, stride: int = OCCLUSION_STRIDE
@@ -171,6 +172,7 @@ class SaliencyView(QWidget):
 
     def recompute(self) -> None:
         """Compute both maps now for ``state.probe_image`` with ``state.net`` (UI thread)."""
+        self._job = None                    # supersedes a recompute in progress over turns
         started = time.perf_counter()
         net, image = self.state.net, self.state.probe_image.astype(np.float32)
         x = image[None, None]
@@ -186,7 +188,48 @@ class SaliencyView(QWidget):
     # -- internals ------------------------------------------------------------------------------
     def _on_timer(self) -> None:
         if is_exposed(self) and self._dirty:
-            self.recompute()
+            self._begin_steps()
+
+    def _begin_steps(self) -> None:
+        """``recompute()`` spread over event-loop turns: the gradient, then the occluded
+        copies a chunk per turn (one forward of all 81 would hold the UI thread ~25 ms)."""
+        started = time.perf_counter()
+        net, image = self.state.net, self.state.probe_image.astype(np.float32)
+        x = image[None, None]
+        probs = net.predict_proba(x)[0]
+        cls = int(probs.argmax())
+        self._job = {"image": image, "cls": cls, "prob": float(probs[cls]),
+                     "saliency": net.input_gradient(x, cls)[0, 0].copy(),
+                     "batch": occluded_batch(image), "drops": [], "done": 0,
+                     "ms": (time.perf_counter() - started) * 1e3}
+        QTimer.singleShot(0, self._step)
+
+    def _step(self) -> None:
+        job = getattr(self, "_job", None)
+        if job is None:
+            return
+        if not np.array_equal(job["image"], self.state.probe_image):
+            self._job = None                # another probe meanwhile: its own recompute follows
+            return
+        started = time.perf_counter()
+        net, cls = self.state.net, job["cls"]
+        chunk = job["batch"][job["done"]:job["done"] + OCCLUSION_CHUNK]
+        # the base with the same weights as the chunk (training may update them between turns)
+        base = net.predict_proba(job["image"][None, None])[0, cls]
+        job["drops"].append(base - net.predict_proba(chunk)[:, cls])
+        job["done"] += len(chunk)
+        job["ms"] += (time.perf_counter() - started) * 1e3
+        if job["done"] < len(job["batch"]):
+            QTimer.singleShot(0, self._step)
+            return
+        self._job = None
+        n = len(occlusion_positions())
+        self._saliency = job["saliency"]
+        self._occlusion = np.concatenate(job["drops"]).reshape(n, n).astype(np.float32)
+        self.predicted_class, self.probability = cls, job["prob"]
+        self._dirty = False
+        self.last_compute_ms = job["ms"]
+        self._draw()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
