@@ -26,7 +26,8 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, Qt, QTimer
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QSlider,
+                             QVBoxLayout, QWidget)
 
 from ...nn import build_network
 from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, MosaicPanel
@@ -119,6 +120,8 @@ class TimelineView(QWidget):
         plot.setLabel("left", "probability")
         plot.setLabel("bottom", "training step")
         plot.showGrid(x=True, y=True, alpha=0.2)
+        for side in ("bottom", "left"):   # axes + grid repaint with every curve update: cache
+            plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.legend = plot.addLegend(offset=(8, 4), colCount=10, labelTextSize="10pt")
         self.lines = []
         for k in range(10):
