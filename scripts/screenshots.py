@@ -6,7 +6,10 @@ Run under a virtual X server (Debian/Ubuntu package ``xvfb``):
 
 It starts the app as ``cnnviz`` does (bundled data and model), trains for a few seconds
 through the worker thread, draws a digit on the drawing pad through its public API, then
-saves the whole window and every view. Look at the PNGs before committing them.
+saves the whole window and every view. Then the classroom shots: the convolution explainer
+after clicking a conv1 pixel, the one-step explainer (each tab) after one Step, the
+preprocessing pipeline with a digit drawn in a corner and centring off, and the window in
+presentation mode. Look at the PNGs before committing them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ DIGIT_STROKES = [
     [(85, 70), (115, 48), (160, 45), (195, 65), (200, 100), (180, 128), (140, 140)],
     [(140, 140), (185, 152), (205, 190), (195, 225), (160, 243), (115, 240), (80, 220)],
 ]
+# a small "7" in the top-left corner (for the preprocessing pipeline with centring off)
+CORNER_STROKES = [[(18, 22), (105, 22), (95, 40), (55, 125)]]
 
 
 def wait(app, ms: int) -> None:
@@ -40,12 +45,15 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--train-digits", type=int, default=3000,
                         help="train on this many of the bundled digits (fast epochs)")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--max-seconds", type=float, default=90.0)
+    # more epochs than fit in the time: the run is paused, not finished, so the Step below
+    # continues it (and the timeline keeps the whole history)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--max-seconds", type=float, default=60.0)
     parser.add_argument("--size", default="1880x1040", help="window size WxH")
     args = parser.parse_args(argv)
     os.environ.setdefault("CNNVIZ_SETTINGS_DIR", tempfile.mkdtemp(prefix="cnnviz-shots-"))
 
+    import numpy as np
     import pyqtgraph as pg
     from PyQt6.QtGui import QIcon
     from PyQt6.QtWidgets import QApplication
@@ -74,6 +82,14 @@ def main(argv=None) -> int:
     state.set_dataset(Dataset(f"bundled ({n:,} digits)", ds.train_images[:n],
                               ds.train_labels[:n], ds.test_images, ds.test_labels))
     window.reset_weights()
+    # the drawing is the probe while training, so "Watch one digit learn" follows it
+    pad = window.views.get("drawing_pad")
+    if pad is not None:
+        window.docks["drawing_pad"].raise_()
+        wait(app, 200)
+        for stroke in DIGIT_STROKES:
+            pad.draw_stroke(stroke, 22)
+        wait(app, 500)
     window.controls.batch_spin.setValue(32)
     window.controls.epochs_spin.setValue(args.epochs)
     window.start_training()
@@ -84,24 +100,76 @@ def main(argv=None) -> int:
     window.controller.pause()
     wait(app, 700)
 
-    pad = window.views.get("drawing_pad")
-    if pad is not None:
-        window.docks["drawing_pad"].raise_()
-        wait(app, 200)
-        for stroke in DIGIT_STROKES:
-            pad.draw_stroke(stroke, 22)
+
+    # one Step (the step explainer's content) and a click on a strongly active conv1 pixel
+    step_view = window.views.get("step_explainer")
+    if step_view is not None:
+        window.step_training()
+        waited = 0
+        while step_view.detail is None and waited < 10000:
+            wait(app, 100)
+            waited += 100
         wait(app, 500)
+    acts = window.views.get("activations")
+    if acts is not None and "conv_explainer" in window.views:
+        conv1 = state.trace["conv1"].output[0]                  # (20, 24, 24)
+        channel, row, col = np.unravel_index(int(conv1.argmax()), conv1.shape)
+        acts.pixelClicked.emit("conv1", int(channel), int(row), int(col))
+        wait(app, 300)
+    confusion = window.views.get("confusion")
+    if confusion is not None and confusion.matrix.sum():
+        off = confusion.matrix.copy()
+        np.fill_diagonal(off, 0)
+        if off.any():
+            confusion.select_cell(*np.unravel_index(int(off.argmax()), off.shape))
 
     args.out.mkdir(parents=True, exist_ok=True)
     saved = []
-    window.grab().save(str(args.out / "window.png"))
-    saved.append("window.png")
+
+    def save(widget, name):
+        widget.grab().save(str(args.out / name))
+        saved.append(name)
+
+    save(window, "window.png")
+    from cnnviz.app.main_window import CLASSROOM_VIEWS
     for name, dock in window.docks.items():
         dock.raise_()          # bring a tabbed dock to the front
-        wait(app, 300)
-        path = args.out / f"{name}.png"
-        dock.widget().grab().save(str(path))
-        saved.append(path.name)
+        if name in CLASSROOM_VIEWS:
+            # the explainers are shown as a teacher would: floated and large
+            dock.setFloating(True)
+            dock.resize(1400, 800)
+        wait(app, 400)
+        save(dock.widget(), f"{name}.png")
+        if name == "step_explainer":
+            for index, suffix in ((1, "gradients"), (2, "routing")):
+                step_view.tabs.setCurrentIndex(index)
+                wait(app, 300)
+                save(step_view, f"step_explainer_{suffix}.png")
+            step_view.tabs.setCurrentIndex(0)
+        if name == "preprocess_pipeline" and pad is not None:
+            pad.clear()
+            for stroke in CORNER_STROKES:
+                pad.draw_stroke(stroke, 18)
+            dock.widget().set_centering(False)
+            wait(app, 500)
+            save(dock.widget(), "preprocess_pipeline_corner.png")
+            dock.widget().set_centering(True)
+            pad.clear()
+            for stroke in DIGIT_STROKES:
+                pad.draw_stroke(stroke, 22)
+        dock.setFloating(False)
+
+
+    # presentation mode: the whole screen, with the one-step explainer and the loss curves
+    window.raise_dock("step_explainer")
+    window.set_presentation(True)
+    wait(app, 1500)
+    save(window, "presentation.png")
+    window.raise_dock("conv_explainer")
+    wait(app, 500)
+    save(window, "presentation_conv_explainer.png")
+    window.set_presentation(False)
+    wait(app, 500)
     if pad is not None:
         window.docks["drawing_pad"].raise_()
     print("saved to", args.out, ":", ", ".join(saved))

@@ -7,6 +7,7 @@ from PyQt6.QtCore import Qt
 
 from cnnviz.app.main_window import MainWindow
 from cnnviz.app.state import AppState
+from cnnviz.app.views.step_explainer import format_change
 from cnnviz.data import Dataset, images_to_float, load_bundled
 from cnnviz.nn import build_network
 
@@ -93,7 +94,8 @@ def test_loss_before_and_after_are_the_engines(qtbot, window, small_dataset):
     assert view.loss_before.text() == f"{loss_before:.4f}"
     _, loss_after, _ = engine_pass(window.state.net.config, d.params_after, x, labels)
     assert view.loss_after.text() == f"{loss_after:.4f}"
-    assert view.loss_change.text() == f"{loss_after - loss_before:+.4f}"
+    assert view.loss_change.text() == format_change(loss_after - loss_before)
+    assert format_change(-0.01234) == "-0.0123" and format_change(-2.3e-5) == "-2.3e-05"
     # the strip shows each digit, its label and the predictions before -> after
     for i, cell in enumerate(view.cells[:6]):
         assert cell.isVisible()

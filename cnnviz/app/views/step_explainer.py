@@ -33,7 +33,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QPainterPath, QPen
 from PyQt6.QtWidgets import (QFrame, QGraphicsPathItem, QGridLayout, QHBoxLayout, QLabel,
-                             QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                             QScrollArea, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from ...nn import build_network
 from ..digit_widgets import DigitImage
@@ -50,6 +50,11 @@ WINNER_COLOUR = QColor(40, 200, 60)
 def routed_levels(*arrays: np.ndarray) -> tuple[float, float]:
     """One symmetric scale for a pool's output gradient and its routed gradient."""
     return symmetric_levels(np.concatenate([np.ravel(a) for a in arrays]))
+
+
+def format_change(change: float) -> str:
+    """The loss difference, signed; tiny changes (a trained net) in scientific notation."""
+    return f"{change:+.4f}" if abs(change) >= 5e-4 or change == 0 else f"{change:+.1e}"
 
 
 def _scale_text(levels: tuple[float, float]) -> str:
@@ -155,7 +160,9 @@ class StepExplainerView(QWidget):
         self._loss_captions = [losses.itemAtPosition(0, c).widget() for c in range(3)]
 
         self.cells = [_DigitCell(i) for i in range(MAX_DIGITS)]
-        strip = QHBoxLayout()
+        strip_widget = QWidget()
+        strip = QHBoxLayout(strip_widget)
+        strip.setContentsMargins(0, 0, 0, 0)
         strip.setSpacing(3)
         for cell in self.cells:
             cell.clicked.connect(self.select_digit)
@@ -165,8 +172,15 @@ class StepExplainerView(QWidget):
         strip.addWidget(self.more)
         strip.addStretch(1)
 
+        # scrolls sideways when narrow, so a big batch never makes the view (window) wider
+        self.strip_area = QScrollArea()
+        self.strip_area.setWidget(strip_widget)
+        self.strip_area.setWidgetResizable(True)
+        self.strip_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.strip_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.strip_area.setMinimumHeight(110)
         top = QHBoxLayout()
-        top.addLayout(strip, 3)
+        top.addWidget(self.strip_area, 3)
         top.addLayout(losses, 2)
 
         self.tabs = QTabWidget()
@@ -399,7 +413,7 @@ class StepExplainerView(QWidget):
         change = d.loss_after - d.loss_before
         self.loss_before.setText(f"{d.loss_before:.4f}")
         self.loss_after.setText(f"{d.loss_after:.4f}")
-        self.loss_change.setText(f"{change:+.4f}")
+        self.loss_change.setText(format_change(change))
         self.loss_change.setStyleSheet(f"color: {GOOD if change < 0 else BAD};")
         right = ("" if before is None else
                  f" Right before: {int((before == d.labels).sum())}/{n}, "
@@ -407,7 +421,7 @@ class StepExplainerView(QWidget):
         self.intro.setText(
             f"Step {d.step}: one mini-batch of {n} training digits (label, then the prediction "
             f"before → after the update). The loss of this batch went "
-            f"{'down' if change < 0 else 'up'} by {abs(change):.4f}.{right} "
+            f"{'down' if change < 0 else 'up'} by {format_change(abs(change))[1:]}.{right} "
             "Click a digit to follow it in the gradient tabs.")
 
     def _draw_delta(self, d) -> None:
