@@ -58,6 +58,7 @@ class PresentationMode:
         self.active = False
         self._app_font: QFont | None = None
         self._was_maximized = False
+        self._normal_geometry = None
         self._undo: list = []            # callables restoring what ``enter`` changed
 
     # -- public API ------------------------------------------------------------------------
@@ -76,6 +77,10 @@ class PresentationMode:
         w = self.window
         self.active = True
         self._undo = []
+        self._normal_geometry = w.geometry()
+        self._was_maximized = w.isMaximized()
+        # before the font grows: a top-level window grows to its new minimum at once
+        self._cap_minimum_sizes()
         app = QApplication.instance()
         self._app_font = QFont(app.font())
         big = QFont(self._app_font)
@@ -85,7 +90,6 @@ class PresentationMode:
 
         for view in w.findChildren(pg.GraphicsView):
             self._style_scene(view)
-        self._cap_minimum_sizes()
 
         controls = getattr(w, "controls", None)
         box = getattr(controls, "settings_box", None)
@@ -93,7 +97,14 @@ class PresentationMode:
             box.hide()
             self._undo.append(box.show)
 
-        self._was_maximized = w.isMaximized()
+        screen = w.screen()
+        if w.layout() is not None:
+            w.layout().activate()
+        if screen is not None and w.isVisible():
+            # the larger fonts may have grown the window past the screen before the caps
+            # above applied; full screen means the screen's rectangle (a window manager
+            # would enforce it, a bare X server does not)
+            w.setGeometry(screen.geometry())
         w.setWindowState(w.windowState() | Qt.WindowState.WindowFullScreen)
 
     def _style_scene(self, view: pg.GraphicsView) -> None:
@@ -212,3 +223,5 @@ class PresentationMode:
         if self._was_maximized:
             state |= Qt.WindowState.WindowMaximized
         w.setWindowState(state)
+        if not self._was_maximized and self._normal_geometry is not None and w.isVisible():
+            w.setGeometry(self._normal_geometry)
