@@ -38,6 +38,7 @@ from PyQt6.QtWidgets import (QFrame, QGraphicsPathItem, QGridLayout, QHBoxLayout
 from ...nn import build_network
 from ..digit_widgets import DigitImage
 from ..image_panel import DIVERGING_CMAP, ImagePanel, MosaicPanel, colormap
+from ..state import is_exposed
 from ..mosaic import symmetric_levels
 
 MAX_DIGITS = 12                  # batch digits shown in the strip
@@ -310,7 +311,7 @@ class StepExplainerView(QWidget):
         self.digit = 0
         self._auto_channel = True
         self._masks = {}
-        if self.isVisible():
+        if is_exposed(self):                 # not hidden, closed, or a tab behind another
             self.refresh()
         else:
             self._dirty = True
