@@ -233,3 +233,25 @@ def test_filters_follow_new_params(qtbot, state):
     # the view drew a copy: later in-place changes to the network do not leak into it
     state.net.params["conv1.weight"][...] = 0
     assert panel.tile_of(panel.image.image, 5)[0, 0] == 3.0
+
+
+# -- layout: the maps use the widget at the sizes users see -----------------------------------
+@pytest.mark.parametrize("size", [(640, 950), (1500, 900), (700, 500)])
+def test_activations_panels_fit_and_fill_the_view(qtbot, state, size):
+    view = shown(qtbot, ActivationsView(state), size=size)
+    qtbot.waitUntil(lambda: bool(view.placements), timeout=2000)
+    frame = view.graphics.viewport().rect()
+    area = 0.0
+    for key, group in view.groups.items():
+        box = group.panel.box
+        rect = view.graphics.mapFromScene(box.sceneBoundingRect()).boundingRect()
+        assert frame.adjusted(-3, -3, 3, 3).contains(rect), f"{key} is clipped: {rect} {frame}"
+        image = view.graphics.mapFromScene(group.panel.image.sceneBoundingRect()).boundingRect()
+        area += image.width() * image.height()
+        # the title sits directly above its maps (only the channel numbers' band between)
+        title = view.graphics.mapFromScene(group.panel.title.sceneBoundingRect()).boundingRect()
+        assert image.top() - title.bottom() < 0.12 * image.height() + 10, key
+    plot = view.graphics.mapFromScene(view.prob_plot.sceneBoundingRect()).boundingRect()
+    assert frame.adjusted(-3, -3, 3, 3).contains(plot)
+    # the five groups of maps cover a good part of the view (the old grid left ~25%)
+    assert area > 0.4 * frame.width() * frame.height()

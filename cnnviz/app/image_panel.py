@@ -105,11 +105,30 @@ class MosaicPanel(ImagePanel):
     def ensure_layout(self, count: int, tile_h: int, tile_w: int) -> MosaicLayout:
         """The mosaic layout for ``count`` tiles of ``tile_h x tile_w``; relabels on change."""
         m = self.mosaic
-        if m is None or (m.count, m.tile_h, m.tile_w) != (count, tile_h, tile_w):
+        if m is None or (m.count, m.tile_h, m.tile_w) != (count, tile_h, tile_w) \
+                or (self.columns is not None and m.columns != min(self.columns, count)):
             gap = self.gap if self.gap is not None else _label_gap(tile_h, self.labels)
-            self.mosaic = mosaic_layout(count, tile_h, tile_w, self.columns, gap)
+            columns = min(self.columns, count) if self.columns else None
+            self.mosaic = mosaic_layout(count, tile_h, tile_w, columns, gap)
             self._relabel()
         return self.mosaic
+
+    def extent(self, count: int, tile_h: int, tile_w: int, columns: int) -> tuple[float, float]:
+        """``(width, height)`` in data pixels of the range shown for ``count`` tiles in
+        ``columns`` columns, channel labels included (to choose columns that fit a cell)."""
+        gap = self.gap if self.gap is not None else _label_gap(tile_h, self.labels)
+        m = mosaic_layout(count, tile_h, tile_w, min(columns, count), gap)
+        left, top = self._label_margins(m)
+        h, w = m.shape
+        return w + left, h + top
+
+    def _label_margins(self, m: MosaicLayout) -> tuple[float, float]:
+        if self.labels == "tiles" and m.count > 1:
+            return 0.0, float(m.gap)
+        if self.labels == "grid":
+            size = min(m.tile_h, m.tile_w) * 0.8
+            return size * 1.7, size * 1.3
+        return 0.0, 0.0
 
     def _relabel(self) -> None:
         for item in self._label_items:

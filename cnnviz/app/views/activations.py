@@ -17,15 +17,28 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, QRectF, Qt, pyqtSignal
 from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
+from ..fit_layout import Option, arrange
 from ..image_panel import GREY_CMAP, ImagePanel, MosaicPanel
 from ..mosaic import range_levels
 from ..state import is_exposed, request_refresh
 
 BAR_COLOR = (90, 120, 170)
 PREDICTED_COLOR = (255, 170, 40)
+PROB_ASPECT = 1.4           # width / height of the probability bars' plot
+# mosaic column counts to choose from (whichever fits the widget's shape best)
+COLUMN_CHOICES = (2, 4, 5, 7, 10, 13, 17, 20, 25)
+# rows of panels to choose from: portrait docks stack more rows, wide windows fewer
+TEMPLATES = [
+    [["input", "conv1", "pool1"], ["conv2", "pool2"], ["fc1", "probs"]],
+    [["input", "conv1"], ["pool1", "conv2"], ["pool2", "fc1", "probs"]],
+    [["input", "conv1", "pool1"], ["conv2"], ["pool2", "fc1", "probs"]],
+    [["input", "conv1"], ["pool1"], ["conv2"], ["pool2", "fc1", "probs"]],
+    [["input", "conv1", "pool1", "conv2"], ["pool2", "fc1", "probs"]],
+    [["input", "conv1", "pool1", "conv2", "pool2"], ["fc1", "probs"]],
+]
 
 
 @dataclass
@@ -56,7 +69,11 @@ class ActivationsView(QWidget):
         self._dirty = True
         self._maps: dict[str, np.ndarray] = {}      # key -> (C, H, W) last drawn
 
-        self.graphics = pg.GraphicsLayoutWidget()
+        # panels are placed by hand (``arrange``): mosaic columns and row heights follow the
+        # widget's shape, so the maps fill the view and every title sits on its maps
+        self.graphics = pg.GraphicsView(background="k")
+        self.canvas = _Canvas(self.arrange)
+        self.graphics.setCentralItem(self.canvas)
         self.status = QLabel("Hover a pixel to see its value; click a conv pixel to explain it.")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
@@ -65,21 +82,18 @@ class ActivationsView(QWidget):
         layout.addWidget(self.status)
 
         self.groups: dict[str, Group] = {}
-        top = self.graphics.ci.addLayout(row=0, col=0)
-        bottom = self.graphics.ci.addLayout(row=1, col=0)
-        self._add(top, Group("input", "input 28x28", MosaicPanel(cmap=GREY_CMAP, labels=None)))
-        self._add(top, Group("conv1", "conv1 + ReLU", MosaicPanel(columns=5), None, "input", "kernel"))
-        self._add(top, Group("pool1", "pool1", MosaicPanel(columns=5), None, "conv1", "pool"))
-        self._add(bottom, Group("conv2", "conv2 + ReLU", MosaicPanel(columns=10), None, "pool1", "kernel"))
-        self._add(bottom, Group("pool2", "pool2", MosaicPanel(columns=10), None, "conv2", "pool"))
-        right = bottom.addLayout()
+        self._add(Group("input", "input 28x28", MosaicPanel(cmap=GREY_CMAP, labels=None)))
+        self._add(Group("conv1", "conv1 + ReLU", MosaicPanel(columns=5), None, "input", "kernel"))
+        self._add(Group("pool1", "pool1", MosaicPanel(columns=5), None, "conv1", "pool"))
+        self._add(Group("conv2", "conv2 + ReLU", MosaicPanel(columns=10), None, "pool1", "kernel"))
+        self._add(Group("pool2", "pool2", MosaicPanel(columns=10), None, "conv2", "pool"))
         self.fc1 = ImagePanel("fc1")
-        right.addItem(self.fc1.layout, row=0, col=0)
-        self.prob_plot = right.addPlot(row=1, col=0, title="probabilities")
+        self.fc1.layout.setContentsMargins(0, 0, 0, 0)
+        self.fc1.layout.setParentItem(self.canvas)
+        self.prob_plot = pg.PlotItem(title="probabilities")
+        self.prob_plot.setParentItem(self.canvas)
         self._setup_prob_plot()
-        for row_layout, stretches in ((top, (2, 5, 4)), (bottom, (5, 4, 3))):
-            for col, stretch in enumerate(stretches):
-                row_layout.layout.setColumnStretchFactor(col, stretch)
+        self.placements: dict = {}
 
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
@@ -87,10 +101,74 @@ class ActivationsView(QWidget):
         state.modelChanged.connect(self._on_trace)
         self._on_trace()
 
-    def _add(self, parent_layout, group: Group) -> None:
+    def _add(self, group: Group) -> None:
         group.panel.set_title(group.caption)
-        parent_layout.addItem(group.panel.layout)
+        group.panel.layout.setContentsMargins(0, 0, 0, 0)
+        group.panel.layout.setParentItem(self.canvas)
         self.groups[group.key] = group
+
+    # -- layout --------------------------------------------------------------------------
+    def arrange(self, *_args) -> None:
+        """Place every panel for the canvas's current size (see ``fit_layout.arrange``)."""
+        size = self.canvas.size()
+        if not hasattr(self, "placements") or size.width() < 20 or size.height() < 20:
+            return
+        trace = self.state.trace
+        names = trace.names
+        shapes = {"input": trace["input"].output.shape[1:],
+                  "conv1": trace[names[names.index("conv1") + 1]].output.shape[1:],
+                  "pool1": trace["pool1"].output.shape[1:],
+                  "conv2": trace[names[names.index("conv2") + 1]].output.shape[1:],
+                  "pool2": trace["pool2"].output.shape[1:]}
+        options = {}
+        for key, (count, h, w) in shapes.items():
+            panel = self.groups[key].panel
+            choices = (1,) if count == 1 else COLUMN_CHOICES
+            options[key] = []
+            for columns in sorted({min(c, count) for c in choices
+                                   if -count % c < c / 2}):      # last row at least half full
+                ew, eh = panel.extent(count, h, w, columns)
+                options[key].append(Option(columns, ew / eh, eh))
+        units = trace[names[names.index("fc1") + 1]].output.shape[1]
+        rows, cols = _grid_shape(units)
+        options["fc1"] = [Option(None, cols / rows, rows)]
+        axis_w = self.prob_plot.getAxis("left").width()
+        options["probs"] = [Option(None, PROB_ASPECT, 1.0, extra_w=axis_w)]
+        title_px = max(g.panel.title.minimumHeight() for g in self.groups.values())
+        titled = set(options) - {"probs"}
+        self.placements = arrange(size.width(), size.height(), TEMPLATES, options,
+                                  title_px=title_px + 2, spacing=8, titled=titled,
+                                  weights={"input": 0.3, "fc1": 0.5, "probs": 0.4})
+        relayout = False
+        for key, place in self.placements.items():
+            rect = QRectF(*place.rect)
+            if key == "probs":
+                # its title may be wider than the bars: keep it inside the view
+                over = rect.left() + max(rect.width(), self.prob_plot.minimumWidth()) - size.width()
+                rect.translate(-max(0.0, over), 0)
+                self.prob_plot.setGeometry(rect)
+            elif key == "fc1":
+                self.fc1.layout.setGeometry(rect)
+            else:
+                panel = self.groups[key].panel
+                if place.value != panel.columns and shapes[key][0] > 1:
+                    panel.columns = place.value
+                    relayout = True
+                panel.layout.setGeometry(rect)
+        if relayout and self._maps:
+            self._redraw_maps()
+
+    def _redraw_maps(self) -> None:
+        """Re-tile the last drawn maps (after the column counts changed)."""
+        for key, maps in self._maps.items():
+            if key in self.groups:
+                levels = (0.0, 1.0) if key == "input" else range_levels(maps)
+                self.groups[key].panel.set_maps(maps, levels)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.arrange()
 
     def _setup_prob_plot(self) -> None:
         plot = self.prob_plot
@@ -146,6 +224,8 @@ class ActivationsView(QWidget):
         self.fc1.set_image(grid.reshape(rows, cols), range_levels(units))
         self.fc1.set_title(f"fc1 + {hidden[:-1]} ({units.size})")
         self._set_probabilities(self.state.probabilities)
+        if not self.placements:
+            self.arrange()
 
     def _set_probabilities(self, probs: np.ndarray) -> None:
         predicted = int(np.argmax(probs))
@@ -205,6 +285,18 @@ class ActivationsView(QWidget):
         if found is not None and self.groups.get(found[0]) and \
                 self.groups[found[0]].link == "kernel":
             self.pixelClicked.emit(*found)
+
+
+class _Canvas(pg.GraphicsWidget):
+    """The graphics view's central item: calls ``on_resize`` whenever it is resized."""
+
+    def __init__(self, on_resize) -> None:
+        super().__init__()
+        self._on_resize = on_resize
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._on_resize()
 
 
 def _grid_shape(n: int) -> tuple[int, int]:

@@ -1,0 +1,113 @@
+"""Place aspect-locked panels so they use the space they are given (pure Python + NumPy).
+
+An aspect-locked image in a grid cell of the wrong shape leaves black bands around it; a
+mosaic of 50 maps in 10 columns is a wide strip that is tiny in a tall cell. ``arrange``
+chooses, for a widget of ``width x height`` pixels, one of a few *templates* (rows of panel
+keys) and for each panel one of its *options* (e.g. a mosaic's column count), so that
+
+* every row fills the width: the panels of a row share one content height, chosen so their
+  widths (``aspect * height + extra``) add up to the row's width;
+* if the rows are then taller than the widget, everything scales down uniformly;
+* among all choices it keeps the one with the largest sum of ``log(pixels per data pixel)``
+  over the panels: no group is sacrificed to make another huge.
+
+A panel's rectangle includes ``title_px`` for a title directly above its content, so titles
+sit on their maps. Rectangles are ``(x, y, w, h)`` in pixels.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way to draw a panel: ``aspect`` = content width / height, ``native_h`` = content
+    height in data pixels (to score how large a data pixel comes out), ``extra_w`` = fixed
+    pixels beside the content (a colour bar)."""
+
+    value: object
+    aspect: float
+    native_h: float
+    extra_w: float = 0.0
+
+
+@dataclass(frozen=True)
+class Placement:
+    value: object
+    rect: tuple[float, float, float, float]     # x, y, w, h (title included)
+    content_h: float                            # height of the content below the title
+
+
+def arrange(width: float, height: float, templates: list[list[list[str]]],
+            options: dict[str, list[Option]], title_px: float = 16.0, spacing: float = 6.0,
+            titled: set[str] | None = None, weights: dict[str, float] | None = None
+            ) -> dict[str, Placement]:
+    """The best placement of every panel of the best template (see the module docstring).
+
+    ``titled``: the keys that get ``title_px`` above their content (default: all).
+    ``weights``: how much a panel's size counts in the score (default 1 each).
+    """
+    best = None
+    for template in templates:
+        found = _best_in_template(width, height, template, options, title_px, spacing, titled,
+                                  weights or {})
+        if found is not None and (best is None or found[0] > best[0]):
+            best = found
+    if best is None:
+        return {}
+    return best[1]
+
+
+def _best_in_template(width, height, rows, options, title_px, spacing, titled, weights):
+    keys = [k for row in rows for k in row]
+    choices = [range(len(options[k])) for k in keys]
+    combos = np.array(list(itertools.product(*choices)), dtype=int)      # (M, n_keys)
+    if combos.size == 0:
+        return None
+    aspect = np.stack([np.array([o.aspect for o in options[k]])[combos[:, i]]
+                       for i, k in enumerate(keys)], axis=1)              # (M, n_keys)
+    native = np.stack([np.array([o.native_h for o in options[k]])[combos[:, i]]
+                       for i, k in enumerate(keys)], axis=1)
+    extra = np.stack([np.array([o.extra_w for o in options[k]])[combos[:, i]]
+                      for i, k in enumerate(keys)], axis=1)
+    row_h = []                                                         # (M,) content height
+    col = 0
+    titles = 0.0
+    for row in rows:
+        n = len(row)
+        sl = slice(col, col + n)
+        free = width - spacing * (n - 1) - extra[:, sl].sum(axis=1)
+        row_h.append(np.maximum(free, 1.0) / aspect[:, sl].sum(axis=1))
+        if titled is None or any(k in titled for k in row):
+            titles += title_px
+        col += n
+    row_h = np.stack(row_h, axis=1)                                     # (M, n_rows)
+    available = max(1.0, height - titles - spacing * (len(rows) - 1))
+    shrink = np.minimum(1.0, available / row_h.sum(axis=1))              # (M,)
+    content = row_h * shrink[:, None]
+    per_key = np.concatenate([np.repeat(content[:, [r]], len(row), axis=1)
+                              for r, row in enumerate(rows)], axis=1)   # (M, n_keys)
+    w = np.array([weights.get(k, 1.0) for k in keys])
+    score = (np.log(per_key / native) * w).sum(axis=1)
+    m = int(np.argmax(score))
+
+    placements: dict[str, Placement] = {}
+    y = 0.0
+    col = 0
+    for r, row in enumerate(rows):
+        h = float(content[m, r])
+        t = title_px if titled is None or any(k in titled for k in row) else 0.0
+        widths = [float(aspect[m, col + i] * h + extra[m, col + i]) for i in range(len(row))]
+        x = (width - sum(widths) - spacing * (len(row) - 1)) / 2
+        for i, key in enumerate(row):
+            own_t = t if titled is None or key in titled else 0.0
+            opt = options[key][combos[m, col + i]]
+            placements[key] = Placement(opt.value, (x, y + t - own_t, widths[i], h + own_t), h)
+            x += widths[i] + spacing
+        y += t + h + spacing
+        col += len(row)
+    return float(score[m]), placements
