@@ -129,3 +129,26 @@ def test_choice_is_stored_and_restored_at_next_launch(qtbot, small_dataset):
     third = open_window(qtbot, small_dataset)
     assert not third.presentation.active and app.font().pointSizeF() == normal_pt
     third.close()
+
+
+def test_presentation_stage_tabs_every_view_and_restores_the_dock_layout(qtbot, window):
+    docks = window.docks
+    area = window.dockWidgetArea
+    before = {name: (area(d), {t.objectName() for t in window.tabifiedDockWidgets(d)})
+              for name, d in docks.items()}
+    assert not window.tabifiedDockWidgets(docks["activations"])   # normal layout: its own dock
+    window.set_presentation(True, persist=False)
+    qtbot.wait(50)
+    stage = [d for name, d in docks.items() if name != "controls"]
+    tabbed = {d.objectName() for d in window.tabifiedDockWidgets(stage[0])} | {stage[0].objectName()}
+    assert tabbed == {d.objectName() for d in stage}                # one stage: every view a tab
+    assert docks["controls"].objectName() not in tabbed
+    assert area(docks["controls"]) != area(stage[0])
+    assert all(d.isVisible() and not d.isFloating() for d in docks.values())
+    # the stage gets most of the screen
+    assert stage[0].width() > 2 * docks["controls"].width()
+    window.set_presentation(False, persist=False)
+    qtbot.wait(50)
+    after = {name: (area(d), {t.objectName() for t in window.tabifiedDockWidgets(d)})
+             for name, d in docks.items()}
+    assert after == before

@@ -9,7 +9,10 @@
   axis lines and text in a high-contrast colour for the scene's background;
 * thick curves (every ``PlotDataItem`` pen at least ``CURVE_WIDTH`` px, faint ones made
   opaque enough to read on a projector, bigger symbols);
-* secondary controls hidden (the hyper-parameter fields); the status bar stays one line.
+* secondary controls hidden (the hyper-parameter fields); the status bar stays one line;
+* one big *stage*: the training controls in a narrow left column and every other view a tab
+  of one dock area filling the rest of the screen (each view gets most of the screen, all
+  one click away); the user's own dock layout is saved on entering and restored on leaving.
 
 The choice is stored in the settings (``PRESENTATION_KEY``) and restored at the next launch.
 Pyqtgraph items created after entering keep their normal style (the views build theirs once,
@@ -31,7 +34,9 @@ TITLE_POINT_SIZE = 22         # titles of plots and panels
 CURVE_WIDTH = 3.5             # minimum pen width of a curve, px
 MIN_CURVE_ALPHA = 150
 MIN_WIDTH_SHARE = 0.22        # no view demands more than this share of the screen width
-MIN_HEIGHT_SHARE = 0.25         # faint curves (e.g. per-batch loss) made at least this opaque
+MIN_HEIGHT_SHARE = 0.25
+CONTROLS_SHARE = 0.2          # the controls column's share of the screen width
+# faint curves (e.g. per-batch loss) made at least this opaque
 DARK_TEXT, LIGHT_TEXT = QColor(15, 15, 15), QColor(245, 245, 245)
 
 
@@ -60,6 +65,7 @@ class PresentationMode:
         self._was_maximized = False
         self._normal_geometry = None
         self._undo: list = []            # callables restoring what ``enter`` changed
+        self._dock_state = None          # the user's dock layout (QMainWindow.saveState)
 
     # -- public API ------------------------------------------------------------------------
     def set_active(self, on: bool, persist: bool = True) -> None:
@@ -79,6 +85,8 @@ class PresentationMode:
         self._undo = []
         self._normal_geometry = w.geometry()
         self._was_maximized = w.isMaximized()
+        self._dock_state = w.saveState()
+        self._build_stage()
         # before the font grows: a top-level window grows to its new minimum at once
         self._cap_minimum_sizes()
         app = QApplication.instance()
@@ -106,6 +114,43 @@ class PresentationMode:
             # would enforce it, a bare X server does not)
             w.setGeometry(screen.geometry())
         w.setWindowState(w.windowState() | Qt.WindowState.WindowFullScreen)
+
+    def _build_stage(self) -> None:
+        """Controls in a left column; every other view a tab of one big dock area."""
+        w = self.window
+        docks = getattr(w, "docks", {})
+        if "controls" not in docks or len(docks) < 2:
+            return
+        front = self._front_view()
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        for dock in docks.values():
+            dock.setFloating(False)
+        w.addDockWidget(left, docks["controls"])
+        stage = [d for name, d in docks.items() if name != "controls"]
+        w.addDockWidget(right, stage[0])
+        for dock in stage[1:]:
+            w.tabifyDockWidget(stage[0], dock)
+        for dock in docks.values():
+            dock.show()
+        docks.get(front, stage[0]).raise_()
+        screen = w.screen().geometry().width() if w.screen() is not None else 1920
+        w.resizeDocks([docks["controls"]], [int(screen * CONTROLS_SHARE)], Qt.Orientation.Horizontal)
+
+    def _front_view(self) -> str:
+        """The view to show first on the stage: the explainer or view the user had in front."""
+        from .state import is_exposed
+        docks = getattr(self.window, "docks", {})
+        last = getattr(self.window, "_last_dock", None)
+        exposed = [name for name, d in docks.items()
+                   if name != "controls" and d.widget() is not None and is_exposed(d.widget())]
+        for name, dock in docks.items():
+            if dock is last and name in exposed:
+                return name
+        from .main_window import CLASSROOM_VIEWS
+        for name in exposed:
+            if name in CLASSROOM_VIEWS:
+                return name
+        return "activations" if "activations" in docks else (exposed or [""])[0]
 
     def _style_scene(self, view: pg.GraphicsView) -> None:
         background = view.backgroundBrush().color()
@@ -225,3 +270,6 @@ class PresentationMode:
         w.setWindowState(state)
         if not self._was_maximized and self._normal_geometry is not None and w.isVisible():
             w.setGeometry(self._normal_geometry)
+        if self._dock_state is not None:
+            w.restoreState(self._dock_state)      # the user's own dock layout
+            self._dock_state = None
