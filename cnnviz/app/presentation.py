@@ -24,7 +24,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QFont, QPen
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QTabBar
 
 from .settings import read_value, write_value
 
@@ -36,6 +36,12 @@ MIN_CURVE_ALPHA = 150
 MIN_WIDTH_SHARE = 0.22        # no view demands more than this share of the screen width
 MIN_HEIGHT_SHARE = 0.25
 CONTROLS_SHARE = 0.2          # the controls column's share of the screen width
+LEFT_COLUMN = ("controls", "drawing_pad", "probe_browser")   # beside the stage, not on it
+TAB_POINT_SIZE = 15           # the stage's tabs: the teacher reads them, not the back row
+SHORT_TITLES = {"loss_curves": "Loss", "pooling": "Pooling", "inspector": "Inspector",
+                "conv_explainer": "Convolution", "step_explainer": "One step",
+                "confusion": "Confusion", "preprocess_pipeline": "Preprocessing",
+                "timeline": "Timeline"}
 # faint curves (e.g. per-batch loss) made at least this opaque
 DARK_TEXT, LIGHT_TEXT = QColor(15, 15, 15), QColor(245, 245, 245)
 
@@ -66,6 +72,7 @@ class PresentationMode:
         self._normal_geometry = None
         self._undo: list = []            # callables restoring what ``enter`` changed
         self._dock_state = None          # the user's dock layout (QMainWindow.saveState)
+        self._column = None              # the left column's top dock while on the stage
 
     # -- public API ------------------------------------------------------------------------
     def set_active(self, on: bool, persist: bool = True) -> None:
@@ -114,9 +121,11 @@ class PresentationMode:
             # would enforce it, a bare X server does not)
             w.setGeometry(screen.geometry())
         w.setWindowState(w.windowState() | Qt.WindowState.WindowFullScreen)
+        self._size_stage()
 
     def _build_stage(self) -> None:
-        """Controls in a left column; every other view a tab of one big dock area."""
+        """Controls (and the digit inputs) in a left column; every other view a tab of one
+        big dock area, with short tab titles in a smaller font so every tab reads in full."""
         w = self.window
         docks = getattr(w, "docks", {})
         if "controls" not in docks or len(docks) < 2:
@@ -125,16 +134,43 @@ class PresentationMode:
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         for dock in docks.values():
             dock.setFloating(False)
-        w.addDockWidget(left, docks["controls"])
-        stage = [d for name, d in docks.items() if name != "controls"]
+            w.removeDockWidget(dock)        # no stale tab bars of the old groups
+        column = [docks[n] for n in LEFT_COLUMN if n in docks]
+        w.addDockWidget(left, column[0])
+        if len(column) > 1:
+            w.splitDockWidget(column[0], column[1], Qt.Orientation.Vertical)
+            for dock in column[2:]:
+                w.tabifyDockWidget(column[1], dock)
+        stage = [d for name, d in docks.items() if name not in LEFT_COLUMN]
         w.addDockWidget(right, stage[0])
         for dock in stage[1:]:
             w.tabifyDockWidget(stage[0], dock)
-        for dock in docks.values():
+        for name, dock in docks.items():
             dock.show()
+            short = SHORT_TITLES.get(name)
+            if short:
+                title = dock.windowTitle()
+                dock.setWindowTitle(short)
+                self._undo.append(lambda d=dock, t=title: d.setWindowTitle(t))
+        if len(column) > 1:
+            column[1].raise_()
         docks.get(front, stage[0]).raise_()
-        screen = w.screen().geometry().width() if w.screen() is not None else 1920
-        w.resizeDocks([docks["controls"]], [int(screen * CONTROLS_SHARE)], Qt.Orientation.Horizontal)
+        self._column = column[0]
+
+    def _size_stage(self) -> None:
+        """After the font grew and the window filled the screen: small tab font, narrow column."""
+        w = self.window
+        font = QFont(QApplication.instance().font())
+        font.setPointSizeF(TAB_POINT_SIZE)
+        for bar in w.findChildren(QTabBar):
+            if bar.parent() is w:                  # the dock areas' tab bars
+                bar.setFont(font)
+                self._undo.append(lambda b=bar: b.setFont(QFont()))
+        column = getattr(self, "_column", None)
+        if column is not None:
+            screen = w.screen().geometry() if w.screen() is not None else None
+            width = screen.width() if screen is not None else 1920
+            w.resizeDocks([column], [int(width * CONTROLS_SHARE)], Qt.Orientation.Horizontal)
 
     def _front_view(self) -> str:
         """The view to show first on the stage: the explainer or view the user had in front."""
@@ -142,7 +178,7 @@ class PresentationMode:
         docks = getattr(self.window, "docks", {})
         last = getattr(self.window, "_last_dock", None)
         exposed = [name for name, d in docks.items()
-                   if name != "controls" and d.widget() is not None and is_exposed(d.widget())]
+                   if name not in LEFT_COLUMN and d.widget() is not None and is_exposed(d.widget())]
         for name, dock in docks.items():
             if dock is last and name in exposed:
                 return name
