@@ -22,7 +22,7 @@ so in practice that is only a few relabelled captions).
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QColor, QFont, QPen
 from PyQt6.QtWidgets import QApplication, QTabBar
 
@@ -166,11 +166,20 @@ class PresentationMode:
             if bar.parent() is w:                  # the dock areas' tab bars
                 bar.setFont(font)
                 self._undo.append(lambda b=bar: b.setFont(QFont()))
-        column = getattr(self, "_column", None)
-        if column is not None:
-            screen = w.screen().geometry() if w.screen() is not None else None
-            width = screen.width() if screen is not None else 1920
-            w.resizeDocks([column], [int(width * CONTROLS_SHARE)], Qt.Orientation.Horizontal)
+        self._size_column()
+        QTimer.singleShot(100, self._size_column)   # again once the window has its new size
+
+    def _size_column(self) -> None:
+        w, column = self.window, self._column
+        if not self.active or column is None:
+            return
+        w.resizeDocks([column], [int(w.width() * CONTROLS_SHARE)], Qt.Orientation.Horizontal)
+        for bar in w.findChildren(QTabBar):        # a tab bar left from the old tab groups
+            if bar.parent() is w and bar.isVisible() and bar.geometry().intersects(
+                    column.geometry()) and not any(
+                    bar.tabText(i) == d.windowTitle() for i in range(bar.count())
+                    for d in (w.docks.get("drawing_pad"), w.docks.get("probe_browser")) if d):
+                bar.hide()
 
     def _front_view(self) -> str:
         """The view to show first on the stage: the explainer or view the user had in front."""

@@ -133,7 +133,9 @@ class ActivationsView(QWidget):
         rows, cols = _grid_shape(units)
         options["fc1"] = [Option(None, cols / rows, rows)]
         axis_w = self.prob_plot.getAxis("left").width()
-        options["probs"] = [Option(None, PROB_ASPECT, 1.0, extra_w=axis_w)]
+        # room for the axis, and for a title wider than the bars (large type)
+        extra = max(axis_w, self.prob_plot.minimumWidth() * 0.6)
+        options["probs"] = [Option(None, PROB_ASPECT, 1.0, extra_w=extra)]
         title_px = max(g.panel.title.minimumHeight() for g in self.groups.values())
         titled = set(options) - {"probs"}
         self.placements = arrange(size.width(), size.height(), TEMPLATES, options,
