@@ -25,10 +25,17 @@ from cnnviz.cli_common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, CliErr
 _INPUT_ERRORS = (CliError, ValueError, OSError)
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a bad argument gives one line (and exit code 2), not the whole usage."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"cnnviz: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from cnnviz import bench, cli_data, cli_eval, cli_train
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="cnnviz",
         description="Watch a LeNet-style CNN written in pure NumPy learn MNIST. With no "
                     "command, opens the desktop app.")

@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from cnnviz.cli_common import EXIT_OK, CliError, describe_data, load_network
+from cnnviz.cli_common import EXIT_OK, EXIT_USAGE, CliError, describe_data, load_network
 
 
 def add_parsers(subparsers) -> None:
@@ -91,20 +91,29 @@ def _read_idx_pair(images_path: Path, labels_path: Path):
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    """Top classes per picture. A picture that cannot be read or holds no ink is reported on
+    its own line and the others are still classified; the exit code is then 2."""
+    import sys
+
     import numpy as np
 
     from cnnviz.data import load_image_file, preprocess_digit
 
     net, _ = load_network(args.checkpoint)
-    digits = []
+    results = []
     for name in args.images:
         path = Path(name)
-        if not path.is_file():
-            raise CliError(f"{path}: no such file")
-        digits.append(preprocess_digit(load_image_file(path)))
-    probabilities = net.predict_proba(np.stack(digits)[:, np.newaxis].astype(np.float32))
-    results = []
-    for name, probs in zip(args.images, probabilities):
+        try:
+            if not path.is_file():
+                raise CliError(f"{path}: no such file")
+            digit = preprocess_digit(load_image_file(path))
+        except (CliError, ValueError, OSError) as exc:    # this file only
+            results.append({"image": name, "error": str(exc)})
+            continue
+        if not digit.any():
+            results.append({"image": name, "error": f"{path}: no ink found (a blank picture)"})
+            continue
+        probs = net.predict_proba(digit[np.newaxis, np.newaxis])[0]
         order = np.argsort(-probs, kind="stable")[:args.top]
         results.append({"image": name, "top": [{"class": int(c), "probability": float(probs[c])}
                                                for c in order]})
@@ -112,6 +121,9 @@ def run_predict(args: argparse.Namespace) -> int:
         print(json.dumps({"predictions": results}))
     else:
         for item in results:
+            if "error" in item:
+                print(f"cnnviz: error: {item['error']}", file=sys.stderr)
+                continue
             ranked = "   ".join(f"{t['class']} ({t['probability']:.1%})" for t in item["top"])
             print(f"{item['image']}: {ranked}")
-    return EXIT_OK
+    return EXIT_USAGE if any("error" in item for item in results) else EXIT_OK

@@ -219,10 +219,7 @@ def test_a_bad_idx_file_and_a_bad_dataset(tmp_path):
     ["frobnicate"],
 ])
 def test_bad_arguments_exit_with_code_2(tmp_path, args):
-    result = run_cli(tmp_path, *args)
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    assert "error:" in result.stderr
+    assert_one_line_error(run_cli(tmp_path, *args))
 
 
 def test_an_output_folder_that_does_not_exist(tmp_path):
@@ -387,3 +384,25 @@ def test_ctrl_c_cancels_a_download_and_leaves_no_partial_file(tmp_path, mnist_se
     assert "cancelled" in capsys.readouterr().err
     assert list(dest.iterdir()) == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # handler restored
+
+
+def test_predict_reports_each_bad_picture_and_still_classifies_the_good_ones(tmp_path):
+    good = tmp_path / "one.png"
+    ink = np.full((60, 60), 255, np.uint8)
+    ink[10:50, 28:33] = 0                                  # a dark vertical bar on white: a "1"
+    write_png(good, ink)
+    blank = tmp_path / "blank.png"
+    write_png(blank, np.full((40, 40), 255, np.uint8))
+    text = tmp_path / "notes.txt"
+    text.write_text("not a picture")
+    result = run_cli(tmp_path, "predict", str(text), str(good), str(blank), str(tmp_path / "gone.png"))
+    assert result.returncode == 2
+    assert result.stdout.startswith(f"{good}: 1 (")
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 3 and all(e.startswith("cnnviz: error: ") for e in errors)
+    assert "notes.txt" in errors[0] and "no ink" in errors[1] and "gone.png" in errors[2]
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_argument_is_one_line_with_exit_code_2(tmp_path):
+    assert_one_line_error(run_cli(tmp_path, "train", "--lr", "-1"), "--lr", "cnnviz train --help")

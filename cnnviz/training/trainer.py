@@ -32,7 +32,7 @@ class DivergenceError(RuntimeError):
         super().__init__(
             f"training diverged at step {step}: the loss became {loss} with learning rate "
             f"{lr:g}; the weights from before this step are kept. Try a lower learning rate, "
-            f"e.g. {lr / 10:g}.")
+            f"e.g. {min(lr / 10, 0.01):g}.")
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,13 @@ class StepResult:
 
 
 class Trainer:
+    """Trains ``net`` in place with SGD, one mini-batch per ``step()``.
+
+    Holds the optimizer (momentum buffers), the shuffled order of the current epoch and the
+    epoch's running sums. ``train_images (N, 1, 28, 28)`` float in [0, 1], ``train_labels
+    (N,)``; the test pair is evaluated at the end of every epoch.
+    """
+
     def __init__(self, net: Network, train_images: np.ndarray, train_labels: np.ndarray,
                  test_images: np.ndarray, test_labels: np.ndarray, config: TrainConfig) -> None:
         if len(train_images) != len(train_labels) or len(test_images) != len(test_labels):
