@@ -100,3 +100,21 @@ def test_a_mismatched_evaluation_is_refused_with_a_message(view):
     view.show_evaluation(short)
     assert view.matrix.sum() == 0
     assert "10 predictions" in view.summary.text()
+
+
+def test_the_matrix_agrees_with_the_cnnviz_eval_command(view, tmp_path):
+    """The accuracy on screen is the number `cnnviz eval --json` prints for the same model."""
+    import json
+    import subprocess
+    import sys
+
+    checkpoint = tmp_path / "shown.npz"
+    view.state.net.save(checkpoint)
+    view.evaluate_button.click()
+    out = subprocess.run([sys.executable, "-m", "cnnviz", "eval", "--json", "--checkpoint",
+                          str(checkpoint)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    m = view.matrix
+    assert report["n"] == m.sum()
+    assert report["accuracy"] == pytest.approx(np.trace(m) / m.sum(), abs=1e-12)
