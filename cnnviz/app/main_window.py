@@ -321,10 +321,10 @@ class MainWindow(QMainWindow):
             self.controller.step()
 
     def stop_training(self, timeout_ms: int = 2000) -> None:
-        """Stop any run and wait for its thread."""
+        """End any run for good (a reset, another model): stop it, wait for its thread and
+        drop whatever it still had queued, so its weights and progress never come back."""
         if self.controller.thread is not None:
-            self.controller.shutdown(timeout_ms)
-            self.controller.flush()
+            self.controller.abandon(timeout_ms)
             self.controls.set_run_state("idle")
 
     def confirm_reset(self) -> None:
@@ -337,13 +337,15 @@ class MainWindow(QMainWindow):
     def reset_weights(self) -> None:
         self.stop_training()
         preset = self.controls.preset_name()
-        net = build_network(preset, seed=self.controls.seed_spin.value())
+        seed = self.controls.seed_spin.value()
+        net = build_network(preset, seed=seed)
         self.loss_view.clear()
         self._modified = False
+        # views showing run history (timeline, step explainer, confusion) clear on modelChanged
         self.state.set_model(net, f"untrained {preset}")
-        self.controls.progress_bar.setValue(0)
-        self.controls.progress_bar.setFormat("not started")
-        self.statusBar().showMessage("Fresh random weights.")
+        self.controls.reset_progress()
+        self.statusBar().showMessage(
+            f"Fresh random weights (seed {seed}): press Start to watch the network learn.")
 
     def _on_lr_changed(self, lr: float) -> None:
         try:

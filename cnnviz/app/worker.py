@@ -26,6 +26,8 @@ from ..training import DivergenceError, Trainer
 from ..training.snapshot import Snapshot, StepDetail
 from .state import refresh_queue
 
+RATE_SMOOTHING = 0.05     # weight of the newest batch in the images/s moving average
+
 
 class TrainingWorker(QObject):
     """Runs a ``Trainer`` in whatever thread executes ``run()``.
@@ -58,8 +60,9 @@ class TrainingWorker(QObject):
         self._new_lr: float | None = None
         self._new_momentum: float | None = None
         self._buffer: list[tuple[int, float, float]] = []
-        self._images_since = 0
         self._last_emit = time.perf_counter()
+        # images/s from the trainer's own batch times (a moving average), so time spent
+        # paused, waiting for a Step or evaluating never counts as training time
         self._ips = float("nan")
 
     # -- requests from the UI thread (thread-safe) -------------------------------------------
@@ -136,7 +139,6 @@ class TrainingWorker(QObject):
             if was_paused and not single:
                 self.stateChanged.emit("running")
                 self._last_emit = time.perf_counter()
-                self._images_since = 0
                 was_paused = False
             try:
                 if single:
@@ -163,7 +165,7 @@ class TrainingWorker(QObject):
         result = self.trainer.step(output_grads)
         b = result.batch
         self._buffer.append((b.step, b.epoch_progress, b.loss))
-        self._images_since += b.batch_size
+        self._note_rate(b.images_per_second)
         if result.epoch is not None:
             self.epochFinished.emit(result.epoch)
         return b.loss
@@ -188,11 +190,18 @@ class TrainingWorker(QObject):
             output_grads={k: np.array(v, copy=True) for k, v in grads.items()},
             images=x, logits_before=logits_before, logits_after=logits_after))
 
+    def _note_rate(self, images_per_second: float) -> None:
+        """Fold one batch's measured rate into the moving average (of seconds per image,
+        so a slow batch weighs as much as its time)."""
+        if not (images_per_second > 0 and math.isfinite(images_per_second)):
+            return
+        seconds = 1.0 / images_per_second
+        if math.isfinite(self._ips):
+            seconds = (1 - RATE_SMOOTHING) / self._ips + RATE_SMOOTHING * seconds
+        self._ips = 1.0 / seconds
+
     def _emit_snapshot(self) -> None:
         now = time.perf_counter()
-        elapsed = now - self._last_emit
-        if self._images_since and elapsed > 0:
-            self._ips = self._images_since / elapsed
         t = self.trainer
         remaining = max(0, t.total_steps - t.step_count) * t.config.batch_size
         eta = remaining / self._ips if self._ips and math.isfinite(self._ips) else float("nan")
@@ -204,7 +213,6 @@ class TrainingWorker(QObject):
             images_per_second=self._ips, lr=t.current_lr, eta_seconds=eta,
             finished=t.finished)
         self._buffer = []
-        self._images_since = 0
         self._last_emit = now
         self.snapshotReady.emit(snapshot)
 
@@ -268,10 +276,13 @@ class TrainingController(QObject):
         # Direct: quit the thread's event loop from the worker thread itself, so the thread
         # ends even if the UI thread is blocked waiting for it.
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        # Every signal goes through a slot that drops it unless its worker is still the
+        # current one: a run abandoned by ``abandon()`` (a reset, a loaded model) may still
+        # have snapshots queued, which must not bring its weights back.
         worker.snapshotReady.connect(self._on_snapshot)
-        worker.epochFinished.connect(self.epochFinished)
-        worker.diverged.connect(self.diverged)
-        worker.stepped.connect(self.stepped)
+        worker.epochFinished.connect(self._on_epoch)
+        worker.diverged.connect(self._on_diverged)
+        worker.stepped.connect(self._on_stepped)
         worker.stateChanged.connect(self._on_state)
         worker.finished.connect(self._on_finished)
         self.worker, self.thread = worker, thread
@@ -316,8 +327,41 @@ class TrainingController(QObject):
         self._timer.stop()
         return bool(ended)
 
+    def abandon(self, timeout_ms: int = 2000) -> bool:
+        """Stop the run, wait for its thread and forget it: whatever it still has queued for
+        the UI (a last snapshot, "stopped", "finished") is dropped. True if the thread ended.
+        """
+        if self.thread is None:
+            return True
+        ended = self.shutdown(timeout_ms)
+        self._pending = None
+        if ended:
+            self._cleanup()
+        else:                       # still busy with a batch: it ends by itself, unheard
+            self.worker = self.thread = None
+        self.state = "idle"
+        return ended
+
     # -- from the worker (queued to this thread) ------------------------------------------------
+    def _from_current(self) -> bool:
+        """True if the signal being handled comes from the current run's worker."""
+        return self.worker is not None and self.sender() is self.worker
+
+    def _on_epoch(self, event) -> None:
+        if self._from_current():
+            self.epochFinished.emit(event)
+
+    def _on_diverged(self, message: str) -> None:
+        if self._from_current():
+            self.diverged.emit(message)
+
+    def _on_stepped(self, detail) -> None:
+        if self._from_current():
+            self.stepped.emit(detail)
+
     def _on_snapshot(self, snapshot: Snapshot) -> None:
+        if not self._from_current():
+            return
         self._pending = snapshot
         self.lossesArrived.emit(snapshot)
         if self.state == "paused":      # a single step or a pause: show it at once
@@ -359,12 +403,16 @@ class TrainingController(QObject):
         self._render()
 
     def _on_state(self, state: str) -> None:
+        if not self._from_current():
+            return
         self.state = state
         if state in ("paused", "stopped"):
             self.flush()
         self.stateChanged.emit(state)
 
     def _on_finished(self, completed: bool) -> None:
+        if not self._from_current():
+            return
         self.flush()
         self._timer.stop()
         self.finished.emit(completed)

@@ -173,6 +173,13 @@ class ControlsView(QWidget):
         elif self._last_snapshot is not None:
             self.show_progress(self._last_snapshot)
 
+    def reset_progress(self) -> None:
+        """Back to "not started" (fresh weights: the old run's progress no longer applies)."""
+        self._last_snapshot = None
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("not started")
+        self.set_run_state("idle")
+
     def show_progress(self, snapshot) -> None:
         """Update the progress bar and the status line from a ``Snapshot``."""
         self._last_snapshot = snapshot

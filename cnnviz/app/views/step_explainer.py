@@ -374,9 +374,29 @@ class StepExplainerView(QWidget):
             self.refresh()
 
     def _on_model(self) -> None:
+        """Another network (loaded, reset): the last step was the old one's; forget it."""
         if self.detail is not None:
-            self.intro.setText("A different model was loaded: this was the last step of the "
-                               "previous one. Press Step for a new one.")
+            self.clear()
+
+    def clear(self) -> None:
+        """Show no step (the intro, empty panels) until the next Step."""
+        self.detail, self._dirty, self._masks, self._routing = None, False, {}, {}
+        self.intro.setText("New weights: press Step (S) to train exactly one mini-batch and "
+                           "see what it changed.")
+        for cell in self.cells:
+            cell.hide()
+        self.more.setText("")
+        for label in (self.loss_before, self.loss_after, self.loss_change):
+            label.setText("–")
+        self.loss_change.setStyleSheet("")
+        panels = list(self.delta_panels.values()) + list(self.grad_panels.values())
+        panels += [p for pair in self.routing_panels.values() for p in pair.values()]
+        for panel in panels:
+            panel.image.clear()
+        for item in list(self._grid_items.values()) + list(self._winner_items.values()):
+            item.setPath(QPainterPath())
+        self.delta_text.setText(" ")
+        self.grad_text.setText(" ")
 
     def refresh(self) -> None:
         d = self.detail
