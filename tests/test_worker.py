@@ -111,3 +111,32 @@ def test_divergence_pauses_and_keeps_finite_weights(qtbot, controller, data):
     qtbot.waitUntil(lambda: controller.state == "paused", timeout=5000)
     assert worker.paused
     assert all(np.isfinite(v).all() for v in worker.net.params.values())
+
+
+class _TickClock:
+    """A stand-in for the trainer's ``time``: every reading is 10 ms after the previous."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        self.now += 0.01
+        return self.now
+
+
+def test_images_per_second_counts_training_time_only(qtbot, controller, data, monkeypatch):
+    # each batch of 16 takes exactly 10 ms by the trainer's clock: 1,600 images/s
+    monkeypatch.setattr("cnnviz.training.trainer.time", _TickClock())
+    snapshots = []
+    controller.lossesArrived.connect(snapshots.append)
+    worker = controller.start(build_network(), data, config(), start_paused=True)
+    for _ in range(2):
+        qtbot.wait(400)        # a user looking at the views between two Steps
+        with qtbot.waitSignal(controller.stepped, timeout=5000):
+            controller.step()
+        qtbot.waitUntil(lambda: bool(snapshots)
+                        and snapshots[-1].step == worker.trainer.step_count, timeout=5000)
+        s = snapshots[-1]
+        assert s.images_per_second == pytest.approx(1600, rel=1e-6)
+        remaining = (s.total_steps - s.step) * 16
+        assert s.eta_seconds == pytest.approx(remaining / 1600, rel=1e-6)
