@@ -136,6 +136,6 @@ def test_classroom_menu_raises_every_explainer(qtbot, window):
         dock = window.docks[name]
         window.docks["filters"].raise_()
         qtbot.wait(10)
-        actions[dock.windowTitle()].trigger()
+        actions[window.view_title(name)].trigger()
         qtbot.waitUntil(lambda: dock.isVisible() and not dock.visibleRegion().isEmpty())
         assert window.views[name].isVisible()

@@ -64,11 +64,11 @@ def new_weights(window, seed: int) -> None:
 
 
 def test_a_dock_tabbed_behind_another_is_visible_to_qt_but_not_exposed(window):
-    front, behind = window.docks["filters"], window.docks["pooling"]
+    front, behind = window.docks["activations"], window.docks["pooling"]
     assert behind in window.tabifiedDockWidgets(front)
     assert window.views["pooling"].isVisible()          # Qt's view of it...
     assert not is_exposed(window.views["pooling"])      # ...but it is off the window
-    assert is_exposed(window.views["filters"])
+    assert is_exposed(window.views["activations"])
 
 
 def test_hidden_views_do_no_work_while_the_weights_change(window, qtbot):

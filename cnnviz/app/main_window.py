@@ -27,29 +27,60 @@ from .views.controls import ControlsView
 from .views.loss_curves import LossCurvesView
 from .worker import TrainingController
 
-# (dock object name, title, module in cnnviz.app.views, class)
+# (dock object name, full title, short tab title, module in cnnviz.app.views, class). The short
+# title is the dock's window title (so it is the tab's text, readable in full); the full title
+# names the view in the View and Classroom menus.
 VIEW_SPECS = [
-    ("controls", "Training", "controls", "ControlsView"),
-    ("drawing_pad", "Drawing pad", "drawing_pad", "DrawingPadView"),
-    ("probe_browser", "Probe digit", "probe_browser", "ProbeBrowser"),
-    ("activations", "Activations", "activations", "ActivationsView"),
-    ("loss_curves", "Loss and accuracy", "loss_curves", "LossCurvesView"),
-    ("filters", "Filters", "filters", "FiltersView"),
-    ("pooling", "Pooling masks", "pooling", "PoolingView"),
-    ("inspector", "Layer inspector", "inspector", "InspectorView"),
-    ("conv_explainer", "Convolution explained", "conv_explainer", "ConvExplainerView"),
-    ("step_explainer", "One step, before and after", "step_explainer", "StepExplainerView"),
-    ("saliency", "Saliency", "saliency", "SaliencyView"),
-    ("confusion", "Confusion matrix", "confusion", "ConfusionView"),
-    ("preprocess_pipeline", "Preprocessing", "preprocess_pipeline", "PreprocessPipelineView"),
-    ("timeline", "Watch one digit learn", "timeline", "TimelineView"),
+    ("controls", "Training controls", "Training", "controls", "ControlsView"),
+    ("drawing_pad", "Drawing pad", "Drawing pad", "drawing_pad", "DrawingPadView"),
+    ("probe_browser", "Probe digit", "Probe digit", "probe_browser", "ProbeBrowser"),
+    ("activations", "Activations", "Activations", "activations", "ActivationsView"),
+    ("loss_curves", "Loss and accuracy", "Loss and accuracy", "loss_curves", "LossCurvesView"),
+    ("filters", "Filters", "Filters", "filters", "FiltersView"),
+    ("pooling", "Pooling masks", "Pooling", "pooling", "PoolingView"),
+    ("inspector", "Layer inspector", "Inspector", "inspector", "InspectorView"),
+    ("conv_explainer", "Convolution explained", "Convolution", "conv_explainer",
+     "ConvExplainerView"),
+    ("step_explainer", "One step, before and after", "One step", "step_explainer",
+     "StepExplainerView"),
+    ("saliency", "Saliency", "Saliency", "saliency", "SaliencyView"),
+    ("confusion", "Confusion matrix", "Confusion", "confusion", "ConfusionView"),
+    ("preprocess_pipeline", "Preprocessing", "Preprocessing", "preprocess_pipeline",
+     "PreprocessPipelineView"),
+    ("timeline", "Watch one digit learn", "Timeline", "timeline", "TimelineView"),
 ]
 
-MAX_VIEW_MIN_WIDTH = 560      # px
+# The default layout: tab groups (first name in front) in four places.
+#   left column: controls over (drawing pad | probe digit)
+#   centre: (activations | pooling | inspector) over the Classroom group
+#   right: loss and accuracy over (filters | confusion | timeline)
+LAYOUT_GROUPS = {
+    "controls": ("controls",),
+    "digits": ("drawing_pad", "probe_browser"),
+    "maps": ("activations", "pooling", "inspector"),
+    "classroom": ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency"),
+    "curves": ("loss_curves",),
+    "results": ("filters", "confusion", "timeline"),
+}
+# saved dock layouts carry this number; a layout saved by an older arrangement is ignored
+LAYOUT_VERSION = 2
+
+MAX_VIEW_MIN_WIDTH = 480      # px: no view makes the window wider than the screen...
+MAX_VIEW_MIN_HEIGHT = 380     # ...or taller (a view may be squeezed below its hint instead)
 
 # The classroom explainers (issue 4), raised from the Classroom menu in lesson order.
 CLASSROOM_VIEWS = ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
                    "confusion", "timeline")
+
+
+def cap_minimum_size(view: QWidget, max_width: int, max_height: int) -> None:
+    """Give ``view`` an explicit minimum size: its hint, but at most ``max_width`` x
+    ``max_height``. An explicit minimum overrides the hint in every layout, so a view whose
+    content grows later (longer labels after a Step, larger type) never makes the window
+    demand more than the screen; it is squeezed instead."""
+    hint = view.minimumSizeHint()
+    view.setMinimumSize(max(1, min(hint.width(), max_width)),
+                        max(1, min(hint.height(), max_height)))
 
 
 def _load_view_class(module: str, cls: str):
@@ -79,20 +110,21 @@ class MainWindow(QMainWindow):
 
         self.views: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
-        for name, title, module, cls_name in VIEW_SPECS:
+        self.full_titles: dict[str, str] = {}
+        for name, title, short, module, cls_name in VIEW_SPECS:
             view = _load_view_class(module, cls_name)(state)
-            dock = QDockWidget(title, self)
+            dock = QDockWidget(short, self)
             dock.setObjectName(f"{name}Dock")
+            dock.toggleViewAction().setText(title)
+            dock.toggleViewAction().setStatusTip(f"Show or hide the {title} view")
+            self.full_titles[name] = title
             dock.setWidget(view)
             catch_up_when_raised(dock)      # a raised tab's view redraws what it skipped
             self.views[name], self.docks[name] = view, dock
         self.controls: ControlsView = self.views["controls"]
         self.loss_view: LossCurvesView = self.views["loss_curves"]
         for view in self.views.values():
-            # a view wider than this (the four-panel preprocessing pipeline) would make the
-            # whole window wider than the screen: it may be squeezed instead
-            if view.minimumSizeHint().width() > MAX_VIEW_MIN_WIDTH:
-                view.setMinimumWidth(MAX_VIEW_MIN_WIDTH)
+            cap_minimum_size(view, MAX_VIEW_MIN_WIDTH, MAX_VIEW_MIN_HEIGHT)
         self._arrange_docks()
         self._default_layout = self.saveState()
 
@@ -115,49 +147,59 @@ class MainWindow(QMainWindow):
 
     # -- layout ------------------------------------------------------------------------------
     def _arrange_docks(self) -> None:
+        """The default layout (see ``LAYOUT_GROUPS``)."""
         d = self.docks
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        self.addDockWidget(left, d["controls"])
-        column = d["controls"]
-        for name in ("drawing_pad", "probe_browser"):
-            if name in d:
-                self.splitDockWidget(column, d[name], V)
-                column = d[name]
-        if "probe_browser" in d and "drawing_pad" in d:
-            self.tabifyDockWidget(d["drawing_pad"], d["probe_browser"])
-            d["drawing_pad"].raise_()
-        centre = d.get("activations")
-        if centre is not None:
-            self.addDockWidget(right, centre)
-        self.addDockWidget(right, d["loss_curves"])
-        if centre is not None:
-            self.splitDockWidget(centre, d["loss_curves"], H)
-        tabbed = [d[n] for n in ("filters", "pooling", "inspector", "conv_explainer",
-                                 "step_explainer", "saliency", "confusion",
-                                 "preprocess_pipeline", "timeline") if n in d]
-        if tabbed:
-            self.splitDockWidget(d["loss_curves"], tabbed[0], V)
-            for dock in tabbed[1:]:
-                self.tabifyDockWidget(tabbed[0], dock)
-            tabbed[0].raise_()
-        if "drawing_pad" in d:
-            self.resizeDocks([d["controls"], d["drawing_pad"]], [330, 620], V)
-        widths = [d["controls"]] + ([centre] if centre else []) + [d["loss_curves"]]
-        self.resizeDocks(widths, [330, 700, 560][-len(widths):] if centre else [330, 900], H)
+        groups = {key: [d[n] for n in names if n in d] for key, names in LAYOUT_GROUPS.items()}
+        first = {key: docks[0] for key, docks in groups.items() if docks}
+        self.addDockWidget(left, first["controls"])
+        for key in first:
+            if key != "controls":
+                self.addDockWidget(right, first[key])
+        # splits: (existing dock, new dock beside it, direction)
+        for anchor, new, direction in (("controls", "digits", V), ("maps", "curves", H),
+                                       ("maps", "classroom", V), ("curves", "results", V)):
+            if anchor in first and new in first:
+                self.splitDockWidget(first[anchor], first[new], direction)
+        for docks in groups.values():
+            for dock in docks[1:]:
+                self.tabifyDockWidget(docks[0], dock)
+            if docks:
+                docks[0].raise_()
+        sized = lambda pairs, o: self.resizeDocks(   # noqa: E731
+            [first[k] for k, _ in pairs if k in first],
+            [v for k, v in pairs if k in first], o)
+        sized([("controls", 330), ("maps", 820), ("curves", 560)], H)
+        sized([("controls", 420), ("digits", 520)], V)
+        sized([("maps", 560), ("classroom", 400)], V)
+        sized([("curves", 440), ("results", 500)], V)
+
+    def view_title(self, name: str) -> str:
+        """The full title of view ``name`` (its dock's tab shows a short one)."""
+        return self.full_titles.get(name, self.docks[name].windowTitle())
 
     def restore_layout(self) -> None:
+        """The window geometry and dock layout of the last session. A dock layout saved by an
+        older version of the arrangement (``LAYOUT_VERSION``) is ignored: the default stays."""
         settings = app_settings()
         geometry, layout = settings.value("window/geometry"), settings.value("window/state")
+        version = settings.value("window/layout_version")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(layout, QByteArray):
-            self.restoreState(layout)
+        if isinstance(layout, QByteArray) and str(version) == str(LAYOUT_VERSION):
+            self.restoreState(layout, LAYOUT_VERSION)
 
     def save_layout(self) -> None:
+        """Save the window geometry and dock layout (saveGeometry/saveState only: a position
+        read back with pos() drifts by the frame each launch). In presentation mode the
+        layout from before it is saved: only the user's normal layout is ever restored."""
         settings = app_settings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        geometry, layout = self.presentation.normal_layout() if self.presentation.active \
+            else (self.saveGeometry(), self.saveState(LAYOUT_VERSION))
+        settings.setValue("window/geometry", geometry)
+        settings.setValue("window/state", layout)
+        settings.setValue("window/layout_version", LAYOUT_VERSION)
         settings.sync()
 
     def reset_layout(self) -> None:
@@ -261,7 +303,7 @@ class MainWindow(QMainWindow):
         classroom = bar.addMenu("&Classroom")
         for name in CLASSROOM_VIEWS:
             if name in self.docks:
-                self._action(classroom, self.docks[name].windowTitle(),
+                self._action(classroom, self.view_title(name),
                              lambda _checked=False, n=name: self.raise_dock(n))
         classroom.addSeparator()
         classroom.addAction(self.presentation_action)

@@ -35,13 +35,11 @@ CURVE_WIDTH = 3.5             # minimum pen width of a curve, px
 MIN_CURVE_ALPHA = 150
 MIN_WIDTH_SHARE = 0.22        # no view demands more than this share of the screen width
 MIN_HEIGHT_SHARE = 0.25
-CONTROLS_SHARE = 0.2          # the controls column's share of the screen width
+CONTROLS_SHARE = 0.25         # the left column's share of the screen width
 LEFT_COLUMN = ("controls", "drawing_pad", "probe_browser")   # beside the stage, not on it
 TAB_POINT_SIZE = 15           # the stage's tabs: the teacher reads them, not the back row
-SHORT_TITLES = {"loss_curves": "Loss", "pooling": "Pooling", "inspector": "Inspector",
-                "conv_explainer": "Convolution", "step_explainer": "One step",
-                "confusion": "Confusion", "preprocess_pipeline": "Preprocessing",
-                "timeline": "Timeline"}
+# tab titles on the stage where the window's own (already short) ones are still long
+SHORT_TITLES = {"loss_curves": "Loss"}
 # faint curves (e.g. per-batch loss) made at least this opaque
 DARK_TEXT, LIGHT_TEXT = QColor(15, 15, 15), QColor(245, 245, 245)
 
@@ -69,7 +67,7 @@ class PresentationMode:
         self.active = False
         self._app_font: QFont | None = None
         self._was_maximized = False
-        self._normal_geometry = None
+        self._normal_geometry = None     # QMainWindow.saveGeometry() before entering
         self._undo: list = []            # callables restoring what ``enter`` changed
         self._dock_state = None          # the user's dock layout (QMainWindow.saveState)
         self._column = None              # the left column's top dock while on the stage
@@ -85,14 +83,27 @@ class PresentationMode:
     def toggle(self) -> None:
         self.set_active(not self.active)
 
+    def normal_layout(self) -> tuple:
+        """(saveGeometry, saveState) of the window as it was before presentation mode: what
+        the window saves for the next launch while presentation mode is on."""
+        w = self.window
+        if not self.active or self._dock_state is None:
+            return w.saveGeometry(), w.saveState(self._layout_version())
+        return self._normal_geometry, self._dock_state
+
+    @staticmethod
+    def _layout_version() -> int:
+        from .main_window import LAYOUT_VERSION
+        return LAYOUT_VERSION
+
     # -- entering ----------------------------------------------------------------------------
     def _enter(self) -> None:
         w = self.window
         self.active = True
         self._undo = []
-        self._normal_geometry = w.geometry()
+        self._normal_geometry = w.saveGeometry()
         self._was_maximized = w.isMaximized()
-        self._dock_state = w.saveState()
+        self._dock_state = w.saveState(self._layout_version())
         self._build_stage()
         # before the font grows: a top-level window grows to its new minimum at once
         self._cap_minimum_sizes()
@@ -167,7 +178,10 @@ class PresentationMode:
                 bar.setFont(font)
                 self._undo.append(lambda b=bar: b.setFont(QFont()))
         self._size_column()
-        QTimer.singleShot(100, self._size_column)   # again once the window has its new size
+        # again once the event loop has laid the docks out in the full-screen window (and
+        # once more in case the window system applied the new size late)
+        QTimer.singleShot(0, self._size_column)
+        QTimer.singleShot(150, self._size_column)
 
     def _size_column(self) -> None:
         w, column = self.window, self._column
@@ -314,7 +328,11 @@ class PresentationMode:
             state |= Qt.WindowState.WindowMaximized
         w.setWindowState(state)
         if not self._was_maximized and self._normal_geometry is not None and w.isVisible():
-            w.setGeometry(self._normal_geometry)
-        if self._dock_state is not None:
-            w.restoreState(self._dock_state)      # the user's own dock layout
-            self._dock_state = None
+            w.restoreGeometry(self._normal_geometry)
+        dock_state, self._dock_state = self._dock_state, None
+        if dock_state is not None:
+            w.restoreState(dock_state, self._layout_version())   # the user's own dock layout
+            # again once the window has its normal size: restored into the full-screen size
+            # the docks' proportions come out wrong (an empty band in the controls column)
+            QTimer.singleShot(0, lambda: self.active or w.restoreState(
+                dock_state, self._layout_version()))

@@ -1,0 +1,173 @@
+"""The main window's default dock layout, its minimum size and saving/restoring it."""
+
+import pyqtgraph as pg
+import pytest
+from PyQt6.QtCore import QByteArray, QRect
+from PyQt6.QtWidgets import QTabBar
+
+from cnnviz.app.main_window import LAYOUT_GROUPS, LAYOUT_VERSION, MainWindow
+from cnnviz.app.settings import app_settings
+from cnnviz.app.state import AppState, is_exposed
+from cnnviz.data import Dataset, load_bundled
+from cnnviz.nn import build_network
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+SCREEN_W, SCREEN_H = 1600, 900
+
+
+@pytest.fixture(autouse=True)
+def settings_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+
+
+@pytest.fixture(scope="module")
+def small_dataset():
+    ds = load_bundled()
+    return Dataset("small", ds.train_images[:200], ds.train_labels[:200],
+                   ds.test_images[:50], ds.test_labels[:50])
+
+
+def open_window(qtbot, dataset, restore_layout=True):
+    win = MainWindow(AppState(build_network(seed=0), dataset), restore_layout=restore_layout)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, small_dataset):
+    win = open_window(qtbot, small_dataset, restore_layout=False)
+    yield win
+    win.stop_training()
+    win.close()
+
+
+def group_of(window, name):
+    dock = window.docks[name]
+    return {name} | {n for n, d in window.docks.items()
+                     if d in window.tabifiedDockWidgets(dock)}
+
+
+def groups(window):
+    return {frozenset(group_of(window, name)) for name in window.docks}
+
+
+def assert_fits(window, when):
+    hint = window.minimumSizeHint()
+    assert hint.width() <= SCREEN_W and hint.height() <= SCREEN_H, (when, hint)
+
+
+def test_default_layout_is_the_documented_tab_groups(window):
+    assert groups(window) == {frozenset(names) for names in LAYOUT_GROUPS.values()}
+    left = window.dockWidgetArea(window.docks["controls"])
+    assert window.dockWidgetArea(window.docks["drawing_pad"]) == left
+    assert window.dockWidgetArea(window.docks["activations"]) != left
+    for names in LAYOUT_GROUPS.values():      # the first of each group is the one in front
+        assert is_exposed(window.views[names[0]]), names[0]
+        for name in names[1:]:
+            assert not is_exposed(window.views[name]), name
+    # the centre maps and the classroom group are both on screen, one above the other
+    maps, classroom = window.docks["activations"], window.docks["preprocess_pipeline"]
+    assert maps.geometry().bottom() < classroom.geometry().top()
+    assert maps.geometry().left() < window.docks["loss_curves"].geometry().left()
+
+
+def test_every_tab_title_is_short_and_reads_in_full(window):
+    for name, dock in window.docks.items():
+        assert len(dock.windowTitle()) <= 17, name
+        assert window.view_title(name)
+    bars = [b for b in window.findChildren(QTabBar) if b.parent() is window and b.isVisible()]
+    assert bars
+    for bar in bars:
+        for i in range(bar.count()):
+            rect, text = bar.tabRect(i), bar.tabText(i)
+            assert rect.width() >= bar.fontMetrics().horizontalAdvance(text), text
+
+
+def test_every_view_is_one_click_away(window, qtbot):
+    view_actions = {a.text(): a for a in window.view_menu.actions()}
+    for name, dock in window.docks.items():
+        assert window.view_title(name) in view_actions, name
+        # on screen, or behind a tab of a group whose front view is on screen
+        tabbed = window.tabifiedDockWidgets(dock)
+        assert is_exposed(dock.widget()) or any(is_exposed(d.widget()) for d in tabbed), name
+    for name in window.docks:
+        window.raise_dock(name)
+        qtbot.waitUntil(lambda: is_exposed(window.views[name]), timeout=2000)
+
+
+def test_minimum_size_fits_the_screen_after_step_and_presentation(window, qtbot):
+    assert_fits(window, "built")
+    view = window.views["step_explainer"]
+    window.raise_dock("step_explainer")
+    window.step_training()
+    qtbot.waitUntil(lambda: view.detail is not None, timeout=15000)
+    qtbot.wait(100)
+    assert_fits(window, "after a Step")
+    window.set_presentation(True, persist=False)
+    qtbot.wait(200)
+    window.set_presentation(False, persist=False)
+    qtbot.wait(200)
+    assert_fits(window, "after presentation on and off")
+    assert groups(window) == {frozenset(names) for names in LAYOUT_GROUPS.values()}
+
+
+def test_geometry_round_trip_does_not_drift(qtbot, small_dataset):
+    first = open_window(qtbot, small_dataset)
+    first.setGeometry(QRect(40, 60, 1400, 860))
+    qtbot.wait(50)
+    first.close()
+    seen, saved = [], []
+    for _launch in range(3):
+        win = open_window(qtbot, small_dataset)
+        qtbot.wait(50)
+        seen.append((win.geometry(), win.frameGeometry()))
+        win.close()
+        saved.append(bytes(app_settings().value("window/geometry")))
+    # (the offscreen screen is 800 px wide, so the first restore may move the window onto
+    # it; from then on every launch opens exactly where the last one closed)
+    assert seen[0] == seen[1] == seen[2]
+    assert saved[0] == saved[1] == saved[2]
+    assert not [k for k in app_settings().allKeys() if "pos" in k.lower()]
+
+
+def test_a_layout_saved_in_presentation_mode_is_the_normal_one(qtbot, small_dataset):
+    first = open_window(qtbot, small_dataset)
+    first.tabifyDockWidget(first.docks["loss_curves"], first.docks["filters"])   # user's own
+    normal = {frozenset(g) for g in groups(first)}
+    first.set_presentation(True, persist=False)
+    qtbot.wait(100)
+    assert groups(first) != normal                       # the stage is another arrangement
+    first.close()                                        # closed while presenting
+    second = open_window(qtbot, small_dataset)
+    assert groups(second) == normal
+    assert not second.presentation.active
+    second.close()
+
+
+def test_a_layout_saved_by_an_older_version_is_ignored(qtbot, small_dataset):
+    first = open_window(qtbot, small_dataset)
+    first.tabifyDockWidget(first.docks["loss_curves"], first.docks["filters"])
+    first.close()
+    settings = app_settings()
+    old_state = settings.value("window/state")
+    assert isinstance(old_state, QByteArray)
+    settings.setValue("window/layout_version", LAYOUT_VERSION - 1)
+    settings.sync()
+    second = open_window(qtbot, small_dataset)
+    assert groups(second) == {frozenset(names) for names in LAYOUT_GROUPS.values()}
+    second.close()
+    # the same layout with the current version number is restored
+    settings = app_settings()
+    settings.setValue("window/state", old_state)
+    settings.setValue("window/layout_version", LAYOUT_VERSION)
+    settings.sync()
+    third = open_window(qtbot, small_dataset)
+    assert window_has(third, "loss_curves", "filters")
+    third.close()
+
+
+def window_has(window, a, b):
+    return window.docks[b] in window.tabifiedDockWidgets(window.docks[a])
