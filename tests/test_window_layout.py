@@ -171,3 +171,27 @@ def test_a_layout_saved_by_an_older_version_is_ignored(qtbot, small_dataset):
 
 def window_has(window, a, b):
     return window.docks[b] in window.tabifiedDockWidgets(window.docks[a])
+
+
+def test_shortcuts_dialog_is_a_two_column_table_that_does_not_wrap(qtbot):
+    from cnnviz.app.dialogs import SHORTCUTS, ShortcutsDialog
+    dialog = ShortcutsDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    table = dialog.table
+    assert (table.rowCount(), table.columnCount()) == (len(SHORTCUTS), 2)
+    metrics = table.fontMetrics()
+    for row, (key, text) in enumerate(SHORTCUTS):
+        assert table.item(row, 0).text() == key and table.item(row, 1).text() == text
+        # every description on one line, right of the key column, nothing cut off
+        assert table.columnWidth(1) >= metrics.horizontalAdvance(text)
+        assert table.rowHeight(row) < 2.2 * metrics.height()
+    assert table.columnWidth(0) < table.columnWidth(1)
+    assert table.viewport().width() >= table.columnWidth(0) + table.columnWidth(1) - 2
+
+
+def test_menus_have_keyboard_accelerators(window):
+    titles = [a.text() for a in window.menuBar().actions()]
+    for title in ("&File", "&Training", "&View", "&Classroom", "&Help"):
+        assert title in titles

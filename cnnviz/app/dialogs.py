@@ -7,8 +7,11 @@ import sys
 import threading
 
 import numpy as np
-from PyQt6.QtCore import QObject, QThread, pyqtSignal
-from PyQt6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView,
+                             QMessageBox, QProgressDialog, QTableWidget, QTableWidgetItem,
+                             QVBoxLayout, QWidget)
 
 SHORTCUTS = [
     ("Space", "Start / Pause / Resume training"),
@@ -56,12 +59,54 @@ def show_about(parent: QWidget | None) -> None:
 
 
 def shortcuts_text() -> str:
-    rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
-    return f"<table>{rows}</table>"
+    """The shortcuts as an HTML table (keys in one column, what they do in the other)."""
+    rows = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+    return f"<table cellspacing='0' cellpadding='4'>{rows}</table>"
+
+
+class ShortcutsDialog(QDialog):
+    """Help > Keyboard shortcuts: a two-column table, the key column sized to its keys and
+    each description on one line beside its key (never wrapped under it)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.table = QTableWidget(len(SHORTCUTS), 2, self)
+        self.table.setHorizontalHeaderLabels(["Key", "Action"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setWordWrap(False)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for row, (key, text) in enumerate(SHORTCUTS):
+            key_item = QTableWidgetItem(key)
+            key_item.setFont(bold)
+            self.table.setItem(row, 0, key_item)
+            self.table.setItem(row, 1, QTableWidgetItem(text))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.resizeColumnsToContents()
+        self.table.resizeRowsToContents()
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        width = sum(self.table.columnWidth(c) for c in range(2)) + 2 * self.table.frameWidth()
+        height = (self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
+                  + sum(self.table.rowHeight(r) for r in range(len(SHORTCUTS))))
+        self.table.setMinimumSize(width + 4, height + 2)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
 
 
 def show_shortcuts(parent: QWidget | None) -> None:
-    QMessageBox.information(parent, "Keyboard shortcuts", shortcuts_text())
+    ShortcutsDialog(parent).exec()
 
 
 class _DownloadJob(QObject):
