@@ -211,7 +211,7 @@ def test_filters_show_the_weights_with_symmetric_levels(qtbot, state):
     assert view.bars["conv1"].levels() == pytest.approx((low, high))
     w2 = state.net.params["conv2.weight"]
     conv2 = view.panels["conv2"]
-    np.testing.assert_array_equal(conv2.tile_of(conv2.image.image, 3 * 20 + 7), w2[3, 7])
+    np.testing.assert_array_equal(conv2.tile_of(conv2.image.image, view.table_index(3, 7)), w2[3, 7])
     low2, high2 = view.levels("conv2")
     m2 = float(np.abs(w2).max())
     assert low2 == -high2 and m2 <= high2 <= 1.25 * m2

@@ -126,7 +126,7 @@ class MosaicPanel(ImagePanel):
         if self.labels == "tiles" and m.count > 1:
             return 0.0, float(m.gap)
         if self.labels == "grid":
-            size = min(m.tile_h, m.tile_w) * 0.8
+            size = _grid_label_size(m)
             return size * 1.7, size * 1.3
         return 0.0, 0.0
 
@@ -144,11 +144,12 @@ class MosaicPanel(ImagePanel):
                 self._add_label(str(i), x, y - m.gap, size)
             top = m.gap
         elif self.labels == "grid":
-            size = min(m.tile_h, m.tile_w) * 0.8
-            for r in range(m.rows):
+            size = _grid_label_size(m)
+            step = _grid_label_step(m)
+            for r in range(0, m.rows, step):
                 y, _ = m.origin(r * m.columns)
                 self._add_label(str(r), -size * 1.6, y + (m.tile_h - size) / 2, size)
-            for c in range(m.columns):
+            for c in range(0, m.columns, step):
                 _, x = m.origin(c)
                 self._add_label(str(c), x, -size * 1.25, size)
             left, top = size * 1.7, size * 1.3
@@ -217,3 +218,27 @@ def _label_gap(tile_h: int, labels: str | None) -> int:
     if labels != "tiles":
         return 1
     return max(3, round(tile_h * 0.22))
+
+
+def _grid_label_step(m: MosaicLayout) -> int:
+    """Label every row/column of a small table, every 5th of a big one (50 x 20 kernels):
+    sparse labels can be twice as large, so they stay readable."""
+    return 5 if max(m.rows, m.columns) > 25 else 1
+
+
+def _grid_label_size(m: MosaicLayout) -> float:
+    """Height in data pixels of a table's row/column numbers."""
+    return min(m.tile_h, m.tile_w) * (1.6 if _grid_label_step(m) > 1 else 0.8)
+
+
+class FitCanvas(pg.GraphicsWidget):
+    """A GraphicsView's central item that calls ``on_resize()`` whenever it is resized
+    (views that place their panels by hand with ``fit_layout.arrange``)."""
+
+    def __init__(self, on_resize) -> None:
+        super().__init__()
+        self._on_resize = on_resize
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._on_resize()

@@ -12,11 +12,26 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6.QtCore import QEvent, QRectF
+from PyQt6.QtGui import QFontMetricsF
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from ..image_panel import DIVERGING_CMAP, MosaicPanel, colormap
+from ..fit_layout import Option, Placement, arrange
+from ..image_panel import DIVERGING_CMAP, FitCanvas, MosaicPanel, colormap
 from ..mosaic import symmetric_levels
 from ..state import is_exposed, request_refresh
+
+# column counts for the two mosaics of 20 filters (whichever fits the widget best)
+FILTER_COLUMNS = (2, 4, 5, 10, 20)
+# the conv2 table: row = output channel ("out") or row = input channel ("in", a wide table)
+TABLE_ORIENTATIONS = ("out", "in")
+# rows of panels to choose from (besides the "filters column beside the table" layout)
+ROW_TEMPLATES = [
+    [["conv1", "conv2_channel", "conv2"]],
+    [["conv1", "conv2_channel"], ["conv2"]],
+    [["conv1"], ["conv2_channel"], ["conv2"]],
+]
+SPACING = 8.0
 
 
 class FiltersView(QWidget):
@@ -27,6 +42,8 @@ class FiltersView(QWidget):
         self.state = state
         self._dirty = True
         self._weights: dict[str, np.ndarray] = {}
+        self.table_rows = "out"          # conv2 table: rows are output (or input) channels
+        self.placements: dict = {}
 
         self.channel_box = QSpinBox()
         self.channel_box.setToolTip("conv2 output channel whose 20 kernels are shown large")
@@ -36,25 +53,23 @@ class FiltersView(QWidget):
         controls.addWidget(self.channel_box)
         controls.addStretch(1)
 
-        self.graphics = pg.GraphicsLayoutWidget()
+        # panels placed by hand (``arrange``): conv1 and the chosen channel's kernels as one
+        # column beside the conv2 table when the view is wide, everything in rows when tall
+        self.graphics = pg.GraphicsView(background="k")
+        self.canvas = FitCanvas(self.arrange)
+        self.graphics.setCentralItem(self.canvas)
         cmap = colormap(DIVERGING_CMAP)
         self.panels = {
-            "conv1": MosaicPanel("conv1 filters (20 x 5x5)", DIVERGING_CMAP, columns=5, gap=2),
-            "conv2": MosaicPanel("conv2 kernels: row = output channel, column = input channel",
-                                 DIVERGING_CMAP, columns=20, labels="grid"),
+            "conv1": MosaicPanel("conv1 filters (20 × 5×5)", DIVERGING_CMAP, columns=5, gap=2),
+            "conv2": MosaicPanel("conv2 kernels", DIVERGING_CMAP, columns=20, labels="grid"),
             "conv2_channel": MosaicPanel("", DIVERGING_CMAP, columns=5, gap=2),
         }
         self.bars = {}
-        left = self.graphics.ci.addLayout(row=0, col=0)
-        for row, key in enumerate(("conv1", "conv2_channel")):
-            left.addItem(self.panels[key].layout, row=row, col=0)
-            self.bars[key] = self._colour_bar(cmap, self.panels[key])
-            left.addItem(self.bars[key], row=row, col=1)
-        self.graphics.addItem(self.panels["conv2"].layout, row=0, col=1)
-        self.bars["conv2"] = self._colour_bar(cmap, self.panels["conv2"])
-        self.graphics.addItem(self.bars["conv2"], row=0, col=2)
-        self.graphics.ci.layout.setColumnStretchFactor(0, 2)
-        self.graphics.ci.layout.setColumnStretchFactor(1, 3)
+        for key, panel in self.panels.items():
+            panel.layout.setContentsMargins(0, 0, 0, 0)
+            panel.layout.setParentItem(self.canvas)
+            self.bars[key] = self._colour_bar(cmap, panel)
+            self.bars[key].setParentItem(self.canvas)
 
         self.status = QLabel(" ")
         layout = QVBoxLayout(self)
@@ -67,6 +82,72 @@ class FiltersView(QWidget):
         state.paramsChanged.connect(self._on_params)
         state.modelChanged.connect(self._on_params)
         self._on_params()
+
+    # -- layout --------------------------------------------------------------------------
+    def _tick_width(self) -> float:
+        """Width of a colour bar's tick labels ("-0.25") in the current font."""
+        return QFontMetricsF(self.font()).horizontalAdvance("-0.25") + 14
+
+    def _bar_width(self) -> float:
+        """Room right of a mosaic for its colour bar and tick labels."""
+        return 4 + 14 + self._tick_width()
+
+    def _options(self) -> dict[str, list[Option]]:
+        w1 = self.state.net.params["conv1.weight"]
+        w2 = self.state.net.params["conv2.weight"]
+        c2, c1, k, _ = w2.shape
+        bar = self._bar_width()
+        options = {}
+        for key, count in (("conv1", w1.shape[0]), ("conv2_channel", c1)):
+            panel = self.panels[key]
+            options[key] = []
+            for columns in sorted({min(c, count) for c in FILTER_COLUMNS if -count % c < c / 2}):
+                ew, eh = panel.extent(count, k, k, columns)
+                options[key].append(Option(columns, ew / eh, eh, extra_w=bar))
+        table = self.panels["conv2"]
+        options["conv2"] = []
+        for rows_are in TABLE_ORIENTATIONS:
+            columns = c1 if rows_are == "out" else c2
+            ew, eh = table.extent(c1 * c2, k, k, columns)
+            options["conv2"].append(Option(rows_are, ew / eh, eh, extra_w=bar))
+        return options
+
+    def arrange(self, *_args) -> None:
+        """Place the three mosaics and their colour bars for the canvas's current size."""
+        size = self.canvas.size()
+        if not hasattr(self, "panels") or size.width() < 20 or size.height() < 20:
+            return
+        options = self._options()
+        title_px = max(p.title.minimumHeight() for p in self.panels.values()) + 2
+        self.placements = best_filters_layout(size.width(), size.height(), options, title_px)
+        bar = self._bar_width()
+        relayout = False
+        for key, place in self.placements.items():
+            x, y, w, h = place.rect
+            panel = self.panels[key]
+            self._fit_title(key, w - bar)
+            panel.layout.setGeometry(QRectF(x, y, w - bar, h))
+            top = y + h - place.content_h
+            # pyqtgraph fixes the ticks' width at 45 px: "-0.25" in large type needs more
+            self.bars[key].axis.setWidth(self._tick_width())
+            # inset by half a line: the end ticks' text is centred on the bar's ends
+            pad = min(QFontMetricsF(self.font()).height() / 2, place.content_h / 4)
+            self.bars[key].setGeometry(QRectF(x + w - bar + 4, top + pad, bar - 4,
+                                              place.content_h - 2 * pad))
+            if key == "conv2":
+                if place.value != self.table_rows:
+                    self.table_rows = place.value
+                    relayout = True
+            elif place.value != panel.columns:
+                panel.columns = place.value
+                relayout = True
+        if relayout and self._weights:
+            self.refresh()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.arrange()
 
     @staticmethod
     def _colour_bar(cmap, panel: MosaicPanel) -> pg.ColorBarItem:
@@ -94,18 +175,45 @@ class FiltersView(QWidget):
         c2, c1, k, _ = w2.shape
         self.channel_box.setMaximum(c2 - 1)
         out = self.channel_box.value()
+        # the table's tiles in reading order: row = output channel, or row = input channel
+        table = w2 if self.table_rows == "out" else w2.transpose(1, 0, 2, 3)
         # copies: the network's arrays change in place, and ImageItem keeps what it is given
-        self._weights = {"conv1": w1[:, 0].copy(), "conv2": w2.reshape(c2 * c1, k, k).copy(),
+        self._weights = {"conv1": w1[:, 0].copy(), "conv2": table.reshape(c2 * c1, k, k).copy(),
                          "conv2_channel": w2[out].copy()}
-        self.panels["conv2"].columns = c1
+        self.panels["conv2"].columns = c1 if self.table_rows == "out" else c2
         levels2 = nice_levels(self._weights["conv2"])
         for key, levels in (("conv1", nice_levels(self._weights["conv1"])),
                             ("conv2", levels2), ("conv2_channel", levels2)):
             self.panels[key].set_maps(self._weights[key], levels)
             if tuple(self.bars[key].levels()) != levels:   # an axis redraw costs milliseconds
                 self.bars[key].setLevels(levels)
-        self.panels["conv2_channel"].set_title(
-            f"conv2 output channel {out}: its {c1} kernels (one per input channel)")
+        titles = {
+            "conv1": ["conv1 filters (20 × 5×5)", "conv1 filters", "conv1"],
+            "conv2": (["conv2: row = out, column = in", "conv2 (row = out)", "conv2 out×in"]
+                      if self.table_rows == "out" else
+                      ["conv2: row = in, column = out", "conv2 (row = in)", "conv2 in×out"]),
+            "conv2_channel": [f"conv2 out {out}: its {c1} kernels", f"conv2 out {out}",
+                              f"out {out}"]}
+        if titles != getattr(self, "_titles", None) or not self.placements:
+            self._titles = titles
+            self.arrange()
+
+    def _fit_title(self, key: str, width: float) -> None:
+        """The longest of the panel's titles that fits ``width`` pixels (a title wider than
+        its panel would widen the panel over its colour bar)."""
+        titles = getattr(self, "_titles", {}).get(key)
+        if not titles:
+            return
+        title = self.panels[key].title
+        metrics = QFontMetricsF(title.item.font())
+        fitting = [t for t in titles if metrics.horizontalAdvance(t) + 8 <= width]
+        self.panels[key].set_title(fitting[0] if fitting else titles[-1])
+
+    def table_index(self, out: int, inp: int) -> int:
+        """The conv2 table's tile index of kernel ``(out, inp)`` (rows are output channels
+        in a tall table, input channels in a wide one)."""
+        c2, c1 = self.state.net.params["conv2.weight"].shape[:2]
+        return out * c1 + inp if self.table_rows == "out" else inp * c2 + out
 
     def levels(self, key: str) -> tuple[float, float]:
         """The ``(low, high)`` levels of a panel's image (symmetric around zero)."""
@@ -122,11 +230,54 @@ class FiltersView(QWidget):
                 where = f"conv1 filter {index}"
             else:
                 c1 = self._weights["conv2_channel"].shape[0]
-                out, inp = (divmod(index, c1) if key == "conv2"
-                            else (self.channel_box.value(), index))
+                c2 = self._weights["conv2"].shape[0] // c1
+                if key == "conv2_channel":
+                    out, inp = self.channel_box.value(), index
+                elif self.table_rows == "out":
+                    out, inp = divmod(index, c1)
+                else:
+                    inp, out = divmod(index, c2)
                 where = f"conv2 kernel out {out} <- in {inp}"
             self.status.setText(f"{where} · (row {row}, col {col}) = {value:+.4g}")
             return
+
+
+def best_filters_layout(width: float, height: float, options: dict[str, list[Option]],
+                        title_px: float) -> dict:
+    """The best placement of the three panels: rows (``ROW_TEMPLATES``) or conv1 and the
+    chosen channel's kernels as one column beside the conv2 table (its width tried at a
+    few fractions of the view), scored like ``fit_layout.arrange``."""
+
+    def score(placements) -> float:
+        if len(placements) != len(options):
+            return -np.inf
+        return sum(np.log(p.content_h / next(o.native_h for o in options[k]
+                                             if o.value == p.value))
+                   for k, p in placements.items())
+
+    best = arrange(width, height, ROW_TEMPLATES, options, title_px=title_px, spacing=SPACING)
+    best_score = score(best)
+    for fraction in np.linspace(0.2, 0.6, 9):
+        left_w = width * fraction
+        left = arrange(left_w, height, [[["conv1"], ["conv2_channel"]]],
+                       {k: options[k] for k in ("conv1", "conv2_channel")},
+                       title_px=title_px, spacing=SPACING)
+        right = arrange(width - left_w - SPACING, height, [[["conv2"]]],
+                        {"conv2": options["conv2"]}, title_px=title_px, spacing=SPACING)
+        if not left or not right:
+            continue
+        # the column hugs its content: the table starts right after the column's widest panel
+        used = max(p.rect[0] + p.rect[2] for p in left.values())
+        lx = min(p.rect[0] for p in left.values())
+        shifted = {k: Placement(p.value, (p.rect[0] - lx, *p.rect[1:]), p.content_h)
+                   for k, p in left.items()}
+        table = right["conv2"]
+        tx = used - lx + SPACING + (width - (used - lx) - SPACING - table.rect[2]) / 2
+        shifted["conv2"] = Placement(table.value, (tx, *table.rect[1:]), table.content_h)
+        s = score(shifted)
+        if s > best_score:
+            best, best_score = shifted, s
+    return best
 
 
 NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)

@@ -1,0 +1,143 @@
+"""Show the classroom and map views at the sizes users see and save a PNG of each.
+
+    xvfb-run -a -s "-screen 0 1920x1080x24" python scripts/preview_fit.py [view ...]
+
+Views: filters, conv_explainer, inspector, saliency, step_explainer, timeline, preprocess.
+Sizes: 520x380, 700x500 and 1400x800 with the normal font, and 1400x900 with a 20 pt
+application font (presentation mode). Writes /tmp/fit_<view>_<size>.png. Uses the bundled
+model and a held-out probe digit; the step explainer shows one real training step.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SIZES = [(520, 380), (700, 500), (1400, 800)]
+BIG = (1400, 900)
+
+
+def real_step(state, ds):
+    """One mini-batch of SGD on a copy of the state's network, as the worker's Step does."""
+    from cnnviz.data import images_to_float
+    from cnnviz.nn import build_network, get_preset
+    from cnnviz.nn.loss import softmax_cross_entropy
+    from cnnviz.training import Trainer
+    from cnnviz.training.snapshot import StepDetail
+
+    net = build_network(config=state.net.config)
+    net.load_params(state.net.copy_params())
+    trainer = Trainer(net, images_to_float(ds.train_images[:640]), ds.train_labels[:640],
+                      images_to_float(ds.test_images[:10]), ds.test_labels[:10],
+                      get_preset("lenet").training)
+    indices = trainer.next_batch_indices().copy()
+    labels = trainer.train_labels[indices].copy()
+    before = net.copy_params()
+    grads: dict = {}
+    loss_before = trainer.step(grads).batch.loss
+    logits_before = np.array(net.last_logits, copy=True)
+    x = np.array(trainer.train_images[indices], copy=True)
+    logits_after = np.array(net.forward(x), copy=True)
+    loss_after, _ = softmax_cross_entropy(logits_after, labels.astype(np.int64))
+    return StepDetail(step=trainer.step_count, indices=indices, labels=labels,
+                      loss_before=float(loss_before), loss_after=float(loss_after),
+                      params_before=before, params_after=net.copy_params(),
+                      output_grads={k: np.array(v, copy=True) for k, v in grads.items()},
+                      images=x, logits_before=logits_before, logits_after=logits_after)
+
+
+def make_view(name, state, ds):
+    if name == "filters":
+        from cnnviz.app.views.filters import FiltersView
+        return FiltersView(state)
+    if name == "conv_explainer":
+        from cnnviz.app.views.conv_explainer import ConvExplainerView
+        view = ConvExplainerView(state)
+        acts = state.trace["relu2"].output[0]
+        ch, r, c = np.unravel_index(acts.argmax(), acts.shape)
+        view.explain("conv2", int(ch), int(r), int(c))
+        return view
+    if name == "conv_explainer1":
+        from cnnviz.app.views.conv_explainer import ConvExplainerView
+        view = ConvExplainerView(state)
+        act = state.trace["relu1"].output[0, 3]
+        view.explain("conv1", 3, *map(int, np.unravel_index(act.argmax(), act.shape)))
+        return view
+    if name == "inspector":
+        from cnnviz.app.views.inspector import InspectorView
+        return InspectorView(state)
+    if name == "saliency":
+        from cnnviz.app.views.saliency import SaliencyView
+        return SaliencyView(state)
+    if name == "step_explainer":
+        from cnnviz.app.views.step_explainer import StepExplainerView
+        view = StepExplainerView(state)
+        view.show_step(real_step(state, ds))
+        return view
+    if name == "timeline":
+        from cnnviz.app.views.timeline import TimelineView
+        return TimelineView(state)
+    if name == "preprocess":
+        from cnnviz.app.views.preprocess_pipeline import PreprocessPipelineView
+        return PreprocessPipelineView(state)
+    raise SystemExit(f"unknown view {name!r}")
+
+
+VIEWS = ["filters", "conv_explainer", "conv_explainer1", "inspector", "saliency",
+         "step_explainer", "timeline", "preprocess"]
+
+
+def main() -> int:
+    import pyqtgraph as pg
+    from PyQt6.QtGui import QFont
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv[:1])
+    pg.setConfigOptions(imageAxisOrder="row-major")
+    from cnnviz.app.state import AppState
+    from cnnviz.data import load_bundled
+    from cnnviz.nn import load_checkpoint
+    from cnnviz.resources import resource_path
+
+    ds = load_bundled()
+    state = AppState(load_checkpoint(resource_path("model", "lenet.npz")), ds)
+    state.set_probe(ds.test_images[0] / 255.0, int(ds.test_labels[0]), index=0)
+
+    def settle():
+        for _ in range(25):
+            app.processEvents()
+            time.sleep(0.02)
+
+    names = sys.argv[1:] or VIEWS
+    normal = QFont(app.font())
+    for name in names:
+        for big in (False, True):
+            font = QFont(normal)
+            if big:
+                font.setPointSizeF(20)
+            app.setFont(font)
+            view = make_view(name, state, ds)
+            for size in ([BIG] if big else SIZES):
+                view.resize(*size)
+                view.show()
+                settle()
+                tag = f"{size[0]}x{size[1]}" + ("_20pt" if big else "")
+                path = f"/tmp/fit_{name}_{tag}.png"
+                view.grab().save(path)
+                hint = view.minimumSizeHint()
+                print(f"{path}  (view {view.width()}x{view.height()}, "
+                      f"minimumSizeHint {hint.width()}x{hint.height()})")
+            view.close()
+            view.deleteLater()
+            settle()
+    app.setFont(normal)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Every classroom and map view fits its widget at the sizes users see.
+
+Tabbed docks in the default window are ~500-700 x 350-500 px; a floated dock ~1400 x 800.
+Each test shows the real view at those sizes and checks that every panel (and its title and
+colour bar) lies inside the widget and that the pictures fill a fair share of it.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PyQt6.QtCore import QRect, QRectF
+from PyQt6.QtGui import QFontMetricsF
+
+from cnnviz.app.state import AppState
+from cnnviz.nn import load_checkpoint
+from cnnviz.resources import resource_path
+
+pg.setConfigOptions(imageAxisOrder="row-major")
+
+SIZES = [(520, 380), (700, 500), (1400, 800)]
+
+
+@pytest.fixture(autouse=True)
+def collect_closed_views():
+    gc.collect()
+    yield
+
+
+@pytest.fixture
+def state(qapp):
+    from cnnviz.data import load_bundled
+    ds = load_bundled()
+    s = AppState(load_checkpoint(resource_path("model", "lenet.npz")), ds)
+    s.set_probe(ds.test_images[0] / 255.0, int(ds.test_labels[0]), index=0)
+    return s
+
+
+def shown(qtbot, widget, size):
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.wait(50)
+    return widget
+
+
+def view_rect(graphics, item) -> QRect:
+    """An item's scene bounding rect in ``graphics``' viewport pixels."""
+    return graphics.mapFromScene(item.sceneBoundingRect()).boundingRect()
+
+
+def assert_inside(frame: QRect, rect: QRect, what: str, slack: int = 3) -> None:
+    assert frame.adjusted(-slack, -slack, slack, slack).contains(rect), \
+        f"{what} is clipped: {rect} not inside {frame}"
+
+
+def assert_widget_inside(view, widget, what: str, slack: int = 2) -> None:
+    """A child widget (a label) lies inside the view (not cut at its edges)."""
+    top_left = widget.mapTo(view, widget.rect().topLeft())
+    rect = QRect(top_left, widget.size())
+    assert view.rect().adjusted(-slack, -slack, slack, slack).contains(rect), \
+        f"{what} is clipped: {rect} not inside {view.rect()}"
+
+
+# -- filters ----------------------------------------------------------------------------
+@pytest.mark.parametrize("size", SIZES)
+def test_filters_panels_and_colour_bars_fit(qtbot, state, size):
+    from cnnviz.app.views.filters import FiltersView
+    view = shown(qtbot, FiltersView(state), size)
+    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=2000)
+    frame = view.graphics.viewport().rect()
+    area = 0.0
+    tick_w = QFontMetricsF(view.font()).horizontalAdvance("-0.25")
+    for key, panel in view.panels.items():
+        assert_inside(frame, view_rect(view.graphics, panel.box), key)
+        assert_inside(frame, view_rect(view.graphics, panel.title), f"{key} title")
+        bar = view.bars[key]
+        assert_inside(frame, view_rect(view.graphics, bar), f"{key} colour bar")
+        # the tick labels ("-0.25") have room: they were cut to "-0." before
+        assert bar.axis.width() >= tick_w
+        # the colour bar sits beside the maps, not over them
+        image = view_rect(view.graphics, panel.image)
+        assert not view_rect(view.graphics, bar.bar).intersects(image), key
+        # a title no wider than its panel (a wide title pushed the panel over its bar)
+        title_w = QFontMetricsF(panel.title.item.font()).horizontalAdvance(panel.title.text)
+        assert title_w <= view.placements[key].rect[2], key
+        area += image.width() * image.height()
+    assert area > 0.3 * frame.width() * frame.height()
+    # what is drawn is still the weights, whichever way the table is turned
+    w2 = state.net.params["conv2.weight"]
+    table = view.panels["conv2"]
+    np.testing.assert_array_equal(table.tile_of(table.image.image, view.table_index(7, 3)),
+                                  w2[7, 3])
