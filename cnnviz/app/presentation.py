@@ -71,6 +71,7 @@ class PresentationMode:
         self._undo: list = []            # callables restoring what ``enter`` changed
         self._dock_state = None          # the user's dock layout (QMainWindow.saveState)
         self._column = None              # the left column's top dock while on the stage
+        self._stage = None               # a dock of the stage (beside the column)
 
     # -- public API ------------------------------------------------------------------------
     def set_active(self, on: bool, persist: bool = True) -> None:
@@ -166,7 +167,7 @@ class PresentationMode:
         if len(column) > 1:
             column[1].raise_()
         docks.get(front, stage[0]).raise_()
-        self._column = column[0]
+        self._column, self._stage = column[0], stage[0]
 
     def _size_stage(self) -> None:
         """After the font grew and the window filled the screen: small tab font, narrow column."""
@@ -187,7 +188,10 @@ class PresentationMode:
         w, column = self.window, self._column
         if not self.active or column is None:
             return
-        w.resizeDocks([column], [int(w.width() * CONTROLS_SHARE)], Qt.Orientation.Horizontal)
+        # both sides named: resizing only the column's area hands the width straight back
+        width = int(w.width() * CONTROLS_SHARE)
+        docks = [column] + ([self._stage] if self._stage is not None else [])
+        w.resizeDocks(docks, [width, w.width() - width][:len(docks)], Qt.Orientation.Horizontal)
         for bar in w.findChildren(QTabBar):        # a tab bar left from the old tab groups
             if bar.parent() is w and bar.isVisible() and bar.geometry().intersects(
                     column.geometry()) and not any(
