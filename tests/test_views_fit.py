@@ -95,3 +95,38 @@ def test_filters_panels_and_colour_bars_fit(qtbot, state, size):
     table = view.panels["conv2"]
     np.testing.assert_array_equal(table.tile_of(table.image.image, view.table_index(7, 3)),
                                   w2[7, 3])
+
+
+# -- convolution explainer ----------------------------------------------------------------
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("layer", ["conv1", "conv2"])
+def test_conv_explainer_row_fits_and_numbers_stay_legible(qtbot, state, size, layer):
+    from cnnviz.app.views.conv_explainer import MIN_TEXT_PX, ConvExplainerView
+    view = shown(qtbot, ConvExplainerView(state), size)
+    view.explain(layer, 3, 4, 5)
+    qtbot.waitUntil(lambda: len(view.placements) == 7, timeout=2000)
+    frame = view.graphics.viewport().rect()
+    area = 0.0
+    for key, panel in view.main_panels.items():
+        assert_inside(frame, view_rect(view.graphics, panel), key)
+        title = view._titles[key]
+        assert_inside(frame, view_rect(view.graphics, title), f"{key} title")
+    for key, sign in view.signs.items():
+        assert_inside(frame, view_rect(view.graphics, sign), key)
+    for grid in (view.patch_grid, view.kernel_grid, view.product_grid):
+        image = view_rect(view.graphics, grid.image)
+        assert_inside(frame, image, "grid")
+        area += image.width() * image.height()
+    assert area > 0.12 * frame.width() * frame.height()
+    # the numbers: no smaller than MIN_TEXT_PX when shown; fewer decimals in small cells
+    item = view.product_grid._items[0][0]
+    if item.isVisible():
+        shown_h = view_rect(view.graphics, item).height()
+        assert shown_h >= MIN_TEXT_PX - 1.5, shown_h
+    decimals = max(len(t.split(".")[1]) if "." in t else 0
+                   for t in view.product_grid.texts.ravel())
+    assert decimals == view.decimals()
+    if size[0] >= 1400:
+        assert decimals == 3             # big cells: the full precision
+    for label in (view.formula, view.detail):
+        assert_widget_inside(view, label, "text")

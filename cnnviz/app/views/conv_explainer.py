@@ -27,12 +27,23 @@ from PyQt6.QtGui import QColor, QFont, QPen, QTransform
 from PyQt6.QtWidgets import (QComboBox, QGraphicsRectItem, QGraphicsSimpleTextItem, QHBoxLayout,
                              QLabel, QSpinBox, QVBoxLayout, QWidget)
 
+from ..fit_layout import Option, arrange
+from ..image_panel import FitCanvas, longest_fitting
 from ..mosaic import mosaic_layout, range_levels, symmetric_levels, tile
 from ..state import AppState
 from ..state import is_exposed, request_refresh
 from .number_grid import DIVERGING_CMAP, GREY_CMAP, NumberGrid, image_box
 
 CONV_LAYERS = ("conv1", "conv2")
+# rows of panels for the main row: one row when wide, two or three when narrow
+MAIN_TEMPLATES = [
+    [["input", "patch", "times", "kernel", "equals", "products", "output"]],
+    [["input", "patch", "times", "kernel"], ["equals", "products", "output"]],
+    [["patch", "times", "kernel", "equals", "products"], ["input", "output"]],
+    [["input", "output"], ["patch", "times", "kernel"], ["equals", "products"]],
+]
+MIN_TEXT_PX = 7.0        # smallest number height in a grid cell before dropping decimals
+DIGIT_ASPECT = 0.62      # a digit's width / height in the grid's bold font
 POSITIVE_BRUSH = QColor(200, 40, 40)
 NEGATIVE_BRUSH = QColor(40, 80, 210)
 
@@ -174,11 +185,24 @@ class ConvExplainerView(QWidget):
             spin.valueChanged.connect(self._on_picker)
         self.input_spin.valueChanged.connect(self._on_input_channel)
 
-        # Row 1: where the patch is | patch x kernel = products | the output map.
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("k")
-        g = self.graphics.ci
-        self.input_title = g.addLabel("", row=0, col=0, size="12pt")
+        # Row 1: where the patch is | patch x kernel = products | the output map, placed by
+        # hand (``arrange``): one row when wide, two or three rows when narrow, so nothing is
+        # cut off and the numbers stay as large as the view allows.
+        self.graphics = pg.GraphicsView(background="k")
+        self.canvas = FitCanvas(self._arrange_main)
+        self.graphics.setCentralItem(self.canvas)
+        self.main_panels: dict[str, pg.GraphicsLayout] = {}
+
+        def panel(key: str) -> pg.GraphicsLayout:
+            layout = pg.GraphicsLayout()
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.setSpacing(0)
+            layout.setParentItem(self.canvas)
+            self.main_panels[key] = layout
+            return layout
+
+        g = panel("input")
+        self.input_title = g.addLabel("", row=0, col=0)
         self.input_box = image_box(g, row=1, col=0)
         self.input_image = pg.ImageItem(axisOrder="row-major")
         self.input_image.setColorMap(pg.colormap.get(GREY_CMAP))
@@ -186,14 +210,19 @@ class ConvExplainerView(QWidget):
         self.patch_rect = _outline(QColor(255, 70, 70))
         self.input_box.addItem(self.patch_rect, ignoreBounds=True)
 
-        self.patch_grid = NumberGrid(g, 0, 1, (5, 5), GREY_CMAP, "input patch", "12pt")
-        g.addLabel("×", row=1, col=2, size="28pt")
-        self.kernel_grid = NumberGrid(g, 0, 3, (5, 5), DIVERGING_CMAP, "kernel", "12pt")
-        g.addLabel("=", row=1, col=4, size="28pt")
-        self.product_grid = NumberGrid(g, 0, 5, (5, 5), DIVERGING_CMAP, "products", "12pt")
+        self.patch_grid = NumberGrid(panel("patch"), 0, 0, (5, 5), GREY_CMAP, "input patch")
+        self.kernel_grid = NumberGrid(panel("kernel"), 0, 0, (5, 5), DIVERGING_CMAP, "kernel")
+        self.product_grid = NumberGrid(panel("products"), 0, 0, (5, 5), DIVERGING_CMAP,
+                                       "products")
+        self.signs = {}
+        for key, text in (("times", "×"), ("equals", "=")):
+            sign = pg.LabelItem(text)
+            sign.setParentItem(self.canvas)
+            self.signs[key] = sign
 
-        self.output_title = g.addLabel("", row=0, col=6, size="12pt")
-        self.output_box = image_box(g, row=1, col=6)
+        g = panel("output")
+        self.output_title = g.addLabel("", row=0, col=0)
+        self.output_box = image_box(g, row=1, col=0)
         self.output_image = pg.ImageItem(axisOrder="row-major")
         self.output_image.setColorMap(pg.colormap.get("viridis"))
         self.output_box.addItem(self.output_image)
@@ -201,22 +230,25 @@ class ConvExplainerView(QWidget):
         self.output_box.addItem(self.pixel_rect, ignoreBounds=True)
         self.pool_rect = _outline(QColor(255, 255, 255), 2.0)
         self.output_box.addItem(self.pool_rect, ignoreBounds=True)
-        for column, stretch in ((0, 3), (1, 4), (2, 0), (3, 4), (4, 0), (5, 4), (6, 3)):
-            g.layout.setColumnStretchFactor(column, stretch)
-        g.layout.setRowStretchFactor(0, 0)
-        g.layout.setRowStretchFactor(1, 1)
+        self._titles = {"input": self.input_title, "patch": self.patch_grid.title,
+                        "kernel": self.kernel_grid.title, "products": self.product_grid.title,
+                        "output": self.output_title}
+        self._title_texts: dict[str, list[str]] = {}
+        self._title_widths: dict[str, float] = {}
+        self.placements: dict = {}
+        self.cell_px = 0.0              # on-screen size of one cell of the 5x5 grids
         self.graphics.scene().sigMouseClicked.connect(self._on_click)
 
         # Row 2 (conv2 only): all input channels' patches and kernels, and their contributions.
         self.channels_graphics = pg.GraphicsLayoutWidget()
         self.channels_graphics.setBackground("k")
         c = self.channels_graphics.ci
-        self.patches_title = c.addLabel("input patches (pool1)", row=0, col=0, size="13pt")
+        self.patches_title = c.addLabel("patches (pool1)", row=0, col=0)
         self.patches_box = image_box(c, row=1, col=0)
         self.patches_image = pg.ImageItem(axisOrder="row-major")
         self.patches_image.setColorMap(pg.colormap.get(GREY_CMAP))
         self.patches_box.addItem(self.patches_image)
-        self.kernels_title = c.addLabel("kernels", row=0, col=1, size="13pt")
+        self.kernels_title = c.addLabel("kernels", row=0, col=1)
         self.kernels_box = image_box(c, row=1, col=1)
         self.kernels_image = pg.ImageItem(axisOrder="row-major")
         self.kernels_image.setColorMap(pg.colormap.get(DIVERGING_CMAP))
@@ -228,7 +260,7 @@ class ConvExplainerView(QWidget):
         self._tile_items = {"patches": [], "kernels": []}
         self._tiles = None
         self.bars_plot = c.addPlot(row=0, col=2, rowspan=2,
-                                   title="contribution of each input channel (Σ of its products)")
+                                   title="channel contributions")
         self.bars_plot.setMenuEnabled(False)
         self.bars_plot.setMouseEnabled(x=False, y=False)
         self.bars_plot.hideButtons()
@@ -255,20 +287,88 @@ class ConvExplainerView(QWidget):
         self._apply_fonts()
 
     def _apply_fonts(self) -> None:
-        """Formula text at 1.6x the widget font (presentation mode enlarges that font)."""
+        """Formula text at 1.4x the widget font, titles at 1.15x (presentation mode enlarges
+        that font)."""
         base = self.font().pointSizeF()
         big = QFont(self.font())
-        big.setPointSizeF(base * 1.6)
+        big.setPointSizeF(base * 1.4)
         big.setBold(True)
         self.formula.setFont(big)
-        mid = QFont(self.font())
-        mid.setPointSizeF(base * 1.2)
-        self.detail.setFont(mid)
+        self.detail.setFont(QFont(self.font()))
+        self._title_pt = f"{base * 1.15:.1f}pt"
+        for title in self._titles.values():
+            title.setText(title.text, size=self._title_pt)
+        for title in (self.patches_title, self.kernels_title):
+            title.setText(title.text, size=self._title_pt)
+        self.bars_plot.setTitle(self.bars_plot.titleLabel.text, size=self._title_pt)
+        for sign in self.signs.values():
+            sign.setText(sign.text, size=f"{base * 2.4:.0f}pt")
+        self._arrange_main()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:
             self._apply_fonts()
         super().changeEvent(event)
+
+    # -- layout -----------------------------------------------------------------------------
+    def _arrange_main(self, *_args) -> None:
+        """Place input | patch × kernel = products | output for the canvas's size."""
+        size = self.canvas.size()
+        if not hasattr(self, "_title_pt") or size.width() < 20 or size.height() < 20:
+            return
+        c, h, w = self._output_shape(self.layer)
+        src = self.state.trace[self.state.trace.names[self.state.trace.names.index(self.layer)
+                                                       - 1]].output.shape[-1]
+        sign_w = max(s.minimumWidth() for s in self.signs.values()) + 4
+        options = {"input": [Option(None, 1.0, src)], "output": [Option(None, 1.0, h)],
+                   "patch": [Option(None, 1.0, 5)], "kernel": [Option(None, 1.0, 5)],
+                   "products": [Option(None, 1.0, 5)],
+                   "times": [Option(None, 1e-3, 1, extra_w=sign_w)],
+                   "equals": [Option(None, 1e-3, 1, extra_w=sign_w)]}
+        title_px = max(t.minimumHeight() for t in self._titles.values()) + 2
+        self.placements = arrange(
+            size.width(), size.height(), MAIN_TEMPLATES, options, title_px=title_px, spacing=6,
+            titled={"input", "output", "patch", "kernel", "products"},
+            weights={"times": 0.0, "equals": 0.0, "input": 0.5, "output": 0.5,
+                     "products": 1.5})
+        for key, place in self.placements.items():
+            x, y, pw, ph = place.rect
+            if key in self.signs:
+                sign = self.signs[key]
+                sh = sign.minimumHeight()
+                sign.setGeometry(QRectF(x, y + ph - place.content_h / 2 - sh / 2, pw, sh))
+                continue
+            self._title_widths[key] = pw
+            self._fit_title(key)
+            self.main_panels[key].setGeometry(QRectF(x, y, pw, ph))
+        cell = self.placements["products"].content_h / 5 if self.placements else 0.0
+        if abs(cell - self.cell_px) > 0.5:
+            old = self.decimals()
+            self.cell_px = cell
+            if self.explanation is not None and self.decimals() != old and is_exposed(self):
+                self._draw(self.explanation)
+
+    def decimals(self) -> int:
+        """Decimals of the products' numbers: 3 in big cells, fewer in small ones, so a
+        number written across 90% of its cell is at least ``MIN_TEXT_PX`` tall."""
+        for places in (3, 2, 1):
+            chars = places + 3                              # "-0.123"
+            if 0.9 * self.cell_px / (chars * DIGIT_ASPECT) >= MIN_TEXT_PX:
+                return places
+        return 0
+
+    def _fit_title(self, key: str) -> None:
+        texts = self._title_texts.get(key)
+        width = self._title_widths.get(key)
+        if texts and width:
+            title = self._titles[key]
+            text = longest_fitting(texts, title.item.font(), width)
+            if text != title.text:
+                title.setText(text)
+
+    def _set_title(self, key: str, texts: list[str]) -> None:
+        self._title_texts[key] = texts
+        self._fit_title(key)
 
     # -- public API --------------------------------------------------------------------------
     def explain(self, layer: str, channel: int, row: int, col: int) -> None:
@@ -397,16 +497,24 @@ class ConvExplainerView(QWidget):
                                 padding=0.02)
         self.patch_rect.setRect(QRectF(e.col, e.row, k, k))
         where = "input digit" if e.input_name == "input" else f"{e.input_name}[{ci}]"
-        self.input_title.setText(f"{where}, patch at ({e.row}, {e.col})")
+        self._set_title("input", [f"{where}, patch at ({e.row}, {e.col})",
+                                  f"{where} ({e.row}, {e.col})", where])
 
         patch, kernel, products = e.patch[ci], e.kernel[ci], e.products[ci]
         lo, hi = range_levels(self.state.trace[e.input_name].output[0])
-        self.patch_grid.set_values(patch, (min(lo, 0.0), hi))
-        self.kernel_grid.set_values(kernel, symmetric_levels(e.kernel))
-        self.product_grid.set_values(products, symmetric_levels(products), fmt="{:.3f}")
-        self.patch_grid.set_title(f"input patch [{ci}]" if many else "input patch")
-        self.kernel_grid.set_title(f"kernel {name}" + (f"[{ci}]" if many else ""))
-        self.product_grid.set_title(f"products: Σ = {products.sum():.3f}")
+        places = self.decimals()
+        small = "{:.%df}" % min(2, places)
+        self.patch_grid.set_values(patch, (min(lo, 0.0), hi), fmt=small)
+        self.kernel_grid.set_values(kernel, symmetric_levels(e.kernel), fmt=small)
+        self.product_grid.set_values(products, symmetric_levels(products),
+                                     fmt="{:.%df}" % places)
+        for grid in (self.patch_grid, self.kernel_grid, self.product_grid):
+            grid.set_visible_numbers(self.cell_px * 0.42 >= MIN_TEXT_PX * 0.8)
+        self._set_title("patch", [f"input patch [{ci}]", "patch"] if many
+                        else ["input patch", "patch"])
+        self._set_title("kernel", [f"kernel {name}" + (f"[{ci}]" if many else ""), "kernel"])
+        self._set_title("products", [f"products: Σ = {products.sum():.3f}",
+                                     f"Σ = {products.sum():.3f}", "products"])
 
         # The output map (after the activation) with the pixel and its pool window marked.
         out = self.state.trace[e.activation_name].output[0, e.channel]
@@ -414,7 +522,9 @@ class ConvExplainerView(QWidget):
         self.output_box.setRange(xRange=(0, out.shape[1]), yRange=(0, out.shape[0]), padding=0.02)
         self.pixel_rect.setRect(QRectF(e.col, e.row, 1, 1))
         self.pool_rect.setRect(QRectF(e.pool_cell[1] * 2, e.pool_cell[0] * 2, 2, 2))
-        self.output_title.setText(f"{name} after {e.activation_name}")
+        self._set_title("output", [f"{name} after {e.activation_name}", name])
+        if not self.placements:
+            self._arrange_main()
 
         if many:
             self._draw_channels(e, ci)
@@ -443,7 +553,7 @@ class ConvExplainerView(QWidget):
         y, x = layout.origin(ci)
         for rect in (self.patches_sel, self.kernels_sel):
             rect.setRect(QRectF(x, y, k, k))
-        self.kernels_title.setText(f"kernels of {e.layer}[{e.channel}]")
+        self.kernels_title.setText(f"kernels {e.layer}[{e.channel}]")
 
         contributions = e.contributions
         brushes = [POSITIVE_BRUSH if v >= 0 else NEGATIVE_BRUSH for v in contributions]
