@@ -95,3 +95,96 @@ def test_reset_while_paused_gives_fresh_weights_and_a_fresh_run(qtbot, window):
     qtbot.waitUntil(lambda: window.views["step_explainer"].detail is not None, timeout=5000)
     np.testing.assert_array_equal(window.views["step_explainer"].detail.params_before
                                   ["conv1.weight"], fresh.params["conv1.weight"])
+
+
+# -- 2. The learning-rate schedule is shown and editable ------------------------------------------
+def test_learning_rate_schedule_is_shown_and_used(qtbot, window):
+    c = window.controls
+    assert c.lr_decay_spin.value() == 0.5 and c.lr_every_spin.value() == 1   # lenet preset
+    assert "halved every epoch" in c.lr_now_label.text()
+    c.lr_decay_spin.setValue(0.8)
+    c.lr_every_spin.setValue(2)
+    assert "×0.8 every 2 epochs" in c.lr_now_label.text()
+    assert c.config().lr_decay == 0.8 and c.config().lr_decay_every == 2
+    c.epochs_spin.setValue(3)
+    c.lr_decay_spin.setValue(0.5)
+    c.lr_every_spin.setValue(1)
+    window.controller.start(window._worker_network(), window._training_data(), c.config())
+    c.set_run_state("running")
+    worker = window.controller.worker
+    assert worker.trainer.config.lr_decay == 0.5
+    qtbot.waitUntil(lambda: worker.trainer.epoch >= 1, timeout=30000)
+    window.controller.pause()
+    qtbot.waitUntil(lambda: c._last_snapshot is not None and c._last_snapshot.epoch >= 1,
+                    timeout=10000)
+    lr_now = c._last_snapshot.lr
+    assert lr_now == pytest.approx(0.01)        # 0.02 halved after one epoch
+    assert c.lr_spin.value() == pytest.approx(0.02)
+    assert f"now {lr_now:g}" in c.lr_now_label.text()
+    assert "base 0.02" in c.status_label.text() and "halved every epoch" in c.status_label.text()
+
+
+# -- 4. Starting the pre-trained model --------------------------------------------------------------
+@pytest.fixture
+def pretrained_window(window):
+    window.state.set_model(build_network(seed=0), "lenet.npz", pretrained=True, accuracy=0.984)
+    return window
+
+
+def answer_start_box(qtbot, button_text_start):
+    """Click the button starting with ``button_text_start`` in the box the next call opens."""
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+    asked = []
+
+    def click():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            return
+        asked.append(box.text())
+        for b in box.buttons():
+            if b.text().startswith(button_text_start):
+                b.click()
+                return
+        raise AssertionError([b.text() for b in box.buttons()])
+    QTimer.singleShot(50, click)
+    return asked
+
+
+def test_controls_say_the_model_is_pre_trained(pretrained_window):
+    text = pretrained_window.controls.model_label.text()
+    assert "pre-trained" in text and "98.4%" in text and "Reset" in text
+    pretrained_window.reset_weights()
+    assert "pre-trained" not in pretrained_window.controls.model_label.text()
+
+
+def test_start_from_pretrained_asks_and_trains_fresh_weights(qtbot, pretrained_window):
+    win, c = pretrained_window, pretrained_window.controls
+    c.seed_spin.setValue(4)
+    asked = answer_start_box(qtbot, "Train from fresh")
+    click(qtbot, c.start_button)
+    assert asked and "already trained" in asked[0]
+    worker = win.controller.worker
+    assert worker is not None and win.state.model_name.startswith("untrained")
+    qtbot.waitUntil(lambda: worker.trainer.step_count >= 1, timeout=10000)
+    win.stop_training()
+    # the run started from the seed-4 random weights, not the pre-trained ones
+    assert not np.array_equal(worker.net.params["fc2.weight"],
+                              build_network(seed=0).params["fc2.weight"])
+
+
+def test_start_from_pretrained_continue_asks_once_and_cancel_does_nothing(qtbot,
+                                                                          pretrained_window):
+    win, c = pretrained_window, pretrained_window.controls
+    asked = answer_start_box(qtbot, "Cancel")
+    click(qtbot, c.start_button)
+    assert asked and win.controller.worker is None
+    asked = answer_start_box(qtbot, "Continue")
+    click(qtbot, c.start_button)
+    assert asked and win.controller.active and win.state.model_name == "lenet.npz"
+    win.stop_training()
+    c.set_run_state("idle")
+    asked = answer_start_box(qtbot, "Cancel")  # (would answer a second question)
+    click(qtbot, c.start_button)               # asked once: starts at once
+    qtbot.wait(100)
+    assert not asked and win.controller.active

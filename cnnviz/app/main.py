@@ -24,7 +24,7 @@ def load_startup_state():
     from ..data import load_bundled
     from ..nn import build_network, load_checkpoint
     from ..resources import resource_path
-    from .state import AppState
+    from .state import AppState, checkpoint_training
 
     note = ""
     dataset = load_bundled()
@@ -38,6 +38,8 @@ def load_startup_state():
                 "No bundled model found; starting from random weights: press Start to train.")
     state = AppState(net, dataset)
     state.model_name = name
+    if not note:
+        state.pretrained, state.model_accuracy = checkpoint_training(model_path)
     return state, note
 
 

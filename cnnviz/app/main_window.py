@@ -22,7 +22,7 @@ from ..nn import build_network, get_preset, load_checkpoint
 from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .presentation import PresentationMode, stored_choice
 from .settings import app_settings
-from .state import AppState, catch_up_when_raised
+from .state import AppState, catch_up_when_raised, checkpoint_training
 from .views.controls import ControlsView
 from .views.loss_curves import LossCurvesView
 from .worker import TrainingController
@@ -351,11 +351,41 @@ class MainWindow(QMainWindow):
         return True
 
     def start_training(self) -> None:
-        """Start a run (or resume a paused one)."""
+        """Start a run (or resume a paused one). Starting the untouched pre-trained model
+        asks once whether to train fresh random weights instead (a flat loss near 0 from the
+        start shows a first-time user nothing being learnt)."""
         if self.controller.active:
             self.controller.resume()
-        else:
-            self._begin(start_paused=False)
+            return
+        if self.state.pretrained and not self._modified \
+                and getattr(self, "_asked_for", None) is not self.state.net:
+            choice = self.ask_start_from_pretrained()
+            if choice == "cancel":
+                return
+            self._asked_for = self.state.net
+            if choice == "fresh":
+                self.reset_weights()
+        self._begin(start_paused=False)
+
+    def ask_start_from_pretrained(self) -> str:
+        """Ask how to start from a pre-trained model: "fresh", "continue" or "cancel"."""
+        acc = self.state.model_accuracy
+        box = QMessageBox(QMessageBox.Icon.Question, "Start training",
+                          "The network is already trained"
+                          + (f" ({100 * acc:.1f}% held-out accuracy)" if acc else "")
+                          + ": its loss starts near zero and hardly moves.", parent=self)
+        box.setObjectName("startFromPretrainedBox")
+        box.setInformativeText("To watch it learn, train fresh random weights (seed "
+                               f"{self.controls.seed_spin.value()}) instead.")
+        fresh = box.addButton("Train from fresh random weights (recommended)",
+                              QMessageBox.ButtonRole.AcceptRole)
+        more = box.addButton("Continue training the pre-trained model",
+                             QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(fresh)
+        box.exec()
+        clicked = box.clickedButton()
+        return "fresh" if clicked is fresh else "continue" if clicked is more else "cancel"
 
     def step_training(self) -> None:
         """Train exactly one mini-batch (starting a paused run if none is active)."""
@@ -458,7 +488,7 @@ class MainWindow(QMainWindow):
         self.stop_training()
         self.loss_view.clear()
         self._modified = False
-        self.state.set_model(net, path.name)
+        self.state.set_model(net, path.name, *checkpoint_training(path))
         self.statusBar().showMessage(f"Opened model {path}.")
         return True
 

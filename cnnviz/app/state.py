@@ -32,6 +32,7 @@ from PyQt6 import sip
 from PyQt6.QtCore import QCoreApplication, QObject, QTimer, pyqtSignal
 from PyQt6.QtGui import QShowEvent
 
+from ..nn.checkpoint import read_checkpoint_metadata
 from ..nn.network import Network, Trace, build_network
 
 
@@ -139,6 +140,20 @@ def request_refresh(view, fn: Callable[[], None]) -> None:
     refresh_queue().request(view, fn)
 
 
+def checkpoint_training(path) -> tuple[bool, float | None]:
+    """``(trained, held-out accuracy or None)`` from a checkpoint's metadata: a checkpoint
+    that records epochs trained or a held-out accuracy counts as pre-trained."""
+    try:
+        meta = read_checkpoint_metadata(path)
+    except Exception:
+        return False, None
+    accuracy = meta.get("held_out_accuracy")
+    accuracy = float(accuracy) if isinstance(accuracy, (int, float)) else None
+    epochs = meta.get("epochs_trained")
+    trained = accuracy is not None or (isinstance(epochs, int) and epochs > 0)
+    return trained, accuracy
+
+
 class AppState(QObject):
     modelChanged = pyqtSignal()
     paramsChanged = pyqtSignal()
@@ -151,6 +166,8 @@ class AppState(QObject):
         self.net: Network = net or build_network()
         self.dataset = dataset                        # cnnviz.data.Dataset or None
         self.model_name = "untrained"                 # shown in the title bar
+        self.pretrained = False                       # a trained checkpoint (bundled, loaded)
+        self.model_accuracy: float | None = None      # its held-out accuracy, when recorded
         self.probe_image = np.zeros((28, 28), np.float32)   # (28, 28) float32 in [0, 1]
         self.probe_label: int | None = None           # the true label when known
         self.probe_source = "dataset"                 # "dataset" or "drawing"
@@ -158,9 +175,12 @@ class AppState(QObject):
         self.trace: Trace = self.net.trace(self.probe_image[None, None])
 
     # -- model -------------------------------------------------------------------------
-    def set_model(self, net: Network, name: str) -> None:
-        """Replace the inference network (a loaded checkpoint, a reset)."""
+    def set_model(self, net: Network, name: str, pretrained: bool = False,
+                  accuracy: float | None = None) -> None:
+        """Replace the inference network (a loaded checkpoint, a reset). ``pretrained``: it
+        was trained already (``accuracy``: its recorded held-out accuracy, if known)."""
         self.net, self.model_name = net, name
+        self.pretrained, self.model_accuracy = bool(pretrained), accuracy
         self.modelChanged.emit()
         self.paramsChanged.emit()
         self._retrace()

@@ -16,6 +16,28 @@ from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout
 from ...nn.presets import PRESETS, TrainConfig, get_preset
 
 
+def schedule_text(lr_decay: float, every: int) -> str:
+    """The learning-rate schedule in words: ``(0.5, 1) -> "halved every epoch"``,
+    ``(0.9, 10) -> "x0.9 every 10 epochs"``, ``(1.0, 1) -> "constant"``."""
+    if lr_decay == 1.0:
+        return "constant"
+    factor = "halved" if lr_decay == 0.5 else f"×{lr_decay:g}"
+    return f"{factor} every {'epoch' if every == 1 else f'{every} epochs'}"
+
+
+def model_text(state) -> str:
+    """What the controls say about the model the views show (``state``: an AppState)."""
+    if state is None:
+        return ""
+    name = state.model_name
+    if getattr(state, "pretrained", False):
+        acc = getattr(state, "model_accuracy", None)
+        acc_text = f" ({100 * acc:.1f}% held-out)" if acc is not None else ""
+        return (f"<b>Model: pre-trained{acc_text}</b> ({name}). Press <b>Reset</b> for fresh "
+                "random weights to watch it learn.")
+    return f"<b>Model:</b> {name}"
+
+
 def format_duration(seconds: float) -> str:
     """``75 -> "1:15"``, ``3725 -> "1:02:05"``, unknown -> ``"--"``."""
     if not math.isfinite(seconds) or seconds < 0:
@@ -78,7 +100,21 @@ class ControlsView(QWidget):
         self.lr_spin.setDecimals(6)
         self.lr_spin.setRange(1e-6, 1e6)
         self.lr_spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
-        self.lr_spin.setToolTip("Learning rate; can change while training (next batch)")
+        self.lr_spin.setToolTip("Base learning rate: epoch e trains with lr × decay^(e // every)."
+                                " Can change while training (next batch)")
+        self.lr_now_label = QLabel()
+        self.lr_now_label.setToolTip("The learning rate the optimizer uses now, and its schedule")
+        self.lr_decay_spin = QDoubleSpinBox()
+        self.lr_decay_spin.setDecimals(3)
+        self.lr_decay_spin.setRange(0.01, 1.0)
+        self.lr_decay_spin.setSingleStep(0.05)
+        self.lr_decay_spin.setToolTip("Multiply the learning rate by this every few epochs "
+                                      "(1 = constant)")
+        self.lr_every_spin = QSpinBox()
+        self.lr_every_spin.setRange(1, 1000)
+        self.lr_every_spin.setPrefix("every ")
+        self.lr_every_spin.setSuffix(" epochs")
+        self.lr_every_spin.setToolTip("How many epochs between learning-rate decays")
         self.momentum_spin = QDoubleSpinBox()
         self.momentum_spin.setDecimals(3)
         self.momentum_spin.setRange(0.0, 0.999)
@@ -94,14 +130,22 @@ class ControlsView(QWidget):
         form.addRow("Preset", self.preset_combo)
         form.addRow("Epochs", self.epochs_spin)
         form.addRow("Batch size", self.batch_spin)
-        form.addRow("Learning rate", self.lr_spin)
+        lr_row = QHBoxLayout()
+        lr_row.addWidget(self.lr_spin)
+        lr_row.addWidget(self.lr_now_label, 1)
+        decay_row = QHBoxLayout()
+        decay_row.addWidget(self.lr_decay_spin)
+        decay_row.addWidget(self.lr_every_spin)
+        form.addRow("Learning rate", lr_row)
+        form.addRow("LR decay ×", decay_row)
         form.addRow("Momentum", self.momentum_spin)
         form.addRow("Weight decay", self.decay_spin)
         form.addRow("Seed", self.seed_spin)
         self.settings_box = QGroupBox("Hyper-parameters")
         self.settings_box.setLayout(form)
         self._run_fixed = [self.preset_combo, self.epochs_spin, self.batch_spin,
-                           self.decay_spin, self.seed_spin]
+                           self.decay_spin, self.lr_decay_spin, self.lr_every_spin,
+                           self.seed_spin]
 
         # -- progress --
         self.progress_bar = QProgressBar()
@@ -111,7 +155,12 @@ class ControlsView(QWidget):
         self.status_label = QLabel("Ready: press Start (Space) or Step (S).")
         self.status_label.setWordWrap(True)
 
+        self.model_label = QLabel()
+        self.model_label.setObjectName("modelLabel")
+        self.model_label.setWordWrap(True)
+
         layout = QVBoxLayout(self)
+        layout.addWidget(self.model_label)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_label)
@@ -121,8 +170,13 @@ class ControlsView(QWidget):
         self.preset_combo.currentIndexChanged.connect(self._on_preset)
         self.lr_spin.valueChanged.connect(self.learningRateChanged)
         self.momentum_spin.valueChanged.connect(self.momentumChanged)
+        for spin in (self.lr_spin, self.lr_decay_spin, self.lr_every_spin):
+            spin.valueChanged.connect(self._show_schedule)
         self.apply_preset("lenet")
         self.set_run_state("idle")
+        if state is not None:
+            state.modelChanged.connect(self.show_model)
+        self.show_model()
 
     # -- settings -------------------------------------------------------------------------
     def apply_preset(self, name: str) -> None:
@@ -136,6 +190,8 @@ class ControlsView(QWidget):
         self.epochs_spin.setValue(t.epochs)
         self.batch_spin.setValue(t.batch_size)
         self.lr_spin.setValue(t.lr)
+        self.lr_decay_spin.setValue(t.lr_decay)
+        self.lr_every_spin.setValue(t.lr_decay_every)
         self.momentum_spin.setValue(t.momentum)
         self.decay_spin.setValue(t.weight_decay)
         self.seed_spin.setValue(t.seed)
@@ -151,7 +207,22 @@ class ControlsView(QWidget):
         return get_preset(self.preset_name()).training.with_overrides(
             epochs=self.epochs_spin.value(), batch_size=self.batch_spin.value(),
             lr=self.lr_spin.value(), momentum=self.momentum_spin.value(),
-            weight_decay=self.decay_spin.value(), seed=self.seed_spin.value())
+            weight_decay=self.decay_spin.value(), lr_decay=self.lr_decay_spin.value(),
+            lr_decay_every=self.lr_every_spin.value(), seed=self.seed_spin.value())
+
+    def schedule(self) -> str:
+        """The learning-rate schedule now set, in words ("halved every epoch")."""
+        return schedule_text(self.lr_decay_spin.value(), self.lr_every_spin.value())
+
+    def show_model(self) -> None:
+        """Say which model the views show (pre-trained, fresh random weights, a file)."""
+        self.model_label.setText(model_text(self.state))
+
+    def _show_schedule(self, *_args) -> None:
+        """The label beside the learning rate: the rate in use now and the schedule."""
+        snap = self._last_snapshot if self.run_state != "idle" else None
+        lr = snap.lr if snap is not None else self.lr_spin.value()
+        self.lr_now_label.setText(f"now {lr:g} ({self.schedule()})")
 
     # -- run state ------------------------------------------------------------------------------
     def _on_primary(self) -> None:
@@ -170,6 +241,7 @@ class ControlsView(QWidget):
             w.setEnabled(not active)
         if not active:
             self.status_label.setText("Ready: press Start (Space) or Step (S).")
+            self._show_schedule()
         elif self._last_snapshot is not None:
             self.show_progress(self._last_snapshot)
 
@@ -195,5 +267,7 @@ class ControlsView(QWidget):
         ips_text = f"{ips:,.0f} images/s" if math.isfinite(ips) else "-- images/s"
         word = {"running": "Training", "paused": "Paused"}.get(self.run_state, "Stopped")
         self.status_label.setText(
-            f"{word}: step {snapshot.step:,}, {ips_text}, lr {snapshot.lr:g}, "
+            f"{word}: step {snapshot.step:,}, {ips_text}, lr {snapshot.lr:g} (base "
+            f"{self.lr_spin.value():g}, {self.schedule()}), "
             f"time left {format_duration(snapshot.eta_seconds)}")
+        self._show_schedule()
