@@ -130,3 +130,26 @@ def test_conv_explainer_row_fits_and_numbers_stay_legible(qtbot, state, size, la
         assert decimals == 3             # big cells: the full precision
     for label in (view.formula, view.detail):
         assert_widget_inside(view, label, "text")
+
+
+# -- saliency --------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", SIZES)
+def test_saliency_three_panels_fit(qtbot, state, size):
+    from cnnviz.app.views.saliency import SaliencyView
+    view = shown(qtbot, SaliencyView(state), size)
+    view.recompute()
+    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=2000)
+    frame = view.graphics.viewport().rect()
+    area = 0.0
+    for key, panel in view.panels.items():
+        assert_inside(frame, view_rect(view.graphics, panel), key)
+        assert_inside(frame, view_rect(view.graphics, view._titles[key]), f"{key} title")
+    for key, bar in view.bars.items():
+        assert_inside(frame, view_rect(view.graphics, bar), f"{key} colour bar")
+        assert bar.axis.width() >= QFontMetricsF(view.font()).horizontalAdvance("-0.25")
+    for image in (view.input_image, view.grad_image, view.occ_digit):
+        rect = view_rect(view.graphics, image)
+        assert_inside(frame, rect, "image")
+        area += rect.width() * rect.height()
+    assert area > 0.25 * frame.width() * frame.height()
+    assert_widget_inside(view, view.caption, "caption")

@@ -18,9 +18,11 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, QTimer
-from PyQt6.QtGui import QFont
+from PyQt6.QtGui import QFont, QFontMetricsF
 from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ..fit_layout import Option, arrange
+from ..image_panel import FitCanvas, longest_fitting
 from ..mosaic import symmetric_levels
 from ..state import AppState
 from ..state import is_exposed
@@ -32,6 +34,13 @@ PATCH_VALUE = 0.5         # grey
 # 81 images takes ~20-30 ms here, where stride 2 (169 images) takes ~60-90 ms.
 OCCLUSION_STRIDE = 3
 OCCLUSION_MIN_SCALE = 0.05
+# rows of panels: one row when wide, two rows when narrow or tall
+TEMPLATES = [
+    [["input", "grad", "occ"]],
+    [["input", "grad"], ["occ"]],
+    [["grad", "occ"], ["input"]],
+    [["input"], ["grad"], ["occ"]],
+]
 COALESCE_MS = 40          # after a probe change (drawing): feel live
 WEIGHTS_COALESCE_MS = 300  # after a weight update only (training): at most ~3 Hz, to leave
                            # the UI thread free while training streams snapshots at 10 Hz
@@ -90,26 +99,37 @@ class SaliencyView(QWidget):
 
     # -- construction ---------------------------------------------------------------------
     def _build(self) -> None:
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("k")
-        g = self.graphics.ci
-        self.input_title = g.addLabel("probe digit", row=0, col=0, size="14pt")
-        self.input_box = image_box(g, row=1, col=0)
+        # three panels placed by hand (``arrange``): a row when wide, two rows when narrow
+        self.graphics = pg.GraphicsView(background="k")
+        self.canvas = FitCanvas(self._arrange)
+        self.graphics.setCentralItem(self.canvas)
+        self.panels: dict[str, pg.GraphicsLayout] = {}
+        self.bars: dict[str, pg.ColorBarItem] = {}
+        self.placements: dict = {}
+        self._title_texts: dict[str, list[str]] = {}
+        self._title_widths: dict[str, float] = {}
+
+        def panel(key: str):
+            layout = pg.GraphicsLayout()
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.setSpacing(0)
+            layout.setParentItem(self.canvas)
+            self.panels[key] = layout
+            return layout.addLabel("", row=0, col=0), image_box(layout, row=1, col=0)
+
+        self.input_title, self.input_box = panel("input")
         self.input_image = pg.ImageItem(axisOrder="row-major")
         self.input_image.setColorMap(pg.colormap.get(GREY_CMAP))
         self.input_box.addItem(self.input_image)
 
-        self.grad_title = g.addLabel("gradient", row=0, col=1, size="14pt")
-        self.grad_box = image_box(g, row=1, col=1)
+        self.grad_title, self.grad_box = panel("grad")
         self.grad_image = pg.ImageItem(axisOrder="row-major")
         self.grad_box.addItem(self.grad_image)
         self.grad_bar = pg.ColorBarItem(colorMap=pg.colormap.get(DIVERGING_CMAP),
-                                        interactive=False, width=22)
+                                        interactive=False, width=14, colorMapMenu=False)
         self.grad_bar.setImageItem(self.grad_image)
-        g.addItem(self.grad_bar, row=1, col=2)
 
-        self.occ_title = g.addLabel("occlusion", row=0, col=3, size="14pt")
-        self.occ_box = image_box(g, row=1, col=3)
+        self.occ_title, self.occ_box = panel("occ")
         self.occ_image = pg.ImageItem(axisOrder="row-major")
         self.occ_box.addItem(self.occ_image)
         # The digit's ink, faint white on top, shows where the important patches are.
@@ -117,13 +137,15 @@ class SaliencyView(QWidget):
         self.occ_digit.setZValue(2)
         self.occ_box.addItem(self.occ_digit)
         self.occ_bar = pg.ColorBarItem(colorMap=pg.colormap.get(DIVERGING_CMAP),
-                                       interactive=False, width=22)
+                                       interactive=False, width=14, colorMapMenu=False)
         self.occ_bar.setImageItem(self.occ_image)
-        g.addItem(self.occ_bar, row=1, col=4)
+        self.bars = {"grad": self.grad_bar, "occ": self.occ_bar}
+        for bar in self.bars.values():
+            bar.setParentItem(self.canvas)
+        self._titles = {"input": self.input_title, "grad": self.grad_title,
+                        "occ": self.occ_title}
         for box in (self.input_box, self.grad_box, self.occ_box):
             box.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
-        for column, stretch in ((0, 4), (1, 5), (2, 0), (3, 5), (4, 0)):
-            g.layout.setColumnStretchFactor(column, stretch)
 
         self.absolute = QCheckBox("show |gradient| (how much, not which way)")
         self.absolute.toggled.connect(self._draw)
@@ -140,8 +162,55 @@ class SaliencyView(QWidget):
 
     def _apply_fonts(self) -> None:
         big = QFont(self.font())
-        big.setPointSizeF(self.font().pointSizeF() * 1.4)
+        big.setPointSizeF(self.font().pointSizeF() * 1.25)
         self.caption.setFont(big)
+        size = f"{self.font().pointSizeF() * 1.15:.1f}pt"
+        for title in self._titles.values():
+            title.setText(title.text, size=size)
+        self._arrange()
+
+    # -- layout ----------------------------------------------------------------------------
+    def _tick_width(self) -> float:
+        return QFontMetricsF(self.font()).horizontalAdvance("-0.25") + 14
+
+    def _arrange(self, *_args) -> None:
+        """Place the three panels (and two colour bars) for the canvas's current size."""
+        size = self.canvas.size()
+        if not hasattr(self, "_titles") or size.width() < 20 or size.height() < 20:
+            return
+        bar_w = 4 + 14 + self._tick_width()
+        options = {"input": [Option(None, 1.0, 28)],
+                   "grad": [Option(None, 1.0, 28, extra_w=bar_w)],
+                   "occ": [Option(None, 1.0, 28, extra_w=bar_w)]}
+        title_px = max(t.minimumHeight() for t in self._titles.values()) + 2
+        self.placements = arrange(size.width(), size.height(), TEMPLATES, options,
+                                  title_px=title_px, spacing=8,
+                                  weights={"input": 0.6})
+        pad = QFontMetricsF(self.font()).height() / 2
+        for key, place in self.placements.items():
+            x, y, w, h = place.rect
+            extra = bar_w if key in self.bars else 0.0
+            self._title_widths[key] = w
+            self._fit_title(key)
+            self.panels[key].setGeometry(QRectF(x, y, w - extra, h))
+            if key in self.bars:
+                bar = self.bars[key]
+                bar.axis.setWidth(self._tick_width())   # pyqtgraph's fixed 45 px cut "-0.25"
+                p = min(pad, place.content_h / 4)
+                bar.setGeometry(QRectF(x + w - extra + 4, y + h - place.content_h + p,
+                                       extra - 4, place.content_h - 2 * p))
+
+    def _fit_title(self, key: str) -> None:
+        texts, width = self._title_texts.get(key), self._title_widths.get(key)
+        if texts and width:
+            title = self._titles[key]
+            text = longest_fitting(texts, title.item.font(), width)
+            if text != title.text:
+                title.setText(text)
+
+    def _set_title(self, key: str, texts: list[str]) -> None:
+        self._title_texts[key] = texts
+        self._fit_title(key)
 
     def changeEvent(self, event) -> None:
         from PyQt6.QtCore import QEvent
@@ -241,23 +310,24 @@ class SaliencyView(QWidget):
             return
         cls, image = self.predicted_class, self.state.probe_image
         self.input_image.setImage(image, autoLevels=False, levels=(0.0, 1.0))
-        label = "" if self.state.probe_label is None else f", true label {self.state.probe_label}"
-        self.input_title.setText(f"probe: predicted {cls} (p = {self.probability:.2f}){label}")
+        label = "" if self.state.probe_label is None else f", true {self.state.probe_label}"
+        self._set_title("input", [f"predicted {cls} (p = {self.probability:.2f}){label}",
+                                  f"predicted {cls} ({self.probability:.0%})", f"→ {cls}"])
 
         grad = self._saliency
         if self.absolute.isChecked():
             grad = np.abs(grad)
             levels = (0.0, float(grad.max()) or 1.0)
             cmap = pg.colormap.get("viridis")
-            title = f"|d score({cls}) / d pixel|"
+            titles = [f"|gradient of score {cls}|", "|gradient|"]
         else:
             levels = symmetric_levels(grad)
             cmap = pg.colormap.get(DIVERGING_CMAP)
-            title = f"d score({cls}) / d pixel: red raises, blue lowers"
+            titles = [f"gradient of score {cls}", "gradient"]
         self.grad_bar.setColorMap(cmap)
         self.grad_image.setImage(grad, autoLevels=False, levels=levels)
         self.grad_bar.setLevels(levels)
-        self.grad_title.setText(title)
+        self._set_title("grad", titles)
 
         occ = self._occlusion
         n = occ.shape[0]
@@ -274,8 +344,14 @@ class SaliencyView(QWidget):
         occ_levels = symmetric_levels(np.append(occ, OCCLUSION_MIN_SCALE))
         self.occ_image.setLevels(occ_levels)
         self.occ_bar.setLevels(occ_levels)
-        self.occ_title.setText(f"drop in P({cls}) when a grey {PATCH}x{PATCH} patch covers it")
+        self._set_title("occ", [f"occlusion: drop in P({cls})", f"drop in P({cls})", "occlusion"])
+        if not self.placements:
+            self._arrange()
+        red = "red raises the score, blue lowers it" if not self.absolute.isChecked() else \
+            "bright: the score is sensitive there"
         self.caption.setText(
+            f"Gradient: {red}. Occlusion: how much P({cls}) drops when a grey "
+            f"{PATCH}x{PATCH} patch covers each place. "
             f"Predicted {cls} with probability {self.probability:.3f}. Biggest drop "
             f"{float(occ.max()):.3f} (red: covering there hurts the prediction most). "
             f"Recomputed in {self.last_compute_ms:.0f} ms.")
