@@ -181,3 +181,23 @@ def test_touch_draws_on_the_canvas(qtbot, pad):
     assert ink[60:200, 195:205].any(axis=1).all()
     assert not ink[:, :150].any()
     assert len(canvas.strokes) == 1
+
+
+def test_clearing_or_undoing_to_blank_brings_back_the_dataset_probe(qtbot, pad):
+    from cnnviz.data import load_bundled
+    ds = load_bundled()
+    digit = ds.test_images[3].astype(np.float32) / 255.0
+    pad.state.set_probe(digit, label=int(ds.test_labels[3]), source="dataset", index=3)
+    for blank in (lambda: QTest.mouseClick(pad.clear_button, Qt.MouseButton.LeftButton),
+                  lambda: QTest.mouseClick(pad.undo_button, Qt.MouseButton.LeftButton)):
+        mouse_stroke(qtbot, pad, ONE)
+        pad.top3()
+        assert pad.state.probe_source == "drawing"
+        blank()
+        s = pad.state
+        assert s.probe_source == "dataset" and s.probe_index == 3
+        assert s.probe_label == int(ds.test_labels[3])
+        np.testing.assert_array_equal(s.probe_image, digit)
+        # the views show the real digit's trace again, not the blank pad's
+        np.testing.assert_array_equal(s.trace["input"].output[0, 0], digit)
+        assert pad.top3() == [] and pad.digit_label.text() == "–"

@@ -248,6 +248,9 @@ class DrawingPadView(QWidget):
         self._pending_since: float | None = None
         self._last_refresh = -1.0
         self._dirty = False                       # weights changed while hidden
+        # the dataset probe shown before the drawing took over: (image, label, index); the
+        # views go back to it when the pad is cleared (a blank pad is no digit to look at)
+        self._dataset_probe: tuple[np.ndarray, int | None, int | None] | None = None
 
         self.canvas = DrawingCanvas()
         self.canvas.changed.connect(self._schedule)
@@ -380,11 +383,19 @@ class DrawingPadView(QWidget):
         self._pending_since = None
         has_ink = bool(self.canvas.strokes)
         self._preprocessed = preprocess_digit(self.canvas.array(), center=self.center)
-        if has_ink or self.state.probe_source == "drawing":
+        state = self.state
+        if has_ink and state.probe_source != "drawing":
+            self._dataset_probe = (state.probe_image.copy(), state.probe_label,
+                                   state.probe_index)
+        if has_ink or state.probe_source == "drawing":
             # set_probe retraces and emits traceChanged, which lands in _on_trace; the other
             # views follow in their own event-loop turns, after the prediction is shown.
             with refresh_queue().spread():
-                self.state.set_probe(self._preprocessed, label=None, source="drawing")
+                if not has_ink and self._dataset_probe is not None:
+                    image, label, index = self._dataset_probe
+                    state.set_probe(image, label=label, source="dataset", index=index)
+                else:
+                    state.set_probe(self._preprocessed, label=None, source="drawing")
         self._probs = self._own_probabilities() if has_ink else None
         self._show()
         self._last_refresh = time.perf_counter()
