@@ -214,3 +214,21 @@ def test_a_new_model_clears_the_timeline(qtbot, setup):
     assert len(view.timeline) == 0 and len(view.timeline.curve()[0]) == 0
     view.flush()
     assert not view.slider.isEnabled()
+
+
+def test_legend_is_outside_the_plot_and_steps_are_whole_numbers(qtbot, setup):
+    state, view, trainer = setup
+    view.record_interval_s = 0.0
+    train_and_record(state, view, trainer, 1)          # one snapshot: the x range is tiny
+    view.flush()
+    # no legend item inside the plot's data area; ten coloured class labels under it instead
+    assert view.plot.legend is None
+    assert [lab.text()[-1] for lab in view.legend_labels] == [str(k) for k in range(10)]
+    for lab in view.legend_labels:
+        assert lab.isVisible()
+        assert lab.mapTo(view, lab.rect().topLeft()).y() >= \
+            view.plot_widget.mapTo(view, view.plot_widget.rect().bottomLeft()).y()
+    axis = view.plot.getAxis("bottom")
+    lo, hi = view.plot.viewRange()[0]
+    ticks = [v for _spacing, values in axis.tickValues(lo, hi, axis.width()) for v in values]
+    assert ticks and all(float(v).is_integer() for v in ticks)

@@ -1,7 +1,7 @@
 """Watch one digit learn: its class probabilities over training, and a slider to replay the past.
 
 * A plot of the probe digit's probability for each of the 10 classes against the training
-  step (one coloured line per class, a legend; the true class drawn thick). The curve starts
+  step (one coloured line per class, a legend row under the plot; the true class drawn thick). The curve starts
   again when the probe changes: the points were another digit's.
 * A slider over the weight snapshots kept so far (``cnnviz.app.timeline.ProbeTimeline``:
   the conv weights only, at most a few hundred, older ones thinned) with "step 1234 · epoch
@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, Qt, QTimer
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QSlider,
                              QVBoxLayout, QWidget)
 
@@ -63,6 +63,16 @@ def conv_forward(net, image: np.ndarray) -> dict[str, np.ndarray]:
     return outputs
 
 
+class IntegerAxis(pg.AxisItem):
+    """An axis whose ticks are whole numbers (training steps: no "0.5" with one snapshot)."""
+
+    def tickSpacing(self, minVal, maxVal, size):
+        levels = [(spacing, offset) for spacing, offset in super().tickSpacing(minVal, maxVal,
+                                                                                 size)
+                  if spacing >= 1]
+        return levels or [(1.0, 0.0)]
+
+
 class TimelineView(QWidget):
     """The probe's probability curve, a snapshot slider with Live, and replayed maps."""
 
@@ -98,6 +108,7 @@ class TimelineView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.plot_widget, 2)
+        layout.addLayout(self.legend_row)
         layout.addLayout(self._controls)
         layout.addWidget(self.graphics, 3)
         layout.addWidget(self.status)
@@ -110,23 +121,31 @@ class TimelineView(QWidget):
 
     # -- construction -----------------------------------------------------------------------
     def _build_plot(self) -> None:
-        self.plot_widget = pg.PlotWidget()
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": IntegerAxis("bottom")})
         plot = self.plot = self.plot_widget.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
-        plot.setYRange(-0.02, 1.14, padding=0.0)    # the top strip holds the legend
+        plot.setYRange(-0.02, 1.02, padding=0.0)
         plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1)]])
         plot.setLabel("left", "probability")
         plot.setLabel("bottom", "training step")
         plot.showGrid(x=True, y=True, alpha=0.2)
         for side in ("bottom", "left"):   # axes + grid repaint with every curve update: cache
             plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.legend = plot.addLegend(offset=(8, 4), colCount=10, labelTextSize="10pt")
+        # the legend is a row of coloured labels under the plot, never over the curves
+        self.legend_row = QHBoxLayout()
+        self.legend_row.addWidget(QLabel("class:"))
+        self.legend_labels = []
         self.lines = []
         for k in range(10):
-            line = plot.plot([], [], pen=pg.mkPen(CLASS_COLOURS[k], width=THIN), name=str(k))
+            line = plot.plot([], [], pen=pg.mkPen(CLASS_COLOURS[k], width=THIN))
             self.lines.append(line)
+            r, g, b = CLASS_COLOURS[k]
+            label = QLabel(f"<span style='color: rgb({r},{g},{b})'>━━</span> {k}")
+            self.legend_labels.append(label)
+            self.legend_row.addWidget(label)
+        self.legend_row.addStretch(1)
         self._thick: int | None = None
         self.cursor = pg.InfiniteLine(angle=90, movable=False,
                                       pen=pg.mkPen((200, 200, 200), width=1,
@@ -333,12 +352,6 @@ class TimelineView(QWidget):
         if self._dirty:
             self._schedule_redraw(immediate=True)
 
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.FontChange:
-            size = f"{max(9, round(self.font().pointSizeF()))}pt"
-            self.legend.setLabelTextSize(size)     # presentation mode enlarges the font
-        super().changeEvent(event)
-
     def redraw(self) -> None:
         """Bring the slider, the curve and the replayed maps up to date."""
         self._dirty = False
@@ -371,6 +384,10 @@ class TimelineView(QWidget):
                 self.lines[self._thick].setPen(pg.mkPen(CLASS_COLOURS[self._thick], width=THIN))
             if label is not None:
                 self.lines[label].setPen(pg.mkPen(CLASS_COLOURS[label], width=THICK))
+            for k, legend in enumerate(self.legend_labels):
+                font = legend.font()
+                font.setBold(k == label)
+                legend.setFont(font)
             self._thick = label
         who = "the drawing" if self.state.probe_source == "drawing" else (
             f"held-out digit #{self.state.probe_index}" if self.state.probe_index is not None
