@@ -153,3 +153,47 @@ def test_saliency_three_panels_fit(qtbot, state, size):
         area += rect.width() * rect.height()
     assert area > 0.25 * frame.width() * frame.height()
     assert_widget_inside(view, view.caption, "caption")
+
+
+# -- step explainer --------------------------------------------------------------------------
+def test_step_explainer_fits_and_never_widens_the_window(qtbot, tmp_path, monkeypatch):
+    from cnnviz.app.main_window import MainWindow
+    from cnnviz.data import Dataset, load_bundled
+    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+    ds = load_bundled()
+    small = Dataset("small", ds.train_images[:640], ds.train_labels[:640],
+                    ds.test_images[:50], ds.test_labels[:50])
+    state = AppState(load_checkpoint(resource_path("model", "lenet.npz")), small)
+    win = MainWindow(state, restore_layout=False)
+    qtbot.addWidget(win)
+    win.resize(1600, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    win.raise_dock("step_explainer")
+    view = win.views["step_explainer"]
+    win.controls.step_button.click()
+    qtbot.waitUntil(lambda: view.detail is not None, timeout=10000)
+    qtbot.wait(100)
+    try:
+        assert win.minimumSizeHint().width() < 1600
+        for size in SIZES:
+            view.setParent(None)                 # on its own, at the sizes users see
+            view.resize(*size)
+            view.show()
+            qtbot.waitExposed(view)
+            qtbot.wait(50)
+            assert view.minimumSizeHint().width() <= size[0]
+            for label in (view.loss_before, view.loss_after, view.loss_change,
+                          *view._loss_captions):
+                assert_widget_inside(view, label, label.text())
+                # the text fits its label (not cut like "loss afte")
+                width = QFontMetricsF(label.font()).horizontalAdvance(label.text())
+                assert width <= label.width() + 1, label.text()
+            frame = view.delta_graphics.viewport().rect()
+            for name, panel in view.delta_panels.items():
+                assert_inside(frame, view_rect(view.delta_graphics, panel.box), name)
+                assert_inside(frame, view_rect(view.delta_graphics, panel.title), name)
+                assert_inside(frame, view_rect(view.delta_graphics, view.delta_bars[name]), name)
+    finally:
+        win.stop_training()
+        view.close()

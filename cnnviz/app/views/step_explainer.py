@@ -30,14 +30,16 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QPainterPath, QPen
+from PyQt6.QtCore import QEvent, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PyQt6.QtWidgets import (QFrame, QGraphicsPathItem, QGridLayout, QHBoxLayout, QLabel,
-                             QScrollArea, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                             QScrollArea, QSizePolicy, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from ...nn import build_network
 from ..digit_widgets import DigitImage
-from ..image_panel import DIVERGING_CMAP, ImagePanel, MosaicPanel, colormap
+from ..fit_layout import Option, arrange
+from ..image_panel import (DIVERGING_CMAP, FitCanvas, ImagePanel, MosaicPanel, colormap,
+                           longest_fitting)
 from ..state import is_exposed
 from ..mosaic import symmetric_levels
 
@@ -159,6 +161,10 @@ class StepExplainerView(QWidget):
             losses.addWidget(caption, 0, col)
             losses.addWidget(label, 1, col)
         self._loss_captions = [losses.itemAtPosition(0, c).widget() for c in range(3)]
+        # the numbers shrink to fit (``_fit_loss_font``): never a minimum width for the window
+        for label in [self.loss_before, self.loss_after, self.loss_change] + self._loss_captions:
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._losses = losses
 
         self.cells = [_DigitCell(i) for i in range(MAX_DIGITS)]
         strip_widget = QWidget()
@@ -202,20 +208,22 @@ class StepExplainerView(QWidget):
 
     def _build_delta_tab(self) -> QWidget:
         page = QWidget()
-        self.delta_graphics = pg.GraphicsLayoutWidget()
-        self.delta_graphics.setBackground("k")
-        g = self.delta_graphics.ci
+        # placed by hand (``arrange``): side by side when wide, conv2's table below when not
+        self.delta_graphics = pg.GraphicsView(background="k")
+        self.delta_canvas = FitCanvas(self._arrange_delta)
+        self.delta_graphics.setCentralItem(self.delta_canvas)
         self.delta_panels = {
             "conv1.weight": MosaicPanel("ΔW conv1", DIVERGING_CMAP, columns=5, gap=2),
             "conv2.weight": MosaicPanel("ΔW conv2", DIVERGING_CMAP, columns=50, labels="grid"),
         }
         self.delta_bars = {}
-        for col, name in enumerate(self.delta_panels):
-            g.addItem(self.delta_panels[name].layout, row=0, col=2 * col)
+        self.delta_placements: dict = {}
+        self._delta_titles: dict[str, list[str]] = {}
+        for name, panel in self.delta_panels.items():
+            panel.layout.setContentsMargins(0, 0, 0, 0)
+            panel.layout.setParentItem(self.delta_canvas)
             self.delta_bars[name] = self._colour_bar()
-            g.addItem(self.delta_bars[name], row=0, col=2 * col + 1)
-        g.layout.setColumnStretchFactor(0, 1)
-        g.layout.setColumnStretchFactor(2, 4)
+            self.delta_bars[name].setParentItem(self.delta_canvas)
         self.delta_text = QLabel(" ")
         self.delta_text.setWordWrap(True)
         layout = QVBoxLayout(page)
@@ -223,6 +231,49 @@ class StepExplainerView(QWidget):
         layout.addWidget(self.delta_graphics, 1)
         layout.addWidget(self.delta_text)
         return page
+
+    def _tick_width(self) -> float:
+        return QFontMetricsF(self.font()).horizontalAdvance("-5e-05") + 14
+
+    def _arrange_delta(self, *_args) -> None:
+        """Place the two delta-W mosaics and their colour bars for the canvas's size."""
+        size = self.delta_canvas.size()
+        if self.detail is None or size.width() < 20 or size.height() < 20:
+            return
+        bar_w = 4 + 14 + self._tick_width()
+        options = {}
+        for name, panel in self.delta_panels.items():
+            c_out, c_in, k, _ = self.detail.params_after[name].shape
+            count = c_out * c_in
+            choices = (4, 5, 10, 20) if c_in == 1 else (c_out,)
+            options[name] = []
+            for columns in choices:
+                ew, eh = panel.extent(count, k, k, columns)
+                options[name].append(Option(columns, ew / eh, eh, extra_w=bar_w))
+        title_px = max(p.title.minimumHeight() for p in self.delta_panels.values()) + 2
+        self.delta_placements = arrange(
+            size.width(), size.height(), [[["conv1.weight", "conv2.weight"]],
+                                          [["conv1.weight"], ["conv2.weight"]]],
+            options, title_px=title_px, spacing=8)
+        pad = QFontMetricsF(self.font()).height() / 2
+        redraw = False
+        for name, place in self.delta_placements.items():
+            x, y, w, h = place.rect
+            panel = self.delta_panels[name]
+            texts = self._delta_titles.get(name)
+            if texts:
+                panel.set_title(longest_fitting(texts, panel.title.item.font(), w - bar_w))
+            panel.layout.setGeometry(QRectF(x, y, w - bar_w, h))
+            bar = self.delta_bars[name]
+            bar.axis.setWidth(self._tick_width())     # pyqtgraph's fixed 45 px cut the ticks
+            p = min(pad, place.content_h / 4)
+            bar.setGeometry(QRectF(x + w - bar_w + 4, y + h - place.content_h + p, bar_w - 4,
+                                   place.content_h - 2 * p))
+            if name == "conv1.weight" and place.value != panel.columns:
+                panel.columns = place.value
+                redraw = True
+        if redraw and not self._dirty:
+            self._draw_delta(self.detail)
 
     def _build_grad_tab(self) -> QWidget:
         page = QWidget()
@@ -287,17 +338,47 @@ class StepExplainerView(QWidget):
         return page
 
     def _apply_fonts(self) -> None:
-        """Loss numbers at 2.4x the widget font (presentation mode enlarges that font)."""
+        """Loss numbers up to 2.4x the widget font (presentation mode enlarges that font),
+        smaller when their column is narrow."""
         base = self.font().pointSizeF()
-        big = QFont(self.font())
-        big.setPointSizeF(base * 2.4)
-        big.setBold(True)
-        for label in (self.loss_before, self.loss_after, self.loss_change):
-            label.setFont(big)
         mid = QFont(self.font())
         mid.setPointSizeF(base * 1.15)
         for label in self._loss_captions + [self.routing_text]:
             label.setFont(mid)
+        # a digit cell: the image and two caption lines (label; before → after)
+        line = QFontMetricsF(self.font()).lineSpacing()
+        self.strip_area.setMinimumHeight(int(48 + 2 * line + 30))
+        self._fit_loss_font()
+
+    def _fit_loss_font(self) -> None:
+        """The largest bold size (1x to 2.4x the widget font) at which the three loss numbers
+        fit the width their column gets."""
+        base = self.font().pointSizeF()
+        labels = (self.loss_before, self.loss_after, self.loss_change)
+        # the losses column gets 2/5 of the row beside the digit strip
+        width = max(60.0, (self.width() - 16) * 2 / 5 - 2 * self._losses.spacing())
+        big = QFont(self.font())
+        big.setBold(True)
+        for factor in (2.4, 2.0, 1.7, 1.4, 1.2, 1.0):
+            big.setPointSizeF(base * factor)
+            metrics = QFontMetricsF(big)
+            need = sum(metrics.horizontalAdvance(label.text()) + 6 for label in labels)
+            if need <= width:
+                break
+        if labels[0].font() != big:
+            for label in labels:
+                label.setFont(big)
+        captions = ("loss before", "loss after", "change")
+        metrics = QFontMetricsF(self._loss_captions[0].font())
+        if sum(metrics.horizontalAdvance(t) + 6 for t in captions) > width:
+            captions = ("before", "after", "change")
+        for label, text in zip(self._loss_captions, captions):
+            if label.text() != text:
+                label.setText(text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_loss_font()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:
@@ -435,6 +516,7 @@ class StepExplainerView(QWidget):
         self.loss_before.setText(f"{d.loss_before:.4f}")
         self.loss_after.setText(f"{d.loss_after:.4f}")
         self.loss_change.setText(format_change(change))
+        self._fit_loss_font()
         self.loss_change.setStyleSheet(f"color: {GOOD if change < 0 else BAD};")
         right = ("" if before is None else
                  f" Right before: {int((before == d.labels).sum())}/{n}, "
@@ -453,13 +535,17 @@ class StepExplainerView(QWidget):
             # like the panel (conv1's single input channel wraps into rows of 5)
             maps = delta.transpose(1, 0, 2, 3).reshape(c_in * c_out, k, k)
             levels = symmetric_levels(maps)
-            panel.columns = 5 if c_in == 1 else c_out
+            if c_in > 1 or not panel.columns:
+                panel.columns = c_out if c_in > 1 else 5
             panel.set_maps(maps, levels)
             self.delta_bars[name].setLevels(levels)
             layer = name.split(".")[0]
             what = (f"{c_out} filters {k}x{k}" if c_in == 1
                     else f"{c_out} x {c_in} kernels: column = output channel, row = input")
-            panel.set_title(f"ΔW {layer} ({what}), scale {_scale_text(levels)}")
+            self._delta_titles[name] = [f"ΔW {layer} ({what}), scale {_scale_text(levels)}",
+                                        f"ΔW {layer}, scale {_scale_text(levels)}",
+                                        f"ΔW {layer}"]
+        self._arrange_delta()
         parts = []
         for name in d.params_after:
             delta = d.delta(name)
