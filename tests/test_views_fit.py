@@ -197,3 +197,15 @@ def test_step_explainer_fits_and_never_widens_the_window(qtbot, tmp_path, monkey
     finally:
         win.stop_training()
         view.close()
+
+
+# -- preprocessing pipeline -----------------------------------------------------------------
+@pytest.mark.parametrize("size", SIZES)
+def test_preprocess_pipeline_fits_a_narrow_dock(qtbot, state, size):
+    from cnnviz.app.views.preprocess_pipeline import PreprocessPipelineView
+    view = shown(qtbot, PreprocessPipelineView(state), size)
+    # its minimum width no longer widens a 520 px dock (it was 922 px)
+    assert view.minimumSizeHint().width() <= size[0]
+    assert view.width() == size[0]
+    for key, title in view.titles.items():
+        assert_widget_inside(view, title, key)

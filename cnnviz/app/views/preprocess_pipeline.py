@@ -122,9 +122,10 @@ class PreprocessPipelineView(QWidget):
                 self.arrows.append(arrow)
             title = QLabel(titles[key])
             title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            title.setWordWrap(True)             # wraps in a narrow dock instead of widening it
             widget = pg.GraphicsLayoutWidget()
             widget.setBackground(BACKGROUND)    # not black: the black frames must show
-            widget.setMinimumSize(120, 120)
+            widget.setMinimumSize(72, 72)
             panel = ImagePanel("", cmap=GREY_CMAP)
             widget.addItem(panel.layout)
             panel.layout.removeItem(panel.title)      # the QLabel above is the title
