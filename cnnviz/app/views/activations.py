@@ -21,7 +21,7 @@ from PyQt6.QtCore import QEvent, QRectF, Qt, pyqtSignal
 from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from ..fit_layout import Option, arrange
-from ..image_panel import GREY_CMAP, ImagePanel, MosaicPanel
+from ..image_panel import GREY_CMAP, FitCanvas, ImagePanel, MosaicPanel
 from ..mosaic import range_levels
 from ..state import is_exposed, request_refresh
 
@@ -72,7 +72,7 @@ class ActivationsView(QWidget):
         # panels are placed by hand (``arrange``): mosaic columns and row heights follow the
         # widget's shape, so the maps fill the view and every title sits on its maps
         self.graphics = pg.GraphicsView(background="k")
-        self.canvas = _Canvas(self.arrange)
+        self.canvas = FitCanvas(self.arrange)
         self.graphics.setCentralItem(self.canvas)
         self.status = QLabel("Hover a pixel to see its value; click a conv pixel to explain it.")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -287,18 +287,6 @@ class ActivationsView(QWidget):
         if found is not None and self.groups.get(found[0]) and \
                 self.groups[found[0]].link == "kernel":
             self.pixelClicked.emit(*found)
-
-
-class _Canvas(pg.GraphicsWidget):
-    """The graphics view's central item: calls ``on_resize`` whenever it is resized."""
-
-    def __init__(self, on_resize) -> None:
-        super().__init__()
-        self._on_resize = on_resize
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._on_resize()
 
 
 def _grid_shape(n: int) -> tuple[int, int]:
