@@ -6,10 +6,10 @@ Run under a virtual X server (Debian/Ubuntu package ``xvfb``):
 
 It starts the app as ``cnnviz`` does (bundled data and model), trains for a few seconds
 through the worker thread, draws a digit on the drawing pad through its public API, then
-saves the whole window and every view. Then the classroom shots: the convolution explainer
-after clicking a conv1 pixel, the one-step explainer (each tab) after one Step, the
-preprocessing pipeline with a digit drawn in a corner and centring off, and the window in
-presentation mode. Look at the PNGs before committing them.
+saves the whole window and every view (the classroom views floated at 1400 x 800): the
+convolution explainer after clicking a conv1 pixel, the preprocessing pipeline with a digit
+drawn in a corner and centring off. Then Reset and a few Steps from fresh weights for the
+one-step explainer (each tab) and the timeline, and the window in presentation mode. Look at the PNGs before committing them.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--max-seconds", type=float, default=60.0)
     parser.add_argument("--size", default="1880x1040", help="window size WxH")
+    parser.add_argument("--fresh-steps", type=int, default=40,
+                        help="Steps from fresh weights before the step explainer and timeline")
     args = parser.parse_args(argv)
     os.environ.setdefault("CNNVIZ_SETTINGS_DIR", tempfile.mkdtemp(prefix="cnnviz-shots-"))
 
@@ -101,15 +103,8 @@ def main(argv=None) -> int:
     wait(app, 700)
 
 
-    # one Step (the step explainer's content) and a click on a strongly active conv1 pixel
+    # a click on a strongly active conv1 pixel
     step_view = window.views.get("step_explainer")
-    if step_view is not None:
-        window.step_training()
-        waited = 0
-        while step_view.detail is None and waited < 10000:
-            wait(app, 100)
-            waited += 100
-        wait(app, 500)
     acts = window.views.get("activations")
     if acts is not None and "conv_explainer" in window.views:
         conv1 = state.trace["conv1"].output[0]                  # (20, 24, 24)
@@ -132,7 +127,10 @@ def main(argv=None) -> int:
 
     save(window, "window.png")
     from cnnviz.app.main_window import CLASSROOM_VIEWS
+    FRESH = ("step_explainer", "timeline")     # shot on a fresh network, below
     for name, dock in window.docks.items():
+        if name in FRESH:
+            continue
         dock.raise_()          # bring a tabbed dock to the front
         if name in CLASSROOM_VIEWS:
             # the explainers are shown as a teacher would: floated and large
@@ -140,12 +138,6 @@ def main(argv=None) -> int:
             dock.resize(1400, 800)
         wait(app, 400)
         save(dock.widget(), f"{name}.png")
-        if name == "step_explainer":
-            for index, suffix in ((1, "gradients"), (2, "routing")):
-                step_view.tabs.setCurrentIndex(index)
-                wait(app, 300)
-                save(step_view, f"step_explainer_{suffix}.png")
-            step_view.tabs.setCurrentIndex(0)
         if name == "preprocess_pipeline" and pad is not None:
             pad.clear()
             for stroke in CORNER_STROKES:
@@ -160,13 +152,51 @@ def main(argv=None) -> int:
         dock.setFloating(False)
 
 
-    # presentation mode: the whole screen, with the one-step explainer and the loss curves
-    window.raise_dock("step_explainer")
+    # the one-step explainer and the timeline on a FRESH network: early steps change the
+    # weights visibly and the probe's probabilities climb from chance
+    window.reset_weights()
+    wait(app, 300)
+    if pad is not None:
+        window.docks["drawing_pad"].raise_()
+        pad.clear()
+        for stroke in DIGIT_STROKES:
+            pad.draw_stroke(stroke, 22)
+        wait(app, 300)
+    for _ in range(args.fresh_steps):
+        old = step_view.detail if step_view is not None else None
+        window.step_training()
+        waited = 0
+        while step_view is not None and step_view.detail is old and waited < 10000:
+            wait(app, 50)
+            waited += 50
+        wait(app, 150)      # the step's snapshot reaches the views (and the timeline)
+    for name in FRESH:
+        dock = window.docks.get(name)
+        if dock is None:
+            continue
+        dock.raise_()
+        dock.setFloating(True)
+        dock.resize(1400, 800)
+        wait(app, 600)
+        save(dock.widget(), f"{name}.png")
+        if name == "step_explainer":
+            for index, suffix in ((1, "gradients"), (2, "routing")):
+                step_view.tabs.setCurrentIndex(index)
+                wait(app, 400)
+                save(step_view, f"step_explainer_{suffix}.png")
+            step_view.tabs.setCurrentIndex(0)
+        dock.setFloating(False)
+        wait(app, 200)
+
+    # presentation mode: the whole screen (1920 x 1080), the activations on the stage
+    window.raise_dock("activations")
     window.set_presentation(True)
-    wait(app, 1500)
+    wait(app, 500)
+    window.raise_dock("activations")
+    wait(app, 1000)
     save(window, "presentation.png")
     window.raise_dock("conv_explainer")
-    wait(app, 500)
+    wait(app, 800)
     save(window, "presentation_conv_explainer.png")
     window.set_presentation(False)
     wait(app, 500)

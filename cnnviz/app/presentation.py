@@ -72,6 +72,7 @@ class PresentationMode:
         self._dock_state = None          # the user's dock layout (QMainWindow.saveState)
         self._column = None              # the left column's top dock while on the stage
         self._stage = None               # a dock of the stage (beside the column)
+        self._below = None               # the dock under the controls in the column
 
     # -- public API ------------------------------------------------------------------------
     def set_active(self, on: bool, persist: bool = True) -> None:
@@ -168,6 +169,7 @@ class PresentationMode:
             column[1].raise_()
         docks.get(front, stage[0]).raise_()
         self._column, self._stage = column[0], stage[0]
+        self._below = column[1] if len(column) > 1 else None
 
     def _size_stage(self) -> None:
         """After the font grew and the window filled the screen: small tab font, narrow column."""
@@ -192,6 +194,10 @@ class PresentationMode:
         width = int(w.width() * CONTROLS_SHARE)
         docks = [column] + ([self._stage] if self._stage is not None else [])
         w.resizeDocks(docks, [width, w.width() - width][:len(docks)], Qt.Orientation.Horizontal)
+        if self._below is not None:     # the controls no taller than they need (no empty band)
+            top = column.minimumSizeHint().height() + 8
+            rest = max(1, column.height() + self._below.height() - top)
+            w.resizeDocks([column, self._below], [top, rest], Qt.Orientation.Vertical)
         for bar in w.findChildren(QTabBar):        # a tab bar left from the old tab groups
             if bar.parent() is w and bar.isVisible() and bar.geometry().intersects(
                     column.geometry()) and not any(
