@@ -188,3 +188,48 @@ def test_start_from_pretrained_continue_asks_once_and_cancel_does_nothing(qtbot,
     click(qtbot, c.start_button)               # asked once: starts at once
     qtbot.wait(100)
     assert not asked and win.controller.active
+
+
+# -- 5. The loss and accuracy plots ----------------------------------------------------------------
+class _Epoch:
+    """What the loss view reads of an EpochEvent."""
+
+    def __init__(self, epoch, train_accuracy, test_accuracy):
+        self.epoch, self.train_loss, self.test_loss = epoch, 0.3, 0.2
+        self.train_accuracy, self.test_accuracy = train_accuracy, test_accuracy
+
+
+def test_one_epoch_shows_its_accuracy_points_inside_an_axis_fitted_to_the_data(qtbot, window):
+    view = window.loss_view
+    window.raise_dock("loss_curves")
+    qtbot.waitUntil(lambda: view.isVisible(), timeout=2000)
+    view.add_snapshot(type("S", (), {"epoch_progress": np.linspace(0.05, 1.0, 20),
+                                     "losses": np.linspace(2.0, 0.2, 20)})())
+    view.add_epoch(_Epoch(0, 0.95, 0.97))
+    view.refresh()
+    qtbot.wait(50)                                     # painted: auto-ranges applied
+    x, y = view.test_acc_curve.getData()
+    assert list(x) == [1.0] and view.test_acc_curve.opts["symbol"] == "o"
+    (x_lo, x_hi), (y_lo, y_hi) = view.acc_plot.viewRange()
+    assert x_lo < 1.0 < x_hi - 0.01                    # the point is not on the right edge
+    assert 0.9 < y_lo < 0.95 and y_hi >= 1.0           # [0.95 - 0.02, 1] with a little padding
+    view.add_epoch(_Epoch(1, 0.99, 0.985))
+    view.refresh()
+    assert 0.9 < view.acc_plot.viewRange()[1][0] < 0.95
+    # no legend over the data: one legend row under the plots instead
+    assert view.loss_plot.legend is None and view.acc_plot.legend is None
+    assert "held-out" in view.legend.text() and view.legend.isVisible()
+
+
+def test_a_throttled_redraw_is_done_a_little_later(qtbot, window):
+    from cnnviz.app.state import refresh_queue
+    view = window.loss_view
+    window.raise_dock("loss_curves")
+    qtbot.wait(100)                           # the raised tab's catch-up redraw is done
+    view.add_epoch(_Epoch(0, 0.9, 0.92))
+    view._redraw()                            # just drew: the next training redraw waits
+    view.add_epoch(_Epoch(1, 0.95, 0.96))     # e.g. the run's last epoch
+    with refresh_queue().spread():
+        view.refresh()
+    assert len(view.test_acc_curve.getData()[0]) == 1
+    qtbot.waitUntil(lambda: len(view.test_acc_curve.getData()[0]) == 2, timeout=3000)

@@ -114,6 +114,7 @@ class ControlsView(QWidget):
         self.lr_every_spin.setRange(1, 1000)
         self.lr_every_spin.setPrefix("every ")
         self.lr_every_spin.setSuffix(" epochs")
+        self.lr_every_spin.setSpecialValueText("every epoch")      # shown for 1
         self.lr_every_spin.setToolTip("How many epochs between learning-rate decays")
         self.momentum_spin = QDoubleSpinBox()
         self.momentum_spin.setDecimals(3)

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import (QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout,
                              QWidget)
 
@@ -22,6 +23,16 @@ AVERAGE_PEN = pg.mkPen((30, 90, 200), width=2)
 TRAIN_COLOR = (230, 120, 20)
 TEST_COLOR = (30, 160, 60)
 TRAINING_REDRAW_S = 0.5   # while training, redraw at most this often (the plot is costly)
+ACCURACY_MARGIN = 0.02    # the accuracy axis spans [lowest accuracy - this, 1]
+
+
+def _swatch(color, text: str, dot: bool = False) -> str:
+    """Legend entry as rich text: a line (with a dot for per-epoch points) in ``color``."""
+    r, g, b = color[:3]
+    a = color[3] / 255 if len(color) > 3 else 1.0
+    mark = "━●━" if dot else "━━"
+    return (f"<span style='color: rgba({r},{g},{b},{a:.2f}); font-weight: bold'>{mark}</span>"
+            f"&nbsp;{text}")
 
 
 class LossCurvesView(QWidget):
@@ -52,8 +63,10 @@ class LossCurvesView(QWidget):
         self.acc_plot.setLabel("left", "accuracy")
         self.acc_plot.enableAutoRange(y=False)
         self.acc_plot.setYRange(0, 1, padding=0.02)
-        self.loss_plot.addLegend(offset=(-10, 10))
-        self.acc_plot.addLegend(offset=(-10, -10))
+        self._acc_low = 0.0
+        for plot in (self.loss_plot, self.acc_plot):
+            # an epoch's point sits at the right end of the data: keep it off the edge
+            plot.getViewBox().setDefaultPadding(0.04)
 
         self.batch_curve = self.loss_plot.plot([], [], pen=BATCH_PEN, name="batch loss")
         self.average_curve = self.loss_plot.plot([], [], pen=AVERAGE_PEN,
@@ -70,6 +83,18 @@ class LossCurvesView(QWidget):
                 # an axis repaints with every curve update: as a cached pixmap unless it changed
                 plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._last_redraw = -1.0
+        self._late_redraw = QTimer(self)      # a throttled refresh is done a little later
+        self._late_redraw.setSingleShot(True)
+        self._late_redraw.timeout.connect(self.refresh)
+
+        # the legend: one row under the plots (the colours are shared), never over a curve
+        self.legend = QLabel("&nbsp;&nbsp;&nbsp;".join([
+            _swatch((120, 160, 220, 200), "batch loss"),
+            _swatch((30, 90, 200), f"average of {average_window}"),
+            _swatch(TRAIN_COLOR, "train (epoch)", dot=True),
+            _swatch(TEST_COLOR, "held-out (epoch)", dot=True)]))
+        self.legend.setObjectName("lossLegend")
+        self.legend.setWordWrap(True)
 
         self.log_check = QCheckBox("Log-scale loss")
         self.log_check.toggled.connect(self.set_log_scale)
@@ -81,6 +106,7 @@ class LossCurvesView(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
         layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.legend)
 
     @staticmethod
     def _epoch_curve(plot, color, name):
@@ -113,9 +139,13 @@ class LossCurvesView(QWidget):
         """Redraw the curves if new data arrived (skipped while hidden; done on show)."""
         if not self._dirty or not is_exposed(self):
             return
-        if refresh_queue().spreading and \
-                time.perf_counter() - self._last_redraw < TRAINING_REDRAW_S:
-            return                            # a history plot: 2 redraws a second will do
+        wait = TRAINING_REDRAW_S - (time.perf_counter() - self._last_redraw)
+        if refresh_queue().spreading and wait > 0:
+            # a history plot: 2 redraws a second will do; but the newest data (an epoch's
+            # points, the last batches before the run ends) is drawn once the wait is over
+            if not self._late_redraw.isActive():
+                self._late_redraw.start(int(wait * 1000) + 1)
+            return
         request_refresh(self, self._redraw)   # while training: in its own event-loop turn
 
     def _redraw(self) -> None:
@@ -135,6 +165,7 @@ class LossCurvesView(QWidget):
         self.test_loss_curve.setData(e["x"], e["test_loss"])
         self.train_acc_curve.setData(e["x"], e["train_accuracy"])
         self.test_acc_curve.setData(e["x"], e["test_accuracy"])
+        self._range_accuracy(np.concatenate([e["train_accuracy"], e["test_accuracy"]]))
         text = f"{h.batches_seen:,} batches"
         if len(avg):
             text += f", loss (avg) {avg[-1]:.4f}"
@@ -142,6 +173,15 @@ class LossCurvesView(QWidget):
             text += (f"; epoch {int(e['x'][-1])}: held-out accuracy "
                      f"{100 * e['test_accuracy'][-1]:.1f}%")
         self.summary.setText(text)
+
+    def _range_accuracy(self, values: np.ndarray) -> None:
+        """Fit the accuracy axis to the data, [lowest - margin, 1], so the curves use the
+        plot's height instead of sitting along its top edge (0..1 before any epoch)."""
+        values = values[np.isfinite(values)]
+        low = 0.0 if not len(values) else max(0.0, float(values.min()) - ACCURACY_MARGIN)
+        if low != self._acc_low:
+            self._acc_low = low
+            self.acc_plot.setYRange(low, 1.0, padding=0.05)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
