@@ -88,6 +88,35 @@ def make_view(name, state, ds):
     raise SystemExit(f"unknown view {name!r}")
 
 
+def _hover_inspector(view, channel, row, col):
+    m = view.output_panel.mosaic
+    if m is not None:
+        y0, x0 = m.origin(channel)
+        view.hover(y0 + row + 0.5, x0 + col + 0.5)
+
+
+def _inspect(layer, hover=None):
+    def select(view):
+        view.select_layer(layer)
+        if hover is not None:
+            _hover_inspector(view, *hover)
+        elif layer == "softmax":
+            view.hover(0.5, 7)
+    return select
+
+
+def _tab(index):
+    return lambda view: view.tabs.setCurrentIndex(index)
+
+
+# several pictures of one view at each size: (file name suffix, what to select first)
+VARIANTS = {
+    "inspector": [("_conv1", _inspect("conv1", (3, 8, 10))), ("_conv2", _inspect("conv2", (12, 2, 3))),
+                  ("_pool1", _inspect("pool1", (4, 5, 6))), ("_fc1", _inspect("fc1")),
+                  ("_softmax", _inspect("softmax"))],
+    "step_explainer": [("_delta", _tab(0)), ("_grads", _tab(1)), ("_routing", _tab(2))],
+}
+
 VIEWS = ["filters", "conv_explainer", "conv_explainer1", "inspector", "saliency",
          "step_explainer", "timeline", "preprocess"]
 
@@ -127,11 +156,15 @@ def main() -> int:
                 view.show()
                 settle()
                 tag = f"{size[0]}x{size[1]}" + ("_20pt" if big else "")
-                path = f"/tmp/fit_{name}_{tag}.png"
-                view.grab().save(path)
-                hint = view.minimumSizeHint()
-                print(f"{path}  (view {view.width()}x{view.height()}, "
-                      f"minimumSizeHint {hint.width()}x{hint.height()})")
+                for variant, select in VARIANTS.get(name, [("", None)]):
+                    if select is not None:
+                        select(view)
+                        settle()
+                    path = f"/tmp/fit_{name}{variant}_{tag}.png"
+                    view.grab().save(path)
+                    hint = view.minimumSizeHint()
+                    print(f"{path}  (view {view.width()}x{view.height()}, "
+                          f"minimumSizeHint {hint.width()}x{hint.height()})")
             view.close()
             view.deleteLater()
             settle()

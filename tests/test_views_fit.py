@@ -12,7 +12,7 @@ import gc
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PyQt6.QtCore import QRect, QRectF
+from PyQt6.QtCore import QRect, QRectF, Qt
 from PyQt6.QtGui import QFontMetricsF
 
 from cnnviz.app.state import AppState
@@ -209,3 +209,64 @@ def test_preprocess_pipeline_fits_a_narrow_dock(qtbot, state, size):
     assert view.width() == size[0]
     for key, title in view.titles.items():
         assert_widget_inside(view, title, key)
+
+
+# -- layer inspector -------------------------------------------------------------------------
+def check_inspector_fits(view, size) -> None:
+    assert view.width() == size[0]
+    for name in view.layer_names():
+        button = view.button(name)
+        # the shape line is not cut: the button got the height its two lines need
+        assert button.height() >= button.sizeHint().height(), name
+        assert button.width() >= button.sizeHint().width(), name
+        assert_widget_inside(view, button, f"{name} button")
+    frame = view.maps_view.viewport().rect()
+    assert set(view.placements) == {"input", "output"}
+    for key, panel in view._map_panels.items():
+        assert_inside(frame, view_rect(view.maps_view, panel.box), key)
+        assert_inside(frame, view_rect(view.maps_view, panel.title), f"{key} title")
+        title_w = QFontMetricsF(panel.title.item.font()).horizontalAdvance(panel.title.text)
+        assert title_w <= view.placements[key].rect[2] + 8, key
+    out = view_rect(view.maps_view, view.output_panel.image)
+    assert out.width() * out.height() > 0.15 * frame.width() * frame.height()
+    for widget in (view.hover_label, view.explanation, view.params_label.parentWidget()):
+        assert_widget_inside(view, widget, type(widget).__name__)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("layer", ["conv1", "conv2", "pool1"])
+def test_inspector_schematic_wraps_and_maps_fit(qtbot, state, size, layer):
+    from cnnviz.app.views.inspector import InspectorView
+    view = shown(qtbot, InspectorView(state), size)
+    view.select_layer(layer)
+    qtbot.wait(50)
+    # never a minimum width that widens a narrow dock (it was 616 px with a scroll bar)
+    assert view.minimumSizeHint().width() <= 480
+    check_inspector_fits(view, size)
+    # the schematic wraps: more than one row of buttons when narrow
+    tops = {view.button(n).mapTo(view, view.button(n).rect().topLeft()).y()
+            for n in view.layer_names()}
+    assert len(tops) >= (2 if size[0] < 1000 else 1)
+    # the picture sits beside the text in a wide view
+    if size[0] >= 1000:
+        assert view.body.orientation() == Qt.Orientation.Horizontal
+
+
+def test_inspector_fits_in_large_type(qtbot, state):
+    from PyQt6.QtGui import QFont
+
+    from cnnviz.app.views.inspector import InspectorView
+    view = InspectorView(state)
+    font = QFont(view.font())
+    font.setPointSizeF(20)
+    view.setFont(font)
+    shown(qtbot, view, (1400, 900))
+    view.select_layer("conv2")
+    qtbot.wait(50)
+    assert view.minimumSizeHint().width() <= 900        # it was 1286 px
+    check_inspector_fits(view, (1400, 900))
+    # the stacked layout for a narrow, tall dock
+    view.resize(600, 900)
+    qtbot.wait(50)
+    assert view.body.orientation() == Qt.Orientation.Vertical
+    check_inspector_fits(view, (600, 900))

@@ -23,12 +23,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
-                             QSplitter, QStackedWidget, QTextBrowser, QToolButton, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, pyqtSignal
+from PyQt6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QLayout, QScrollArea,
+                             QSizePolicy, QSplitter, QStackedWidget, QTextBrowser, QToolButton,
+                             QVBoxLayout, QWidget)
 
-from ..image_panel import ACTIVATION_CMAP, DIVERGING_CMAP, GREY_CMAP, MosaicPanel, set_image
+from ..fit_layout import Option, arrange
+from ..image_panel import (ACTIVATION_CMAP, DIVERGING_CMAP, GREY_CMAP, FitCanvas, MosaicPanel,
+                           longest_fitting)
 from ..mosaic import range_levels, symmetric_levels
 from ..state import is_exposed, request_refresh
 
@@ -131,22 +133,89 @@ def explanation_html(name: str, kind: str, in_shape, out_shape, kernel: int | No
 
 
 def parameters_html(layer) -> str:
-    """A table of a layer's parameters: name, shape, count, min, max, mean."""
+    """A layer's parameters, one short paragraph each (name, shape, count; min / max / mean):
+    it wraps in a narrow dock where a six-column table would not."""
     params = getattr(layer, "params", None) or {}
     if not params:
         return "<p><i>No learned parameters: this step is fixed arithmetic.</i></p>"
     rows = "".join(
-        f"<tr><td>{key}</td><td>{'×'.join(map(str, v.shape))}</td><td align='right'>{v.size:,}</td>"
-        f"<td align='right'>{float(v.min()):+.4f}</td><td align='right'>{float(v.max()):+.4f}</td>"
-        f"<td align='right'>{float(v.mean()):+.4f}</td></tr>"
+        f"<p><b>{key}</b> {'×'.join(map(str, v.shape))} = {v.size:,} numbers<br>"
+        f"min {float(v.min()):+.4f}, max {float(v.max()):+.4f}, mean {float(v.mean()):+.4f}</p>"
         for key, v in params.items())
     total = sum(v.size for v in params.values())
-    return ("<table cellspacing='0' cellpadding='3' border='1'>"
-            "<tr><th>parameter</th><th>shape</th><th>count</th><th>min</th><th>max</th>"
-            f"<th>mean</th></tr>{rows}</table><p>{total:,} learned numbers in this layer.</p>")
+    return f"{rows}<p>{total:,} learned numbers in this layer.</p>"
+
+
+# -- the schematic's flow layout -------------------------------------------------------------
+class FlowLayout(QLayout):
+    """Lays its items out left to right and wraps onto the next row when the width runs out
+    (like words in a paragraph): the schematic takes two or three rows in a narrow dock and
+    never forces the window wider than its widest button."""
+
+    def __init__(self, parent=None, spacing: int = 4) -> None:
+        super().__init__(parent)
+        self._items: list = []
+        self._spacing = spacing
+
+    def addItem(self, item) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int):
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int):
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._place(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._place(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _place(self, rect: QRect, move: bool) -> int:
+        """Place (or only measure) the items in ``rect``; returns the height used."""
+        m = self.contentsMargins()
+        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        x, y, row_h = area.x(), area.y(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x > area.x() and x + hint.width() > area.right() + 1:     # wrap
+                x, y, row_h = area.x(), y + row_h + self._spacing, 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._spacing
+            row_h = max(row_h, hint.height())
+        return y + row_h - rect.y() + m.bottom()
 
 
 # -- the view --------------------------------------------------------------------------------
+# mosaic column counts to choose from (whichever fits the picture's shape best)
+COLUMN_CHOICES = (1, 2, 4, 5, 7, 10, 13, 17, 20, 25)
+MAP_TEMPLATES = [[["input", "output"]], [["input"], ["output"]]]
+WIDE_RATIO = 1.3        # picture beside the text when the body is this much wider than tall
+WIDE_MIN = 500          # ... and at least this wide
+
+
 class InspectorView(QWidget):
     """A clickable schematic of the network; the selected layer's output, input and maths."""
 
@@ -163,33 +232,32 @@ class InspectorView(QWidget):
         self._shapes: dict[str, tuple[int, ...]] = {}
         self._order: list[str] = []
         self._output: np.ndarray | None = None      # (C, H, W) or (n,) of the selected layer
+        self._drawn: dict[str, tuple[np.ndarray, tuple[float, float]]] = {}
+        self._title_texts: dict[str, list[str]] = {}
+        self.placements: dict = {}
+        self._oriented = False
 
-        # schematic
+        # schematic: one button per layer (name and shape), wrapping onto more rows
         self.schematic = QWidget()
-        self._schematic_layout = QHBoxLayout(self.schematic)
+        self._schematic_layout = FlowLayout(self.schematic)
         self._schematic_layout.setContentsMargins(2, 2, 2, 2)
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
-        scroll = QScrollArea()
-        scroll.setWidget(self.schematic)
-        scroll.setWidgetResizable(True)
-        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self._scroll = scroll
 
-        # maps page: input beside output
-        self.input_widget = pg.GraphicsLayoutWidget()
+        # maps page: the input and the output mosaics, placed by hand (``arrange``) on one
+        # canvas, side by side or one above the other, whichever shows them larger
+        self.maps_view = pg.GraphicsView(background="k")
+        self.canvas = FitCanvas(self._arrange_maps)
+        self.maps_view.setCentralItem(self.canvas)
         self.input_panel = MosaicPanel("input", cmap=GREY_CMAP)
-        self.input_widget.addItem(self.input_panel.layout)
-        self.output_widget = pg.GraphicsLayoutWidget()
         self.output_panel = MosaicPanel("output", cmap=ACTIVATION_CMAP)
-        self.output_widget.addItem(self.output_panel.layout)
-        self.output_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        maps_page = QSplitter(Qt.Orientation.Horizontal)
-        maps_page.addWidget(self.input_widget)
-        maps_page.addWidget(self.output_widget)
-        maps_page.setStretchFactor(0, 2)
-        maps_page.setStretchFactor(1, 3)
+        self._map_panels = {"input": self.input_panel, "output": self.output_panel}
+        for panel in self._map_panels.values():
+            panel.layout.setContentsMargins(0, 0, 0, 0)
+            panel.layout.setParentItem(self.canvas)
+        # kept for scripts and tests: the one graphics view that holds both mosaics
+        self.input_widget = self.output_widget = self.maps_view
+        self.maps_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
         # bars page: vectors
         self.bar_plot = pg.PlotWidget()
@@ -207,43 +275,61 @@ class InspectorView(QWidget):
         self.bar_plot.scene().sigMouseMoved.connect(self._on_bar_mouse_moved)
 
         self.pages = QStackedWidget()
-        self.pages.addWidget(maps_page)
+        self.pages.addWidget(self.maps_view)
         self.pages.addWidget(self.bar_plot)
+        self.pages.setMinimumSize(160, 120)
         self.hover_label = QLabel("Hover the output to read its values.")
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hover_label.setWordWrap(True)       # a long hover text never widens the window
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.pages, 1)
-        left_layout.addWidget(self.hover_label)
+        picture = QWidget()
+        picture_layout = QVBoxLayout(picture)
+        picture_layout.setContentsMargins(0, 0, 0, 0)
+        picture_layout.addWidget(self.pages, 1)
+        picture_layout.addWidget(self.hover_label)
 
         self.explanation = QTextBrowser()
         self.explanation.setOpenLinks(False)
+        self.explanation.setMinimumSize(120, 60)
         self.params_label = QLabel()
         self.params_label.setTextFormat(Qt.TextFormat.RichText)
         self.params_label.setWordWrap(True)
         self.params_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.explanation, 3)
-        right_layout.addWidget(QLabel("<b>Parameters</b>"))
-        right_layout.addWidget(self.params_label, 2)
+        self.params_label.setContentsMargins(4, 4, 4, 4)
+        # the table scrolls in a narrow dock instead of setting the window's minimum width
+        params_area = QScrollArea()
+        params_area.setWidget(self.params_label)
+        params_area.setWidgetResizable(True)
+        params_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        params_area.setMinimumSize(120, 40)
+        self.params_title = QLabel("<b>Parameters</b>")
+        text = QWidget()
+        text_layout = QVBoxLayout(text)
+        text_layout.setContentsMargins(0, 0, 0, 0)
+        text_layout.addWidget(self.explanation, 3)
+        text_layout.addWidget(self.params_title)
+        text_layout.addWidget(params_area, 2)
 
-        body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(left)
-        body.addWidget(right)
-        body.setStretchFactor(0, 3)
-        body.setStretchFactor(1, 2)
+        # picture beside the text when wide, above it when narrow (``_orient``)
+        self.body = QSplitter(Qt.Orientation.Horizontal)
+        self.body.setChildrenCollapsible(False)
+        self.body.addWidget(picture)
+        self.body.addWidget(text)
+        self.body.setStretchFactor(0, 3)
+        self.body.setStretchFactor(1, 2)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(scroll)
-        layout.addWidget(body, 1)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.schematic)
+        layout.addWidget(self.body, 1)
 
         state.modelChanged.connect(self._build_schematic)
         state.traceChanged.connect(self._on_trace)
+        # the selected layer in bold, so it reads from the back of the room
+        self.schematic.setStyleSheet("QToolButton:checked { font-weight: bold; }")
         self._build_schematic()
+        self._apply_fonts()
 
     # -- schematic -------------------------------------------------------------------------
     def _build_schematic(self) -> None:
@@ -261,24 +347,103 @@ class InspectorView(QWidget):
         self._kinds = {"input": "input", "softmax": "softmax"}
         self._kinds.update({name: layer.kind for name, layer in net.layers})
         for i, name in enumerate(self._order):
+            # "→ button" as one item, so a wrapped row starts with its arrow
+            step = QWidget()
+            row = QHBoxLayout(step)
+            row.setContentsMargins(0, 0, 0, 0)
+            row.setSpacing(2)
             if i:
-                arrow = QLabel("→")
-                arrow.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                lay.addWidget(arrow)
+                row.addWidget(QLabel("→"))
             button = QToolButton()
-            button.setText(f"{display_name(name, self._kinds[name])}\n{shape_text(self._shapes[name])}")
+            button.setText(f"{display_name(name, self._kinds[name])}\n"
+                           f"{shape_text(self._shapes[name])}")
             button.setToolTip(f"{name}: output {shape_text(self._shapes[name])}")
             button.setCheckable(True)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.clicked.connect(lambda _checked, n=name: self.select_layer(n))
             self._group.addButton(button)
             self._buttons[name] = button
-            lay.addWidget(button)
-        lay.addStretch(1)
-        self._scroll.setFixedHeight(self.schematic.sizeHint().height() + 6)
+            row.addWidget(button)
+            lay.addWidget(step)
         if self.selected_layer not in self._buttons:
             self.selected_layer = "conv1" if "conv1" in self._buttons else self._order[0]
         self.select_layer(self.selected_layer)
+
+    # -- layout ----------------------------------------------------------------------------
+    def _apply_fonts(self) -> None:
+        """Titles in the widget's font size (presentation mode enlarges it)."""
+        size = f"{self.font().pointSizeF():.1f}pt"
+        # two lines always: a longer hover text must not shrink the maps (and re-tile them)
+        self.hover_label.setMinimumHeight(
+            2 * self.hover_label.fontMetrics().lineSpacing() + 2)
+        for panel in self._map_panels.values():
+            panel.title.setText(panel.title.text, size=size)
+        self._orient()
+        self._arrange_maps()
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._apply_fonts()
+        super().changeEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._orient()
+
+    def _orient(self) -> None:
+        """The picture beside the text when the body is wide, above it when narrow."""
+        w = self.width() - 8
+        body_h = self.height() - 8 - self.schematic.heightForWidth(w) - 6
+        wide = w >= WIDE_MIN and w >= WIDE_RATIO * body_h
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.body.orientation() != orientation or not self._oriented:
+            self._oriented = self.width() > 100
+            self.body.setOrientation(orientation)
+            total = w if wide else max(body_h, 2)
+            self.body.setSizes([total * 3 // 5, total - total * 3 // 5])
+
+    def _map_options(self) -> dict[str, list[Option]]:
+        options = {}
+        for key, panel in self._map_panels.items():
+            if key not in self._drawn:
+                continue
+            count, h, w = self._drawn[key][0].shape
+            options[key] = []
+            for columns in sorted({min(c, count) for c in COLUMN_CHOICES
+                                   if -count % c < c / 2}):      # last row at least half full
+                ew, eh = panel.extent(count, h, w, columns)
+                options[key].append(Option(columns, ew / eh, eh))
+        return options
+
+    def _arrange_maps(self, *_args) -> None:
+        """Place the input and output mosaics (and pick their columns) for the canvas's size."""
+        size = self.canvas.size()
+        if not hasattr(self, "_map_panels") or "output" not in self._drawn \
+                or size.width() < 20 or size.height() < 20:
+            return
+        options = self._map_options()
+        templates = MAP_TEMPLATES if "input" in options else [[["output"]]]
+        title_px = max(p.title.minimumHeight() for p in self._map_panels.values()) + 2
+        self.placements = arrange(size.width(), size.height(), templates, options,
+                                  title_px=title_px, spacing=10, weights={"input": 0.3})
+        redraw = False
+        for key, panel in self._map_panels.items():
+            place = self.placements.get(key)
+            panel.layout.setVisible(place is not None)
+            if place is None:
+                continue
+            x, y, w, h = place.rect
+            texts = self._title_texts.get(key)
+            if texts:
+                panel.set_title(longest_fitting(texts, panel.title.item.font(), w))
+            panel.layout.setGeometry(QRectF(x, y, w, h))
+            if place.value != panel.columns:
+                panel.columns = place.value
+                redraw = True
+        if redraw:
+            for key, (maps, levels) in self._drawn.items():
+                self._map_panels[key].set_maps(maps, levels)
+            self._highlight(self.hover_info)       # the outlines move with their tiles
 
     def layer_names(self) -> list[str]:
         return list(self._order)
@@ -355,13 +520,14 @@ class InspectorView(QWidget):
                 levels = (0.0, 1.0)
             cmap = DIVERGING_CMAP if signed else (GREY_CMAP if kind == "input" else ACTIVATION_CMAP)
             self.output_panel.image.setColorMap(pg.colormap.get(cmap))
-            self.output_panel.set_maps(out, levels)
-            self.output_panel.set_title(
-                f"{name} output: {shape_text(out.shape)}"
-                + (" (blue &lt; 0 &lt; red)" if signed else ""))
+            self._drawn = {"output": (out, levels)}
+            shape = shape_text(out.shape)
+            colours = " (blue &lt; 0 &lt; red)" if signed else ""
+            self._title_texts = {"output": [f"{name} output: {shape}{colours}",
+                                            f"{name} output: {shape}", f"{name} {shape}",
+                                            name]}
             source = self._input_name(name)
             if source is not None and kind in ("conv", "relu", "sigmoid", "maxpool"):
-                self.input_widget.show()
                 x = trace[source].output[0]
                 in_kind = self._kinds[source]
                 in_signed = in_kind == "conv"
@@ -370,10 +536,14 @@ class InspectorView(QWidget):
                 in_cmap = (GREY_CMAP if in_kind == "input"
                            else DIVERGING_CMAP if in_signed else ACTIVATION_CMAP)
                 self.input_panel.image.setColorMap(pg.colormap.get(in_cmap))
-                self.input_panel.set_maps(x, in_levels)
-                self.input_panel.set_title(f"its input ({source}): {shape_text(x.shape)}")
-            else:
-                self.input_widget.hide()
+                self._drawn["input"] = (x, in_levels)
+                in_shape = shape_text(x.shape)
+                self._title_texts["input"] = [f"its input ({source}): {in_shape}",
+                                              f"{source}: {in_shape}", source]
+            if self.output_panel.mosaic is None or not self.placements:
+                self._arrange_maps()            # a new layer: choose its columns first
+            for key, (maps, lv) in self._drawn.items():
+                self._map_panels[key].set_maps(maps, lv)
         else:
             self.pages.setCurrentIndex(1)
             self._draw_bars(name, kind, out)
@@ -395,7 +565,8 @@ class InspectorView(QWidget):
             axis.setTicks(None)
             axis.setLabel("unit")
         self.bar_plot.getAxis("left").setLabel("probability" if kind == "softmax" else "value")
-        self.bar_plot.setTitle(f"{name} output: {n} values")
+        self.bar_plot.setTitle(f"{name} output: {n} values",
+                               size=f"{self.font().pointSizeF():.1f}pt")
         if kind == "softmax":
             self.bar_plot.setYRange(0, 1.08, padding=0.02)
         else:
@@ -438,13 +609,7 @@ class InspectorView(QWidget):
             channel, row, col = hit
             field = self.receptive_field_for(name, row, col)
             info = HoverInfo(name, channel, row, col, float(out[channel, row, col]), field)
-            self.output_panel.highlight([channel], row, col, 1)
-            if field is not None:
-                top, left, size = field
-                tiles = "all" if self._kinds[name] == "conv" else [channel]
-                self.input_panel.highlight(tiles, top, left, size)
-            else:
-                self.input_panel.highlight(None)
+            self._highlight(info)
         else:
             index = int(round(x))
             if not 0 <= index < len(out):
@@ -453,6 +618,20 @@ class InspectorView(QWidget):
         self.hover_info = info
         self.hover_label.setText(self._hover_text(info))
         return info
+
+    def _highlight(self, info: HoverInfo | None) -> None:
+        """Outline the hovered output pixel and the window it reads on the input."""
+        if info is None or info.channel is None:
+            self.output_panel.highlight(None)
+            self.input_panel.highlight(None)
+            return
+        self.output_panel.highlight([info.channel], info.row, info.col, 1)
+        if info.field is not None:
+            top, left, size = info.field
+            tiles = "all" if self._kinds[info.layer] == "conv" else [info.channel]
+            self.input_panel.highlight(tiles, top, left, size)
+        else:
+            self.input_panel.highlight(None)
 
     def _hover_text(self, info: HoverInfo) -> str:
         if info.channel is None:
