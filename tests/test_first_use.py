@@ -165,7 +165,7 @@ def test_start_from_pretrained_asks_and_trains_fresh_weights(qtbot, pretrained_w
     click(qtbot, c.start_button)
     assert asked and "already trained" in asked[0]
     worker = win.controller.worker
-    assert worker is not None and win.state.model_name.startswith("untrained")
+    assert worker is not None and win.state.model_name.startswith("new lenet")
     qtbot.waitUntil(lambda: worker.trainer.step_count >= 1, timeout=10000)
     win.stop_training()
     # the run started from the seed-4 random weights, not the pre-trained ones

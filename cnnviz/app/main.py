@@ -32,7 +32,7 @@ def load_startup_state():
     try:
         net, name = load_checkpoint(model_path), model_path.name
     except Exception as exc:      # missing or unreadable: train from scratch instead
-        net, name = build_network("lenet"), "untrained lenet"
+        net, name = build_network("lenet"), "new lenet (seed 0)"
         note = (f"No bundled model ({exc}); starting from random weights: press Start to train."
                 if model_path.exists() else
                 "No bundled model found; starting from random weights: press Start to train.")

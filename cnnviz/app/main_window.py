@@ -414,7 +414,7 @@ class MainWindow(QMainWindow):
         self.loss_view.clear()
         self._modified = False
         # views showing run history (timeline, step explainer, confusion) clear on modelChanged
-        self.state.set_model(net, f"untrained {preset}")
+        self.state.set_model(net, f"new {preset} (seed {seed})")   # "*" marks it trained since
         self.controls.reset_progress()
         self.statusBar().showMessage(
             f"Fresh random weights (seed {seed}): press Start to watch the network learn.")
