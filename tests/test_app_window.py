@@ -1,32 +1,23 @@
 """The main window, driven through its real widgets under pytest-qt (offscreen)."""
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QMessageBox
 
 from cnnviz.app.main_window import MainWindow
 from cnnviz.app.state import AppState
-from cnnviz.data import Dataset, load_bundled
 from cnnviz.nn import build_network
 
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+import window_support
 
 ISSUE3_VIEWS = {"controls", "loss_curves", "activations", "pooling", "filters", "drawing_pad",
                 "probe_browser", "inspector"}
 
 
-@pytest.fixture(autouse=True)
-def settings_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 @pytest.fixture(scope="module")
 def small_dataset():
-    ds = load_bundled()
-    return Dataset("small", ds.train_images[:640], ds.train_labels[:640],
-                   ds.test_images[:100], ds.test_labels[:100])
+    return window_support.small_dataset(640, 100)
 
 
 @pytest.fixture

@@ -1,17 +1,16 @@
 """The classroom views are wired into the real window: clicks, the pad, training, the menu."""
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import QPoint, Qt
 from PyQt6.QtWidgets import QMessageBox
 
 from cnnviz.app.main_window import CLASSROOM_VIEWS, MainWindow
 from cnnviz.app.state import AppState
-from cnnviz.data import Dataset, load_bundled, preprocess_stages
+from cnnviz.data import preprocess_stages
 from cnnviz.nn import build_network
 
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+import window_support
 
 # a "7" drawn in the top-left corner of the 280 x 280 canvas
 CORNER_SEVEN = [(20, 25), (110, 25), (60, 130)]
@@ -25,9 +24,7 @@ def settings_dir(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def small_dataset():
-    ds = load_bundled()
-    return Dataset("small", ds.train_images[:320], ds.train_labels[:320],
-                   ds.test_images[:60], ds.test_labels[:60])
+    return window_support.small_dataset(320, 60)
 
 
 @pytest.fixture

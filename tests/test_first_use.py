@@ -3,29 +3,20 @@ reset while a run is paused, the learning-rate schedule, images/s, starting from
 pre-trained model, the loss plots, the drawing pad's clear, and closing."""
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QMessageBox
 
 from cnnviz.app.main_window import MainWindow
 from cnnviz.app.state import AppState
-from cnnviz.data import Dataset, load_bundled
 from cnnviz.nn import build_network
 
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
-
-
-@pytest.fixture(autouse=True)
-def settings_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+import window_support
 
 
 @pytest.fixture(scope="module")
 def small_dataset():
-    ds = load_bundled()
-    return Dataset("small", ds.train_images[:640], ds.train_labels[:640],
-                   ds.test_images[:100], ds.test_labels[:100])
+    return window_support.small_dataset(640, 100)
 
 
 @pytest.fixture

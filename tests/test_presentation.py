@@ -5,34 +5,18 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QApplication
 
-from cnnviz.app.main_window import MainWindow
 from cnnviz.app.presentation import PRESENTATION_KEY, stored_choice
 from cnnviz.app.settings import read_value
-from cnnviz.app.state import AppState
-from cnnviz.data import Dataset, load_bundled
-from cnnviz.nn import build_network
 
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
-
-
-@pytest.fixture(autouse=True)
-def settings_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+import window_support
+from window_support import open_window
 
 
 @pytest.fixture(scope="module")
 def small_dataset():
-    ds = load_bundled()
-    return Dataset("small", ds.train_images[:200], ds.train_labels[:200],
-                   ds.test_images[:50], ds.test_labels[:50])
+    return window_support.small_dataset(200, 50)
 
 
-def open_window(qtbot, dataset):
-    win = MainWindow(AppState(build_network(seed=0), dataset))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 @pytest.fixture

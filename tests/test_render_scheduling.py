@@ -15,11 +15,6 @@ from cnnviz.nn import build_network
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 
-@pytest.fixture(autouse=True)
-def settings_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 def test_outside_a_spread_a_request_runs_at_once(qtbot):
     queue = RefreshQueue()
     ran = []

@@ -1,29 +1,21 @@
 """The one-step explainer, driven through the real window: Step, then check every number shown."""
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import Qt
 
 from cnnviz.app.main_window import MainWindow
 from cnnviz.app.state import AppState
 from cnnviz.app.views.step_explainer import format_change
-from cnnviz.data import Dataset, images_to_float, load_bundled
+from cnnviz.data import images_to_float
 from cnnviz.nn import build_network
 
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
-
-
-@pytest.fixture(autouse=True)
-def settings_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+import window_support
 
 
 @pytest.fixture(scope="module")
 def small_dataset():
-    ds = load_bundled()
-    return Dataset("small", ds.train_images[:400], ds.train_labels[:400],
-                   ds.test_images[:50], ds.test_labels[:50])
+    return window_support.small_dataset(400, 50)
 
 
 @pytest.fixture

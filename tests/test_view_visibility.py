@@ -22,11 +22,6 @@ REDRAW = {"activations": "refresh", "pooling": "refresh", "filters": "refresh",
           "loss_curves": "_redraw", "step_explainer": "refresh"}
 
 
-@pytest.fixture(autouse=True)
-def settings_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 @pytest.fixture
 def window(qtbot):
     ds = load_bundled()

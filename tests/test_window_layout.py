@@ -1,39 +1,24 @@
 """The main window's default dock layout, its minimum size and saving/restoring it."""
 
-import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import QByteArray, QRect
 from PyQt6.QtWidgets import QTabBar
 
-from cnnviz.app.main_window import LAYOUT_GROUPS, LAYOUT_VERSION, MainWindow
+from cnnviz.app.main_window import LAYOUT_GROUPS, LAYOUT_VERSION
 from cnnviz.app.settings import app_settings
-from cnnviz.app.state import AppState, is_exposed
-from cnnviz.data import Dataset, load_bundled
-from cnnviz.nn import build_network
+from cnnviz.app.state import is_exposed
 
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+import window_support
+from window_support import open_window
 
 SCREEN_W, SCREEN_H = 1600, 900
 
 
-@pytest.fixture(autouse=True)
-def settings_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 @pytest.fixture(scope="module")
 def small_dataset():
-    ds = load_bundled()
-    return Dataset("small", ds.train_images[:200], ds.train_labels[:200],
-                   ds.test_images[:50], ds.test_labels[:50])
+    return window_support.small_dataset(200, 50)
 
 
-def open_window(qtbot, dataset, restore_layout=True):
-    win = MainWindow(AppState(build_network(seed=0), dataset), restore_layout=restore_layout)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 @pytest.fixture
