@@ -225,7 +225,7 @@ def check_inspector_fits(view, size) -> None:
     for key, panel in view._map_panels.items():
         assert_inside(frame, view_rect(view.maps_view, panel.box), key)
         assert_inside(frame, view_rect(view.maps_view, panel.title), f"{key} title")
-        title_w = QFontMetricsF(panel.title.item.font()).horizontalAdvance(panel.title.text)
+        title_w = panel.title.item.boundingRect().width() - 8   # as drawn
         assert title_w <= view.placements[key].rect[2] + 8, key
     out = view_rect(view.maps_view, view.output_panel.image)
     assert out.width() * out.height() > 0.15 * frame.width() * frame.height()
@@ -270,3 +270,62 @@ def test_inspector_fits_in_large_type(qtbot, state):
     qtbot.wait(50)
     assert view.body.orientation() == Qt.Orientation.Vertical
     check_inspector_fits(view, (600, 900))
+
+
+# -- step explainer: gradients and max-pool routing tabs --------------------------------------
+def test_step_explainer_gradient_and_routing_tabs_fit(qtbot, state):
+    import importlib.util
+    from pathlib import Path
+
+    from PyQt6.QtGui import QFont
+
+    from cnnviz.app.views.step_explainer import GRAD_LAYERS, StepExplainerView
+    from cnnviz.data import load_bundled
+    spec = importlib.util.spec_from_file_location(
+        "preview_fit", Path(__file__).resolve().parent.parent / "scripts" / "preview_fit.py")
+    preview = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(preview)
+    view = StepExplainerView(state)
+    view.show_step(preview.real_step(state, load_bundled()))
+    qtbot.addWidget(view)
+    big = QFont(view.font())
+    big.setPointSizeF(20)
+    for size, font in [(s, None) for s in SIZES] + [((1400, 900), big)]:
+        if font is not None:
+            view.setFont(font)
+        shown(qtbot, view, size)
+        assert view.minimumSizeHint().width() <= size[0]
+        tick_w = QFontMetricsF(view.font()).horizontalAdvance("-0.25")
+        view.tabs.setCurrentIndex(1)
+        qtbot.wait(50)
+        assert len(view.grad_placements) == len(GRAD_LAYERS)
+        frame = view.grad_graphics.viewport().rect()
+        for name, panel in view.grad_panels.items():
+            assert_inside(frame, view_rect(view.grad_graphics, panel.box), name)
+            assert_inside(frame, view_rect(view.grad_graphics, panel.title), f"{name} title")
+            bar = view.grad_bars[name]
+            assert_inside(frame, view_rect(view.grad_graphics, bar), f"{name} colour bar")
+            assert bar.axis.width() >= tick_w
+            image = view_rect(view.grad_graphics, panel.image)
+            assert not view_rect(view.grad_graphics, bar.bar).intersects(image), (name, size)
+            title_w = panel.title.item.boundingRect().width() - 8   # as drawn
+            assert title_w <= view.grad_placements[name].rect[2], name
+        view.tabs.setCurrentIndex(2)
+        qtbot.wait(50)
+        assert len(view.routing_placements) == 4
+        frame = view.routing_graphics.viewport().rect()
+        for pool, pair in view.routing_panels.items():
+            for which, panel in pair.items():
+                key = f"{pool}.{which}"
+                assert_inside(frame, view_rect(view.routing_graphics, panel.box), key)
+                assert_inside(frame, view_rect(view.routing_graphics, panel.title), key)
+                title_w = panel.title.item.boundingRect().width() - 8   # as drawn
+                assert title_w <= view.routing_placements[key].rect[2], key
+            arrow = view_rect(view.routing_graphics, view.routing_arrows[pool])
+            assert_inside(frame, arrow, f"{pool} arrow")
+            assert not arrow.intersects(view_rect(view.routing_graphics, pair["routed"].image))
+            bar = view.routing_bars[pool]
+            assert_inside(frame, view_rect(view.routing_graphics, bar), f"{pool} colour bar")
+            assert bar.axis.width() >= tick_w
+        assert_widget_inside(view, view.routing_text, "routing text")
+    view.close()

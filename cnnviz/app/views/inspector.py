@@ -435,7 +435,7 @@ class InspectorView(QWidget):
             x, y, w, h = place.rect
             texts = self._title_texts.get(key)
             if texts:
-                panel.set_title(longest_fitting(texts, panel.title.item.font(), w))
+                panel.set_title(longest_fitting(texts, self.font(), w))
             panel.layout.setGeometry(QRectF(x, y, w, h))
             if place.value != panel.columns:
                 panel.columns = place.value

@@ -37,7 +37,7 @@ from PyQt6.QtWidgets import (QFrame, QGraphicsPathItem, QGridLayout, QHBoxLayout
 
 from ...nn import build_network
 from ..digit_widgets import DigitImage
-from ..fit_layout import Option, arrange
+from ..fit_layout import Option, Placement, arrange
 from ..image_panel import (DIVERGING_CMAP, FitCanvas, ImagePanel, MosaicPanel, colormap,
                            longest_fitting)
 from ..state import is_exposed
@@ -48,6 +48,13 @@ GRAD_LAYERS = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2")
 POOLS = {"pool1": "relu1", "pool2": "relu2"}       # pool -> the layer feeding it
 GOOD, BAD = "#2e9e3e", "#d23a2a"
 WINNER_COLOUR = QColor(40, 200, 60)
+GRAD_COLUMNS = (4, 5, 10, 20, 25)     # mosaic column counts to choose from
+GRAD_TEMPLATES = [                        # rows of gradient panels to choose from
+    [["conv1", "relu1", "pool1"], ["conv2", "relu2", "pool2"]],
+    [["conv1", "relu1"], ["pool1", "conv2"], ["relu2", "pool2"]],
+    [["conv1", "relu1", "pool1", "conv2", "relu2", "pool2"]],
+    [["conv1"], ["relu1"], ["pool1"], ["conv2"], ["relu2"], ["pool2"]],
+]
 
 
 def routed_levels(*arrays: np.ndarray) -> tuple[float, float]:
@@ -262,7 +269,7 @@ class StepExplainerView(QWidget):
             panel = self.delta_panels[name]
             texts = self._delta_titles.get(name)
             if texts:
-                panel.set_title(longest_fitting(texts, panel.title.item.font(), w - bar_w))
+                panel.set_title(longest_fitting(texts, self.font(), w - bar_w))
             panel.layout.setGeometry(QRectF(x, y, w - bar_w, h))
             bar = self.delta_bars[name]
             bar.axis.setWidth(self._tick_width())     # pyqtgraph's fixed 45 px cut the ticks
@@ -277,15 +284,23 @@ class StepExplainerView(QWidget):
 
     def _build_grad_tab(self) -> QWidget:
         page = QWidget()
-        self.grad_graphics = pg.GraphicsLayoutWidget()
-        self.grad_graphics.setBackground("k")
-        g = self.grad_graphics.ci
-        columns = {"conv1": 5, "relu1": 5, "pool1": 5, "conv2": 10, "relu2": 10, "pool2": 10}
-        self.grad_panels = {}
-        for i, name in enumerate(GRAD_LAYERS):
-            panel = MosaicPanel(f"d loss / d {name}", DIVERGING_CMAP, columns=columns[name])
-            g.addItem(panel.layout, row=i // 3, col=i % 3)
+        # placed by hand (``arrange``) like the delta-W tab: mosaic columns and rows follow
+        # the tab's shape; each map has its own colour bar (its own symmetric scale)
+        self.grad_panels, self.grad_bars = {}, {}
+        self.grad_placements: dict = {}
+        self._grad_titles: dict[str, list[str]] = {}
+        self._grad_maps: dict[str, tuple[np.ndarray, tuple[float, float]]] = {}
+        self.grad_graphics = pg.GraphicsView(background="k")
+        self.grad_canvas = FitCanvas(self._arrange_grads)
+        self.grad_graphics.setCentralItem(self.grad_canvas)
+        for name in GRAD_LAYERS:
+            panel = MosaicPanel(f"d loss / d {name}", DIVERGING_CMAP,
+                                columns=5 if name.endswith("1") else 10)
+            panel.layout.setContentsMargins(0, 0, 0, 0)
+            panel.layout.setParentItem(self.grad_canvas)
             self.grad_panels[name] = panel
+            self.grad_bars[name] = self._colour_bar()
+            self.grad_bars[name].setParentItem(self.grad_canvas)
         self.grad_text = QLabel(" ")
         self.grad_text.setWordWrap(True)
         layout = QVBoxLayout(page)
@@ -293,6 +308,56 @@ class StepExplainerView(QWidget):
         layout.addWidget(self.grad_graphics, 1)
         layout.addWidget(self.grad_text)
         return page
+
+    def _bar_width(self) -> float:
+        return 4 + 14 + self._tick_width()
+
+    def _place_bar(self, bar: pg.ColorBarItem, x: float, top: float, content_h: float) -> None:
+        """A colour bar ``content_h`` tall at ``(x, top)``, inset by half a line at both ends
+        (the end ticks' text is centred on them), with room for its tick labels."""
+        bar.axis.setWidth(self._tick_width())     # pyqtgraph's fixed 45 px cut the ticks
+        line = QFontMetricsF(self.font()).height()
+        # too short for three tick labels: one "±scale" label in the middle, not a pile-up
+        lo, hi = bar.levels()
+        bar.axis.setTicks([[(0.0, _scale_text((lo, hi)))]] if content_h < 3.5 * line else None)
+        p = min(line / 2, content_h / 4)
+        bar.setGeometry(QRectF(x + 4, top + p, self._bar_width() - 4, content_h - 2 * p))
+
+    def _arrange_grads(self, *_args) -> None:
+        """Place the six gradient mosaics and their colour bars for the canvas's size."""
+        size = self.grad_canvas.size()
+        if not self._grad_maps or size.width() < 20 or size.height() < 20:
+            return
+        bar_w = self._bar_width()
+        options = {}
+        for name, (g, _levels) in self._grad_maps.items():
+            count, h, w = g.shape
+            panel = self.grad_panels[name]
+            options[name] = []
+            for columns in sorted({min(c, count) for c in GRAD_COLUMNS if -count % c < c / 2}):
+                ew, eh = panel.extent(count, h, w, columns)
+                options[name].append(Option(columns, ew / eh, eh, extra_w=bar_w))
+        templates = [[[k for k in row if k in options] for row in t] for t in GRAD_TEMPLATES]
+        templates = [[row for row in t if row] for t in templates]
+        title_px = max(p.title.minimumHeight() for p in self.grad_panels.values()) + 2
+        self.grad_placements = arrange(size.width(), size.height(), templates, options,
+                                       title_px=title_px, spacing=8)
+        redraw = False
+        for name, place in self.grad_placements.items():
+            x, y, w, h = place.rect
+            panel = self.grad_panels[name]
+            texts = self._grad_titles.get(name)
+            if texts:
+                panel.set_title(longest_fitting(texts, self.font(), w - bar_w))
+            panel.layout.setGeometry(QRectF(x, y, w - bar_w, h))
+            self._place_bar(self.grad_bars[name], x + w - bar_w, y + h - place.content_h,
+                            place.content_h)
+            if place.value != panel.columns:
+                panel.columns = place.value
+                redraw = True
+        if redraw:
+            for name, (g, levels) in self._grad_maps.items():
+                self.grad_panels[name].set_maps(g, levels)
 
     def _build_routing_tab(self) -> QWidget:
         page = QWidget()
@@ -306,25 +371,33 @@ class StepExplainerView(QWidget):
             controls.addWidget(spin)
             self.channel_spins[pool] = spin
         controls.addStretch(1)
-        self.routing_graphics = pg.GraphicsLayoutWidget()
-        self.routing_graphics.setBackground("k")
-        g = self.routing_graphics.ci
+        # placed by hand (``arrange``): arriving → routed for each pool, the two pools one
+        # above the other (or all four in a row when the tab is wide and low)
+        self.routing_graphics = pg.GraphicsView(background="k")
+        self.routing_canvas = FitCanvas(self._arrange_routing)
+        self.routing_graphics.setCentralItem(self.routing_canvas)
         self.routing_panels: dict[str, dict[str, ImagePanel]] = {}
+        self.routing_bars, self.routing_arrows = {}, {}
+        self.routing_placements: dict = {}
+        self._routing_titles: dict[str, list[str]] = {}
         self._grid_items, self._winner_items = {}, {}
-        for row, (pool, source) in enumerate(POOLS.items()):
+        for pool, source in POOLS.items():
             arriving = ImagePanel("", DIVERGING_CMAP)
             routed = ImagePanel("", DIVERGING_CMAP)
-            g.addItem(arriving.layout, row=row, col=0)
-            g.addLabel("→ max-pool backward →", row=row, col=1, size="14pt")
-            g.addItem(routed.layout, row=row, col=2)
+            for panel in (arriving, routed):
+                panel.layout.setContentsMargins(0, 0, 0, 0)
+                panel.layout.setParentItem(self.routing_canvas)
             self.routing_panels[pool] = {"arriving": arriving, "routed": routed}
+            arrow = pg.LabelItem("max-pool<br>backward<br>→", justify="center")
+            arrow.setParentItem(self.routing_canvas)
+            self.routing_arrows[pool] = arrow
+            self.routing_bars[pool] = self._colour_bar()      # one scale for both maps
+            self.routing_bars[pool].setParentItem(self.routing_canvas)
             grid = _path_item(QColor(140, 140, 140), 1.0, z=5)
             winners = _path_item(WINNER_COLOUR, 2.5, z=7)
             routed.box.addItem(grid, ignoreBounds=True)
             routed.box.addItem(winners, ignoreBounds=True)
             self._grid_items[pool], self._winner_items[pool] = grid, winners
-        g.layout.setColumnStretchFactor(0, 2)
-        g.layout.setColumnStretchFactor(2, 3)
         self.routing_text = QLabel(
             "The gradient reaches only the winner of each 2x2 window: max pooling passed "
             "on only the largest of the four values, so only that one can change the loss. "
@@ -337,14 +410,73 @@ class StepExplainerView(QWidget):
         layout.addWidget(self.routing_text)
         return page
 
+    def _arrow_width(self) -> float:
+        return QFontMetricsF(self.font()).horizontalAdvance("backward") + 16
+
+    def _arrange_routing(self, *_args) -> None:
+        """Place the four routing maps, the arrows between them and the colour bars."""
+        size = self.routing_canvas.size()
+        if not self._routing or size.width() < 20 or size.height() < 20:
+            return
+        arrow_w, bar_w = self._arrow_width(), self._bar_width()
+        options, rows = {}, []
+        for pool, source in POOLS.items():
+            if pool not in self._routing:
+                continue
+            r = self._routing[pool]
+            h, w = r["arriving"].shape
+            H, W = r["routed"].shape
+            options[f"{pool}.arriving"] = [Option(None, w / h, h, extra_w=arrow_w)]
+            options[f"{pool}.routed"] = [Option(None, W / H, H, extra_w=bar_w)]
+            rows.append([f"{pool}.arriving", f"{pool}.routed"])
+        templates = [rows, [[k for row in rows for k in row]]]
+        panels = [p for pair in self.routing_panels.values() for p in pair.values()]
+        title_px = max(p.title.minimumHeight() for p in panels) + 2
+        self.routing_placements = arrange(size.width(), size.height(), templates, options,
+                                          title_px=title_px, spacing=8,
+                                          weights={k: 0.7 for k in options
+                                                   if k.endswith("arriving")})
+        # centred vertically: a wide, low tab leaves room above and below the one row
+        bottom = max((p.rect[1] + p.rect[3] for p in self.routing_placements.values()),
+                     default=0.0)
+        dy = max(0.0, (size.height() - bottom) / 2)
+        for key, place in self.routing_placements.items():
+            pool, which = key.split(".")
+            place = Placement(place.value, (place.rect[0], place.rect[1] + dy,
+                                            *place.rect[2:]), place.content_h)
+            panel = self.routing_panels[pool][which]
+            extra = arrow_w if which == "arriving" else bar_w
+            x, y, w, h = place.rect
+            texts = self._routing_titles.get(key)
+            if texts:
+                panel.set_title(longest_fitting(texts, self.font(), w - extra))
+            panel.layout.setGeometry(QRectF(x, y, w - extra, h))
+            top = y + h - place.content_h
+            if which == "arriving":
+                arrow = self.routing_arrows[pool]
+                arrow_h = 3 * QFontMetricsF(self.font()).lineSpacing() + 12
+                arrow.setGeometry(QRectF(x + w - extra, top + (place.content_h - arrow_h) / 2,
+                                         extra, arrow_h))
+            else:
+                self._place_bar(self.routing_bars[pool], x + w - extra, top, place.content_h)
+
     def _apply_fonts(self) -> None:
         """Loss numbers up to 2.4x the widget font (presentation mode enlarges that font),
         smaller when their column is narrow."""
         base = self.font().pointSizeF()
         mid = QFont(self.font())
         mid.setPointSizeF(base * 1.15)
-        for label in self._loss_captions + [self.routing_text]:
+        for label in self._loss_captions:
             label.setFont(mid)
+        # panel titles in the widget's font size (pyqtgraph's default is a fixed 9 pt)
+        size = f"{base:.1f}pt"
+        panels = list(self.delta_panels.values()) + list(self.grad_panels.values())
+        panels += [p for pair in self.routing_panels.values() for p in pair.values()]
+        for panel in panels:
+            panel.title.setText(panel.title.text, size=size)
+        self._arrange_delta()
+        self._arrange_grads()
+        self._arrange_routing()
         # a digit cell: the image and two caption lines (label; before → after)
         line = QFontMetricsF(self.font()).lineSpacing()
         self.strip_area.setMinimumHeight(int(48 + 2 * line + 30))
@@ -406,6 +538,9 @@ class StepExplainerView(QWidget):
         self._masks = {}
         self.refresh()
 
+    def _on_channel_spin(self, pool: str, channel: int) -> None:
+        self.select_pool_channel(pool, channel)
+
     def select_pool_channel(self, pool: str, channel: int) -> None:
         """Follow ``channel`` of ``pool`` ("pool1" or "pool2") in the routing tab."""
         if pool not in POOLS:
@@ -462,6 +597,7 @@ class StepExplainerView(QWidget):
     def clear(self) -> None:
         """Show no step (the intro, empty panels) until the next Step."""
         self.detail, self._dirty, self._masks, self._routing = None, False, {}, {}
+        self._grad_maps = {}
         self.intro.setText("New weights: press Step (S) to train exactly one mini-batch and "
                            "see what it changed.")
         for cell in self.cells:
@@ -565,10 +701,18 @@ class StepExplainerView(QWidget):
             g = grads.get(name)
             if g is None:
                 continue
+            g = np.asarray(g, dtype=np.float32)
             levels = symmetric_levels(g)
-            panel.set_maps(np.asarray(g, dtype=np.float32), levels)
+            self._grad_maps[name] = (g, levels)
+            panel.set_maps(g, levels)
+            if tuple(self.grad_bars[name].levels()) != levels:
+                self.grad_bars[name].setLevels(levels)
             c, h, w = g.shape
-            panel.set_title(f"d loss / d {name} ({c} x {h}x{w}), scale {_scale_text(levels)}")
+            self._grad_titles[name] = [f"d loss / d {name} ({c} × {h}×{w}), scale "
+                                       f"{_scale_text(levels)}",
+                                       f"d loss / d {name} ({c} × {h}×{w})",
+                                       f"d loss / d {name}", f"∂L/∂{name}", name]
+        self._arrange_grads()
         label = int(d.labels[self.digit])
         self.grad_text.setText(
             f"The gradient of this batch's loss with respect to every feature map of digit "
@@ -613,10 +757,13 @@ class StepExplainerView(QWidget):
             panels["routed"].set_image(np.asarray(routed, np.float32), levels)
             h, w = arriving.shape
             H, W = routed.shape
-            panels["arriving"].set_title(
-                f"gradient arriving at {pool} channel {c} ({h}x{w}), scale {_scale_text(levels)}")
-            panels["routed"].set_title(
-                f"gradient at {source} channel {c} ({H}x{W}): only the winners get it")
+            self.routing_bars[pool].setLevels(levels)
+            self._routing_titles[f"{pool}.arriving"] = [
+                f"gradient arriving at {pool} channel {c} ({h}×{w})",
+                f"arriving at {pool} ch {c}", f"{pool} ch {c}", pool]
+            self._routing_titles[f"{pool}.routed"] = [
+                f"gradient at {source} channel {c} ({H}×{W}): only the winners get it",
+                f"at {source} ch {c}: winners only", f"{source} ch {c}", source]
             self._grid_items[pool].setPath(_grid_path(H, W, 2))
             self._winner_items[pool].setPath(_winner_path(winners))
             self._routing[pool] = {"arriving": np.array(arriving), "routed": np.array(routed),
@@ -626,8 +773,9 @@ class StepExplainerView(QWidget):
             where = ("all of them winners" if off == 0
                      else f"{off} of them NOT winners (ties?)")
             notes.append(f"{source} channel {c}: {nonzero} of {H * W} pixels got gradient "
-                         f"({where}; {h * w} windows)")
+                         f"({where})")
         self.routing_text.setText(
-            "The gradient reaches only the winner of each 2x2 window: max pooling passed on "
-            "only the largest of the four values, so only that one can change the loss. Green "
-            "squares mark the winners. " + "; ".join(notes) + ".")
+            "The gradient reaches only the winner of each 2x2 window (green squares): max "
+            "pooling passed on only the largest value, so only it can change the loss. "
+            + "; ".join(notes) + ".")
+        self._arrange_routing()
