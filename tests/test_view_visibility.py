@@ -17,7 +17,7 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 # view name -> the method that does its (costly) redraw
 REDRAW = {"activations": "refresh", "pooling": "refresh", "filters": "refresh",
-          "inspector": "_render", "probe_browser": "_refresh", "conv_explainer": "_draw",
+          "inspector": "refresh", "probe_browser": "refresh", "conv_explainer": "_draw",
           "saliency": "recompute", "timeline": "redraw", "preprocess_pipeline": "refresh",
           "loss_curves": "_redraw", "step_explainer": "refresh"}
 

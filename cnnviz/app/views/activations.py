@@ -23,7 +23,7 @@ from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 from ..fit_layout import Option, arrange
 from ..image_panel import GREY_CMAP, FitCanvas, ImagePanel, MosaicPanel
 from ..mosaic import range_levels
-from ..state import is_exposed, request_refresh
+from ..lazy_refresh import RefreshWhenExposed
 
 BAR_COLOR = (90, 120, 170)
 PREDICTED_COLOR = (255, 170, 40)
@@ -58,7 +58,7 @@ class Group:
     link: str | None = None  # "kernel" or "pool"
 
 
-class ActivationsView(QWidget):
+class ActivationsView(RefreshWhenExposed, QWidget):
     """Feature maps of the probe digit for every layer, plus its class probabilities."""
 
     pixelClicked = pyqtSignal(str, int, int, int)    # conv layer name, channel, row, col
@@ -97,9 +97,9 @@ class ActivationsView(QWidget):
 
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
-        state.traceChanged.connect(self._on_trace)
-        state.modelChanged.connect(self._on_trace)
-        self._on_trace()
+        state.traceChanged.connect(self.schedule_refresh)
+        state.modelChanged.connect(self.schedule_refresh)
+        self.schedule_refresh()
 
     def _add(self, group: Group) -> None:
         group.panel.set_title(group.caption)
@@ -190,17 +190,6 @@ class ActivationsView(QWidget):
         self._prob_title = ""
 
     # -- refresh -------------------------------------------------------------------------
-    def _on_trace(self, *_args) -> None:
-        if not is_exposed(self):             # hidden, closed, or a tab behind another
-            self._dirty = True
-            return
-        request_refresh(self, self.refresh)  # while training: in its own event-loop turn
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.refresh()
-
     def refresh(self) -> None:
         """Redraw every group from ``state.trace`` (cheap: one setImage per group)."""
         self._dirty = False

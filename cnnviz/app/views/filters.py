@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 from ..fit_layout import Option, Placement, arrange
 from ..image_panel import DIVERGING_CMAP, FitCanvas, MosaicPanel, colormap
 from ..mosaic import symmetric_levels
-from ..state import is_exposed, request_refresh
+from ..lazy_refresh import RefreshWhenExposed
 
 # column counts for the two mosaics of 20 filters (whichever fits the widget best)
 FILTER_COLUMNS = (2, 4, 5, 10, 20)
@@ -34,7 +34,7 @@ ROW_TEMPLATES = [
 SPACING = 8.0
 
 
-class FiltersView(QWidget):
+class FiltersView(RefreshWhenExposed, QWidget):
     """conv1 filters, conv2 kernels (all, and one output channel's), diverging colours."""
 
     def __init__(self, state, parent=None) -> None:
@@ -79,9 +79,9 @@ class FiltersView(QWidget):
         layout.addWidget(self.status)
 
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        state.paramsChanged.connect(self._on_params)
-        state.modelChanged.connect(self._on_params)
-        self._on_params()
+        state.paramsChanged.connect(self.schedule_refresh)
+        state.modelChanged.connect(self.schedule_refresh)
+        self.schedule_refresh()
 
     # -- layout --------------------------------------------------------------------------
     def _tick_width(self) -> float:
@@ -156,17 +156,6 @@ class FiltersView(QWidget):
         return bar
 
     # -- refresh -------------------------------------------------------------------------
-    def _on_params(self, *_args) -> None:
-        if not is_exposed(self):             # hidden, closed, or a tab behind another
-            self._dirty = True
-            return
-        request_refresh(self, self.refresh)  # while training: in its own event-loop turn
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.refresh()
-
     def refresh(self) -> None:
         self._dirty = False
         params = self.state.net.params

@@ -32,7 +32,7 @@ from ..fit_layout import Option, arrange
 from ..image_panel import (ACTIVATION_CMAP, DIVERGING_CMAP, GREY_CMAP, FitCanvas, MosaicPanel,
                            longest_fitting)
 from ..mosaic import range_levels, symmetric_levels
-from ..state import is_exposed, request_refresh
+from ..lazy_refresh import RefreshWhenExposed
 
 MAP_KINDS = ("input", "conv", "relu", "sigmoid", "maxpool")
 BAR_COLOR = (90, 120, 170)
@@ -216,7 +216,7 @@ WIDE_RATIO = 1.3        # picture beside the text when the body is this much wid
 WIDE_MIN = 500          # ... and at least this wide
 
 
-class InspectorView(QWidget):
+class InspectorView(RefreshWhenExposed, QWidget):
     """A clickable schematic of the network; the selected layer's output, input and maths."""
 
     layerSelected = pyqtSignal(str)
@@ -325,7 +325,7 @@ class InspectorView(QWidget):
         layout.addWidget(self.body, 1)
 
         state.modelChanged.connect(self._build_schematic)
-        state.traceChanged.connect(self._on_trace)
+        state.traceChanged.connect(self.schedule_refresh)
         # the selected layer in bold, so it reads from the back of the room
         self.schematic.setStyleSheet("QToolButton:checked { font-weight: bold; }")
         self._build_schematic()
@@ -469,7 +469,7 @@ class InspectorView(QWidget):
         self.input_panel.highlight(None)
         self.output_panel.mosaic = None      # relabel for the new layer's tiles
         self.input_panel.mosaic = None
-        self._render()
+        self.refresh()
         self.layerSelected.emit(name)
 
     def formula(self, name: str | None = None) -> str:
@@ -490,18 +490,7 @@ class InspectorView(QWidget):
         return len(self._shapes[name or self.selected_layer]) == 3
 
     # -- drawing ---------------------------------------------------------------------------
-    def _on_trace(self, trace) -> None:
-        if is_exposed(self):
-            request_refresh(self, self._render)   # while training: in its own turn
-        else:                                     # hidden, closed, or a tab behind another
-            self._dirty = True
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self._render()
-
-    def _render(self) -> None:
+    def refresh(self) -> None:
         self._dirty = False
         name = self.selected_layer
         trace = self.state.trace

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..image_panel import ACTIVATION_CMAP, MosaicPanel, colormap
 from ..mosaic import range_levels, tile
-from ..state import is_exposed, request_refresh
+from ..lazy_refresh import RefreshWhenExposed
 
 MODES = ("overlay", "map", "mask")
 WINNER = np.array([255, 140, 0], np.float32)     # orange
@@ -31,7 +30,7 @@ CAPTION = ("Max pooling keeps the largest value of each 2x2 window: the marked <
            "pixels of each window get zero.")
 
 
-class PoolingView(QWidget):
+class PoolingView(RefreshWhenExposed, QWidget):
     """pool1 and pool2: pre-pool maps with every 2x2 window's argmax marked."""
 
     def __init__(self, state, parent=None) -> None:
@@ -72,9 +71,9 @@ class PoolingView(QWidget):
         layout.addWidget(self.status)
 
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        state.traceChanged.connect(self._on_trace)
-        state.modelChanged.connect(self._on_trace)
-        self._on_trace()
+        state.traceChanged.connect(self.schedule_refresh)
+        state.modelChanged.connect(self.schedule_refresh)
+        self.schedule_refresh()
 
     @property
     def mode(self) -> str:
@@ -86,17 +85,6 @@ class PoolingView(QWidget):
         self.mode_box.setCurrentText(mode)
 
     # -- refresh -------------------------------------------------------------------------
-    def _on_trace(self, *_args) -> None:
-        if not is_exposed(self):             # hidden, closed, or a tab behind another
-            self._dirty = True
-            return
-        request_refresh(self, self.refresh)  # while training: in its own event-loop turn
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.refresh()
-
     def refresh(self) -> None:
         self._dirty = False
         trace = self.state.trace

@@ -17,13 +17,13 @@ from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLa
                              QWidget)
 
 from ..digit_widgets import DigitImage
-from ..state import is_exposed, request_refresh
+from ..lazy_refresh import RefreshWhenExposed
 
 RIGHT_COLOR = "#2e9e44"
 WRONG_COLOR = "#d33c2c"
 
 
-class ProbeBrowser(QWidget):
+class ProbeBrowser(RefreshWhenExposed, QWidget):
     """Browse the held-out digits of ``state.dataset`` and make one the probe."""
 
     def __init__(self, state, parent=None, seed: int | None = None) -> None:
@@ -77,7 +77,7 @@ class ProbeBrowser(QWidget):
         layout.addLayout(index_row)
 
         state.datasetChanged.connect(self._on_dataset)
-        state.traceChanged.connect(self._on_trace)
+        state.traceChanged.connect(self.schedule_refresh)
         state.probeChanged.connect(self._on_probe)
         self._on_dataset(select=False)
 
@@ -139,7 +139,7 @@ class ProbeBrowser(QWidget):
             self.show_index(0)
         else:
             self._on_probe()
-            self._refresh()
+            self.refresh()
 
     def _is_probe(self) -> bool:
         return self.state.probe_source == "dataset" and self.state.probe_index == self.index
@@ -154,19 +154,7 @@ class ProbeBrowser(QWidget):
             self.spin.setValue(self.index)
             self.spin.blockSignals(False)
 
-    def _on_trace(self, trace=None) -> None:
-        if is_exposed(self):
-            request_refresh(self, self._refresh)  # while training: in its own turn
-        else:                                     # hidden, closed, or a tab behind another
-            self._dirty = True
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self._dirty = False
-            self._refresh()
-
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
         """Show digit ``self.index``, its label and the network's prediction for it."""
         if self.count() == 0:
             return
