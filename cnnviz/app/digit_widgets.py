@@ -100,6 +100,12 @@ class ClassBars(QWidget):
         font.setBold(True)
         painter.setFont(font)
         metrics = painter.fontMetrics()
+        # tall rows in a narrow widget: a smaller font, so "100.0%" and a bar still fit
+        while font.pixelSize() > 9 and \
+                metrics.horizontalAdvance("0100.0%") + 18 > 0.7 * self.width():
+            font.setPixelSize(font.pixelSize() - 1)
+            painter.setFont(font)
+            metrics = painter.fontMetrics()
         label_w = metrics.horizontalAdvance("0") + 10
         percent_w = metrics.horizontalAdvance("100.0%") + 8
         bar_w = max(10.0, self.width() - label_w - percent_w)

@@ -28,7 +28,8 @@ from PyQt6.QtWidgets import (QComboBox, QGraphicsRectItem, QGraphicsSimpleTextIt
                              QLabel, QSpinBox, QVBoxLayout, QWidget)
 
 from ..fit_layout import Option, arrange
-from ..image_panel import FitCanvas, longest_fitting
+from ..image_panel import FitCanvas
+from ..label_fit import fit_label
 from ..mosaic import mosaic_layout, range_levels, symmetric_levels, tile
 from ..state import AppState
 from ..state import is_exposed, request_refresh
@@ -308,7 +309,48 @@ class ConvExplainerView(QWidget):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:
             self._apply_fonts()
+            self._fit_text()
         super().changeEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        """In a short view (a small dock, or large type) the sentences under the panels would
+        take most of the height: hide the explanatory detail (it stays the formula's tooltip)
+        and, if still short, write the formula in the normal size."""
+        if not hasattr(self, "_title_pt"):
+            return
+        width, height = max(1, self.width() - 20), self.height()
+        big = QFont(self.font())
+        big.setPointSizeF(self.font().pointSizeF() * 1.4)
+        big.setBold(True)
+        plain = QFont(self.font())
+        plain.setBold(True)
+        for show_detail, font in ((True, big), (False, big), (False, plain)):
+            if self.formula.font() != font:
+                self.formula.setFont(font)
+            text_h = self.formula.heightForWidth(width)
+            if show_detail:
+                text_h += self.detail.heightForWidth(width)
+            if text_h <= 0.3 * height:
+                break
+        self.detail.setVisible(show_detail)
+        self.formula.setToolTip("" if show_detail else self.detail.text())
+        self._fit_channel_titles()
+
+    def _fit_channel_titles(self) -> None:
+        """conv2's second row: titles no wider than their columns (stretch 3 : 3 : 5)."""
+        e = self.explanation
+        if e is None or len(e.contributions) < 2:
+            return
+        share = max(1, self.channels_graphics.width() - 20) / 11
+        name = f"{e.layer}[{e.channel}]"
+        fit_label(self.patches_title, [f"patches ({e.input_name})", "patches"], 3 * share)
+        fit_label(self.kernels_title, [f"kernels {name}", "kernels"], 3 * share)
+        fit_label(self.bars_plot.titleLabel, ["channel contributions", "contributions"],
+                  5 * share - 50)
 
     # -- layout -----------------------------------------------------------------------------
     def _arrange_main(self, *_args) -> None:
@@ -361,10 +403,7 @@ class ConvExplainerView(QWidget):
         texts = self._title_texts.get(key)
         width = self._title_widths.get(key)
         if texts and width:
-            title = self._titles[key]
-            text = longest_fitting(texts, title.item.font(), width)
-            if text != title.text:
-                title.setText(text)
+            fit_label(self._titles[key], texts, width)
 
     def _set_title(self, key: str, texts: list[str]) -> None:
         self._title_texts[key] = texts
@@ -498,7 +537,7 @@ class ConvExplainerView(QWidget):
         self.patch_rect.setRect(QRectF(e.col, e.row, k, k))
         where = "input digit" if e.input_name == "input" else f"{e.input_name}[{ci}]"
         self._set_title("input", [f"{where}, patch at ({e.row}, {e.col})",
-                                  f"{where} ({e.row}, {e.col})", where])
+                                  f"{where} ({e.row}, {e.col})", where, "input"])
 
         patch, kernel, products = e.patch[ci], e.kernel[ci], e.products[ci]
         lo, hi = range_levels(self.state.trace[e.input_name].output[0])
@@ -535,6 +574,7 @@ class ConvExplainerView(QWidget):
             f"network: {e.engine_output:.5f} (here: {e.pre_activation:.5f}). The white square is "
             f"the 2x2 window of {e.pool_name} cell {e.pool_cell}; only its largest value "
             f"({e.pool_value:.3f}) passes on.")
+        self._fit_text()
 
     def _draw_channels(self, e: Explanation, ci: int) -> None:
         count, k = e.kernel.shape[0], e.kernel.shape[-1]
@@ -553,7 +593,6 @@ class ConvExplainerView(QWidget):
         y, x = layout.origin(ci)
         for rect in (self.patches_sel, self.kernels_sel):
             rect.setRect(QRectF(x, y, k, k))
-        self.kernels_title.setText(f"kernels {e.layer}[{e.channel}]")
 
         contributions = e.contributions
         brushes = [POSITIVE_BRUSH if v >= 0 else NEGATIVE_BRUSH for v in contributions]

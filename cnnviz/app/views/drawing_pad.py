@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PyQt6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QImage, QKeySequence, QPainter, QPen, QShortcut
-from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QBoxLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                             QSpinBox, QVBoxLayout, QWidget)
 
 from ...data import preprocess_digit
 from ..digit_widgets import ClassBars, DigitImage
@@ -291,31 +291,93 @@ class DrawingPadView(QWidget):
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.bars = ClassBars(rows=3)
 
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Brush"))
-        controls.addWidget(self.brush)
-        controls.addStretch(1)
-        controls.addWidget(self.undo_button)
-        controls.addWidget(self.clear_button)
+        # Brush | Undo Clear: one row, or two when the column is too narrow for one.
+        brush_row, edit_row = QHBoxLayout(), QHBoxLayout()
+        brush_row.addWidget(QLabel("Brush"))
+        brush_row.addWidget(self.brush)
+        brush_row.addStretch(1)
+        edit_row.addStretch(1)
+        edit_row.addWidget(self.undo_button)
+        edit_row.addWidget(self.clear_button)
+        # wrapped until there is room (a wrapped row keeps the pad's minimum width small)
+        self.controls = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.controls.addLayout(brush_row)
+        self.controls.addLayout(edit_row)
+        self._control_rows = (brush_row, edit_row)
         left = QVBoxLayout()
         left.addWidget(self.canvas, 1)
-        left.addLayout(controls)
+        left.addLayout(self.controls)
 
-        right = QVBoxLayout()
-        right.addWidget(QLabel("Network input (28 x 28)"))
-        right.addWidget(self.input_image, 2)
-        right.addWidget(QLabel("Prediction"))
-        right.addWidget(self.digit_label)
-        right.addWidget(self.caption)
-        right.addWidget(self.bars, 1)
-        right.addStretch(0)
+        # What the network gets and what it says: a column beside the canvas when the pad is
+        # wide, a row under it when narrow (the drawing pad in presentation mode's column).
+        input_col = QVBoxLayout()
+        self.input_caption = QLabel("Input 28×28")
+        self.input_caption.setToolTip("The network's 28 x 28 input")
+        input_col.addWidget(self.input_caption)
+        input_col.addWidget(self.input_image, 1)
+        prediction_col = QVBoxLayout()
+        prediction_col.addWidget(QLabel("Prediction"))
+        prediction_col.addWidget(self.digit_label)
+        prediction_col.addWidget(self.caption)
+        prediction_col.addWidget(self.bars, 1)
+        prediction_col.addStretch(0)
+        self.info = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.info.addLayout(input_col, 2)
+        self.info.addLayout(prediction_col, 1)
 
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        layout.addLayout(right, 2)
+        self.main_layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self.main_layout.addLayout(left, 3)
+        self.main_layout.addLayout(self.info, 2)
 
         state.traceChanged.connect(self._on_trace)
         state.paramsChanged.connect(self._on_params)
+
+    # -- layout ------------------------------------------------------------------------------
+    def is_stacked(self) -> bool:
+        """True when the input and prediction sit under the canvas (a narrow pad)."""
+        return self.main_layout.direction() == QBoxLayout.Direction.TopToBottom
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._relayout()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._relayout()
+
+    def _relayout(self) -> None:
+        """Stack the input/prediction under the canvas when the pad is narrower than about
+        its height, wrap the brush row when it does not fit, and keep the canvas square: the
+        space it cannot use (a square fits only one way) goes to the other panels."""
+        if not hasattr(self, "main_layout"):
+            return
+        margins = self.main_layout.contentsMargins()
+        width = self.width() - margins.left() - margins.right()
+        height = self.height() - margins.top() - margins.bottom()
+        stacked = width < 1.1 * height
+        Direction = QBoxLayout.Direction
+        self.main_layout.setDirection(Direction.TopToBottom if stacked else Direction.LeftToRight)
+        self.info.setDirection(Direction.LeftToRight if stacked else Direction.TopToBottom)
+        self.main_layout.setStretch(0, 1 if stacked else 3)
+        self.main_layout.setStretch(1, 0 if stacked else 2)
+        self.info.setStretch(0, 1 if stacked else 2)
+        spacing = max(0, self.main_layout.spacing())
+        column = width if stacked else width * 3 / 5 - spacing
+        one_row = sum(r.sizeHint().width() for r in self._control_rows) + spacing
+        self.controls.setDirection(Direction.LeftToRight if one_row <= column
+                                   else Direction.TopToBottom)
+        controls_h = self.controls.sizeHint().height() + spacing
+        big = 16777215
+        if stacked:
+            # the canvas as wide as the pad, leaving the input/prediction row its room
+            info_h = max(self.info.minimumSize().height(), min(260, height // 3))
+            side = int(max(140, min(width, height - controls_h - info_h - spacing)))
+            self.canvas.setMaximumSize(big, side)
+            self.input_image.setMaximumSize(big, big)
+        else:
+            self.canvas.setMaximumSize(int(max(140, height - controls_h)), big)
+            self.input_image.setMaximumSize(big, big)
 
     # -- public API --------------------------------------------------------------------------
     def draw_stroke(self, points, width: float | None = None) -> None:

@@ -21,8 +21,9 @@ from PyQt6.QtCore import QRectF, QTimer
 from PyQt6.QtGui import QFont, QFontMetricsF
 from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ..fit_layout import Option, arrange
-from ..image_panel import FitCanvas, longest_fitting
+from ..fit_layout import Option, Placement, arrange
+from ..image_panel import FitCanvas
+from ..label_fit import fit_label
 from ..mosaic import symmetric_levels
 from ..state import AppState
 from ..state import is_exposed
@@ -41,6 +42,8 @@ TEMPLATES = [
     [["grad", "occ"], ["input"]],
     [["input"], ["grad"], ["occ"]],
 ]
+# the probe's size as a fraction of the maps' (the maps matter more; see _arrange)
+INPUT_SCALES = (1.0, 0.75, 0.5)
 COALESCE_MS = 40          # after a probe change (drawing): feel live
 WEIGHTS_COALESCE_MS = 300  # after a weight update only (training): at most ~3 Hz, to leave
                            # the UI thread free while training streams snapshots at 10 Hz
@@ -171,26 +174,47 @@ class SaliencyView(QWidget):
 
     # -- layout ----------------------------------------------------------------------------
     def _tick_width(self) -> float:
-        return QFontMetricsF(self.font()).horizontalAdvance("-0.25") + 14
+        """Room for the colour bars' tick labels in the font they are drawn in (presentation
+        mode gives the axes a larger tick font than the widget's)."""
+        fonts = [self.font()] + [bar.axis.style.get("tickFont") for bar in self.bars.values()]
+        return max(QFontMetricsF(f).horizontalAdvance("-0.25") for f in fonts if f) + 14
 
     def _arrange(self, *_args) -> None:
-        """Place the three panels (and two colour bars) for the canvas's current size."""
+        """Place the three panels (and two colour bars) for the canvas's current size.
+
+        The probe may come out smaller than the two maps (``INPUT_SCALES``): three equal
+        squares in a row use only half the height of a wide view, while a smaller probe
+        leaves the width to the maps that need it. The block is centred vertically.
+        """
         size = self.canvas.size()
         if not hasattr(self, "_titles") or size.width() < 20 or size.height() < 20:
             return
         bar_w = 4 + 14 + self._tick_width()
-        options = {"input": [Option(None, 1.0, 28)],
-                   "grad": [Option(None, 1.0, 28, extra_w=bar_w)],
-                   "occ": [Option(None, 1.0, 28, extra_w=bar_w)]}
+        # the probe at a fraction k of the maps' height: content k*h wide, drawn k*h tall
+        options = {"input": [Option(k, k, 28 / k) for k in INPUT_SCALES],
+                   "grad": [Option(1.0, 1.0, 28, extra_w=bar_w)],
+                   "occ": [Option(1.0, 1.0, 28, extra_w=bar_w)]}
         title_px = max(t.minimumHeight() for t in self._titles.values()) + 2
-        self.placements = arrange(size.width(), size.height(), TEMPLATES, options,
-                                  title_px=title_px, spacing=8,
-                                  weights={"input": 0.6})
+        placements = arrange(size.width(), size.height(), TEMPLATES, options,
+                             title_px=title_px, spacing=8, weights={"input": 0.6})
+        if not placements:
+            return
+        used = max(p.rect[1] + p.rect[3] for p in placements.values())
+        dy = max(0.0, (size.height() - used) / 2)
+        self.placements = {}
+        for key, place in placements.items():
+            x, y, w, h = place.rect
+            y += dy
+            content = place.content_h
+            if key == "input" and place.value < 1.0:     # top-aligned, square
+                content = place.content_h * place.value
+                h = h - place.content_h + content
+            self.placements[key] = Placement(place.value, (x, y, w, h), content)
         pad = QFontMetricsF(self.font()).height() / 2
         for key, place in self.placements.items():
             x, y, w, h = place.rect
             extra = bar_w if key in self.bars else 0.0
-            self._title_widths[key] = w
+            self._title_widths[key] = w - extra
             self._fit_title(key)
             self.panels[key].setGeometry(QRectF(x, y, w - extra, h))
             if key in self.bars:
@@ -203,10 +227,7 @@ class SaliencyView(QWidget):
     def _fit_title(self, key: str) -> None:
         texts, width = self._title_texts.get(key), self._title_widths.get(key)
         if texts and width:
-            title = self._titles[key]
-            text = longest_fitting(texts, title.item.font(), width)
-            if text != title.text:
-                title.setText(text)
+            fit_label(self._titles[key], texts, width)
 
     def _set_title(self, key: str, texts: list[str]) -> None:
         self._title_texts[key] = texts

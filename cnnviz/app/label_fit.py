@@ -1,0 +1,66 @@
+"""Fit a pyqtgraph title (``LabelItem``) to the width of its panel.
+
+A ``LabelItem`` draws its text as HTML with the size from its ``size`` option ("14pt"),
+so ``label.item.font()`` is NOT the font the text is drawn in: measuring with it made long
+titles look short enough and they overlapped their neighbours (presentation mode makes the
+titles 1.5x larger). And a ``LabelItem`` sets its minimum width to its text's width, which
+widens the panel it sits in past the rectangle it was given. ``fit_label`` measures in the
+drawn font and, if even the shortest text is too wide, elides it, so a title is never wider
+than its panel.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QFont, QFontMetricsF
+
+MIN_SCALE = 0.45     # a title drawn no smaller than this share of its size
+TEXT_MARGIN = 10.0     # QGraphicsTextItem's document margin (4 px a side) and a little air
+
+
+def label_font(label) -> QFont:
+    """The font ``label`` (a ``pg.LabelItem``) draws its text in."""
+    font = QFont(label.item.font())
+    size = label.opts.get("size")
+    if isinstance(size, str):
+        number = re.match(r"\s*([0-9.]+)\s*(pt|px)\s*$", size)
+        if number:
+            value, unit = float(number.group(1)), number.group(2)
+            if unit == "pt":
+                font.setPointSizeF(value)
+            else:
+                font.setPixelSize(max(1, round(value)))
+    if label.opts.get("bold") is True:
+        font.setBold(True)
+    return font
+
+
+def fitting_text(label, texts: list[str], width: float, scale: float = 1.0) -> str:
+    """The first of ``texts`` (longest first) that fits ``width`` pixels in ``label``'s font
+    scaled by ``scale``; if none does, the last one elided ("…") to fit."""
+    metrics = QFontMetricsF(label_font(label))
+    room = max(0.0, width - TEXT_MARGIN) / scale
+    for text in texts:
+        if metrics.horizontalAdvance(text) <= room:
+            return text
+    return metrics.elidedText(texts[-1], Qt.TextElideMode.ElideRight, room)
+
+
+def fit_label(label, texts: list[str], width: float, min_scale: float = MIN_SCALE) -> str:
+    """Show the longest of ``texts`` that fits ``width``; if none does, the shortest drawn
+    smaller (down to ``min_scale`` of its size), elided if it still does not fit. The label
+    is scaled, not re-sized, so its font size stays what the view or presentation mode set."""
+    metrics = QFontMetricsF(label_font(label))
+    room = max(0.0, width - TEXT_MARGIN)
+    shortest = metrics.horizontalAdvance(texts[-1])
+    scale = 1.0 if shortest <= room else max(min_scale, room / max(shortest, 1.0))
+    text = fitting_text(label, texts, width, scale)
+    if abs(label.item.scale() - scale) > 1e-3:
+        label.item.setScale(scale)
+        if text == label.text:
+            label.setText(text)         # re-measures and re-centres the scaled text
+    if text != label.text:
+        label.setText(text)
+    return text
