@@ -24,7 +24,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QPen, QTransform
-from PyQt6.QtWidgets import (QComboBox, QGraphicsRectItem, QGraphicsSimpleTextItem, QHBoxLayout,
+from PyQt6.QtWidgets import (QBoxLayout, QComboBox, QGraphicsRectItem, QGraphicsSimpleTextItem, QHBoxLayout,
                              QLabel, QSpinBox, QVBoxLayout, QWidget)
 
 from ..fit_layout import Option, arrange
@@ -168,7 +168,9 @@ class ConvExplainerView(QWidget):
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
+        # layer channel row col | input channel: one row, or two when narrow (large type)
         picker = QHBoxLayout()
+        second = QHBoxLayout()
         self.layer_combo = QComboBox()
         self.layer_combo.addItems(CONV_LAYERS)
         self.channel_spin, self.row_spin, self.col_spin = QSpinBox(), QSpinBox(), QSpinBox()
@@ -177,10 +179,16 @@ class ConvExplainerView(QWidget):
         for text, widget in (("layer", self.layer_combo), ("channel", self.channel_spin),
                              ("row", self.row_spin), ("col", self.col_spin),
                              (None, self.input_label), (None, self.input_spin)):
+            row = picker if text else second
             if text:
-                picker.addWidget(QLabel(text))
-            picker.addWidget(widget)
+                row.addWidget(QLabel(text))
+            row.addWidget(widget)
         picker.addStretch(1)
+        second.addStretch(1)
+        self._picker_rows = (picker, second)
+        self.picker = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.picker.addLayout(picker)
+        self.picker.addLayout(second)
         self.layer_combo.currentTextChanged.connect(self._on_picker)
         for spin in (self.channel_spin, self.row_spin, self.col_spin):
             spin.valueChanged.connect(self._on_picker)
@@ -280,7 +288,7 @@ class ConvExplainerView(QWidget):
         self.detail.setWordWrap(True)
 
         layout = QVBoxLayout(self)
-        layout.addLayout(picker)
+        layout.addLayout(self.picker)
         layout.addWidget(self.graphics, 3)
         layout.addWidget(self.channels_graphics, 2)
         layout.addWidget(self.formula)
@@ -323,6 +331,11 @@ class ConvExplainerView(QWidget):
         if not hasattr(self, "_title_pt"):
             return
         width, height = max(1, self.width() - 20), self.height()
+        one_row = self._picker_rows[0].sizeHint().width() + 12 + (
+            self.input_label.sizeHint().width() + self.input_spin.sizeHint().width() + 6
+            if self.layer != CONV_LAYERS[0] else 0)
+        self.picker.setDirection(QBoxLayout.Direction.LeftToRight if one_row <= width
+                                 else QBoxLayout.Direction.TopToBottom)
         big = QFont(self.font())
         big.setPointSizeF(self.font().pointSizeF() * 1.4)
         big.setBold(True)
@@ -474,6 +487,8 @@ class ConvExplainerView(QWidget):
             spin.setRange(0, top - 1)
             spin.setValue(value)
         many = self._input_channels() > 1
+        self._fit_text()        # wrap the picker before showing the input channel: showing
+        # it in a row too wide would grow a top-level window at once
         self.input_spin.setRange(0, self._input_channels() - 1)
         self.input_spin.setValue(self.input_channel)
         self.input_spin.setVisible(many)
