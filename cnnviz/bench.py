@@ -337,7 +337,10 @@ def add_parser(subparsers) -> None:
                    help="threads for PyTorch (default: the CPUs available)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--gui", action="store_true", help="measure the desktop app instead: training images/s with the window open vs headless, UI stalls, draw-to-prediction latency (offscreen unless a display is set)")
+    p.add_argument("--gui", action="store_true",
+                   help="measure the desktop app instead: training images/s with the window "
+                        "open vs headless, UI stalls, draw-to-prediction latency (offscreen "
+                        "unless a display is set)")
     p.set_defaults(func=run_command)
 
 
