@@ -154,8 +154,9 @@ def test_saliency_panels_fill_the_view_and_titles_fit(qtbot, state, big_font, si
     # the maps use the room: as tall as the width allows, or most of the height
     grad = scene_rect_in_view(g, view.grad_image)
     occ = scene_rect_in_view(g, view.occ_image)
+    bars_w = sum(scene_rect_in_view(g, bar).width() for bar in view.bars.values())
     assert min(grad.height(), occ.height()) >= 0.5 * frame.height() or \
-        grad.width() + occ.width() >= 0.55 * frame.width()
+        grad.width() + occ.width() + bars_w >= 0.6 * frame.width()
     # the block is centred: no half-empty view
     top = min(r.top() for r in boxes.values())
     bottom = frame.bottom() - max(r.bottom() for r in boxes.values())

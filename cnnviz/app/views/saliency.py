@@ -370,9 +370,29 @@ class SaliencyView(QWidget):
             self._arrange()
         red = "red raises the score, blue lowers it" if not self.absolute.isChecked() else \
             "bright: the score is sensitive there"
-        self.caption.setText(
+        self._captions = (
             f"Gradient: {red}. Occlusion: how much P({cls}) drops when a grey "
             f"{PATCH}x{PATCH} patch covers each place. "
             f"Predicted {cls} with probability {self.probability:.3f}. Biggest drop "
             f"{float(occ.max()):.3f} (red: covering there hurts the prediction most). "
-            f"Recomputed in {self.last_compute_ms:.0f} ms.")
+            f"Recomputed in {self.last_compute_ms:.0f} ms.",
+            f"Predicted {cls} (p = {self.probability:.3f}); biggest drop {float(occ.max()):.3f}.")
+        self._fit_caption()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_caption()
+
+    def _fit_caption(self) -> None:
+        """The full explanation unless it would take over a third of a short view (a small
+        dock, large type): then one short line, the full text as its tooltip."""
+        captions = getattr(self, "_captions", None)
+        if not captions:
+            return
+        full, short = captions
+        self.caption.setText(full)
+        if self.caption.heightForWidth(max(1, self.width() - 20)) > self.height() / 3:
+            self.caption.setText(short)
+            self.caption.setToolTip(full)
+        else:
+            self.caption.setToolTip("")
