@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-import sys
 import threading
 
 import numpy as np

@@ -243,15 +243,3 @@ class FitCanvas(pg.GraphicsWidget):
         super().resizeEvent(event)
         self._on_resize()
 
-
-def longest_fitting(texts: list[str], font, width: float, margin: float = 8.0) -> str:
-    """The first of ``texts`` (longest first) whose width in ``font`` fits ``width`` pixels,
-    else the last (shortest). Rich-text tags are not measured."""
-    import re
-
-    from PyQt6.QtGui import QFontMetricsF
-    metrics = QFontMetricsF(font)
-    for text in texts:
-        if metrics.horizontalAdvance(re.sub(r"<[^>]+>", "", text)) + margin <= width:
-            return text
-    return texts[-1]

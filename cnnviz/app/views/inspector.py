@@ -24,15 +24,15 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, pyqtSignal
-from PyQt6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QLayout, QScrollArea,
-                             QSizePolicy, QSplitter, QStackedWidget, QTextBrowser, QToolButton,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QLayout, QScrollArea, QSizePolicy,
+                             QSplitter, QStackedWidget, QTextBrowser, QToolButton, QVBoxLayout,
+                             QWidget)
 
 from ..fit_layout import Option, arrange
-from ..image_panel import (ACTIVATION_CMAP, DIVERGING_CMAP, GREY_CMAP, FitCanvas, MosaicPanel,
-                           longest_fitting)
-from ..mosaic import range_levels, symmetric_levels
+from ..image_panel import ACTIVATION_CMAP, DIVERGING_CMAP, GREY_CMAP, FitCanvas, MosaicPanel
+from ..label_fit import fit_label
 from ..lazy_refresh import RefreshWhenExposed
+from ..mosaic import range_levels, symmetric_levels
 
 MAP_KINDS = ("input", "conv", "relu", "sigmoid", "maxpool")
 BAR_COLOR = (90, 120, 170)
@@ -435,7 +435,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
             x, y, w, h = place.rect
             texts = self._title_texts.get(key)
             if texts:
-                panel.set_title(longest_fitting(texts, self.font(), w))
+                fit_label(panel.title, texts, w)
             panel.layout.setGeometry(QRectF(x, y, w, h))
             if place.value != panel.columns:
                 panel.columns = place.value

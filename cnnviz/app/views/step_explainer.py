@@ -38,10 +38,10 @@ from PyQt6.QtWidgets import (QFrame, QGraphicsPathItem, QGridLayout, QHBoxLayout
 from ...nn import build_network
 from ..digit_widgets import DigitImage
 from ..fit_layout import Option, Placement, arrange
-from ..image_panel import (DIVERGING_CMAP, FitCanvas, ImagePanel, MosaicPanel, colormap,
-                           longest_fitting)
-from ..state import is_exposed
+from ..image_panel import DIVERGING_CMAP, FitCanvas, ImagePanel, MosaicPanel, colormap
+from ..label_fit import fit_label
 from ..mosaic import symmetric_levels
+from ..state import is_exposed
 
 MAX_DIGITS = 12                  # batch digits shown in the strip
 GRAD_LAYERS = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2")
@@ -269,7 +269,7 @@ class StepExplainerView(QWidget):
             panel = self.delta_panels[name]
             texts = self._delta_titles.get(name)
             if texts:
-                panel.set_title(longest_fitting(texts, self.font(), w - bar_w))
+                fit_label(panel.title, texts, w - bar_w)
             panel.layout.setGeometry(QRectF(x, y, w - bar_w, h))
             bar = self.delta_bars[name]
             bar.axis.setWidth(self._tick_width())     # pyqtgraph's fixed 45 px cut the ticks
@@ -348,7 +348,7 @@ class StepExplainerView(QWidget):
             panel = self.grad_panels[name]
             texts = self._grad_titles.get(name)
             if texts:
-                panel.set_title(longest_fitting(texts, self.font(), w - bar_w))
+                fit_label(panel.title, texts, w - bar_w)
             panel.layout.setGeometry(QRectF(x, y, w - bar_w, h))
             self._place_bar(self.grad_bars[name], x + w - bar_w, y + h - place.content_h,
                             place.content_h)
@@ -449,7 +449,7 @@ class StepExplainerView(QWidget):
             x, y, w, h = place.rect
             texts = self._routing_titles.get(key)
             if texts:
-                panel.set_title(longest_fitting(texts, self.font(), w - extra))
+                fit_label(panel.title, texts, w - extra)
             panel.layout.setGeometry(QRectF(x, y, w - extra, h))
             top = y + h - place.content_h
             if which == "arriving":
