@@ -92,6 +92,9 @@ def _measure_window(app, window, batch_size: int, seconds: float) -> dict:
         render_ms.append((time.perf_counter() - t) * 1000)
     window.controller.renderSnapshot.disconnect(original)
     window.controller.renderSnapshot.connect(timed_render)
+    # Starting the bundled pre-trained model would ask (modally) whether to train fresh
+    # weights instead; the benchmark trains whatever is loaded without asking.
+    window.state.pretrained = False
     window.start_training()
     worker = window.controller.worker
 
