@@ -209,7 +209,9 @@ class AppState(QObject):
         self._retrace()
 
     def _retrace(self) -> None:
-        self.trace = self.net.trace(self.probe_image[None, None])
+        # The last weights of a diverging run can be huge: show what they give, no warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.trace = self.net.trace(self.probe_image[None, None])
         self.traceChanged.emit(self.trace)
 
     @property

@@ -147,7 +147,9 @@ class Trainer:
         indices = self.next_batch_indices()
         x, y = self.train_images[indices], self.train_labels[indices]
         self.optimizer.lr = self.current_lr
-        loss, grads = self.net.loss_and_grads(x, y, output_grads=output_grads)
+        # A diverging run overflows on its way to NaN; it is reported below, not warned about.
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, grads = self.net.loss_and_grads(x, y, output_grads=output_grads)
         if not math.isfinite(loss) or not all(np.isfinite(g).all() for g in grads.values()):
             raise DivergenceError(self.optimizer.lr, self.step_count + 1, loss)
         correct = int((self.net.last_logits.argmax(axis=1) == y).sum())
