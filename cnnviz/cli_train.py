@@ -26,6 +26,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--lr", type=_positive_float, help="learning rate")
     p.add_argument("--momentum", type=_fraction, help="SGD momentum in [0, 1)")
     p.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
+    p.add_argument("--lr-decay", type=_positive_float, metavar="FACTOR",
+                   help="multiply the learning rate by FACTOR every --lr-decay-every epochs")
+    p.add_argument("--lr-decay-every", type=_positive_int, metavar="EPOCHS",
+                   help="epochs between learning-rate decays")
     p.add_argument("--data", default="bundled", metavar="bundled|mnist|DIR",
                    help="dataset: the bundled 9,000/1,000 digits (default), the downloaded full "
                         "MNIST, or a folder of the four standard IDX files")
@@ -58,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     preset = get_preset(args.preset)
     config = preset.training.with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
-        weight_decay=args.weight_decay, seed=args.seed)
+        weight_decay=args.weight_decay, lr_decay=args.lr_decay,
+        lr_decay_every=args.lr_decay_every, seed=args.seed)
     dataset = load_dataset(args.data)
     train_images, train_labels = dataset.train_images, dataset.train_labels
     if args.limit is not None:
@@ -72,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
                       config)
     print(f"training preset {preset.name!r} on {describe_data(args.data)}: "
           f"{len(train_labels):,} images, {dataset.n_test:,} held out; {config.epochs} epoch(s), "
-          f"batch {config.batch_size}, lr {config.lr:g}, momentum {config.momentum:g}, "
+          f"batch {config.batch_size}, lr {config.lr:g} (x{config.lr_decay:g} every "
+          f"{config.lr_decay_every} epoch(s)), momentum {config.momentum:g}, "
           f"weight decay {config.weight_decay:g}, seed {config.seed}", flush=True)
 
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress

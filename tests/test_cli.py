@@ -406,3 +406,13 @@ def test_predict_reports_each_bad_picture_and_still_classifies_the_good_ones(tmp
 
 def test_a_bad_argument_is_one_line_with_exit_code_2(tmp_path):
     assert_one_line_error(run_cli(tmp_path, "train", "--lr", "-1"), "--lr", "cnnviz train --help")
+
+
+def test_the_learning_rate_schedule_can_be_set(tmp_path):
+    result = run_cli(tmp_path, "train", "--epochs", "1", "--limit", "64", "--lr-decay", "0.7",
+                     "--lr-decay-every", "2", "--out", "m.npz")
+    assert result.returncode == 0, result.stderr
+    assert "x0.7 every 2 epoch(s)" in result.stdout
+    from cnnviz.nn import read_checkpoint_metadata
+    training = read_checkpoint_metadata(tmp_path / "m.npz")["training"]
+    assert training["lr_decay"] == 0.7 and training["lr_decay_every"] == 2
