@@ -75,9 +75,11 @@ class LossCurvesView(QWidget):
         self.test_loss_curve = self._epoch_curve(self.loss_plot, TEST_COLOR, "held-out (epoch)")
         self.train_acc_curve = self._epoch_curve(self.acc_plot, TRAIN_COLOR, "train")
         self.test_acc_curve = self._epoch_curve(self.acc_plot, TEST_COLOR, "held-out")
-        for curve in (self.batch_curve, self.average_curve):
-            curve.setClipToView(True)
-            curve.setDownsampling(auto=True, method="peak")
+        # No clipToView / auto-downsampling: pyqtgraph's versions presume increasing, evenly
+        # spaced x, and a run started again from epoch 0 breaks that; then each repaint picked
+        # another downsampling factor, moved the auto-range and repainted again (a loop that
+        # took the UI thread to 50-65 % CPU while training). ``LossHistory`` already keeps at
+        # most ``capacity`` points, which draw in about a millisecond.
         for plot in (self.loss_plot, self.acc_plot):
             for side in ("bottom", "left"):
                 # an axis repaints with every curve update: as a cached pixmap unless it changed
