@@ -252,7 +252,24 @@ def _child() -> None:
         from .blas import set_blas_threads
         os.environ["OPENBLAS_NUM_THREADS"] = str(config["runtime_threads"])
         set_blas_threads(config["runtime_threads"])
-    print(json.dumps(measure(config["batch_sizes"], config["seconds"])))
+    print(json.dumps(measure(config["batch_sizes"], config["seconds"],
+                             rounds=config.get("rounds", 3))))
+
+
+def child_environment(batch_sizes, seconds: float, rounds: int = 3,
+                      threads: str | None = "1") -> dict:
+    """The environment of a benchmark child process (offscreen unless a platform is set)."""
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env[CHILD_ENV] = json.dumps({"batch_sizes": list(batch_sizes), "seconds": seconds,
+                                 "rounds": rounds})
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    if threads:
+        env["OPENBLAS_NUM_THREADS"] = threads
+    return env
+
+
+CHILD_COMMAND = [sys.executable, "-c", "from cnnviz.app.bench_gui import _child; _child()"]
 
 
 def format_results(runs: list[dict]) -> str:
@@ -302,17 +319,10 @@ def run_gui_benchmark(args) -> int:
     seconds = max(2.0, getattr(args, "seconds", 0.5) * getattr(args, "repeats", 5))
     runs = []
     for threads in ("1",):
-        env = dict(os.environ)
-        env.setdefault("QT_QPA_PLATFORM", "offscreen")
-        env[CHILD_ENV] = json.dumps({"batch_sizes": sizes, "seconds": seconds})
-        env.pop("OPENBLAS_NUM_THREADS", None)
-        if threads:
-            env["OPENBLAS_NUM_THREADS"] = threads
+        env = child_environment(sizes, seconds, threads=threads)
         print(f"measuring with OpenBLAS threads = {threads or 'default'} ...", file=sys.stderr,
               flush=True)
-        proc = subprocess.run([sys.executable, "-c",
-                               "from cnnviz.app.bench_gui import _child; _child()"],
-                              env=env, capture_output=True, text=True)
+        proc = subprocess.run(CHILD_COMMAND, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             print(proc.stderr, file=sys.stderr)
             return proc.returncode
