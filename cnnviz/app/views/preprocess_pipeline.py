@@ -195,6 +195,7 @@ class PreprocessPipelineView(QWidget):
             label.setFont(bold)
         for label in self.arrows:
             label.setFont(arrow)
+        self._release_caption_heights()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:
@@ -266,7 +267,7 @@ class PreprocessPipelineView(QWidget):
         self._dirty = False
         if self.pad is None:
             self._stages = None
-            self.prediction.setText("no drawing pad")
+            self._set_held_text(self.prediction, "no drawing pad")
             return
         center = bool(self.pad.center)
         canvas = self.pad.canvas_array()
@@ -282,7 +283,8 @@ class PreprocessPipelineView(QWidget):
                 self.panels[key].box.setRange(xRange=(0, shape[1]), yRange=(0, shape[0]),
                                               padding=0.02)
         self._raw_shape = shape
-        self.captions["raw"].setText(f"{st.raw.shape[1]} x {st.raw.shape[0]} pixels")
+        self._set_held_text(self.captions["raw"],
+                            f"{st.raw.shape[1]} x {st.raw.shape[0]} pixels")
         self.panels["result"].set_image(st.result, (0.0, 1.0))
         scaled_panel = self.panels["scaled"]
         if st.bbox is None:
@@ -290,30 +292,52 @@ class PreprocessPipelineView(QWidget):
             scaled_panel.image.clear()
             self.com_mark.setData([], [])
             for key in ("bbox", "scaled", "result"):
-                self.captions[key].setText(" ")
-            self.prediction.setText("Draw a digit on the pad")
+                self._set_held_text(self.captions[key], " ")
+            self._set_held_text(self.prediction, "Draw a digit on the pad")
             self.predicted = None
-            self.other.setText(" ")
+            self._set_held_text(self.other, " ")
             return
         top, left, bottom, right = st.bbox
         self.bbox_rect.setRect(QRectF(left / f, top / f, (right - left) / f, (bottom - top) / f))
         self.bbox_rect.show()
-        self.captions["bbox"].setText(f"{right - left} x {bottom - top} pixels of ink")
+        self._set_held_text(self.captions["bbox"],
+                            f"{right - left} x {bottom - top} pixels of ink")
         h, w = st.scaled.shape
         scaled_panel.set_image(st.scaled, (0.0, 1.0))
         scaled_panel.image.setRect(QRectF((BOX - w) / 2, (BOX - h) / 2, w, h))
-        self.captions["scaled"].setText(f"{w} x {h}: longer side 20, same shape")
+        self._set_held_text(self.captions["scaled"], f"{w} x {h}: longer side 20, same shape")
         com = st.center_of_mass
         self.com_mark.setData([com[1] + 0.5], [com[0] + 0.5])
         if center:
-            self.captions["result"].setText(
+            self._set_held_text(
+                self.captions["result"],
                 "<span style='color:#e02020'>●</span> centre of mass moved onto "
                 "<span style='color:#20a040'><b>+</b></span> the frame centre")
         else:
-            self.captions["result"].setText(
+            self._set_held_text(
+                self.captions["result"],
                 "centring OFF: <span style='color:#e02020'>●</span> centre of mass stays "
                 "where you drew it, <span style='color:#20a040'><b>+</b></span> frame centre")
         self._show_predictions(canvas, center)
+
+    def _set_held_text(self, label: QLabel, text: str) -> None:
+        """Set a caption's or the prediction's text; its height only grows (until the view
+        is resized or its font changes): a label going from three lines to one and back
+        with every stroke re-laid out and repainted all four pictures each time."""
+        label.setText(text)
+        needed = label.heightForWidth(max(1, label.width()))
+        needed = max(needed, label.sizeHint().height())
+        if needed > label.minimumHeight():
+            label.setMinimumHeight(needed)
+
+    def _release_caption_heights(self) -> None:
+        for label in (*self.captions.values(), self.prediction, self.other):
+            label.setMinimumHeight(0)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self._release_caption_heights()      # other widths wrap into other heights
 
     def _show_predictions(self, canvas: np.ndarray, center: bool) -> None:
         """The pad's own prediction (what the network gets now) and, for comparison, what the
@@ -324,9 +348,9 @@ class PreprocessPipelineView(QWidget):
         k, p = top[0]
         self.predicted = (k, p)
         setting = "centred" if center else "not centred"
-        self.prediction.setText(f"Network reads: {k} ({p:.0%}, {setting})")
+        self._set_held_text(self.prediction, f"Network reads: {k} ({p:.0%}, {setting})")
         other = preprocess_digit(canvas, center=not center)
         probs = self.state.net.predict_proba(other[None, None])[0]
         k2 = int(probs.argmax())
         other_setting = "with centring" if not center else "without centring"
-        self.other.setText(f"{other_setting} it would read {k2} ({probs[k2]:.0%})")
+        self._set_held_text(self.other, f"{other_setting} it would read {k2} ({probs[k2]:.0%})")
