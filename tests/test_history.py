@@ -44,17 +44,35 @@ def test_moving_average_is_trailing_mean():
     np.testing.assert_allclose(h.moving_average(2), [1, 2, 4, 6, 8, 10])
 
 
+class Epoch:
+    """Stands in for an EpochEvent."""
+
+    def __init__(self, e):
+        self.epoch, self.train_loss, self.test_loss = e, 1.0 / (e + 1), 2.0 / (e + 1)
+        self.train_accuracy, self.test_accuracy = 0.5 + e / 10, 0.4 + e / 10
+
+
 def test_epochs_and_clear():
-    class Ev:
-        def __init__(self, e):
-            self.epoch, self.train_loss, self.test_loss = e, 1.0 / (e + 1), 2.0 / (e + 1)
-            self.train_accuracy, self.test_accuracy = 0.5 + e / 10, 0.4 + e / 10
     h = LossHistory()
-    h.add_epoch(Ev(0))
-    h.add_epoch(Ev(1))
+    h.add_epoch(Epoch(0))
+    h.add_epoch(Epoch(1))
     arrays = h.epoch_arrays()
     np.testing.assert_allclose(arrays["x"], [1, 2])
     np.testing.assert_allclose(arrays["test_accuracy"], [0.4, 0.5])
     h.add_batches([0.1], [2.0])
     h.clear()
     assert len(h) == 0 and h.epoch_arrays()["x"].size == 0
+
+
+def test_a_second_run_continues_to_the_right_of_the_first():
+    h = LossHistory(capacity=8)
+    h.add_batches(np.array([0.5, 1.0]), np.array([2.0, 1.0]))
+    h.add_epoch(Epoch(0))
+    h.begin_run()                                     # Stop, then Start: epochs count from 0
+    h.add_batches(np.array([0.5, 1.0]), np.array([0.8, 0.6]))
+    h.add_epoch(Epoch(0))
+    np.testing.assert_array_equal(h.batch_x, [0.5, 1.0, 1.5, 2.0])
+    np.testing.assert_array_equal(h.epoch_arrays()["x"], [1.0, 2.0])
+    h.clear()
+    h.add_batches(np.array([0.5]), np.array([1.0]))
+    np.testing.assert_array_equal(h.batch_x, [0.5])   # Reset starts the axis again

@@ -30,11 +30,20 @@ class LossHistory:
         self._pending_count = 0
         self.batches_seen = 0
         self.epochs: list = []       # EpochEvent-like objects, one per finished epoch
+        self._epoch_offsets: list[float] = []
+        self.offset = 0.0            # epochs trained by earlier runs, added to this run's x
+        self.end = 0.0               # the furthest epoch recorded so far
+
+    def begin_run(self) -> None:
+        """A new run starts (its epochs count from 0 again): draw it after the earlier ones."""
+        self.offset = self.end
 
     # -- batches ---------------------------------------------------------------------------
     def add_batches(self, epoch_progress: np.ndarray, losses: np.ndarray) -> None:
-        """Append batch losses ``(B,)`` at fractional epochs ``(B,)``."""
-        for x, y in zip(np.asarray(epoch_progress, float), np.asarray(losses, float)):
+        """Append batch losses ``(B,)`` at fractional epochs ``(B,)`` of the current run."""
+        for x, y in zip(np.asarray(epoch_progress, float) + self.offset,
+                        np.asarray(losses, float)):
+            self.end = max(self.end, x)
             self._pending_x += x
             self._pending_y += y
             self._pending_count += 1
@@ -84,12 +93,15 @@ class LossHistory:
     def add_epoch(self, event) -> None:
         """Record an ``EpochEvent`` (train/test loss and accuracy)."""
         self.epochs.append(event)
+        self._epoch_offsets.append(self.offset)
+        self.end = max(self.end, self.offset + event.epoch + 1)
 
     def epoch_arrays(self) -> dict[str, np.ndarray]:
         """``x`` (epochs done, 1-based) and train/test loss/accuracy, each ``(E,)``."""
         e = self.epochs
         return {
-            "x": np.array([ev.epoch + 1 for ev in e], float),
+            "x": np.array([ev.epoch + 1 + offset
+                           for ev, offset in zip(e, self._epoch_offsets)], float),
             "train_loss": np.array([ev.train_loss for ev in e], float),
             "test_loss": np.array([ev.test_loss for ev in e], float),
             "train_accuracy": np.array([ev.train_accuracy for ev in e], float),

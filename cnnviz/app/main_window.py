@@ -347,6 +347,7 @@ class MainWindow(QMainWindow):
         except (ValueError, RuntimeError) as exc:
             show_error(self, "Cannot start training", str(exc))
             return False
+        self.loss_view.begin_run()
         self.controls.set_run_state("paused" if start_paused else "running")
         return True
 

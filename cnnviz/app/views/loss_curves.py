@@ -126,6 +126,10 @@ class LossCurvesView(QWidget):
         self.history.add_epoch(event)
         self._dirty = True
 
+    def begin_run(self) -> None:
+        """A new training run: its curve continues to the right of the earlier ones."""
+        self.history.begin_run()
+
     def clear(self) -> None:
         self.history.clear()
         self._dirty = True
