@@ -62,19 +62,11 @@ def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 64
     window_s = 5.0
-    import pyqtgraph as pg
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
     from cnnviz.app.bench_gui import set_layout
-    from cnnviz.app.main import load_startup_state, tune_interpreter
-    from cnnviz.app.main_window import MainWindow
+    from cnnviz.app.main import open_main_window
 
-    tune_interpreter()
-    state, _ = load_startup_state()
-    window = MainWindow(state, restore_layout=False)
-    window.resize(1600, 1000)
-    window.show()
-    app.processEvents()
+    window = open_main_window(restore_layout=False, size=(1600, 1000))
     exposed = set_layout(app, window, "all")
     print("exposed:", len(exposed), exposed)
     views_by_id = {id(v): n for n, v in window.views.items()}
@@ -150,24 +142,14 @@ def main() -> None:
     window.close()
 
 
-
-
 def bench_sequence(batches=(5, 64), rounds: int = 3, seconds: float = 2.5) -> None:
     """Replay ``bench --gui``'s sequence (layouts alternating, rounds, batch sizes), profiling
     the UI thread during each measurement: what grows from round to round."""
-    import pyqtgraph as pg
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
     from cnnviz.app import bench_gui
-    from cnnviz.app.main import load_startup_state, tune_interpreter
-    from cnnviz.app.main_window import MainWindow
+    from cnnviz.app.main import open_main_window
 
-    tune_interpreter()
-    state, _ = load_startup_state()
-    window = MainWindow(state, restore_layout=False)
-    window.resize(1600, 1000)
-    window.show()
-    app.processEvents()
+    window = open_main_window(restore_layout=False, size=(1600, 1000))
     views_by_id = {id(v): n for n, v in window.views.items()}
     views_by_id.update({id(d): n for n, d in window.docks.items()})
     views_by_id[id(window)] = "window"

@@ -198,25 +198,15 @@ def _measure_window(app, window, batch_size: int, seconds: float) -> dict:
 def measure(batch_sizes=GUI_BATCH_SIZES, seconds: float = 2.5,
             layouts=("default", "all"), rounds: int = 3) -> dict:
     """All measurements in this process (its OpenBLAS thread count is already fixed)."""
-    import gc
 
-    import pyqtgraph as pg
     from PyQt6.QtWidgets import QApplication
 
     started = time.perf_counter()
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
-    from .main import load_startup_state, tune_interpreter
-    from .main_window import MainWindow
+    from .main import open_main_window
 
-    tune_interpreter()
-    state, _ = load_startup_state()
-    window = MainWindow(state, restore_layout=False)
-    window.resize(1600, 1000)
-    window.show()
-    app.processEvents()
+    window = open_main_window(restore_layout=False, size=(1600, 1000))
     first_show = time.perf_counter() - started
-    gc.freeze()
     results = {"openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
                "switch_interval_ms": 1000 * sys.getswitchinterval(),
                "first_show_seconds": first_show, "docks": sorted(window.docks),
@@ -232,7 +222,7 @@ def measure(batch_sizes=GUI_BATCH_SIZES, seconds: float = 2.5,
                 results["exposed"][layout] = set_layout(app, window, layout)
                 gui[layout] = _measure_window(app, window, b, seconds)
                 if i == 0:
-                    headless = _headless_rate(state, b, seconds)
+                    headless = _headless_rate(window.state, b, seconds)
             for layout, row in gui.items():
                 row["headless_images_per_second"] = headless
                 row["ratio"] = row["gui_images_per_second"] / headless

@@ -43,19 +43,42 @@ def load_startup_state():
     return state, note
 
 
+def open_main_window(restore_layout: bool = True, size: tuple[int, int] | None = None):
+    """The main window on the bundled data and model, shown (a QApplication must exist).
+
+    Also what ``cnnviz bench --gui`` measures, so it is the window users get.
+    """
+    import pyqtgraph as pg
+    from PyQt6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+    tune_interpreter()
+    state, note = load_startup_state()
+    window = MainWindow(state, restore_layout=restore_layout)
+    if note:
+        window.statusBar().showMessage(note)
+    if size is not None:
+        window.resize(*size)
+    window.show()
+    QApplication.processEvents()
+    # Everything built so far lives as long as the app: stop the collector scanning it, which
+    # otherwise stalls the UI for ~40 ms at a time while the worker allocates.
+    gc.freeze()
+    return window
+
+
 def run_app(argv: list[str] | None = None) -> int:
     """Open the main window with the bundled data and model; return the exit code."""
     started = time.perf_counter()
-    import pyqtgraph as pg
     from PyQt6.QtGui import QIcon
     from PyQt6.QtWidgets import QApplication
 
     from ..resources import resource_path
     from .blas import limit_blas_threads_for_app
-    from .main_window import MainWindow
 
     limit_blas_threads_for_app(1)     # measured faster and smoother here (cnnviz bench --gui)
-    tune_interpreter()
 
     argv = list(sys.argv if argv is None else argv)
     app = QApplication.instance() or QApplication(argv)
@@ -65,18 +88,9 @@ def run_app(argv: list[str] | None = None) -> int:
     icon_path = resource_path("icons", "cnnviz.svg")
     if icon_path.exists():
         app.setWindowIcon(QIcon(str(icon_path)))
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
-    state, note = load_startup_state()
-    window = MainWindow(state)
-    if note:
-        window.statusBar().showMessage(note)
-    window.show()
-    app.processEvents()
+    window = open_main_window()
     window.startup_seconds = time.perf_counter() - started
-    # Everything built so far lives as long as the app: stop the collector scanning it, which
-    # otherwise stalls the UI for ~40 ms at a time while the worker allocates.
-    gc.freeze()
     return app.exec()
 
 
