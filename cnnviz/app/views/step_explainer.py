@@ -231,12 +231,7 @@ class StepExplainerView(QWidget):
             panel.layout.setParentItem(self.delta_canvas)
             self.delta_bars[name] = self._colour_bar()
             self.delta_bars[name].setParentItem(self.delta_canvas)
-        self.delta_text = QLabel(" ")
-        self.delta_text.setWordWrap(True)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.delta_graphics, 1)
-        layout.addWidget(self.delta_text)
+        self.delta_text = _fill_tab(page, self.delta_graphics)
         return page
 
     def _tick_width(self) -> float:
@@ -247,7 +242,7 @@ class StepExplainerView(QWidget):
         size = self.delta_canvas.size()
         if self.detail is None or size.width() < 20 or size.height() < 20:
             return
-        bar_w = 4 + 14 + self._tick_width()
+        bar_w = self._bar_width()
         options = {}
         for name, panel in self.delta_panels.items():
             c_out, c_in, k, _ = self.detail.params_after[name].shape
@@ -301,12 +296,7 @@ class StepExplainerView(QWidget):
             self.grad_panels[name] = panel
             self.grad_bars[name] = self._colour_bar()
             self.grad_bars[name].setParentItem(self.grad_canvas)
-        self.grad_text = QLabel(" ")
-        self.grad_text.setWordWrap(True)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.grad_graphics, 1)
-        layout.addWidget(self.grad_text)
+        self.grad_text = _fill_tab(page, self.grad_graphics)
         return page
 
     def _bar_width(self) -> float:
@@ -398,16 +388,11 @@ class StepExplainerView(QWidget):
             routed.box.addItem(grid, ignoreBounds=True)
             routed.box.addItem(winners, ignoreBounds=True)
             self._grid_items[pool], self._winner_items[pool] = grid, winners
-        self.routing_text = QLabel(
+        self.routing_text = _fill_tab(
+            page, self.routing_graphics, controls,
             "The gradient reaches only the winner of each 2x2 window: max pooling passed "
             "on only the largest of the four values, so only that one can change the loss. "
             "Green squares: the winners (argmax of each window).")
-        self.routing_text.setWordWrap(True)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
-        layout.addWidget(self.routing_graphics, 1)
-        layout.addWidget(self.routing_text)
         return page
 
     def _arrow_width(self) -> float:
@@ -779,3 +764,16 @@ class StepExplainerView(QWidget):
             "pooling passed on only the largest value, so only it can change the loss. "
             + "; ".join(notes) + ".")
         self._arrange_routing()
+
+
+def _fill_tab(page: QWidget, graphics, controls=None, caption: str = " ") -> QLabel:
+    """Lay out a tab page: optional controls, the graphics (stretching), a wrapped caption."""
+    text = QLabel(caption)
+    text.setWordWrap(True)
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    if controls is not None:
+        layout.addLayout(controls)
+    layout.addWidget(graphics, 1)
+    layout.addWidget(text)
+    return text
