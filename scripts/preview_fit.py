@@ -26,29 +26,15 @@ def real_step(state, ds):
     """One mini-batch of SGD on a copy of the state's network, as the worker's Step does."""
     from cnnviz.data import images_to_float
     from cnnviz.nn import build_network, get_preset
-    from cnnviz.nn.loss import softmax_cross_entropy
     from cnnviz.training import Trainer
-    from cnnviz.training.snapshot import StepDetail
+    from cnnviz.training.snapshot import detailed_step
 
     net = build_network(config=state.net.config)
     net.load_params(state.net.copy_params())
     trainer = Trainer(net, images_to_float(ds.train_images[:640]), ds.train_labels[:640],
                       images_to_float(ds.test_images[:10]), ds.test_labels[:10],
                       get_preset("lenet").training)
-    indices = trainer.next_batch_indices().copy()
-    labels = trainer.train_labels[indices].copy()
-    before = net.copy_params()
-    grads: dict = {}
-    loss_before = trainer.step(grads).batch.loss
-    logits_before = np.array(net.last_logits, copy=True)
-    x = np.array(trainer.train_images[indices], copy=True)
-    logits_after = np.array(net.forward(x), copy=True)
-    loss_after, _ = softmax_cross_entropy(logits_after, labels.astype(np.int64))
-    return StepDetail(step=trainer.step_count, indices=indices, labels=labels,
-                      loss_before=float(loss_before), loss_after=float(loss_after),
-                      params_before=before, params_after=net.copy_params(),
-                      output_grads={k: np.array(v, copy=True) for k, v in grads.items()},
-                      images=x, logits_before=logits_before, logits_after=logits_after)
+    return detailed_step(trainer)[1]
 
 
 def make_view(name, state, ds):

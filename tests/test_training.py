@@ -187,3 +187,26 @@ def test_huge_learning_rate_raises_divergence_and_keeps_weights(data):
     assert trainer.step_count == steps
     for name, value in trainer.net.params.items():
         np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
+def test_detailed_step_records_exactly_what_one_step_did(data):
+    from cnnviz.nn import build_network
+    from cnnviz.training.snapshot import detailed_step
+
+    trainer = small_trainer(data)
+    indices = trainer.next_batch_indices().copy()
+    result, detail = detailed_step(trainer)
+    assert trainer.step_count == 1 and detail.step == 1
+    np.testing.assert_array_equal(detail.indices, indices)
+    for name, now in trainer.net.params.items():
+        np.testing.assert_array_equal(detail.params_after[name], now)
+        np.testing.assert_array_equal(detail.params_before[name] + detail.delta(name),
+                                      detail.params_after[name])
+    replay = build_network(config=trainer.net.config)
+    replay.load_params(detail.params_before)
+    loss, _ = replay.loss_and_grads(detail.images, detail.labels)
+    assert detail.loss_before == result.batch.loss == pytest.approx(loss, rel=1e-6)
+    replay.load_params(detail.params_after)
+    after, _ = replay.loss_and_grads(detail.images, detail.labels)
+    assert detail.loss_after == pytest.approx(after, rel=1e-6)
+    assert set(detail.output_grads) >= {"conv1", "pool1", "conv2", "pool2", "fc2"}

@@ -23,7 +23,7 @@ from PyQt6.QtCore import QObject, Qt, QThread, QTimer, pyqtSignal
 from ..nn.network import Network
 from ..nn.presets import TrainConfig
 from ..training import DivergenceError, Trainer
-from ..training.snapshot import Snapshot, StepDetail
+from ..training.snapshot import Snapshot, detailed_step
 from .state import refresh_queue
 
 RATE_SMOOTHING = 0.05     # weight of the newest batch in the images/s moving average
@@ -161,8 +161,11 @@ class TrainingWorker(QObject):
         self.stateChanged.emit("stopped")
         self.finished.emit(completed)
 
-    def _train_one(self, output_grads: dict | None = None) -> float:
-        result = self.trainer.step(output_grads)
+    def _train_one(self) -> float:
+        return self._account(self.trainer.step())
+
+    def _account(self, result) -> float:
+        """Book one trained batch: its loss for the next snapshot, its rate, an epoch's end."""
         b = result.batch
         self._buffer.append((b.step, b.epoch_progress, b.loss))
         self._note_rate(b.images_per_second)
@@ -172,23 +175,9 @@ class TrainingWorker(QObject):
 
     def _single_step(self) -> None:
         """One batch, with the before/after detail the classroom views explain."""
-        indices = self.trainer.next_batch_indices().copy()
-        labels = self.trainer.train_labels[indices].copy()
-        before = self.net.copy_params()
-        grads: dict = {}
-        loss_before = self._train_one(grads)
-        logits_before = np.array(self.net.last_logits, copy=True)
-        after = self.net.copy_params()
-        x = np.array(self.trainer.train_images[indices], copy=True)
-        from ..nn.loss import softmax_cross_entropy
-        logits_after = np.array(self.net.forward(x), copy=True)
-        loss_after, _ = softmax_cross_entropy(logits_after, labels.astype(np.int64))
-        self.stepped.emit(StepDetail(
-            step=self.trainer.step_count, indices=indices, labels=labels,
-            loss_before=float(loss_before), loss_after=float(loss_after),
-            params_before=before, params_after=after,
-            output_grads={k: np.array(v, copy=True) for k, v in grads.items()},
-            images=x, logits_before=logits_before, logits_after=logits_after))
+        result, detail = detailed_step(self.trainer)
+        self._account(result)
+        self.stepped.emit(detail)
 
     def _note_rate(self, images_per_second: float) -> None:
         """Fold one batch's measured rate into the moving average (of seconds per image,

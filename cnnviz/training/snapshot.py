@@ -86,3 +86,32 @@ class StepDetail:
     def delta(self, name: str) -> np.ndarray:
         """``params_after[name] - params_before[name]`` (the weight change)."""
         return self.params_after[name] - self.params_before[name]
+
+
+def detailed_step(trainer) -> tuple:
+    """Train ``trainer`` on exactly one mini-batch and record what that did.
+
+    Returns ``(StepResult, StepDetail)``: the trainer's own result and, for the "one step"
+    explainer, the batch, the weights before and after, the loss and logits before and after
+    (the "after" ones from a second forward pass with the updated weights) and every layer's
+    output gradient. Every array in the detail is a copy.
+    """
+    from ..nn.loss import softmax_cross_entropy
+
+    net = trainer.net
+    indices = trainer.next_batch_indices().copy()
+    labels = trainer.train_labels[indices].copy()
+    before = net.copy_params()
+    grads: dict = {}
+    result = trainer.step(grads)
+    logits_before = np.array(net.last_logits, copy=True)
+    x = np.array(trainer.train_images[indices], copy=True)
+    logits_after = np.array(net.forward(x), copy=True)
+    loss_after, _ = softmax_cross_entropy(logits_after, labels.astype(np.int64))
+    detail = StepDetail(
+        step=trainer.step_count, indices=indices, labels=labels,
+        loss_before=float(result.batch.loss), loss_after=float(loss_after),
+        params_before=before, params_after=net.copy_params(),
+        output_grads={k: np.array(v, copy=True) for k, v in grads.items()},
+        images=x, logits_before=logits_before, logits_after=logits_after)
+    return result, detail
