@@ -5,10 +5,8 @@ import pytest
 from PyQt6.QtCore import QPoint, Qt
 from PyQt6.QtWidgets import QMessageBox
 
-from cnnviz.app.main_window import CLASSROOM_VIEWS, MainWindow
-from cnnviz.app.state import AppState
+from cnnviz.app.main_window import CLASSROOM_VIEWS
 from cnnviz.data import preprocess_stages
-from cnnviz.nn import build_network
 
 import window_support
 
@@ -17,8 +15,7 @@ CORNER_SEVEN = [(20, 25), (110, 25), (60, 130)]
 
 
 @pytest.fixture(autouse=True)
-def settings_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+def quiet_warnings(monkeypatch):
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: None)
 
 
@@ -29,12 +26,8 @@ def small_dataset():
 
 @pytest.fixture
 def window(qtbot, small_dataset):
-    state = AppState(build_network(seed=0), small_dataset)
-    win = MainWindow(state, restore_layout=False)
-    qtbot.addWidget(win)
-    win.resize(1600, 1000)
-    win.show()
-    qtbot.waitExposed(win)
+    win = window_support.open_window(qtbot, small_dataset, restore_layout=False,
+                                     size=(1600, 1000))
     yield win
     win.stop_training()
 

@@ -4,8 +4,6 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from cnnviz.app.main_window import MainWindow
-from cnnviz.app.state import AppState
 from cnnviz.app.views.step_explainer import format_change
 from cnnviz.data import images_to_float
 from cnnviz.nn import build_network
@@ -20,13 +18,9 @@ def small_dataset():
 
 @pytest.fixture
 def window(qtbot, small_dataset):
-    state = AppState(build_network(seed=0), small_dataset)
-    win = MainWindow(state, restore_layout=False)
-    qtbot.addWidget(win)
+    win = window_support.open_window(qtbot, small_dataset, restore_layout=False)
     win.controls.batch_spin.setValue(6)
     win.controls.lr_spin.setValue(0.05)
-    win.show()
-    qtbot.waitExposed(win)
     win.raise_dock("step_explainer")
     yield win
     win.stop_training()
