@@ -107,13 +107,8 @@ VIEWS = ["filters", "conv_explainer", "conv_explainer1", "inspector", "saliency"
          "step_explainer", "timeline", "preprocess"]
 
 
-def main() -> int:
-    import pyqtgraph as pg
-    from PyQt6.QtGui import QFont
-    from PyQt6.QtWidgets import QApplication
-
-    app = QApplication(sys.argv[:1])
-    pg.setConfigOptions(imageAxisOrder="row-major")
+def preview_state():
+    """``(AppState, Dataset)``: the bundled model and digits, held-out digit 0 as the probe."""
     from cnnviz.app.state import AppState
     from cnnviz.data import load_bundled
     from cnnviz.nn import load_checkpoint
@@ -122,11 +117,27 @@ def main() -> int:
     ds = load_bundled()
     state = AppState(load_checkpoint(resource_path("model", "lenet.npz")), ds)
     state.set_probe(ds.test_images[0] / 255.0, int(ds.test_labels[0]), index=0)
+    return state, ds
+
+
+def settle_events(app) -> None:
+    """Let layouts, timers and paints run for about half a second."""
+    for _ in range(25):
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def main() -> int:
+    import pyqtgraph as pg
+    from PyQt6.QtGui import QFont
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv[:1])
+    pg.setConfigOptions(imageAxisOrder="row-major")
+    state, ds = preview_state()
 
     def settle():
-        for _ in range(25):
-            app.processEvents()
-            time.sleep(0.02)
+        settle_events(app)
 
     names = sys.argv[1:] or VIEWS
     normal = QFont(app.font())

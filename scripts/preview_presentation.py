@@ -10,7 +10,6 @@ same sizes with the normal font. Writes /tmp/pres_<view>_<size>[_20pt].png.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -50,19 +49,12 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     pg.setConfigOptions(imageAxisOrder="row-major")
     from cnnviz.app.presentation import PresentationMode
-    from cnnviz.app.state import AppState
-    from cnnviz.data import load_bundled
-    from cnnviz.nn import load_checkpoint
-    from cnnviz.resources import resource_path
+    from preview_fit import preview_state, settle_events
 
-    ds = load_bundled()
-    state = AppState(load_checkpoint(resource_path("model", "lenet.npz")), ds)
-    state.set_probe(ds.test_images[0] / 255.0, int(ds.test_labels[0]), index=0)
+    state, _ = preview_state()
 
     def settle():
-        for _ in range(25):
-            app.processEvents()
-            time.sleep(0.02)
+        settle_events(app)
 
     normal = QFont(app.font())
     for name in sys.argv[1:] or VIEWS:
