@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cnnviz.cli_common import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CliError,
                                InterruptFlag, describe_data)
+from cnnviz import cli_record
 from cnnviz.cli_progress import ProgressBar
 
 
@@ -39,6 +40,7 @@ def add_parser(subparsers) -> None:
                    help="where to save the trained model (default: model.npz)")
     p.add_argument("--limit", type=_positive_int, metavar="N",
                    help="train on only the first N training images (quick experiments, tests)")
+    cli_record.add_arguments(p)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="draw the progress bar (default: only when stderr is a terminal)")
     p.set_defaults(func=run)
@@ -58,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--out {out}: folder {out.parent} does not exist")
     if not os.access(out.parent, os.W_OK):
         raise CliError(f"--out {out}: folder {out.parent} is not writable")
+    cli_record.check_path(args)
 
     preset = get_preset(args.preset)
     config = preset.training.with_overrides(
@@ -82,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
           f"weight decay {config.weight_decay:g}, seed {config.seed}", flush=True)
 
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    recorder = cli_record.start(args, trainer, args.data)
     metadata = {
         "preset": preset.name,
         "data": args.data,
@@ -114,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
                 bar.close()
             print(f"cnnviz: error: {exc}", file=sys.stderr)
             print(f"cnnviz: nothing was saved to {out}", file=sys.stderr)
+            cli_record.finish(recorder, trainer, completed=False, note="diverged")
             return EXIT_FAILURE
         if bar is not None:
             bar.close()
@@ -127,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         metadata.update(interrupted=True, epochs_trained=round(epochs_done, 3),
                         held_out_accuracy=result.accuracy, held_out_loss=result.loss)
         net.save(out, metadata=metadata)
+        cli_record.finish(recorder, trainer, completed=False, note="interrupted")
         print(f"interrupted after {epochs_done:.2f} epoch(s) (step {trainer.step_count}); "
               f"held-out accuracy {result.accuracy:.2%}; saved the model trained so far "
               f"to {out}", flush=True)
@@ -136,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
     metadata.update(interrupted=False, epochs_trained=trainer.epoch,
                     held_out_accuracy=last.test_accuracy, held_out_loss=last.test_loss)
     net.save(out, metadata=metadata)
+    cli_record.finish(recorder, trainer, completed=True)
     print(f"saved {out} (held-out accuracy {last.test_accuracy:.2%})", flush=True)
     return EXIT_OK
 
