@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence, QShortcut
 from PyQt6.QtWidgets import QFileDialog, QToolBar
@@ -45,6 +46,11 @@ def apply_step(recording: Recording, step: int, weights: dict, state, views: dic
             loss.add_epoch(SimpleNamespace(**e))
         loss._dirty = True
         loss.set_marker(epoch_progress(recording, step))
+        # the whole run's extent, so the curve grows towards a fixed right edge
+        loss.loss_plot.setXRange(0, epoch_progress(recording, recording.last_step),
+                                 padding=0.02)
+        if len(recording.losses) and not loss.log_check.isChecked():
+            loss.loss_plot.setYRange(0, float(np.nanmax(recording.losses[:, 2])), padding=0.02)
         loss.refresh()
     done = recording.epochs_until(step)
     result = recording.evaluation(done[-1]["epoch"]) if done else None
@@ -169,6 +175,7 @@ class ReplaySession(QObject):
         self.bar.pause()
         self.recording = None
         self.window.loss_view.set_marker(None)
+        self.window.loss_view.loss_plot.enableAutoRange()
         self.toolbar.hide()
 
     def _on_model_changed(self) -> None:

@@ -513,10 +513,11 @@ class Recording:
         if flat.shape != (self._size,):
             raise RecordingError(f"{self.path.name}: step {step}'s weights have "
                                  f"{flat.size:,} values, expected {self._size:,}")
+        flat = flat.astype(np.float32)            # one conversion; the parts are views of it
         out, start = {}, 0
         for name, shape in self._layout:
             n = int(np.prod(shape))
-            out[name] = flat[start:start + n].astype(np.float32).reshape(shape)
+            out[name] = flat[start:start + n].reshape(shape)
             start += n
         return out
 
