@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnviz.cli_common import CliError
-
 
 def add_arguments(p) -> None:
     p.add_argument("--record", metavar="RUN.cnnrun",
@@ -20,11 +18,10 @@ def check_path(args) -> Path | None:
     """``--record``'s path, checked before training starts (None without ``--record``)."""
     if not getattr(args, "record", None):
         return None
+    from cnnviz.io_checks import check_output_file
+
     path = Path(args.record)
-    if path.is_dir():
-        raise CliError(f"--record {path}: is a folder, expected a file name such as run.cnnrun")
-    if not path.parent.is_dir():
-        raise CliError(f"--record {path}: folder {path.parent} does not exist")
+    check_output_file(path, "--record")
     return path
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from cnnviz.cli_common import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CliError
                                InterruptFlag, describe_data)
 from cnnviz import cli_record
 from cnnviz.cli_progress import ProgressBar
+from cnnviz.io_checks import check_output_file, check_room_for, checkpoint_bytes, save_model
 
 
 def add_parser(subparsers) -> None:
@@ -54,12 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from cnnviz.training import DivergenceError, Trainer
 
     out = Path(args.out)
-    if out.is_dir():
-        raise CliError(f"--out {out}: is a folder, expected a file name such as model.npz")
-    if not out.parent.is_dir():
-        raise CliError(f"--out {out}: folder {out.parent} does not exist")
-    if not os.access(out.parent, os.W_OK):
-        raise CliError(f"--out {out}: folder {out.parent} is not writable")
+    check_output_file(out)           # a folder, device, FIFO or socket is refused up front
     cli_record.check_path(args)
 
     preset = get_preset(args.preset)
@@ -75,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"dataset {args.data!r} has no training or no held-out images")
 
     net = build_network(config=preset.network, seed=args.seed)
+    check_room_for(out, checkpoint_bytes(net))
     trainer = Trainer(net, images_to_float(train_images), np.asarray(train_labels),
                       images_to_float(dataset.test_images), np.asarray(dataset.test_labels),
                       config)
@@ -131,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         epochs_done = trainer.epoch + trainer.batch / trainer.batches_per_epoch
         metadata.update(interrupted=True, epochs_trained=round(epochs_done, 3),
                         held_out_accuracy=result.accuracy, held_out_loss=result.loss)
-        net.save(out, metadata=metadata)
+        save_model(net, out, metadata)
         cli_record.finish(recorder, trainer, completed=False, note="interrupted")
         print(f"interrupted after {epochs_done:.2f} epoch(s) (step {trainer.step_count}); "
               f"held-out accuracy {result.accuracy:.2%}; saved the model trained so far "
@@ -141,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     last = trainer.history[-1]
     metadata.update(interrupted=False, epochs_trained=trainer.epoch,
                     held_out_accuracy=last.test_accuracy, held_out_loss=last.test_loss)
-    net.save(out, metadata=metadata)
+    save_model(net, out, metadata)
     cli_record.finish(recorder, trainer, completed=True)
     print(f"saved {out} (held-out accuracy {last.test_accuracy:.2%})", flush=True)
     return EXIT_OK
