@@ -140,3 +140,26 @@ def test_a_bad_recording_says_why_and_keeps_the_current_model(qtbot, dataset, er
     assert not window.replay.open(bad)
     assert errors and "broken.cnnrun" in errors[0][1]
     assert window.state.net is before and not window.replay.toolbar.isVisible()
+
+
+def test_export_animation_from_the_app_and_its_cancel(qtbot, dataset, recorded, errors,
+                                                      tmp_path):
+    from PIL import Image
+
+    from cnnviz.app.export_animation import export_animation
+
+    path, _ = recorded
+    window = window_support.open_window(qtbot, dataset)
+    window.replay.open(path)
+    rec = window.replay.recording
+    seen = []
+    assert export_animation(window, rec, "activations", tmp_path / "a.gif", size=(240, 180),
+                            on_progress=lambda done, dialog: seen.append(done))
+    assert seen == list(range(1, 10)) and not errors
+    with Image.open(tmp_path / "a.gif") as gif:
+        assert gif.n_frames == 9 and gif.size == (240, 180)
+    cancel = lambda done, dialog: dialog.cancel() if done == 3 else None   # noqa: E731
+    assert not export_animation(window, rec, "filters", tmp_path / "b.gif", size=(240, 180),
+                                on_progress=cancel)
+    assert not (tmp_path / "b.gif").exists() and not list(tmp_path.glob(".b.gif*"))
+    assert "cancelled" in window.statusBar().currentMessage()

@@ -254,14 +254,27 @@ class ReplaySession(QObject):
         self.window.statusBar().showMessage(f"Recording this run to {path}.")
 
 
+def _export_dialog(window) -> None:
+    from .export_animation import export_animation_dialog
+
+    export_animation_dialog(window)
+
+
 def install(window, file_menu, train_menu) -> ReplaySession:
     """Add the recording menu items and the timeline bar to ``window``."""
     session = ReplaySession(window)
     open_action = QAction("Open &recording...", window)
     open_action.setStatusTip("Open a recorded run (.cnnrun) and scrub through it")
     open_action.triggered.connect(session.open_dialog)
+    export_action = QAction("Export &animation...", window)
+    export_action.setStatusTip("Write a view across a recording as an animated GIF")
+    export_action.triggered.connect(lambda: _export_dialog(window))
     actions = file_menu.actions()
     file_menu.insertAction(actions[2] if len(actions) > 2 else None, open_action)
+    export_png = next((a for a in actions if "PNG" in a.text()), None)
+    position = actions.index(export_png) + 1 if export_png is not None else None
+    file_menu.insertAction(actions[position] if position is not None
+                           and position < len(actions) else None, export_action)
     train_menu.addSeparator()
     train_menu.addAction(session.record_action)
     return session
