@@ -66,3 +66,24 @@ def test_record_into_a_missing_folder_is_a_one_line_error(tmp_path):
     result = run_cli(tmp_path, "train", "--limit", "64", "--record", "nowhere/run.cnnrun")
     assert_one_line_error(result, "--record", "does not exist")
     assert not (tmp_path / "model.npz").exists()
+
+
+def test_replay_opens_the_app_with_the_recording(tmp_path, monkeypatch, capsys):
+    import cnnviz.app.main as app_main
+    from cnnviz import cli
+
+    result = run_cli(tmp_path, "train", "--epochs", "1", "--limit", "32", "--out", "m.npz",
+                     "--record", "run.cnnrun")
+    assert result.returncode == 0, result.stderr
+    calls = []
+    monkeypatch.setattr(app_main, "run_app",
+                        lambda argv=None, recording=None: calls.append(recording) or 0)
+    assert cli.main(["replay", str(tmp_path / "run.cnnrun")]) == 0
+    assert calls == [str(tmp_path / "run.cnnrun")]
+    assert "run.cnnrun: 2 recorded steps up to step 1" in capsys.readouterr().out
+
+
+def test_replay_of_a_bad_file_is_a_one_line_error(tmp_path):
+    (tmp_path / "bad.cnnrun").write_bytes(b"\x93NUMPY not a recording")
+    assert_one_line_error(run_cli(tmp_path, "replay", "bad.cnnrun"),
+                          "bad.cnnrun: not a cnnviz recording")
