@@ -41,6 +41,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--limit", type=_positive_int, metavar="N",
                    help="train on only the first N training images (quick experiments, tests)")
     cli_record.add_arguments(p)
+    p.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="BLAS threads (default: the CPUs other programs leave free, "
+                        "re-checked every few seconds)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="draw the progress bar (default: only when stderr is a terminal)")
     p.set_defaults(func=run)
@@ -80,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
           f"{config.lr_decay_every} epoch(s)), momentum {config.momentum:g}, "
           f"weight decay {config.weight_decay:g}, seed {config.seed}", flush=True)
 
+    from cnnviz.threads import ThreadPolicy
+
+    policy = ThreadPolicy.choose(getattr(args, "threads", None))
+    print(policy.describe(), flush=True)
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     recorder = cli_record.start(args, trainer, args.data)
     metadata = {
@@ -102,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 if bar is None:
                     bar = ProgressBar(f"epoch {trainer.epoch + 1}/{config.epochs}",
                                       trainer.batches_per_epoch, enabled=show_progress)
+                policy.maybe_update()          # follows the machine's load (cheap)
                 result = trainer.step()
                 b = result.batch
                 bar.update(b.batch + 1, f"loss {b.loss:.4f}  {b.images_per_second:,.0f} img/s")
