@@ -225,6 +225,9 @@ class MainWindow(QMainWindow):
         c.resetRequested.connect(self.confirm_reset)
         c.learningRateChanged.connect(self._on_lr_changed)
         c.momentumChanged.connect(self._on_momentum_changed)
+        c.speedChanged.connect(ctl.pacing.set_batches_per_second)
+        c.pauseEachEpochChanged.connect(ctl.pacing.set_pause_each_epoch)
+        ctl.pacing.set_batches_per_second(c.speed())
         ctl.lossesArrived.connect(self.loss_view.add_snapshot)
         ctl.renderSnapshot.connect(self._render_snapshot)
         ctl.epochFinished.connect(self._on_epoch)
@@ -452,7 +455,9 @@ class MainWindow(QMainWindow):
                 view.show_evaluation(event.evaluation)
         self.statusBar().showMessage(
             f"Epoch {event.epoch + 1}: train loss {event.train_loss:.4f}, held-out accuracy "
-            f"{100 * event.test_accuracy:.1f}% ({event.images_per_second:,.0f} images/s)")
+            f"{100 * event.test_accuracy:.1f}% ({event.images_per_second:,.0f} images/s)"
+            + (": paused, press Resume (Space) to go on" if self.controls.pause_epoch_box
+               .isChecked() and event.epoch + 1 < self.controls.epochs_spin.value() else ""))
 
     def _on_stepped(self, detail) -> None:
         for view in self.views.values():
