@@ -424,7 +424,11 @@ def test_the_learning_rate_schedule_can_be_set(tmp_path):
     result = run_cli(tmp_path, "train", "--epochs", "1", "--limit", "64", "--lr-decay", "0.7",
                      "--lr-decay-every", "2", "--out", "m.npz")
     assert result.returncode == 0, result.stderr
-    assert "x0.7 every 2 epoch(s)" in result.stdout
+    assert "×0.7 every 2 epochs" in result.stdout      # --lr-decay means a step schedule
     from cnnviz.nn import read_checkpoint_metadata
     training = read_checkpoint_metadata(tmp_path / "m.npz")["training"]
     assert training["lr_decay"] == 0.7 and training["lr_decay_every"] == 2
+    assert training["lr_schedule"] == "step"
+    result = run_cli(tmp_path, "train", "--epochs", "1", "--limit", "64", "--out", "c.npz")
+    assert "lr 0.02 (cosine to 5% over 1 epoch)" in result.stdout     # lenet's default
+    assert read_checkpoint_metadata(tmp_path / "c.npz")["training"]["lr_schedule"] == "cosine"
