@@ -268,6 +268,7 @@ class TrainingController(QObject):
         self.state = "idle"
         self._mark = (time.perf_counter(), time.thread_time())
         self.pacing = Pacing()                # shared by every run: the speed control's
+        self._orphans: list[tuple] = []       # abandoned (worker, thread) still finishing
         self._timer = QTimer(self)
         self._timer.setInterval(self.base_interval_ms)
         self._timer.timeout.connect(self._on_tick)
@@ -354,6 +355,9 @@ class TrainingController(QObject):
         if ended:
             self._cleanup()
         else:                       # still busy with a batch: it ends by itself, unheard
+            # ...but its QThread must outlive it (a QThread destroyed while running aborts)
+            self._orphans = [o for o in self._orphans if not o[1].isFinished()]
+            self._orphans.append((self.worker, self.thread))
             self.worker = self.thread = None
         self.state = "idle"
         return ended

