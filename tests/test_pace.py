@@ -140,3 +140,117 @@ def test_learning_rate_10_pauses_the_app_with_the_last_good_weights(qtbot, windo
     for key, value in window.state.net.params.items():   # the views show the good weights
         np.testing.assert_array_equal(value, start[key], err_msg=key)
     assert math.isfinite(window.controller.worker.trainer.guard.reference_loss)
+
+
+# -- every view describes the model it shows ----------------------------------------------------
+
+def test_reset_clears_the_confusion_panels_list_of_the_old_models_digits(qtbot, window):
+    from cnnviz.app.views.confusion import CELL_PROMPT
+    confusion = window.views["confusion"]
+    confusion.evaluate_now()
+    confusion.select_cell(3, 3)
+    assert confusion.thumbs.count() > 0 and "digits 3" in confusion.cell_title.text()
+    window.reset_weights()
+    assert confusion.thumbs.count() == 0 and confusion.cell_title.text() == CELL_PROMPT
+    assert confusion.predictions is None and "No evaluation yet" in confusion.summary.text()
+
+
+def test_one_step_never_shows_negative_epochs(qtbot, window):
+    window.raise_dock("loss_curves")
+    window.step_training()
+    view = window.loss_view
+    qtbot.waitUntil(lambda: view.history.batches_seen == 1, timeout=10000)
+    view._dirty = True
+    view._redraw()
+    box = view.loss_plot.getViewBox()
+    box.updateAutoRange()
+    assert box.viewRange()[0][0] >= 0, box.viewRange()
+
+
+def test_a_continued_run_counts_epochs_like_the_plot_and_the_status_bar_follows(qtbot, window):
+    c = window.controls
+    c.batch_spin.setValue(64)                      # 10 batches an epoch
+    c.epochs_spin.setValue(2)
+    with qtbot.waitSignal(window.controller.finished, timeout=60000):
+        qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
+    assert "finished" in window.statusBar().currentMessage()
+    assert window.loss_view.history.end == pytest.approx(2.0)
+    c.speed_slider.setValue(0)                     # 1 batch/s: still running when checked
+    qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.controller.state == "running", timeout=10000)
+    assert "finished" not in window.statusBar().currentMessage()
+    assert "Training" in window.statusBar().currentMessage()
+    worker = window.controller.worker
+    qtbot.waitUntil(lambda: worker.trainer.step_count >= 1
+                    and c._last_snapshot.batches_per_epoch == 10
+                    and c._last_snapshot.total_steps == 20 and c._last_snapshot.step >= 1
+                    and c._last_snapshot.step < 20, timeout=10000)
+    text = c.progress_bar.format()
+    # the plot draws this run from epoch 2 on: its first epoch is the model's third
+    assert text.startswith("epoch 3 (this run: epoch 1/2"), text
+
+
+# -- shortcuts wherever focus is ------------------------------------------------------------------
+
+def focus(qtbot, widget):
+    widget.window().activateWindow()
+    widget.setFocus()
+    qtbot.waitUntil(lambda: widget.hasFocus(), timeout=5000)
+
+
+def test_space_in_a_number_field_starts_training_and_s_steps(qtbot, window):
+    c = window.controls
+    lr = c.lr_spin.value()
+    focus(qtbot, c.lr_spin)
+    qtbot.keyClick(c.lr_spin, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: window.controller.active and
+                    window.controller.worker.trainer.step_count == 1, timeout=10000)
+    qtbot.keyClick(c.lr_spin, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: c.run_state == "running", timeout=10000)
+    assert c.lr_spin.value() == lr and " " not in c.lr_spin.text()
+    qtbot.keyClick(c.lr_spin, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: c.run_state == "paused", timeout=10000)
+    qtbot.keyClick(c.epochs_spin, Qt.Key.Key_End)  # digits still edit the number
+    c.stop_button.click()
+    qtbot.waitUntil(lambda: c.run_state == "idle", timeout=10000)
+    focus(qtbot, c.epochs_spin)
+    c.epochs_spin.selectAll()
+    qtbot.keyClick(c.epochs_spin, Qt.Key.Key_7)
+    assert c.epochs_spin.value() == 7
+
+
+def test_a_text_field_keeps_space_and_digits(qtbot, window):
+    from PyQt6.QtWidgets import QLineEdit
+    field = QLineEdit(window.controls)
+    field.show()
+    focus(qtbot, field)
+    qtbot.keyClicks(field, "a 1")
+    assert field.text() == "a 1" and not window.controller.active
+
+
+def test_number_keys_raise_the_classroom_views(qtbot, window):
+    from cnnviz.app.main_window import CLASSROOM_KEYS
+    focus(qtbot, window.controls.start_button)
+    for key, name in ((Qt.Key.Key_2, CLASSROOM_KEYS[1]), (Qt.Key.Key_8, CLASSROOM_KEYS[7]),
+                      (Qt.Key.Key_6, CLASSROOM_KEYS[5])):
+        dock = window.docks[name]
+        qtbot.keyClick(window.controls.start_button, key)
+        qtbot.waitUntil(lambda: dock.isVisible() and not dock.visibleRegion().isEmpty(),
+                        timeout=5000)
+    assert not window.controller.active
+    from cnnviz.app.dialogs import SHORTCUTS
+    assert any(k.startswith("1") for k, _ in SHORTCUTS) and any("Reload" in t for _, t in SHORTCUTS)
+
+
+def test_file_reload_pretrained_model(qtbot, window, monkeypatch):
+    from PyQt6.QtWidgets import QMessageBox
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    action = next(a for a in window.findChildren(type(window.start_action))
+                  if a.text().replace("&", "") == "Reload pre-trained model")
+    assert action.shortcut().toString() == "Ctrl+L"
+    window.step_training()
+    qtbot.waitUntil(lambda: window._modified, timeout=10000)
+    action.trigger()
+    assert window.state.pretrained and window.state.model_name == "lenet.npz"
+    assert not window.controller.active and window.controls.run_state == "idle"
+    assert window.views["confusion"].predictions is None

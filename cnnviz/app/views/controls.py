@@ -304,7 +304,7 @@ class ControlsView(QWidget):
             self.status_label.setText("Ready: press Start (Space) or Step (S).")
             self._show_schedule()
         elif self._last_snapshot is not None:
-            self.show_progress(self._last_snapshot)
+            self.show_progress(self._last_snapshot, getattr(self, "_epochs_before", 0.0))
 
     def reset_progress(self) -> None:
         """Back to "not started" (fresh weights: the old run's progress no longer applies)."""
@@ -313,17 +313,23 @@ class ControlsView(QWidget):
         self.progress_bar.setFormat("not started")
         self.set_run_state("idle")
 
-    def show_progress(self, snapshot) -> None:
-        """Update the progress bar and the status line from a ``Snapshot``."""
+    def show_progress(self, snapshot, epochs_before: float = 0.0) -> None:
+        """Update the progress bar and the status line from a ``Snapshot``. ``epochs_before``:
+        epochs the model trained in earlier runs (the loss plot's x starts there)."""
         self._last_snapshot = snapshot
+        self._epochs_before = epochs_before
         self.progress_bar.setValue(int(round(1000 * snapshot.progress)))
         epochs = max(1, round(snapshot.total_steps / max(1, snapshot.batches_per_epoch)))
         epoch = min(snapshot.epoch + 1, epochs)
         if snapshot.finished:
             self.progress_bar.setFormat(f"done: {epochs} epochs ({snapshot.step:,} batches)")
         else:
-            self.progress_bar.setFormat(
-                f"epoch {epoch}/{epochs}, batch {snapshot.batch}/{snapshot.batches_per_epoch}")
+            run = f"epoch {epoch}/{epochs}, batch {snapshot.batch}/{snapshot.batches_per_epoch}"
+            if epochs_before > 0:        # a continued run: the plot counts every epoch
+                overall = int(epochs_before + snapshot.epoch
+                              + snapshot.batch / max(1, snapshot.batches_per_epoch)) + 1
+                run = f"epoch {overall} (this run: {run})"
+            self.progress_bar.setFormat(run)
         ips = snapshot.images_per_second
         ips_text = f"{ips:,.0f} images/s" if math.isfinite(ips) else "-- images/s"
         word = {"running": "Training", "paused": "Paused"}.get(self.run_state, "Stopped")
