@@ -37,12 +37,13 @@ class Layer:
 
 
 class Conv2D(Layer):
-    """A 2-D convolution (strictly: cross-correlation), valid padding, stride 1, with bias.
+    """A 2-D convolution (strictly: cross-correlation) with zero padding, stride and bias.
 
-    ``out[n, f, i, j] = bias[f] + sum_{c, u, v} weight[f, c, u, v] * x[n, c, i + u, j + v]``
+    ``out[n, f, i, j] = bias[f] + sum_{c, u, v} weight[f, c, u, v] * xp[n, c, s*i + u, s*j + v]``
+    where ``xp`` is the input with ``padding`` zeros added on every side and ``s = stride``.
 
     Parameters: ``weight (F, C, K, K)``, ``bias (F,)``. Input ``(N, C, H, W)``, output
-    ``(N, F, H - K + 1, W - K + 1)``.
+    ``(N, F, OH, OW)`` with ``OH = (H + 2 * padding - K) // stride + 1`` (and OW alike).
 
     Implemented with im2col: every K x K window of the input becomes one row of a matrix
     ``cols (N * OH * OW, C * K * K)``, so the forward pass, the weight gradient and the
@@ -52,39 +53,56 @@ class Conv2D(Layer):
     kind = "conv"
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
-                 rng: np.random.Generator, dtype=np.float32) -> None:
+                 rng: np.random.Generator, dtype=np.float32, *, padding: int = 0,
+                 stride: int = 1) -> None:
         super().__init__()
+        if int(padding) != padding or padding < 0:
+            raise ValueError(f"conv padding must be a whole number >= 0, got {padding}")
+        if int(stride) != stride or stride < 1:
+            raise ValueError(f"conv stride must be a whole number >= 1, got {stride}")
         fan_in = in_channels * kernel_size * kernel_size
         # He-normal initialisation: keeps the variance of ReLU activations stable with depth.
         weight = rng.standard_normal((out_channels, in_channels, kernel_size, kernel_size))
         self.params["weight"] = (weight * np.sqrt(2.0 / fan_in)).astype(dtype)
         self.params["bias"] = np.zeros(out_channels, dtype=dtype)
         self.kernel_size = kernel_size
+        self.padding = int(padding)
+        self.stride = int(stride)
         self.needs_input_grad = True
         self._cols: np.ndarray | None = None
         self._input_shape: tuple[int, ...] | None = None
 
+    def _out_size(self, size: int) -> int:
+        span = size + 2 * self.padding - self.kernel_size
+        if span < 0:
+            raise ValueError(f"conv kernel {self.kernel_size} is larger than its padded "
+                             f"input {size + 2 * self.padding}")
+        return span // self.stride + 1
+
     def output_shape(self, input_shape):
         c, h, w = input_shape
-        k = self.kernel_size
-        return (self.params["weight"].shape[0], h - k + 1, w - k + 1)
+        return (self.params["weight"].shape[0], self._out_size(h), self._out_size(w))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         weight, bias = self.params["weight"], self.params["bias"]
         n, c, h, w = x.shape
         f, _, k, _ = weight.shape
-        oh, ow = h - k + 1, w - k + 1
-        windows = sliding_window_view(x, (k, k), axis=(2, 3))        # (N, C, OH, OW, K, K)
+        p, s = self.padding, self.stride
+        oh, ow = self._out_size(h), self._out_size(w)
+        if p:
+            x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        windows = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::s, ::s]  # (N,C,OH,OW,K,K)
         cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * k * k)
         out = cols @ weight.reshape(f, c * k * k).T                    # (N*OH*OW, F)
         out += bias
-        self._cols, self._input_shape = cols, x.shape
+        self._cols, self._input_shape = cols, (n, c, h, w)
         return out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2)         # (N, F, OH, OW)
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         weight = self.params["weight"]
         n, c, h, w = self._input_shape
         f, _, k, _ = weight.shape
+        p, s = self.padding, self.stride
         oh, ow = dout.shape[2], dout.shape[3]
         dout_rows = dout.transpose(0, 2, 3, 1).reshape(n * oh * ow, f)  # (N*OH*OW, F)
         self.grads["weight"] = (dout_rows.T @ self._cols).reshape(weight.shape)
@@ -92,13 +110,13 @@ class Conv2D(Layer):
         if not self.needs_input_grad:
             return None
         dcols = (dout_rows @ weight.reshape(f, c * k * k)).reshape(n, oh, ow, c, k, k)
-        # col2im: every window adds its gradient back onto the pixels it covered.
+        # col2im: every window adds its gradient back onto the (padded) pixels it covered.
         # A loop over the K*K kernel offsets, each a whole-array strided add.
-        dx = np.zeros((n, h, w, c), dtype=dout.dtype)
+        dx = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=dout.dtype)
         for u in range(k):
             for v in range(k):
-                dx[:, u:u + oh, v:v + ow, :] += dcols[:, :, :, :, u, v]
-        return dx.transpose(0, 3, 1, 2)
+                dx[:, u:u + s * (oh - 1) + 1:s, v:v + s * (ow - 1) + 1:s, :] += dcols[:, :, :, :, u, v]
+        return dx[:, p:p + h, p:p + w, :].transpose(0, 3, 1, 2)
 
 
 class ReLU(Layer):
