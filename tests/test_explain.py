@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnnviz.data import images_to_float, load_bundled
-from cnnviz.explain import (align, class_means, embedding, fool, grad_cam, guided_backprop,
+from cnnviz.explain import (align, channel_weights, class_means, features_and_predictions, embedding, fool, grad_cam, guided_backprop,
                             last_conv_activation, layer_features, maximize_activation,
                             pca_2d, penultimate_layer, receptive_field, top_patches, tsne_2d,
                             upsample)
@@ -386,3 +386,29 @@ def test_fool_reports_bad_arguments():
         fool(net, np.zeros((28, 28)), max_change=0)
     with pytest.raises(ValueError, match="target 12 is out of range"):
         fool(net, np.zeros((28, 28)), target=12)
+
+
+def test_channel_weights_are_the_kernel_or_the_weight_row():
+    net = net64()
+    owner, maps = channel_weights(net, "pool1", 2)
+    assert owner == "conv1"
+    np.testing.assert_array_equal(maps, net.params["conv1.weight"][2])
+    owner, maps = channel_weights(net, "relu2", 9)
+    assert owner == "conv2" and maps.shape == (20, 5, 5)
+    owner, maps = channel_weights(net, "fc1", 5)
+    assert owner == "fc1" and maps.shape == (50, 4, 4)
+    # flatten order is (C, H, W): unit 5 reads pool2 channel c, pixel (i, j) with this weight
+    assert maps[7, 1, 2] == net.params["fc1.weight"][5, 7 * 16 + 1 * 4 + 2]
+    owner, maps = channel_weights(net, "fc2", 3)
+    assert maps.shape == (1, 22, 23)
+    np.testing.assert_array_equal(maps.reshape(-1)[:500], net.params["fc2.weight"][3])
+    assert np.isnan(maps.reshape(-1)[500:]).all()
+
+
+def test_features_and_predictions_match_the_trace(data):
+    net = net64()
+    images = data.test_images[:30]
+    features, predictions = features_and_predictions(net, images, batch=7)
+    trace = net.trace(images_to_float(images))
+    np.testing.assert_allclose(features, trace["relu3"].output, rtol=1e-12)
+    assert predictions.tolist() == trace.probabilities.argmax(axis=1).tolist()

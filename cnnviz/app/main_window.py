@@ -48,6 +48,11 @@ VIEW_SPECS = [
     ("preprocess_pipeline", "Preprocessing", "Preprocessing", "preprocess_pipeline",
      "PreprocessPipelineView"),
     ("timeline", "Watch one digit learn", "Timeline", "timeline", "TimelineView"),
+    ("channel_card", "What does this channel detect?", "Channel", "channel_card",
+     "ChannelCardView"),
+    ("grad_cam", "Grad-CAM and guided backprop", "Grad-CAM", "grad_cam", "GradCamView"),
+    ("embedding", "Embedding of the held-out digits", "Embedding", "embedding", "EmbeddingView"),
+    ("fool", "Fool the network", "Fool it", "fool", "FoolView"),
 ]
 
 # The default layout: tab groups (first name in front) in four places.
@@ -58,9 +63,10 @@ LAYOUT_GROUPS = {
     "controls": ("controls",),
     "digits": ("drawing_pad", "probe_browser"),
     "maps": ("activations", "pooling", "inspector"),
-    "classroom": ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency"),
+    "classroom": ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
+                  "grad_cam", "fool"),
     "curves": ("loss_curves",),
-    "results": ("filters", "confusion", "timeline"),
+    "results": ("filters", "confusion", "timeline", "channel_card", "embedding"),
 }
 # saved dock layouts carry this number; a layout saved by an older arrangement is ignored
 LAYOUT_VERSION = 2
@@ -70,7 +76,7 @@ MAX_VIEW_MIN_HEIGHT = 380     # ...or taller (a view may be squeezed below its h
 
 # The classroom explainers (issue 4), raised from the Classroom menu in lesson order.
 CLASSROOM_VIEWS = ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
-                   "confusion", "timeline")
+                   "confusion", "timeline", "channel_card", "grad_cam", "embedding", "fool")
 
 
 def cap_minimum_size(view: QWidget, max_width: int, max_height: int) -> None:
@@ -239,6 +245,10 @@ class MainWindow(QMainWindow):
             v["preprocess_pipeline"].set_pad(v["drawing_pad"])
         if "activations" in v and "conv_explainer" in v:
             v["activations"].pixelClicked.connect(self.explain_pixel)
+        if "channel_card" in v:     # a channel clicked in any view: show its card
+            self.state.channelSelected.connect(lambda *_: self.raise_dock("channel_card"))
+        if "confusion" in v and "embedding" in v:
+            v["confusion"].cellSelected.connect(v["embedding"].highlight_cell)
 
     def explain_pixel(self, layer: str, channel: int, row: int, col: int) -> None:
         """A conv feature-map pixel was clicked: take it apart in the convolution explainer."""

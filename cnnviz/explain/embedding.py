@@ -22,16 +22,26 @@ class Embedding:
 
 def layer_features(net, images, layer: str | None = None, batch: int = 500) -> np.ndarray:
     """``layer``'s activations flattened, ``(N, D)`` float64 (the penultimate layer by default)."""
+    return features_and_predictions(net, images, layer, batch)[0]
+
+
+def features_and_predictions(net, images, layer: str | None = None, batch: int = 500
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """``(features (N, D) float64, predicted classes (N,))`` in one forward pass."""
     x = as_batch(net, images)
     name = layer or penultimate_layer(net).name
     stop = find_layer(net, name).index
-    parts = []
+    features, predictions = [], []
     for start in range(0, len(x), batch):
         out = x[start:start + batch]
-        for _, module in net.layers[: stop + 1]:
+        for position, (_, module) in enumerate(net.layers):
             out = module.forward(out)
-        parts.append(out.reshape(len(out), -1))
-    return np.concatenate(parts).astype(np.float64)
+            if position == stop:
+                features.append(out.reshape(len(out), -1).astype(np.float64))
+        predictions.append(out.argmax(axis=1))
+    if not features:
+        return np.zeros((0, 0)), np.zeros(0, dtype=int)
+    return np.concatenate(features), np.concatenate(predictions)
 
 
 def pca_2d(features: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ so it works for any architecture, not only LeNet. Layer names are the ones of ``
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,3 +196,20 @@ def receptive_field(net, layer: str) -> ReceptiveField:
         size += (kernel - 1) * jump
         jump *= stride
     return ReceptiveField(size, jump, start)
+
+
+def detached_copy(net):
+    """A copy of ``net`` with its own parameter arrays, safe to run in another thread.
+
+    Layers are shallow-copied (their forward passes assign fresh caches, never write into
+    the old ones), parameters deep-copied, gradients dropped.
+    """
+    clone = copy.copy(net)
+    layers = []
+    for name, module in net.layers:
+        twin = copy.copy(module)
+        twin.params = {key: value.copy() for key, value in module.params.items()}
+        twin.grads = {}
+        layers.append((name, twin))
+    clone.layers = layers
+    return clone
