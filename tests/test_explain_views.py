@@ -194,7 +194,9 @@ def test_fool_view_finds_a_change_and_follows_the_slider(qtbot):
 
 def test_fool_challenge_scores_misread_drawings(qtbot):
     state = make_state(probe_index=0)
-    view = shown(qtbot, FoolView(state), (1100, 500))
+    view = FoolView(state)
+    with qtbot.waitSignal(view.job.finished, timeout=WAIT_MS):
+        shown(qtbot, view, (1100, 500))
     read = int(state.probabilities.argmax())
     view.drew_box.setValue(read)
     view.check_drawing()
@@ -203,3 +205,72 @@ def test_fool_challenge_scores_misread_drawings(qtbot):
     view.check_drawing()
     assert (view.fooled, view.tries) == (1, 2)
     assert "Fooled it!" in view.score.text() and "1 of 2" in view.score.text()
+
+
+# -- in the real window ---------------------------------------------------------------------------
+
+@pytest.fixture
+def window(qtbot, monkeypatch):
+    from PyQt6.QtWidgets import QMessageBox
+
+    import window_support
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: None)
+    win = window_support.open_window(qtbot, window_support.small_dataset(400, 120),
+                                     restore_layout=False, size=(1600, 1000))
+    yield win
+    win.stop_training()
+
+
+def click_scene(qtbot, graphics_view, scene_pos):
+    from PyQt6.QtCore import QPoint, Qt
+    point = graphics_view.mapFromScene(scene_pos)
+    qtbot.mouseClick(graphics_view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(point.x(), point.y()))
+
+
+@pytest.mark.parametrize("source", ["activations", "filters", "pooling"])
+def test_clicking_a_channel_anywhere_raises_its_card(qtbot, window, source):
+    card = window.views["channel_card"]
+    window.docks["filters"].raise_()
+    window.docks[source].raise_()
+    view = window.views[source]
+    if source == "activations":
+        qtbot.waitUntil(lambda: view.groups["pool1"].panel.mosaic is not None)
+        panel, graphics, expected = view.groups["pool1"].panel, view.graphics, ("pool1", 4)
+    elif source == "filters":
+        qtbot.waitUntil(lambda: view.panels["conv1"].mosaic is not None)
+        panel, graphics, expected = view.panels["conv1"], view.graphics, ("conv1", 4)
+    else:
+        qtbot.waitUntil(lambda: view.panels["pool2"].mosaic is not None)
+        panel, graphics, expected = view.panels["pool2"], view.graphics, ("pool2", 4)
+    click_scene(qtbot, graphics, panel.tile_pixel_to_scene(4, 1, 1))
+    assert window.state.selected_channel == expected
+    qtbot.waitUntil(lambda: (card.layer, card.channel) == expected)
+    assert window.docks["channel_card"].isVisible()
+    # the card was behind another tab when clicked: raised, it computes everything
+    qtbot.waitUntil(lambda: card.patches is not None and card.synth is not None
+                    and card.class_means is not None, timeout=WAIT_MS)
+    assert (card.patches.layer, card.patches.channel) == expected
+    assert (card.synth.layer, card.synth.channel) == expected
+
+
+def test_selecting_a_confusion_cell_rings_its_digits_in_the_embedding(qtbot, window):
+    embedding = window.views["embedding"]
+    window.docks["embedding"].raise_()
+    qtbot.waitUntil(lambda: embedding.points is not None, timeout=WAIT_MS)
+    confusion = window.views["confusion"]
+    window.docks["confusion"].raise_()
+    confusion.evaluate_now()
+    labels = window.state.dataset.test_labels
+    c = int(labels[0])
+    confusion.select_cell(c, c)
+    expected = np.flatnonzero((labels == c) & (embedding.predictions == c))
+    assert embedding.highlighted.tolist() == expected.tolist()
+    assert len(expected) > 0
+
+
+def test_classroom_menu_lists_the_explain_views(window):
+    titles = {a.text() for m in window.menuBar().actions() if m.text() == "&Classroom"
+              for a in m.menu().actions()}
+    for name in ("channel_card", "grad_cam", "embedding", "fool"):
+        assert window.view_title(name) in titles

@@ -5,25 +5,56 @@
 new request waits; a newer one replaces it (a view asking again with fresher weights does
 not queue stale work). ``fn`` must not touch Qt or the UI's network: give it a
 ``detached_copy`` of the network and copies of the arrays it needs.
+
+Worker threads never signal a job directly: the job (and its view) may have been closed
+and deleted by the time the work ends. They signal one app-wide relay that lives as long
+as the process, and the relay hands the result to the job only if it still exists.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
+import weakref
 
+from PyQt6 import sip
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
+
+
+class _Relay(QObject):
+    done = pyqtSignal(int, object, object, str)     # (job key, tag, result, error)
+
+
+_RELAY: _Relay | None = None
+_JOBS: "weakref.WeakValueDictionary[int, BackgroundJob]" = weakref.WeakValueDictionary()
+_KEYS = itertools.count()
+
+
+def _relay() -> _Relay:
+    """The relay, created on first use (always from the UI thread: ``submit`` is)."""
+    global _RELAY
+    if _RELAY is None:
+        _RELAY = _Relay()
+        _RELAY.done.connect(_deliver, Qt.ConnectionType.QueuedConnection)
+    return _RELAY
+
+
+def _deliver(key: int, tag, result, error: str) -> None:
+    job = _JOBS.get(key)
+    if job is not None and not sip.isdeleted(job):
+        job._on_done(tag, result, error)
 
 
 class BackgroundJob(QObject):
     finished = pyqtSignal(object, object)      # (tag, result)
     failed = pyqtSignal(object, str)           # (tag, one-line message)
-    _done = pyqtSignal(object, object, str)    # worker thread -> UI thread
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._running = False
         self._pending = None
-        self._done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+        self._key = next(_KEYS)
+        _JOBS[self._key] = self
 
     @property
     def busy(self) -> bool:
@@ -38,18 +69,9 @@ class BackgroundJob(QObject):
 
     def _start(self, tag, fn) -> None:
         self._running = True
-        threading.Thread(target=self._run, args=(tag, fn), daemon=True,
+        relay = _relay()
+        threading.Thread(target=_run, args=(relay, self._key, tag, fn), daemon=True,
                          name="cnnviz-explain").start()
-
-    def _run(self, tag, fn) -> None:
-        try:
-            result, error = fn(), ""
-        except Exception as exc:            # reported as a message, never a crash
-            result, error = None, f"{type(exc).__name__}: {exc}"
-        try:
-            self._done.emit(tag, result, error)
-        except RuntimeError:                # the view was closed meanwhile
-            pass
 
     def _on_done(self, tag, result, error: str) -> None:
         self._running = False
@@ -61,3 +83,12 @@ class BackgroundJob(QObject):
             tag, fn = self._pending
             self._pending = None
             self._start(tag, fn)
+
+
+def _run(relay: _Relay, key: int, tag, fn) -> None:
+    """The worker thread: compute, then report through the relay (which outlives views)."""
+    try:
+        result, error = fn(), ""
+    except Exception as exc:            # reported as a message, never a crash
+        result, error = None, f"{type(exc).__name__}: {exc}"
+    relay.done.emit(key, tag, result, error)

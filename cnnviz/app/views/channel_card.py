@@ -95,7 +95,8 @@ class ChannelCardView(RefreshWhenExposed, QWidget):
                                        labels=None)
         self.filter_panel = MosaicPanel("filter", DIVERGING_CMAP, labels=None)
         self.synth_panel = ImagePanel("synthesised", GREY_CMAP)
-        self.bar_plot = pg.PlotItem(title="mean activation per class")
+        self.bar_plot = g.addPlot(row=1, col=1)
+        self.bar_plot.setTitle("mean per class", size="9pt")
         self.bar_plot.setMenuEnabled(False)
         self.bar_plot.setMouseEnabled(x=False, y=False)
         self.bar_plot.hideButtons()
@@ -106,7 +107,6 @@ class ChannelCardView(RefreshWhenExposed, QWidget):
         g.addItem(self.patch_panel.layout, row=0, col=0)
         g.addItem(self.filter_panel.layout, row=0, col=1)
         g.addItem(self.synth_panel.layout, row=1, col=0)
-        g.addItem(self.bar_plot, row=1, col=1)
         self.boxes = self.patch_panel.outline
         pen = QPen(QColor(255, 170, 40))
         pen.setCosmetic(True)
@@ -180,6 +180,13 @@ class ChannelCardView(RefreshWhenExposed, QWidget):
         self._live_stale = True
         self.schedule_refresh()
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # work skipped while the card was hidden or tabbed behind (a click raises it after
+        # selecting the channel): start it now that it is on screen
+        if self._patches_stale or self._live_stale:
+            QTimer.singleShot(0, self.schedule_refresh)
+
     # -- computing (background) --------------------------------------------------------------
     def refresh(self) -> None:
         """Draw the filter now; start whatever background work is stale."""
@@ -245,8 +252,9 @@ class ChannelCardView(RefreshWhenExposed, QWidget):
         self.filter_panel.set_maps(np.asarray(maps, np.float32), symmetric_levels(maps))
         what = "kernel" if maps.shape[0] * maps.shape[1] * maps.shape[2] < 2000 and \
             explain.find_layer(self.state.net, owner).kind == "conv" else "weights"
-        self.filter_panel.set_title(f"{owner} {what} of channel {self.channel} "
-                                    f"({' × '.join(str(s) for s in maps.shape)})")
+        self.filter_panel.set_title(f"{owner} {what} {self.channel}")
+        self.filter_panel.box.setToolTip(f"{owner} {what} of channel {self.channel}: "
+                                         f"{' × '.join(str(s) for s in maps.shape)}")
 
     def _draw_patches(self) -> None:
         p = self.patches
@@ -260,12 +268,12 @@ class ChannelCardView(RefreshWhenExposed, QWidget):
             y, x = self.patch_panel.mosaic.origin(k)
             path.addRect(x + left, y + top, right - left + 1, bottom - top + 1)
         self.boxes.setPath(path)
-        self.patch_panel.set_title(f"top {len(p.indices)} of {len(p.maxima):,} training digits")
+        self.patch_panel.set_title(f"top {len(p.indices)} of {len(p.maxima):,} digits")
 
     def _draw_live(self) -> None:
         if self.synth is not None:
             self.synth_panel.set_image(self.synth.image, (0.0, 1.0))
-            self.synth_panel.set_title(f"synthesised: {self.synth.value:.3g}")
+            self.synth_panel.set_title(f"synthesised ({self.synth.value:.3g})")
         if self.class_means is not None:
             means = self.class_means
             self.bars.setOpts(x=np.arange(len(means)), height=means)

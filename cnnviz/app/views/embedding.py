@@ -137,7 +137,11 @@ class EmbeddingView(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._stale and (self.points is None or self.method == "pca"):
-            QTimer.singleShot(0, self.recompute)
+            QTimer.singleShot(0, self._recompute_if_exposed)
+
+    def _recompute_if_exposed(self) -> None:
+        if self._stale and is_exposed(self):
+            self.recompute()
 
     def recompute(self) -> None:
         """Map the held-out digits with the current weights (in the background)."""

@@ -41,7 +41,7 @@ class FoolView(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(COALESCE_MS)
-        self._timer.timeout.connect(self.recompute)
+        self._timer.timeout.connect(self.recompute_if_exposed)
         self._build()
         state.traceChanged.connect(self.schedule)
         state.modelChanged.connect(self._fill_classes)
@@ -74,7 +74,7 @@ class FoolView(QWidget):
         }
         for col, panel in enumerate(self.panels.values()):
             g.addItem(panel.layout, row=0, col=col)
-        self.prob_plot = pg.PlotItem(title="probability of each class, step by step")
+        self.prob_plot = g.addPlot(row=0, col=3, title="probability of each class, step by step")
         self.prob_plot.setMenuEnabled(False)
         self.prob_plot.setMouseEnabled(x=False, y=False)
         self.prob_plot.hideButtons()
@@ -85,7 +85,6 @@ class FoolView(QWidget):
         legend = self.prob_plot.addLegend(offset=(-5, 5), labelTextColor=(230, 230, 230))
         for c, curve in enumerate(self.curves):
             legend.addItem(curve, str(c))
-        g.addItem(self.prob_plot, row=0, col=3)
         g.layout.setColumnStretchFactor(3, 2)
         self.summary = QLabel(" ")
         self.summary.setWordWrap(True)
@@ -146,6 +145,10 @@ class FoolView(QWidget):
         super().showEvent(event)
         if self._stale:
             self._timer.start()
+
+    def recompute_if_exposed(self) -> None:
+        if is_exposed(self):
+            self.recompute()
 
     def recompute(self) -> None:
         """Search the smallest change that fools the network (in the background)."""
