@@ -42,15 +42,15 @@ def channel_peak(net, x: np.ndarray, layer: str, channel: int) -> tuple[float, n
 
 
 def maximize_activation(net, layer: str, channel: int, steps: int = 200, seed: int = 0,
-                        step_size: float = 0.05, jitter: int = 1, blur_every: int = 4
+                        step_size: float = 0.05, jitter: int = 1, blur_every: int = 2
                         ) -> Synthesised:
     """Gradient ascent on a 28 x 28 input in [0, 1] for the maximum of ``channel`` of ``layer``.
 
     Starts from faint noise (fixed by ``seed``); each step shifts the image by up to
     ``jitter`` pixels, follows the gradient normalised to a mean absolute value of
-    ``step_size`` (shrinking to a fifth of it by the last step), shifts back and clips to [0, 1]; every ``blur_every`` steps a 3 x 3 blur
-    keeps the image smooth. The best image seen (measured without any shift) is returned;
-    the same seed always gives the same image.
+    ``step_size`` (shrinking to a fifth of it by the last step), shifts back and clips to
+    [0, 1]; every ``blur_every`` steps a 3 x 3 blur keeps the image smooth. The best image
+    seen (measured without any shift) is returned; the same seed always gives the same image.
     """
     info = find_layer(net, layer)
     if not 0 <= channel < info.shape[0]:

@@ -8,7 +8,8 @@ and the card shows, computed by ``cnnviz.explain``:
 * the 9 training digits that excite it most, each dimmed outside the receptive field of its
   strongest pixel, with that field outlined; click one to make it the probe;
 * a synthesised input that excites it more than any digit (gradient ascent, blurred);
-* its mean activation for the held-out digits of each class, as bars.
+* its mean activation per class as bars: for the held-out digits of each class, the mean of
+  each digit's strongest response (its maximum over positions, as the top patches rank).
 
 Filter, synthesised image and bars follow training live (throttled); the top patches are
 recomputed when the channel or model changes, after each epoch and on "Refresh patches".
@@ -96,7 +97,7 @@ class ChannelCardView(RefreshWhenExposed, QWidget):
         self.filter_panel = MosaicPanel("filter", DIVERGING_CMAP, labels=None)
         self.synth_panel = ImagePanel("synthesised", GREY_CMAP)
         self.bar_plot = g.addPlot(row=1, col=1)
-        self.bar_plot.setTitle("mean per class", size="9pt")
+        self.bar_plot.setTitle("mean peak per class", size="9pt")
         self.bar_plot.setMenuEnabled(False)
         self.bar_plot.setMouseEnabled(x=False, y=False)
         self.bar_plot.hideButtons()
@@ -225,7 +226,9 @@ class ChannelCardView(RefreshWhenExposed, QWidget):
             means = None
             if ds is not None:
                 maps = explain.channel_activation(net, ds.test_images, layer, channel)
-                means = explain.class_means(maps.mean(axis=(1, 2)), ds.test_labels)
+                # per digit its strongest response (as the top patches rank them)
+                means = explain.class_means(maps.reshape(len(maps), -1).max(axis=1),
+                                            ds.test_labels)
             return synth, means
         self.live_job.submit((self._generation, layer, channel), work)
 
