@@ -12,7 +12,8 @@ from cnnviz.explain import (align, channel_weights, class_means, features_and_pr
                             upsample)
 from cnnviz.explain.embedding import _affinities, conditional_affinities
 from cnnviz.explain.maximize import channel_peak
-from cnnviz.explain.network_walk import backward_from, forward_from, forward_to
+from cnnviz.explain.network_walk import backward_from, detached_copy, forward_from, forward_to
+from cnnviz.explain.top_patches import channel_activation as explain_channel
 from cnnviz.nn import build_network, load_checkpoint
 from cnnviz.nn.gradcheck import numerical_gradient
 from cnnviz.nn.loss import softmax
@@ -412,3 +413,23 @@ def test_features_and_predictions_match_the_trace(data):
     trace = net.trace(images_to_float(images))
     np.testing.assert_allclose(features, trace["relu3"].output, rtol=1e-12)
     assert predictions.tolist() == trace.probabilities.argmax(axis=1).tolist()
+
+
+def test_results_do_not_alias_the_engines_reused_buffers(data):
+    from cnnviz.explain.top_patches import clear_cache
+    clear_cache()
+    net = net64()
+    images = data.train_images[:70]
+    # batches of 20 through a prefix ending in flatten (a layer buffer): each batch kept apart
+    fc1 = explain_channel(net, images, "fc1", 9, batch=20)
+    np.testing.assert_allclose(fc1[:, 0, 0], net.trace(images_to_float(images))["fc1"].output[:, 9],
+                               rtol=1e-10)
+    first = guided_backprop(net, data.test_images[0], 1)
+    kept = first.copy()
+    guided_backprop(net, data.test_images[1], 1)
+    np.testing.assert_array_equal(first, kept)
+    twin = detached_copy(net)
+    twin.forward(images_to_float(images[:3]))
+    for (_, a), (_, b) in zip(net.layers, twin.layers):
+        if getattr(a, "_buffers", None):
+            assert all(x[1] is not y[1] for x in a._buffers.values() for y in b._buffers.values())

@@ -87,4 +87,4 @@ def guided_backprop(net, image, class_index: int) -> np.ndarray:
     dlogits = np.zeros_like(logits)
     dlogits[0, class_index] = 1
     last = net.layers[-1][0]
-    return backward_from(net, dlogits, last, guided=True)[0, 0]
+    return backward_from(net, dlogits, last, guided=True)[0, 0].copy()

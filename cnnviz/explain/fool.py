@@ -51,7 +51,7 @@ def loss_input_gradient(net, x: np.ndarray, label: int) -> tuple[np.ndarray, np.
     probs = softmax(logits)
     dlogits = probs.copy()
     dlogits[0, label] -= 1
-    return probs[0], net.backward(dlogits, need_input_grad=True)[0, 0]
+    return probs[0], net.backward(dlogits, need_input_grad=True)[0, 0].copy()
 
 
 def fool(net, image, target: int | None = None, max_change: float = 0.3,

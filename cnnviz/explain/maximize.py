@@ -38,7 +38,7 @@ def channel_peak(net, x: np.ndarray, layer: str, channel: int) -> tuple[float, n
     where = int(plane.argmax())
     grad = np.zeros_like(out)
     grad.reshape(1, out.shape[1], -1)[0, channel, where] = 1
-    return float(plane[where]), backward_from(net, grad, layer)[0, 0]
+    return float(plane[where]), backward_from(net, grad, layer)[0, 0].copy()
 
 
 def maximize_activation(net, layer: str, channel: int, steps: int = 200, seed: int = 0,

@@ -111,7 +111,10 @@ def as_batch(net, images) -> np.ndarray:
 
 
 def forward_to(net, x: np.ndarray, layer: str) -> np.ndarray:
-    """The output of ``layer`` for ``x (N, 1, H, W)``; every layer up to it caches its state."""
+    """The output of ``layer`` for ``x (N, 1, H, W)``; every layer up to it caches its state.
+
+    The array may be the layer's reused buffer: valid until its next pass (copy to keep it).
+    """
     stop = find_layer(net, layer).index
     out = x
     for _, module in net.layers[: stop + 1]:
@@ -133,7 +136,7 @@ def backward_from(net, grad: np.ndarray, layer: str, guided: bool = False) -> np
 
     Uses the caches of the last ``forward_to``/``forward`` through that layer. With
     ``guided``, every activation layer also lets only positive gradients through (guided
-    backpropagation).
+    backpropagation). The result may be the first layer's reused buffer (copy to keep it).
     """
     stop = find_layer(net, layer).index
     for _, module in reversed(net.layers[: stop + 1]):
@@ -210,6 +213,8 @@ def detached_copy(net):
         twin = copy.copy(module)
         twin.params = {key: value.copy() for key, value in module.params.items()}
         twin.grads = {}
+        if hasattr(module, "_buffers"):     # the engine's reused output/scratch arrays
+            twin._buffers = {}
         layers.append((name, twin))
     clone.layers = layers
     return clone

@@ -74,9 +74,13 @@ def channel_activation(net, images, layer: str, channel: int, batch: int = 500) 
 def _run(layers, x: np.ndarray) -> np.ndarray:
     """Forward ``x (N, C, H, W)`` through ``layers``; ReLU and plain max-pooling done here
     without keeping masks, in whichever memory order the array already has (the engine's
-    convolution returns a channels-last array seen as ``(N, C, H, W)``)."""
+    convolution returns a channels-last array seen as ``(N, C, H, W)``). The result is
+    always this call's own array: a layer's ``forward`` output lives in a buffer the layer
+    rewrites on its next pass, so one that ends the run is copied."""
+    borrowed = False
     for _, module in layers:
         kernel, stride, padding = layer_geometry(module)
+        borrowed = False
         if module.kind == "relu":
             x = np.maximum(x, 0)
         elif (module.kind == "maxpool" and kernel == stride and not padding
@@ -89,8 +93,8 @@ def _run(layers, x: np.ndarray) -> np.ndarray:
             else:
                 x = x.reshape(n, c, h // kernel, kernel, w // kernel, kernel).max(axis=(3, 5))
         else:
-            x = module.forward(x)
-    return x
+            x, borrowed = module.forward(x), True
+    return x.copy() if borrowed else x
 
 
 class _PrefixCache:
