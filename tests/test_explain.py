@@ -433,3 +433,63 @@ def test_results_do_not_alias_the_engines_reused_buffers(data):
     for (_, a), (_, b) in zip(net.layers, twin.layers):
         if getattr(a, "_buffers", None):
             assert all(x[1] is not y[1] for x in a._buffers.values() for y in b._buffers.values())
+
+
+def padded_strided_net():
+    """A network unlike LeNet: conv 3x3 padding 1 stride 2, pool, conv 3x3 padding 1, dense."""
+    from cnnviz.nn import Conv2D, Dense, Flatten, MaxPool2D, NetworkConfig, ReLU
+    from cnnviz.nn.network import Network
+    rng = np.random.default_rng(4)
+    layers = [("conv1", Conv2D(1, 6, 3, rng, np.float64, padding=1, stride=2)),
+              ("relu1", ReLU()), ("pool1", MaxPool2D()),
+              ("conv2", Conv2D(6, 8, 3, rng, np.float64, padding=1)), ("relu2", ReLU()),
+              ("flatten", Flatten()), ("fc1", Dense(8 * 7 * 7, 10, rng, np.float64))]
+    for _, layer in layers:      # non-zero biases: a padded border is not exactly 0 (a ReLU kink)
+        if "bias" in layer.params:
+            layer.params["bias"][...] = rng.uniform(-0.1, 0.1, layer.params["bias"].shape)
+    return Network(layers, NetworkConfig())
+
+
+@pytest.mark.parametrize("layer,channel", [("conv1", 2), ("pool1", 5), ("conv2", 3),
+                                           ("relu2", 1), ("fc1", 4)])
+def test_top_patches_on_a_padded_strided_network(data, layer, channel):
+    net = padded_strided_net()
+    images = images_to_float(data.train_images[:90])
+    full = net.trace(images)[layer].output[:, channel]
+    maps = full if full.ndim == 3 else full[:, None, None]
+    got = top_patches(net, images, layer, channel, k=5)
+    assert list(got.indices) == [n for _, n, _, _ in naive_top(maps, 5)]
+    np.testing.assert_allclose(got.values, maps.reshape(90, -1).max(axis=1)[got.indices])
+
+
+@pytest.mark.parametrize("layer,i,j", [("conv1", 0, 0), ("conv1", 5, 13), ("pool1", 3, 6),
+                                       ("conv2", 6, 2)])
+def test_receptive_field_with_padding_and_stride(layer, i, j):
+    net = padded_strided_net()
+    rng = np.random.default_rng(1)
+    x = rng.random((1, 1, 28, 28))
+    top, left, bottom, right = receptive_field(net, layer).box(i, j, 28)
+    inside = np.zeros((28, 28), bool)
+    inside[top:bottom + 1, left:right + 1] = True
+    base = forward_to(net, x, layer)[0, 1, i, j].copy()
+    y = x.copy()
+    y[0, 0][~inside] = rng.random((~inside).sum())
+    assert forward_to(net, y, layer)[0, 1, i, j] == pytest.approx(base, abs=1e-12)
+    if layer == "conv1":      # 3x3 at stride 2, one pixel of padding: rows 2i-1 .. 2i+1
+        assert (top, left, bottom, right) == (max(2 * i - 1, 0), max(2 * j - 1, 0),
+                                              2 * i + 1, 2 * j + 1)
+
+
+def test_grad_cam_and_synthesis_on_a_padded_strided_network(data):
+    net = padded_strided_net()
+    x = images_to_float(data.test_images[:1]).astype(np.float64)
+    cam = grad_cam(net, x[0, 0], 2)
+    assert cam.layer == "relu2" and cam.map.shape == (28, 28)
+    activation = forward_to(net, x, "conv2").copy()
+    numeric = numerical_gradient(lambda: float(forward_from(net, activation, "conv2")[0, 2]),
+                                 activation)[0]
+    np.testing.assert_allclose(grad_cam(net, x[0, 0], 2, "conv2").weights,
+                               numeric.mean(axis=(1, 2)), rtol=1e-5, atol=1e-9)
+    result = maximize_activation(net, "conv2", 3, steps=40)
+    best = top_patches(net, data.train_images[:500], "conv2", 3, k=1).values[0]
+    assert result.value > best

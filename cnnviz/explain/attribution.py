@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network_walk import (as_batch, backward_from, find_layer, last_conv_activation,
-                           receptive_field)
+from .network_walk import (as_batch, backward_from, find_layer, image_size,
+                           last_conv_activation, receptive_field)
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def grad_cam(net, image, class_index: int, layer: str | None = None) -> GradCam:
     weights = grads[layer][0].mean(axis=(1, 2))                           # (C,)
     coarse = np.maximum(np.tensordot(weights, activation, axes=(0, 0)), 0)
     return GradCam(layer, class_index, upsample(coarse, receptive_field(net, layer),
-                                                 net.config.image_size), coarse, weights)
+                                                 image_size(net)), coarse, weights)
 
 
 def upsample(coarse: np.ndarray, field, size: int) -> np.ndarray:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network_walk import backward_from, find_layer, forward_to
+from .network_walk import backward_from, find_layer, forward_to, image_size
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def maximize_activation(net, layer: str, channel: int, steps: int = 200, seed: i
     if not 0 <= channel < info.shape[0]:
         raise ValueError(f"{layer} has {info.shape[0]} channels; {channel} is out of range")
     rng = np.random.default_rng(seed)
-    size = net.config.image_size
+    size = image_size(net)
     image = np.clip(0.1 + 0.05 * rng.standard_normal((size, size)), 0, 1).astype(net.dtype)
     best_value, _ = channel_peak(net, image[None, None], layer, channel)
     best, history = image.copy(), [best_value]

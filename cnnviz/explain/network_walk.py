@@ -95,6 +95,11 @@ def last_conv_activation(net) -> LayerInfo:
     return best
 
 
+def image_size(net) -> int:
+    """The side of the (square) input images, from the network's own shapes."""
+    return int(net.output_shapes()[0][1][-1])
+
+
 def as_batch(net, images) -> np.ndarray:
     """Images ``(N, 28, 28)``, ``(N, 1, 28, 28)`` or one ``(28, 28)`` as ``(N, 1, H, W)``."""
     x = np.asarray(images)
@@ -104,7 +109,7 @@ def as_batch(net, images) -> np.ndarray:
         x = x[:, None]
     if x.dtype == np.uint8:
         x = x.astype(np.float32) / 255.0
-    size = net.config.image_size
+    size = image_size(net)
     if x.ndim != 4 or x.shape[1:] != (1, size, size):
         raise ValueError(f"expected images of shape (N, {size}, {size}), got {np.shape(images)}")
     return x.astype(net.dtype, copy=False)
@@ -161,6 +166,20 @@ def layer_geometry(module) -> tuple[int, int, int]:
     return (1, 1, 0)
 
 
+def _described_geometry(net) -> dict[str, tuple[int, int, int]]:
+    """``name -> (kernel, stride, padding)`` from ``net.describe()`` where it gives them."""
+    describe = getattr(net, "describe", None)
+    if not callable(describe):
+        return {}
+    out = {}
+    for record in describe():
+        kernel = getattr(record, "kernel_size", None)
+        if kernel is not None:
+            stride = getattr(record, "stride", None) or kernel
+            out[record.name] = (_int(kernel), _int(stride), _int(getattr(record, "padding", 0) or 0))
+    return out
+
+
 def _int(value) -> int:
     return int(value[0]) if isinstance(value, (tuple, list)) else int(value)
 
@@ -192,9 +211,10 @@ class ReceptiveField:
 def receptive_field(net, layer: str) -> ReceptiveField:
     """The receptive field of ``layer``'s output pixels (spatial layers only)."""
     stop = find_layer(net, layer).index
+    described = _described_geometry(net)
     size, jump, start = 1, 1, 0
-    for _, module in net.layers[: stop + 1]:
-        kernel, stride, padding = layer_geometry(module)
+    for name, module in net.layers[: stop + 1]:
+        kernel, stride, padding = described.get(name) or layer_geometry(module)
         start -= padding * jump
         size += (kernel - 1) * jump
         jump *= stride

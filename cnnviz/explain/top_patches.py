@@ -10,7 +10,8 @@ import zlib
 
 import numpy as np
 
-from .network_walk import as_batch, find_layer, layer_geometry, layer_infos, receptive_field
+from .network_walk import (as_batch, find_layer, image_size, layer_geometry, layer_infos,
+                           receptive_field)
 
 # Element-wise layers whose forward works on one channel alone, so a channel can be computed
 # without its neighbours; for any other kind the whole layer is computed.
@@ -170,7 +171,7 @@ def top_patches(net, images, layer: str, channel: int, k: int = 9) -> TopPatches
     # Stable sort of -maxima: equal values keep the earlier image first.
     order = np.argsort(-maxima, kind="stable")[:k]
     rows, cols = np.divmod(where[order], w)
-    size = net.config.image_size
+    size = image_size(net)
     if len(find_layer(net, layer).shape) == 3:
         field = receptive_field(net, layer)
         boxes = np.array([field.box(r, c, size) for r, c in zip(rows, cols)], dtype=int)
