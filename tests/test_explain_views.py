@@ -274,3 +274,32 @@ def test_classroom_menu_lists_the_explain_views(window):
               for a in m.menu().actions()}
     for name in ("channel_card", "grad_cam", "embedding", "fool"):
         assert window.view_title(name) in titles
+
+
+# -- the background job ---------------------------------------------------------------------------
+
+def test_background_job_reports_results_errors_and_pauses_gc_meanwhile(qtbot):
+    import gc
+    import threading
+
+    from cnnviz.app.background import BackgroundJob
+    job = BackgroundJob()
+    release = threading.Event()
+    assert gc.isenabled()
+    with qtbot.waitSignal(job.finished, timeout=WAIT_MS) as got:
+        job.submit("a", lambda: (release.wait(30), 42)[1])
+        assert job.busy and not gc.isenabled()     # no collection in a worker thread
+        job.submit("b", lambda: 43)                # waits; a newer request replaces it
+        job.submit("c", lambda: 44)
+        release.set()
+    assert got.args == ["a", 42]
+    with qtbot.waitSignal(job.finished, timeout=WAIT_MS) as got:
+        pass
+    assert got.args == ["c", 44]
+    qtbot.waitUntil(lambda: not job.busy)
+    assert gc.isenabled()
+    with qtbot.waitSignal(job.failed, timeout=WAIT_MS) as got:
+        job.submit("d", lambda: 1 / 0)
+    assert got.args == ["d", "ZeroDivisionError: division by zero"]
+    qtbot.waitUntil(lambda: not job.busy)
+    assert gc.isenabled()

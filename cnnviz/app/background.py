@@ -9,10 +9,16 @@ not queue stale work). ``fn`` must not touch Qt or the UI's network: give it a
 Worker threads never signal a job directly: the job (and its view) may have been closed
 and deleted by the time the work ends. They signal one app-wide relay that lives as long
 as the process, and the relay hands the result to the job only if it still exists.
+
+Python's cyclic garbage collector runs in whichever thread happens to allocate. Run in a
+worker, it could destroy a closed view's Qt graphics items while the UI thread paints (a
+crash seen in the tests). So while any job runs, automatic collection is paused; it resumes
+on the UI thread when the last job reports back.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import threading
 import weakref
@@ -28,6 +34,8 @@ class _Relay(QObject):
 _RELAY: _Relay | None = None
 _JOBS: "weakref.WeakValueDictionary[int, BackgroundJob]" = weakref.WeakValueDictionary()
 _KEYS = itertools.count()
+_RUNNING = 0                  # jobs started and not yet reported back (UI thread only)
+_GC_WAS_ENABLED = True
 
 
 def _relay() -> _Relay:
@@ -39,7 +47,23 @@ def _relay() -> _Relay:
     return _RELAY
 
 
+def _job_started() -> None:
+    global _RUNNING, _GC_WAS_ENABLED
+    if _RUNNING == 0:
+        _GC_WAS_ENABLED = gc.isenabled()
+        gc.disable()
+    _RUNNING += 1
+
+
+def _job_ended() -> None:
+    global _RUNNING
+    _RUNNING -= 1
+    if _RUNNING == 0 and _GC_WAS_ENABLED:
+        gc.enable()
+
+
 def _deliver(key: int, tag, result, error: str) -> None:
+    _job_ended()
     job = _JOBS.get(key)
     if job is not None and not sip.isdeleted(job):
         job._on_done(tag, result, error)
@@ -70,6 +94,7 @@ class BackgroundJob(QObject):
     def _start(self, tag, fn) -> None:
         self._running = True
         relay = _relay()
+        _job_started()
         threading.Thread(target=_run, args=(relay, self._key, tag, fn), daemon=True,
                          name="cnnviz-explain").start()
 

@@ -27,16 +27,13 @@ PREDICTED = "predicted class"
 
 
 def overlay(digit: np.ndarray, heat: np.ndarray, alpha: float = 0.6) -> np.ndarray:
-    """``(H, W, 4)`` uint8 RGBA: ``heat (H, W)`` in [0, 1] (coloured) over the grey ``digit``."""
-    lut = colormap(HEAT_CMAP).getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.float32)
+    """``(H, W, 3)`` float RGB in [0, 1]: ``heat (H, W)`` in [0, 1] (coloured) over the grey
+    ``digit``. Float, not uint8: pyqtgraph then renders it into a buffer of its own."""
+    lut = colormap(HEAT_CMAP).getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.float32) / 255
     colour = lut[np.clip((heat * 255).astype(int), 0, 255)]
-    grey = np.repeat(np.clip(digit, 0, 1)[..., None] * 255, 3, axis=2)
+    grey = np.repeat(np.clip(digit, 0, 1)[..., None], 3, axis=2)
     weight = alpha * np.clip(heat, 0, 1)[..., None]
-    rgb = (1 - weight) * grey + weight * colour
-    out = np.empty(digit.shape + (4,), np.uint8)
-    out[..., :3] = np.clip(rgb, 0, 255)
-    out[..., 3] = 255
-    return out
+    return np.clip((1 - weight) * grey + weight * colour, 0, 1).astype(np.float32)
 
 
 class GradCamView(RefreshWhenExposed, QWidget):
@@ -117,7 +114,7 @@ class GradCamView(RefreshWhenExposed, QWidget):
         top = float(self.cam.map.max())
         heat = self.cam.map / top if top > 0 else np.zeros_like(self.cam.map)
         self.panels["input"].set_image(digit, (0.0, 1.0))
-        self.panels["cam"].set_image(overlay(digit, heat), None)
+        self.panels["cam"].set_image(overlay(digit, heat), (0.0, 1.0))
         self.panels["guided"].set_image(self.guided, symmetric_levels(self.guided))
         both = self.guided * heat
         self.panels["guided_cam"].set_image(both, symmetric_levels(both))
