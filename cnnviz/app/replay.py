@@ -34,7 +34,8 @@ def apply_step(recording: Recording, step: int, weights: dict, state, views: dic
 
     The weights go into ``state`` as a training snapshot's do; the loss view (if in
     ``views``) gets the curve up to the step and a marker; views with ``show_evaluation``
-    get the nearest held-out evaluation at or before the step.
+    get the nearest held-out evaluation at or before the step (or are cleared before the
+    first one).
     """
     state.set_params(weights)
     loss = views.get("loss_curves")
@@ -54,10 +55,12 @@ def apply_step(recording: Recording, step: int, weights: dict, state, views: dic
         loss.refresh()
     done = recording.epochs_until(step)
     result = recording.evaluation(done[-1]["epoch"]) if done else None
-    if result is not None:
-        for view in views.values():
-            if hasattr(view, "show_evaluation"):
+    for view in views.values():
+        if hasattr(view, "show_evaluation"):
+            if result is not None:
                 view.show_evaluation(result)
+            elif hasattr(view, "clear"):          # no evaluation yet at this step
+                view.clear()
 
 
 class ReplaySession(QObject):

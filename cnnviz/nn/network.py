@@ -231,6 +231,7 @@ def build_network(preset: str = "lenet", seed: int = 0, dtype=np.float32,
     ``seed`` fixes the initial weights; ``dtype`` is float32 by default, float64 for
     gradient checks.
     """
+    scales = () if config is not None else get_preset(preset).init_scales
     config = config or get_preset(preset).network
     if config.hidden_activation not in _ACTIVATIONS or config.conv_activation not in _ACTIVATIONS:
         raise ValueError(f"unknown activation in {config}; choose relu or sigmoid")
@@ -256,4 +257,7 @@ def build_network(preset: str = "lenet", seed: int = 0, dtype=np.float32,
         fc1_weight = layers[7][1].params["weight"]
         fan_out, fan_in = fc1_weight.shape
         fc1_weight *= np.sqrt(fan_in / (fan_in + fan_out))
-    return Network(layers, config)
+    net = Network(layers, config)
+    for key, factor in scales:          # a preset's own starting scale (e.g. classroom)
+        net.params[key] *= factor
+    return net
