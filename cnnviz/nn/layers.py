@@ -323,7 +323,8 @@ class MaxPool2D(Layer):
             np.less(top, left[:, :, 1], out=m[:, :, 1, :, 0])            # left, not top
             np.logical_or(top, left[:, :, 1], out=m[:, :, 1, :, 1])      # neither
             np.logical_not(m[:, :, 1, :, 1], out=m[:, :, 1, :, 1])
-            self._mask = mask.transpose(0, 3, 1, 2)
+            # Handed out C-contiguous in (N, C, H, W) order: views pass it on to Qt.
+            self._mask = np.ascontiguousarray(mask.transpose(0, 3, 1, 2))
         return self._mask
 
     def backward(self, dout: np.ndarray) -> np.ndarray:

@@ -188,8 +188,8 @@ class Network:
             first.needs_input_grad = need_input_grad
         grad = dlogits
         for name, layer in reversed(self.layers):
-            if output_grads is not None:
-                output_grads[name] = grad
+            if output_grads is not None:     # C-ordered copies: the layers reuse their buffers
+                output_grads[name] = np.array(grad, order="C", copy=True)
             grad = layer.backward(grad)
         if isinstance(first, Conv2D):
             first.needs_input_grad = True
