@@ -235,6 +235,10 @@ class MainWindow(QMainWindow):
         c.pauseEachEpochChanged.connect(ctl.pacing.set_pause_each_epoch)
         ctl.pacing.set_batches_per_second(c.speed())
         ctl.lossesArrived.connect(self.loss_view.add_snapshot)
+        if "timeline" in self.views:     # every snapshot's records, not only the drawn ones
+            ctl.lossesArrived.connect(self.views["timeline"].add_worker_records)
+        self.state.probeChanged.connect(lambda: ctl.set_probe(self.state.probe_image))
+        ctl.set_probe(self.state.probe_image)
         ctl.renderSnapshot.connect(self._render_snapshot)
         ctl.epochFinished.connect(self._on_epoch)
         ctl.diverged.connect(self._on_diverged)
