@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
             "Draw a digit on the pad, or press Start (Space).")
         QApplication.instance().focusChanged.connect(self._on_focus_changed)
         self._shortcut_filter = NumericFieldShortcuts(self)    # Space works in a spin box
-        QApplication.instance().installEventFilter(self._shortcut_filter)
+        self._shortcut_filter.watch(self)
         if state.dataset is not None and state.probe_index is None \
                 and state.probe_source == "dataset" and not state.probe_image.any():
             self._pick_initial_probe()
