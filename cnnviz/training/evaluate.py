@@ -36,6 +36,7 @@ def evaluate(net: Network, images: np.ndarray, labels: np.ndarray,
         raise ValueError("cannot evaluate on an empty set of images")
     log_probs = np.concatenate([log_softmax(net.forward(images[i:i + batch_size]))
                                 for i in range(0, n, batch_size)])
+    net.release_buffers()       # chunk-sized work arrays would otherwise stay allocated
     predictions = log_probs.argmax(axis=1)
     loss = -float(log_probs[np.arange(n), labels].mean())
     return EvalResult(accuracy=float((predictions == labels).mean()), loss=loss, n=n,
