@@ -233,6 +233,8 @@ def measure(batch_sizes=GUI_BATCH_SIZES, seconds: float = 2.5,
         results.setdefault("ratios", {})[str(b)] = {
             layout: [round(r["ratio"], 3) for r in rows] for layout, rows in per_round.items()}
     window.close()
+    from .main import delete_window
+    delete_window(window)      # now, not at interpreter exit (see delete_window)
     return results
 
 
