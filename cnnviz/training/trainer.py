@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +106,8 @@ class Trainer:
         self._order = self._rng.permutation(len(train_images))
         self._epoch_sums = [0.0, 0.0, 0, 0.0]    # loss*n, correct, images, seconds
         self.history: list[EpochEvent] = []
+        # asked between chunks of the epoch-end evaluation: True raises TrainingInterrupted
+        self.should_stop: Callable[[], bool] | None = None
 
     # -- live settings (apply from the next batch) -------------------------------------
     def set_learning_rate(self, lr: float) -> None:
@@ -171,7 +174,8 @@ class Trainer:
 
     def _finish_epoch(self) -> EpochEvent:
         loss_sum, correct, seen, seconds = self._epoch_sums
-        result = evaluate(self.net, self.test_images, self.test_labels)
+        result = evaluate(self.net, self.test_images, self.test_labels,
+                          should_stop=self.should_stop)
         event = EpochEvent(epoch=self.epoch, train_loss=loss_sum / seen,
                            train_accuracy=correct / seen, test_loss=result.loss,
                            test_accuracy=result.accuracy, images_per_second=seen / seconds,
