@@ -59,6 +59,50 @@ def test_conv_gradients(n, c, f, size, k):
         assert_gradients_match(analytic, numeric, what=f"conv {name}")
 
 
+@pytest.mark.parametrize("n,c,f,h,w,k,padding,stride", [
+    (2, 2, 3, 5, 6, 3, 1, 1), (2, 1, 2, 4, 5, 3, 2, 1), (2, 2, 3, 7, 8, 3, 0, 2),
+    (1, 3, 2, 6, 7, 3, 1, 2), (2, 2, 2, 5, 5, 2, 2, 3)])
+def test_conv_gradients_with_padding_and_stride(n, c, f, h, w, k, padding, stride):
+    rng = np.random.default_rng(100 + 10 * padding + stride)
+    conv = Conv2D(c, f, k, rng, dtype=np.float64, padding=padding, stride=stride)
+    conv.params["bias"][...] = rng.standard_normal(f)
+    x = rng.standard_normal((n, c, h, w))
+    out = conv.forward(x)
+    oh, ow = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+    assert out.shape == (n, f, oh, ow) == (n, *conv.output_shape((c, h, w)))
+    dx, num_dx, params = layer_gradients(conv, x)
+    assert dx.shape == x.shape
+    assert_gradients_match(dx, num_dx, what=f"conv input, padding {padding} stride {stride}")
+    for name, (analytic, numeric) in params.items():
+        assert_gradients_match(analytic, numeric, what=f"conv {name}, p{padding} s{stride}")
+
+
+def test_conv_padding_and_stride_match_a_direct_sum():
+    rng = np.random.default_rng(7)
+    conv = Conv2D(2, 3, 3, rng, dtype=np.float64, padding=1, stride=2)
+    conv.params["bias"][...] = rng.standard_normal(3)
+    x = rng.standard_normal((2, 2, 6, 5))
+    out = conv.forward(x)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    weight, bias = conv.params["weight"], conv.params["bias"]
+    expected = np.empty((2, 3, 3, 3))
+    for i in range(3):
+        for j in range(3):
+            patch = xp[:, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3]
+            expected[:, :, i, j] = np.einsum("ncuv,fcuv->nf", patch, weight) + bias
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_rejects_bad_padding_stride_and_too_small_input():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="padding"):
+        Conv2D(1, 2, 3, rng, padding=-1)
+    with pytest.raises(ValueError, match="stride"):
+        Conv2D(1, 2, 3, rng, stride=0)
+    with pytest.raises(ValueError, match="larger than its padded input"):
+        Conv2D(1, 2, 5, rng, padding=1).forward(np.zeros((1, 1, 2, 2), np.float32))
+
+
 def test_conv_without_input_grad_still_gives_weight_grads():
     rng = np.random.default_rng(0)
     conv = Conv2D(2, 3, 3, rng, dtype=np.float64)
@@ -235,3 +279,39 @@ def test_network_output_grads_for_every_layer():
         numeric = numerical_gradient(f, h, indices=indices)
         assert_gradients_match(output_grads[name], numeric, indices=indices,
                                what=f"output_grads[{name!r}]")
+
+
+def test_a_network_of_padded_and_strided_convs_has_correct_gradients():
+    """The fast paths end to end (channels-last views flowing conv -> relu -> pool -> conv):
+    every parameter and the input, against finite differences."""
+    from cnnviz.nn import get_preset
+    from cnnviz.nn.network import Network
+
+    rng = np.random.default_rng(11)
+    layers = [("conv1", Conv2D(1, 4, 3, rng, np.float64, padding=1, stride=2)),   # 28 -> 14
+              ("relu1", ReLU()),
+              ("pool1", MaxPool2D()),                                             # 14 -> 7
+              ("conv2", Conv2D(4, 6, 3, rng, np.float64, padding=2, stride=2)),   # 7 -> 5
+              ("relu2", ReLU()),
+              ("flatten", Flatten()),
+              ("fc1", Dense(6 * 5 * 5, 10, rng, np.float64))]
+    net = Network(layers, get_preset("lenet").network)
+    for p in net.params.values():
+        if p.ndim == 1:
+            p[...] = rng.normal(0, 0.1, p.shape)
+    x, labels = rng.random((3, 1, 28, 28)), np.array([1, 5, 9])
+    _, grads = net.loss_and_grads(x, labels)
+    grads = {k: g.copy() for k, g in grads.items()}
+
+    def f():
+        return softmax_cross_entropy(net.forward(x), labels)[0]
+
+    for name, param in net.params.items():
+        indices = check_indices(grads[name], rng, n_random=6, n_top=4)
+        numeric = numerical_gradient(f, param, indices=indices)
+        assert_gradients_match(grads[name], numeric, indices=indices, what=name)
+    dx = net.input_gradient(x, labels)
+    indices = check_indices(dx, rng, n_random=6, n_top=6)
+    numeric = numerical_gradient(lambda: float(net.forward(x)[np.arange(3), labels].sum()), x,
+                                 indices=indices)
+    assert_gradients_match(dx, numeric, indices=indices, what="input")

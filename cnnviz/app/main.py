@@ -84,8 +84,9 @@ def watch_window_gone(window) -> None:
     QApplication.instance().installNativeEventFilter(window.gone_watcher)
 
 
-def run_app(argv: list[str] | None = None) -> int:
-    """Open the main window with the bundled data and model; return the exit code."""
+def run_app(argv: list[str] | None = None, recording=None) -> int:
+    """Open the main window with the bundled data and model (and the ``recording`` file, if
+    given, on its timeline bar); return the exit code."""
     started = time.perf_counter()
     from PyQt6.QtGui import QIcon
     from PyQt6.QtWidgets import QApplication
@@ -108,6 +109,8 @@ def run_app(argv: list[str] | None = None) -> int:
 
     window = open_main_window()
     window.startup_seconds = time.perf_counter() - started
+    if recording is not None:
+        window.replay.open(recording)
     code = app.exec()
     join_training_threads()       # a QThread destroyed while it runs would abort the exit
     return code

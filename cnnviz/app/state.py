@@ -8,7 +8,9 @@ Views never touch the training worker. They read ``AppState`` and listen to its 
 * ``traceChanged(trace)``: the probe's layer-by-layer trace with the current weights;
 * ``datasetChanged``: another dataset was opened;
 * ``modifiedChanged(bool)``: the model was trained since it was loaded, reset or saved
-  (``modified``; closing the window then asks to save it).
+  (``modified``; closing the window then asks to save it);
+* ``channelSelected(layer, channel)``: a channel was clicked in some view (the channel card
+  shows it).
 
 The state owns a UI-side copy of the network (``self.net``) used only for inference on the
 UI thread. The worker's network is never shared: weights reach the UI as copies made by the
@@ -163,6 +165,7 @@ class AppState(QObject):
     traceChanged = pyqtSignal(object)
     datasetChanged = pyqtSignal()
     modifiedChanged = pyqtSignal(bool)
+    channelSelected = pyqtSignal(str, int)
 
     def __init__(self, net: Network | None = None, dataset=None, parent=None) -> None:
         super().__init__(parent)
@@ -177,6 +180,7 @@ class AppState(QObject):
         self.probe_source = "dataset"                 # "dataset" or "drawing"
         self.probe_index: int | None = None           # index into the held-out set
         self.trace: Trace = self.net.trace(self.probe_image[None, None])
+        self.selected_channel: tuple[str, int] | None = None   # (layer name, channel)
 
     # -- model -------------------------------------------------------------------------
     def set_model(self, net: Network, name: str, pretrained: bool = False,
@@ -201,6 +205,11 @@ class AppState(QObject):
         self.net.load_params(params)
         self.paramsChanged.emit()
         self._retrace()
+
+    def select_channel(self, layer: str, channel: int) -> None:
+        """Make ``channel`` of ``layer`` (a name of ``net.trace``) the one to explain."""
+        self.selected_channel = (str(layer), int(channel))
+        self.channelSelected.emit(str(layer), int(channel))
 
     # -- data ----------------------------------------------------------------------------
     def set_dataset(self, dataset) -> None:

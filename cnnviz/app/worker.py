@@ -37,6 +37,7 @@ from PyQt6.QtCore import QObject, Qt, QThread, QTimer, pyqtSignal
 from ..nn.network import Network
 from ..nn.presets import TrainConfig
 from ..training import DivergenceError, Trainer, TrainingInterrupted
+from ..training.pacing import Pacing
 from ..training.snapshot import Snapshot, detailed_step
 from .state import refresh_queue
 
@@ -64,8 +65,11 @@ class TrainingWorker(QObject):
 
     def __init__(self, net: Network, train_images: np.ndarray, train_labels: np.ndarray,
                  test_images: np.ndarray, test_labels: np.ndarray, config: TrainConfig,
-                 start_paused: bool = False, snapshot_interval: float = 0.1) -> None:
+                 start_paused: bool = False, snapshot_interval: float = 0.1,
+                 pacing: Pacing | None = None) -> None:
         super().__init__()
+        self.pacing = pacing or Pacing()
+        self._batch_started: float | None = None
         self.trainer = Trainer(net, train_images, train_labels, test_images, test_labels, config)
         self.trainer.should_stop = lambda: self._stop
         self.net = net
@@ -135,6 +139,7 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         """Train until stopped or finished; always ends with "stopped" and ``finished``."""
         completed, error = False, None
+        self.pacing.add_listener(self._wake.set)    # a new pace applies at once
         try:
             completed = self._loop()
         except TrainingInterrupted:
@@ -142,11 +147,19 @@ class TrainingWorker(QObject):
         except Exception as exc:  # a bug or a bad value: report it, never abort the app
             traceback.print_exc(file=sys.stderr)
             error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.pacing.remove_listener(self._wake.set)
         try:
             if error is None:
                 self._emit_snapshot()
             else:                 # the weights may be half-updated: the UI keeps the last
                 self.errored.emit(error)    # snapshot it received, taken between batches
+            for observer in self.trainer.observers:       # e.g. a RunRecorder: write its end
+                if hasattr(observer, "close"):
+                    observer.close(self.trainer, completed=completed)
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            self.errored.emit(f"{type(exc).__name__}: {exc}")
         finally:
             self.stateChanged.emit("stopped")
             self.finished.emit(completed)
@@ -167,6 +180,10 @@ class TrainingWorker(QObject):
                 elif self._paused:
                     self._wake.clear()      # cleared under the lock: no request is lost
                 wait = self._paused and not single
+                # a slow pace: wait the rest of this batch's time (a request wakes it early)
+                pace_wait = 0.0 if wait or single else self.pacing.delay(self._batch_started)
+                if pace_wait > 0:
+                    self._wake.clear()
                 lr, self._new_lr = self._new_lr, None
                 momentum, self._new_momentum = self._new_momentum, None
             if lr is not None:
@@ -180,11 +197,18 @@ class TrainingWorker(QObject):
                     was_paused = True
                 self._wake.wait()
                 continue
+            if pace_wait > 0:
+                if was_paused:
+                    self.stateChanged.emit("running")
+                    was_paused = False
+                self._wake.wait(pace_wait)
+                continue
             if was_paused and not single:
                 self.stateChanged.emit("running")
                 self._last_emit = time.perf_counter()
                 was_paused = False
             detail = None
+            self._batch_started = time.perf_counter()
             try:
                 if single:
                     detail = self._single_step()
@@ -206,6 +230,9 @@ class TrainingWorker(QObject):
             if self.trainer.finished:
                 completed = True
                 break
+            if self.trainer.batch == 0 and not single and self.pacing.pause_each_epoch:
+                with self._lock:                # an epoch just ended: stop there for a talk
+                    self._paused = True
         return completed
 
     def _more_steps(self) -> bool:
@@ -333,6 +360,7 @@ class TrainingController(QObject):
         self._pending_step = None             # the newest StepDetail not yet shown
         self.state = "idle"
         self._mark = (time.perf_counter(), time.thread_time())
+        self.pacing = Pacing()                # shared by every run: the speed control's
         self._timer = QTimer(self)
         self._timer.setInterval(self.base_interval_ms)
         self._timer.timeout.connect(self._on_tick)
@@ -352,12 +380,16 @@ class TrainingController(QObject):
         return self.active and self.worker.stopping
 
     def start(self, net: Network, data: tuple, config: TrainConfig,
-              start_paused: bool = False) -> TrainingWorker:
-        """Start training ``net`` (the worker's own copy) on ``data = (xtr, ytr, xte, yte)``."""
+              start_paused: bool = False, on_trainer=None) -> TrainingWorker:
+        """Start training ``net`` (the worker's own copy) on ``data = (xtr, ytr, xte, yte)``.
+        ``on_trainer(trainer)`` runs before the thread starts (e.g. to attach a recorder)."""
         if self.active:
             raise RuntimeError("a training run is already active")
         self._forget()
-        worker = TrainingWorker(net, *data, config, start_paused=start_paused)
+        worker = TrainingWorker(net, *data, config, start_paused=start_paused,
+                                pacing=self.pacing)
+        if on_trainer is not None:
+            on_trainer(worker.trainer)
         thread = QThread()
         thread.setObjectName("cnnviz-training")
         worker.moveToThread(thread)

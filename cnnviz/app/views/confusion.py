@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, QSize
+from PyQt6.QtCore import QEvent, QSize, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QIcon, QImage, QPen, QPixmap
 from PyQt6.QtWidgets import (QGraphicsRectItem, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem,
                              QPushButton, QVBoxLayout, QWidget)
@@ -23,6 +23,7 @@ from .number_grid import NumberGrid
 CLASSES = 10
 THUMB = 56          # thumbnail side, pixels (28 x 2)
 MAX_THUMBS = 200    # a diagonal cell holds ~100 digits of the bundled split
+CELL_PROMPT = "Click a cell to see its digits; click a digit to make it the probe."
 
 
 def digit_icon(image: np.ndarray) -> QIcon:
@@ -35,6 +36,8 @@ def digit_icon(image: np.ndarray) -> QIcon:
 
 class ConfusionView(QWidget):
     """A 10x10 confusion-matrix heat map with counts; cells and digits are clickable."""
+
+    cellSelected = pyqtSignal(int, int)       # (true label, predicted label)
 
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
@@ -84,7 +87,7 @@ class ConfusionView(QWidget):
         self._selection.setZValue(20)
         self.grid.box.addItem(self._selection, ignoreBounds=True)
 
-        self.cell_title = QLabel("Click a cell to see its digits; click a digit to make it the probe.")
+        self.cell_title = QLabel(CELL_PROMPT)
         self.cell_title.setWordWrap(True)
         self.thumbs = QListWidget()
         self.thumbs.setViewMode(QListView.ViewMode.IconMode)
@@ -162,6 +165,7 @@ class ConfusionView(QWidget):
     def select_cell(self, true: int, pred: int) -> None:
         """List the held-out digits with true label ``true`` predicted as ``pred``."""
         self.selected = (int(true), int(pred))
+        self.cellSelected.emit(int(true), int(pred))
         labels = self._labels()
         self.thumbs.clear()
         if self.predictions is None or labels is None:
@@ -196,6 +200,8 @@ class ConfusionView(QWidget):
         self.predictions, self.accuracy, self.selected = None, None, None
         self.cell_indices = np.zeros(0, dtype=np.int64)
         self.thumbs.clear()
+        self.cell_title.setText(CELL_PROMPT)      # no list of the old model's digits
+        self._selection.hide()
         self.summary.setText("No evaluation yet: train an epoch or press Evaluate now.")
         self._draw()
 
