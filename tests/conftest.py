@@ -1,11 +1,10 @@
 """Test setup: Qt runs offscreen, before any QApplication exists, and no test reads or
 writes the user's real settings (window layout, presentation mode).
 
-Python's cyclic garbage collector is switched off and run by hand after each test, on the main
-thread, as the app does (``cnnviz.app.main.open_main_window``): a collection triggered in a
-training thread would destroy a closed window's widgets there, and their timers, which cannot
-be stopped from another thread, would later fire into freed memory (a segfault in a later
-test's event processing).
+Each test ends with its training threads joined and a garbage collection on the main thread:
+a closed window's widgets are destroyed here, never later in some other test's worker thread
+(their timers, which cannot be stopped from another thread, then fired into freed memory: a
+segfault in a later test's event processing).
 """
 
 import gc
@@ -14,7 +13,6 @@ import os
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-gc.disable()
 
 
 @pytest.fixture(autouse=True)

@@ -39,6 +39,9 @@ from ..nn.presets import TrainConfig
 from ..training import DivergenceError, Trainer, TrainingInterrupted
 from ..training.pacing import Pacing
 from ..training.snapshot import Snapshot, detailed_step
+# one count shared with the explain jobs: no automatic garbage collection while any worker
+# thread runs (a collection there would destroy closed widgets off the UI thread)
+from .background import _job_ended as _resume_gc, _job_started as _pause_gc
 from .state import refresh_queue
 
 RATE_SMOOTHING = 0.05     # weight of the newest batch in the images/s moving average
@@ -308,8 +311,13 @@ def join_training_threads(timeout_ms: int = 30000) -> bool:
     for key, (thread, _) in list(_LIVE.items()):
         left = max(0, int((deadline - time.perf_counter()) * 1000))
         if thread.wait(left):
-            _LIVE.pop(key, None)
+            _forget_run(key)
     return not _LIVE
+
+
+def _forget_run(key: int) -> None:
+    if _LIVE.pop(key, None) is not None:
+        _resume_gc()
 
 
 def _reap(key: int) -> None:
@@ -317,7 +325,7 @@ def _reap(key: int) -> None:
     signals): join it and let it go."""
     entry = _LIVE.get(key)
     if entry is not None and entry[0].wait(5000):
-        _LIVE.pop(key, None)
+        _forget_run(key)
 
 
 class TrainingController(QObject):
@@ -409,6 +417,7 @@ class TrainingController(QObject):
             signal.connect(functools.partial(slot, worker))
         key = id(thread)
         _LIVE[key] = (thread, worker)
+        _pause_gc()
         thread.finished.connect(functools.partial(_reap, key))
         self.worker, self.thread = worker, thread
         self.state = "paused" if start_paused else "running"
