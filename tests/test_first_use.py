@@ -94,15 +94,15 @@ def test_learning_rate_schedule_is_shown_and_used(qtbot, window):
     # the lenet preset: a cosine fall over the epochs asked for (the step knobs are hidden)
     assert c.schedule_combo.currentData() == "cosine" and c.lr_decay_spin.isHidden()
     c.epochs_spin.setValue(40)
-    assert "cosine to 5% over 40 epochs" in c.lr_now_label.text()
+    assert "cosine to 5% over 40 epochs" in c.schedule_label.text()
     assert c.config().lr_at_epoch(39.9) > 0.001           # still learning at epoch 40
     c.schedule_combo.setCurrentIndex(c.schedule_combo.findData("step"))
     assert not c.lr_decay_spin.isHidden()
     assert c.lr_decay_spin.value() == 0.5 and c.lr_every_spin.value() == 1
-    assert "halved every epoch" in c.lr_now_label.text()
+    assert "halved every epoch" in c.schedule_label.text()
     c.lr_decay_spin.setValue(0.8)
     c.lr_every_spin.setValue(2)
-    assert "×0.8 every 2 epochs" in c.lr_now_label.text()
+    assert "×0.8 every 2 epochs" in c.schedule_label.text()
     assert c.config().lr_decay == 0.8 and c.config().lr_decay_every == 2
     c.epochs_spin.setValue(3)
     c.lr_decay_spin.setValue(0.5)

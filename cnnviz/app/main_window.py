@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
             "Draw a digit on the pad, or press Start (Space).")
         QApplication.instance().focusChanged.connect(self._on_focus_changed)
         self._shortcut_filter = NumericFieldShortcuts(self)    # Space works in a spin box
-        QApplication.instance().installEventFilter(self._shortcut_filter)
+        self._shortcut_filter.watch(self)
         if state.dataset is not None and state.probe_index is None \
                 and state.probe_source == "dataset" and not state.probe_image.any():
             self._pick_initial_probe()
@@ -246,6 +246,10 @@ class MainWindow(QMainWindow):
         c.pauseEachEpochChanged.connect(ctl.pacing.set_pause_each_epoch)
         ctl.pacing.set_batches_per_second(c.speed())
         ctl.lossesArrived.connect(self.loss_view.add_snapshot)
+        if "timeline" in self.views:     # every snapshot's records, not only the drawn ones
+            ctl.lossesArrived.connect(self.views["timeline"].add_worker_records)
+        self.state.probeChanged.connect(lambda: ctl.set_probe(self.state.probe_image))
+        ctl.set_probe(self.state.probe_image)
         ctl.renderSnapshot.connect(self._render_snapshot)
         ctl.epochFinished.connect(self._on_epoch)
         ctl.diverged.connect(self._on_diverged)

@@ -38,6 +38,7 @@ from ..nn.network import Network
 from ..nn.presets import TrainConfig
 from ..training import DivergenceError, Trainer, TrainingInterrupted
 from ..training.pacing import Pacing
+from .timeline import CONV_KEYS, wants_step
 from ..training.snapshot import Snapshot, detailed_step
 # one count shared with the explain jobs: no automatic garbage collection while any worker
 # thread runs (a collection there would destroy closed widgets off the UI thread)
@@ -73,6 +74,10 @@ class TrainingWorker(QObject):
         super().__init__()
         self.pacing = pacing or Pacing()
         self._batch_started: float | None = None
+        # timeline records (step, epoch, conv weights, probe probabilities, probe): dense at
+        # the start of a run (``wants_step``), sent with the next snapshot
+        self._records: list[tuple] = []
+        self._probe: np.ndarray | None = None
         self.trainer = Trainer(net, train_images, train_labels, test_images, test_labels, config)
         self.trainer.should_stop = lambda: self._stop
         self.net = net
@@ -126,6 +131,11 @@ class TrainingWorker(QObject):
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         with self._lock:
             self._new_momentum = momentum
+
+    def set_probe(self, image: np.ndarray | None) -> None:
+        """The digit ``(28, 28)`` whose probabilities the timeline records (None: none)."""
+        with self._lock:
+            self._probe = None if image is None else np.array(image, np.float32)
 
     @property
     def paused(self) -> bool:
@@ -249,10 +259,26 @@ class TrainingWorker(QObject):
         """Book one trained batch: its loss for the next snapshot, its rate, an epoch's end."""
         b = result.batch
         self._buffer.append((b.step, b.epoch_progress, b.loss))
+        if wants_step(b.step):
+            self._record_step(b.step, b.epoch_progress)
         self._note_rate(b.images_per_second)
         if result.epoch is not None:
             self.epochFinished.emit(result.epoch)
         return b.loss
+
+    def _record_step(self, step: int, epoch_progress: float) -> None:
+        """Keep the conv weights after ``step`` and, if a probe is set, its probabilities."""
+        params = self.net.params
+        if not all(k in params for k in CONV_KEYS):
+            return
+        with self._lock:
+            probe = self._probe
+        probs = None
+        if probe is not None:
+            with np.errstate(all="ignore"):
+                probs = self.net.predict_proba(probe[None, None].astype(self.net.dtype))[0]
+        self._records.append((step, epoch_progress, {k: params[k].copy() for k in CONV_KEYS},
+                              probs, probe))
 
     def _single_step(self):
         """One batch, with the before/after detail the classroom views explain. Of a burst of
@@ -287,6 +313,8 @@ class TrainingWorker(QObject):
             batches_per_epoch=t.batches_per_epoch, total_steps=t.total_steps,
             images_per_second=self._ips, lr=t.current_lr, eta_seconds=eta,
             finished=t.finished)
+        if self._records:
+            snapshot.extra["timeline"], self._records = self._records, []
         self._buffer = []
         self._last_emit = now
         self.snapshotReady.emit(snapshot)
@@ -369,6 +397,7 @@ class TrainingController(QObject):
         self.state = "idle"
         self._mark = (time.perf_counter(), time.thread_time())
         self.pacing = Pacing()                # shared by every run: the speed control's
+        self._probe: np.ndarray | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(self.base_interval_ms)
         self._timer.timeout.connect(self._on_tick)
@@ -398,6 +427,7 @@ class TrainingController(QObject):
                                 pacing=self.pacing)
         if on_trainer is not None:
             on_trainer(worker.trainer)
+        worker.set_probe(self._probe)
         thread = QThread()
         thread.setObjectName("cnnviz-training")
         worker.moveToThread(thread)
@@ -451,6 +481,12 @@ class TrainingController(QObject):
     def set_momentum(self, momentum: float) -> None:
         if self.worker:
             self.worker.set_momentum(momentum)
+
+    def set_probe(self, image) -> None:
+        """The probe digit ``(28, 28)`` the worker records the timeline's probabilities for."""
+        self._probe = None if image is None else np.array(image, np.float32)
+        if self.worker:
+            self.worker.set_probe(self._probe)
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """Stop the worker and wait for its thread (closing the window). True if it ended;

@@ -150,6 +150,11 @@ class Network:
         """Logits ``(N, classes)`` for images ``x (N, 1, 28, 28)`` in [0, 1] (a new array)."""
         return self._forward(x).copy()
 
+    def release_buffers(self) -> None:
+        """Free every layer's reusable arrays (see ``Layer.release_buffers``)."""
+        for _, layer in self.layers:
+            layer.release_buffers()
+
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, classes)``."""
         return softmax(self.forward(x))

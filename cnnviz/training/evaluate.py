@@ -45,10 +45,13 @@ def evaluate(net: Network, images: np.ndarray, labels: np.ndarray, batch_size: i
     if n == 0:
         raise ValueError("cannot evaluate on an empty set of images")
     chunks = []
-    for i in range(0, n, batch_size):
-        if should_stop is not None and should_stop():
-            raise TrainingInterrupted(f"evaluation stopped after {i} of {n} images")
-        chunks.append(log_softmax(net.forward(images[i:i + batch_size])))
+    try:
+        for i in range(0, n, batch_size):
+            if should_stop is not None and should_stop():
+                raise TrainingInterrupted(f"evaluation stopped after {i} of {n} images")
+            chunks.append(log_softmax(net.forward(images[i:i + batch_size])))
+    finally:
+        net.release_buffers()   # chunk-sized work arrays would otherwise stay allocated
     log_probs = np.concatenate(chunks)
     predictions = log_probs.argmax(axis=1)
     loss = -float(log_probs[np.arange(n), labels].mean())
