@@ -450,7 +450,6 @@ class TrainingController(QObject):
         _pause_gc()
         thread.finished.connect(functools.partial(_reap, key))
         self.worker, self.thread = worker, thread
-        self.state = "paused" if start_paused else "running"
         self._timer.setInterval(self.base_interval_ms)
         self._mark = (time.perf_counter(), time.thread_time())
         self._timer.start()
