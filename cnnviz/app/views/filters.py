@@ -302,7 +302,6 @@ class FiltersView(RefreshWhenExposed, QWidget):
             self.status.setText(f"{where} · (row {row}, col {col}) {what} = {value:+.4g}")
             return
 
-
     def _on_mouse_clicked(self, event) -> None:
         """A click on a filter selects its output channel (the channel card shows it)."""
         for key, panel in self.panels.items():
