@@ -5,10 +5,11 @@ pre-trained model, the loss plots, the drawing pad's clear, and closing."""
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QMessageBox
+from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from cnnviz.app.main_window import MainWindow
 from cnnviz.app.state import AppState
+from cnnviz.app.worker import join_training_threads
 from cnnviz.nn import build_network
 
 import window_support
@@ -66,7 +67,8 @@ def test_reset_while_paused_gives_fresh_weights_and_a_fresh_run(qtbot, window):
     c.seed_spin.setEnabled(True)       # the seed is fixed during a run; set before the reset
     c.seed_spin.setValue(3)
     click(qtbot, c.reset_button)                                   # asks; answered Yes
-    qtbot.wait(400)                                                # anything still queued
+    join_training_threads()            # the old run has ended...
+    QApplication.processEvents()       # ...and whatever it still had queued was delivered
     fresh = build_network(c.preset_name(), seed=3)
     for name, value in fresh.params.items():
         np.testing.assert_array_equal(window.state.net.params[name], value, err_msg=name)
