@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from cnnviz.cli_common import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CliError,
                                InterruptFlag, describe_data)
 from cnnviz.cli_progress import ProgressBar
+from cnnviz.io_checks import check_output_file, check_room_for, checkpoint_bytes, save_model
 
 
 def add_parser(subparsers) -> None:
@@ -39,6 +39,9 @@ def add_parser(subparsers) -> None:
                    help="where to save the trained model (default: model.npz)")
     p.add_argument("--limit", type=_positive_int, metavar="N",
                    help="train on only the first N training images (quick experiments, tests)")
+    p.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="BLAS threads (default: the CPUs other programs leave free, "
+                        "re-checked every few seconds)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="draw the progress bar (default: only when stderr is a terminal)")
     p.set_defaults(func=run)
@@ -52,12 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from cnnviz.training import DivergenceError, Trainer
 
     out = Path(args.out)
-    if out.is_dir():
-        raise CliError(f"--out {out}: is a folder, expected a file name such as model.npz")
-    if not out.parent.is_dir():
-        raise CliError(f"--out {out}: folder {out.parent} does not exist")
-    if not os.access(out.parent, os.W_OK):
-        raise CliError(f"--out {out}: folder {out.parent} is not writable")
+    check_output_file(out)           # a folder, device, FIFO or socket is refused up front
 
     preset = get_preset(args.preset)
     config = preset.training.with_overrides(
@@ -72,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"dataset {args.data!r} has no training or no held-out images")
 
     net = build_network(config=preset.network, seed=args.seed)
+    check_room_for(out, checkpoint_bytes(net))
     trainer = Trainer(net, images_to_float(train_images), np.asarray(train_labels),
                       images_to_float(dataset.test_images), np.asarray(dataset.test_labels),
                       config)
@@ -81,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
           f"{config.lr_decay_every} epoch(s)), momentum {config.momentum:g}, "
           f"weight decay {config.weight_decay:g}, seed {config.seed}", flush=True)
 
+    from cnnviz.threads import ThreadPolicy
+
+    policy = ThreadPolicy.choose(getattr(args, "threads", None))
+    print(policy.describe(), flush=True)
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     metadata = {
         "preset": preset.name,
@@ -102,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
                 if bar is None:
                     bar = ProgressBar(f"epoch {trainer.epoch + 1}/{config.epochs}",
                                       trainer.batches_per_epoch, enabled=show_progress)
+                policy.maybe_update()          # follows the machine's load (cheap)
                 result = trainer.step()
                 b = result.batch
                 bar.update(b.batch + 1, f"loss {b.loss:.4f}  {b.images_per_second:,.0f} img/s")
@@ -126,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         epochs_done = trainer.epoch + trainer.batch / trainer.batches_per_epoch
         metadata.update(interrupted=True, epochs_trained=round(epochs_done, 3),
                         held_out_accuracy=result.accuracy, held_out_loss=result.loss)
-        net.save(out, metadata=metadata)
+        save_model(net, out, metadata)
         print(f"interrupted after {epochs_done:.2f} epoch(s) (step {trainer.step_count}); "
               f"held-out accuracy {result.accuracy:.2%}; saved the model trained so far "
               f"to {out}", flush=True)
@@ -135,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     last = trainer.history[-1]
     metadata.update(interrupted=False, epochs_trained=trainer.epoch,
                     held_out_accuracy=last.test_accuracy, held_out_loss=last.test_loss)
-    net.save(out, metadata=metadata)
+    save_model(net, out, metadata)
     print(f"saved {out} (held-out accuracy {last.test_accuracy:.2%})", flush=True)
     return EXIT_OK
 

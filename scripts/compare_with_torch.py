@@ -1,11 +1,12 @@
 """Compare cnnviz's NumPy network with the same network in PyTorch, using our weights.
 
     python scripts/compare_with_torch.py [--arch "conv8x3p1 relu maxpool fc10" | --preset lenet]
-                                         [--checkpoint model.npz] [--float32] [--batch 16]
+                                         [--checkpoint model.npz] [--dtype float64] [--batch 16]
 
 Builds the network in PyTorch from its description (``cnnviz.torch_mirror``), loads cnnviz's
 parameters into it with ``load_state_dict`` (the names and shapes match by design), runs both
-on the same images in float64 (``--float32`` for the app's precision) and prints, for the
+on the same images (``--dtype float64`` shows the agreement without float32 rounding; the
+app computes in float32) and prints, for the
 logits, the loss, the input gradient and every parameter's gradient, the largest absolute
 difference and the largest difference relative to the tensor's largest value. Dropout is
 compared in inference mode. PyTorch is optional for cnnviz; only this script and
@@ -66,7 +67,8 @@ def main(argv=None) -> int:
     which.add_argument("--arch", help='architecture text, e.g. "conv8x3p1 relu maxpool fc10"')
     which.add_argument("--checkpoint", help="compare a saved model instead of a fresh one")
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--float32", action="store_true", help="compare in float32")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                        help="float64 shows the agreement without float32 rounding")
     args = parser.parse_args(argv)
     try:
         import torch  # noqa: F401
@@ -74,7 +76,7 @@ def main(argv=None) -> int:
         print("PyTorch is not installed; nothing to compare against.")
         return 1
 
-    dtype = np.float32 if args.float32 else np.float64
+    dtype = np.dtype(args.dtype).type
     if args.checkpoint:
         net = load_checkpoint(args.checkpoint, dtype=dtype)
     else:

@@ -379,11 +379,14 @@ def test_ctrl_c_cancels_a_download_and_leaves_no_partial_file(tmp_path, mnist_se
     from cnnviz import cli
 
     dest = tmp_path / "mnist"
+    # Whatever handled SIGINT before (not always default_int_handler: under nohup, or started
+    # in the background by a script, SIGINT is ignored) is what must be back afterwards.
+    before = signal.getsignal(signal.SIGINT)
     assert cli.main(["data", "download", "--dest", str(dest),
                      "--mirror", mnist_server + "/slow/"]) == 130
     assert "cancelled" in capsys.readouterr().err
     assert list(dest.iterdir()) == []
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # handler restored
+    assert signal.getsignal(signal.SIGINT) is before                     # handler restored
 
 
 def test_predict_reports_each_bad_picture_and_still_classifies_the_good_ones(tmp_path):

@@ -29,6 +29,7 @@ from .arch import ArchitectureError, parse_arch, resolve_arch
 from .network import Network, build_network
 from .presets import NetworkConfig
 from .safe_npz import UnsafeNpzError, read_npz
+from .stale_temp import TEMP_SUFFIX, remove_stale_temp_files, temp_prefix
 
 FORMAT_VERSION = 2
 _VERSION_KEY, _CONFIG_KEY, _METADATA_KEY = "__format_version__", "__config__", "__metadata__"
@@ -51,7 +52,8 @@ def save_checkpoint(net: Network, path, metadata: dict | None = None) -> None:
     if metadata:
         arrays[_METADATA_KEY] = np.array(json.dumps(metadata, sort_keys=True))
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    remove_stale_temp_files(path)             # left by a save that was killed
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=TEMP_SUFFIX, dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
