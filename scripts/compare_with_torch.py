@@ -33,6 +33,7 @@ def compare(net, x: np.ndarray, labels: np.ndarray) -> list[tuple[str, float, fl
 
     model = torch_model(net).eval()
     loss, grads = net.loss_and_grads(x, labels)
+    grads = {k: g.copy() for k, g in grads.items()}     # the next backward reuses the buffers
     logits = net.last_logits
     dx = net.input_gradient(x, labels)          # d logit[label] / d x
 
