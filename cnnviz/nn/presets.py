@@ -114,8 +114,10 @@ PRESETS: dict[str, Preset] = {
         name="padded",
         description="two padded 3x3 convolutions (8 and 16 filters), fc64: small and quick",
         arch=ARCH_PRESETS["padded"],
-        training=TrainConfig(epochs=2, batch_size=32, lr=0.02, momentum=0.9,
-                             weight_decay=1e-4, lr_decay=0.5, lr_decay_every=1),
+        # Measured 97.0, 97.2, 97.7 % held-out after 2 epochs (seeds 0, 1, 2); batch 32 at
+        # lr 0.02-0.05 stayed near 96 %.
+        training=TrainConfig(epochs=2, batch_size=4, lr=0.005, momentum=0.9,
+                             weight_decay=1e-4, lr_decay=0.3, lr_decay_every=1),
     ),
     "deep": Preset(
         name="deep",
