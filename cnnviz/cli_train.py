@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cnnviz.cli_common import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CliError,
                                InterruptFlag, describe_data)
+from cnnviz import cli_record
 from cnnviz.cli_common import architecture_arg
 from cnnviz.cli_progress import ProgressBar
 from cnnviz.io_checks import check_output_file, check_room_for, checkpoint_bytes, save_model
@@ -45,6 +46,7 @@ def add_parser(subparsers) -> None:
                    help="where to save the trained model (default: model.npz)")
     p.add_argument("--limit", type=_positive_int, metavar="N",
                    help="train on only the first N training images (quick experiments, tests)")
+    cli_record.add_arguments(p)
     p.add_argument("--threads", type=_positive_int, metavar="N",
                    help="BLAS threads (default: the CPUs other programs leave free, "
                         "re-checked every few seconds)")
@@ -62,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     check_output_file(out)           # a folder, device, FIFO or socket is refused up front
+    cli_record.check_path(args)
 
     preset = get_preset(args.preset or _preset_of(args.arch))
     config = preset.training.with_overrides(
@@ -92,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     policy = ThreadPolicy.choose(getattr(args, "threads", None))
     print(policy.describe(), flush=True)
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    recorder = cli_record.start(args, trainer, args.data)
     metadata = {
         "preset": preset.name,
         "arch": net.arch,
@@ -126,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
                 bar.close()
             print(f"cnnviz: error: {exc}", file=sys.stderr)
             print(f"cnnviz: nothing was saved to {out}", file=sys.stderr)
+            cli_record.finish(recorder, trainer, completed=False, note="diverged")
             return EXIT_FAILURE
         if bar is not None:
             bar.close()
@@ -139,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         metadata.update(interrupted=True, epochs_trained=round(epochs_done, 3),
                         held_out_accuracy=result.accuracy, held_out_loss=result.loss)
         save_model(net, out, metadata)
+        cli_record.finish(recorder, trainer, completed=False, note="interrupted")
         print(f"interrupted after {epochs_done:.2f} epoch(s) (step {trainer.step_count}); "
               f"held-out accuracy {result.accuracy:.2%}; saved the model trained so far "
               f"to {out}", flush=True)
@@ -148,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
     metadata.update(interrupted=False, epochs_trained=trainer.epoch,
                     held_out_accuracy=last.test_accuracy, held_out_loss=last.test_loss)
     save_model(net, out, metadata)
+    cli_record.finish(recorder, trainer, completed=True)
     print(f"saved {out} (held-out accuracy {last.test_accuracy:.2%})", flush=True)
     return EXIT_OK
 

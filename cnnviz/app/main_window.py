@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow
 
 from ..data import images_to_float, load_idx_folder
 from ..nn import build_network, get_preset, load_checkpoint
+from . import replay
 from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .presentation import PresentationMode, stored_choice
 from .settings import app_settings
@@ -308,6 +309,8 @@ class MainWindow(QMainWindow):
         classroom.addSeparator()
         classroom.addAction(self.presentation_action)
 
+        self.replay = replay.install(self, file_menu, train_menu)
+
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1")
         self._action(help_menu, "&About cnnviz", lambda: show_about(self))
@@ -343,7 +346,8 @@ class MainWindow(QMainWindow):
             return False
         try:
             self.controller.start(self._worker_network(), self._training_data(),
-                                  self.controls.config(), start_paused=start_paused)
+                                  self.controls.config(), start_paused=start_paused,
+                                  on_trainer=self.replay.on_run_start)
         except (ValueError, RuntimeError) as exc:
             show_error(self, "Cannot start training", str(exc))
             return False

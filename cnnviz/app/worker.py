@@ -158,6 +158,9 @@ class TrainingWorker(QObject):
             if single or time.perf_counter() - self._last_emit >= self.snapshot_interval:
                 self._emit_snapshot()
         self._emit_snapshot()
+        for observer in self.trainer.observers:       # e.g. a RunRecorder: write its end
+            if hasattr(observer, "close"):
+                observer.close(self.trainer, completed=completed)
         self.stateChanged.emit("stopped")
         self.finished.emit(completed)
 
@@ -252,12 +255,15 @@ class TrainingController(QObject):
         return self.thread is not None and self.thread.isRunning()
 
     def start(self, net: Network, data: tuple, config: TrainConfig,
-              start_paused: bool = False) -> TrainingWorker:
-        """Start training ``net`` (the worker's own copy) on ``data = (xtr, ytr, xte, yte)``."""
+              start_paused: bool = False, on_trainer=None) -> TrainingWorker:
+        """Start training ``net`` (the worker's own copy) on ``data = (xtr, ytr, xte, yte)``.
+        ``on_trainer(trainer)`` runs before the thread starts (e.g. to attach a recorder)."""
         if self.active:
             raise RuntimeError("a training run is already active")
         self._cleanup()
         worker = TrainingWorker(net, *data, config, start_paused=start_paused)
+        if on_trainer is not None:
+            on_trainer(worker.trainer)
         thread = QThread()
         thread.setObjectName("cnnviz-training")
         worker.moveToThread(thread)

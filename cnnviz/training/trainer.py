@@ -105,17 +105,26 @@ class Trainer:
         self._order = self._rng.permutation(len(train_images))
         self._epoch_sums = [0.0, 0.0, 0, 0.0]    # loss*n, correct, images, seconds
         self.history: list[EpochEvent] = []
+        # Called after every step as ``o.after_step(trainer, result)`` and on a changed
+        # setting as ``o.settings_changed(trainer, lr=...)`` (e.g. a ``RunRecorder``).
+        self.observers: list = []
 
     # -- live settings (apply from the next batch) -------------------------------------
     def set_learning_rate(self, lr: float) -> None:
         if not (lr > 0 and math.isfinite(lr)):
             raise ValueError(f"learning rate must be a positive number, got {lr}")
         self.base_lr = lr
+        self._notify(lr=lr)
 
     def set_momentum(self, momentum: float) -> None:
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.optimizer.momentum = momentum
+        self._notify(momentum=momentum)
+
+    def _notify(self, **changes) -> None:
+        for observer in self.observers:
+            observer.settings_changed(self, **changes)
 
     @property
     def current_lr(self) -> float:
@@ -171,7 +180,10 @@ class Trainer:
                            lr=self.optimizer.lr, batch_size=len(y))
         self.batch += 1
         epoch_event = self._finish_epoch() if self.batch == self.batches_per_epoch else None
-        return StepResult(event, epoch_event)
+        result = StepResult(event, epoch_event)
+        for observer in self.observers:
+            observer.after_step(self, result)
+        return result
 
     def _finish_epoch(self) -> EpochEvent:
         loss_sum, correct, seen, seconds = self._epoch_sums
