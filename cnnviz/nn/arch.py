@@ -37,6 +37,11 @@ MAX_PARAMETERS = 20_000_000
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
+#: A new layer of each kind as an editor adds it.
+DEFAULT_TOKENS = {"conv": "conv8x3p1", "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
+                  "maxpool": "maxpool", "avgpool": "avgpool", "dropout": "dropout25",
+                  "fc": "fc64"}
+
 #: Named architectures (the training presets in ``presets.py`` use these).
 ARCH_PRESETS: dict[str, str] = {
     "lenet": "conv20x5 relu maxpool conv50x5 relu maxpool fc500 relu fc10",
@@ -138,6 +143,11 @@ class Architecture:
 def _tokenize(text: str) -> list[tuple[str, int, int]]:
     """``[(token, start, end)]``: lower-cased words split at spaces and commas."""
     return [(m.group().lower(), m.start(), m.end()) for m in re.finditer(r"[^\s,]+", text)]
+
+
+def split_tokens(text: str) -> list[str]:
+    """The tokens of ``text`` as typed (lower-cased), e.g. for an editor's add/remove/move."""
+    return [tok for tok, _, _ in _tokenize(text)]
 
 
 def _int(value: str | None, default: int) -> int:
