@@ -75,7 +75,7 @@ class ViewGuard(QObject):
         """Cover view ``name``: it cannot show the current network."""
         first = self.failed.get(name) is not self.state.net
         self.failed[name] = self.state.net
-        self.errors[name] = f"{type(exc).__name__}: {exc}"
+        self.errors[name] = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         view = self.views[name]
         if sip.isdeleted(view):
             return
