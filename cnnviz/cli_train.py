@@ -7,11 +7,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from cnnviz.cli_common import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CliError,
-                               InterruptFlag, describe_data)
+from cnnviz.cli_common import (EXIT_INTERRUPTED, EXIT_OK, CliError, InterruptFlag,
+                               describe_data)
 from cnnviz import cli_record
 from cnnviz.cli_common import architecture_arg
 from cnnviz.cli_progress import ProgressBar
+
+EXIT_DIVERGED = 3       # training blew up: nothing saved
 from cnnviz.io_checks import check_output_file, check_room_for, checkpoint_bytes, save_model
 
 
@@ -33,6 +35,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--lr", type=_positive_float, help="learning rate")
     p.add_argument("--momentum", type=_fraction, help="SGD momentum in [0, 1)")
     p.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
+    p.add_argument("--lr-schedule", choices=("cosine", "step"),
+                   help="cosine: fall smoothly to 5%% of --lr by the last epoch; step: "
+                        "multiply by --lr-decay every --lr-decay-every epochs (preset's "
+                        "default; step when --lr-decay is given)")
     p.add_argument("--lr-decay", type=_positive_float, metavar="FACTOR",
                    help="multiply the learning rate by FACTOR every --lr-decay-every epochs")
     p.add_argument("--lr-decay-every", type=_positive_int, metavar="EPOCHS",
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     from cnnviz.data import images_to_float, load_dataset
     from cnnviz.nn import build_network, get_preset
+    from cnnviz.nn.schedule import describe as describe_schedule
     from cnnviz.training import DivergenceError, Trainer
 
     out = Path(args.out)
@@ -70,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     config = preset.training.with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
         weight_decay=args.weight_decay, lr_decay=args.lr_decay,
-        lr_decay_every=args.lr_decay_every, seed=args.seed)
+        lr_decay_every=args.lr_decay_every, seed=args.seed,
+        lr_schedule=args.lr_schedule or ("step" if args.lr_decay or args.lr_decay_every
+                                         else None))
     dataset = load_dataset(args.data)
     train_images, train_labels = dataset.train_images, dataset.train_labels
     if args.limit is not None:
@@ -86,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"training preset {preset.name!r} on {describe_data(args.data)}: {net.arch} "
           f"({net.parameter_count:,} parameters); "
           f"{len(train_labels):,} images, {dataset.n_test:,} held out; {config.epochs} epoch(s), "
-          f"batch {config.batch_size}, lr {config.lr:g} (x{config.lr_decay:g} every "
-          f"{config.lr_decay_every} epoch(s)), momentum {config.momentum:g}, "
+          f"batch {config.batch_size}, lr {config.lr:g} ({describe_schedule(config)}), "
+          f"momentum {config.momentum:g}, "
           f"weight decay {config.weight_decay:g}, seed {config.seed}", flush=True)
 
     from cnnviz.threads import ThreadPolicy
@@ -104,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "training": {k: getattr(config, k) for k in (
             "epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_decay",
-            "lr_decay_every")},
+            "lr_decay_every", "lr_schedule", "lr_floor")},
         "command": "cnnviz " + shlex.join(args.argv),
     }
 
@@ -128,10 +137,11 @@ def run(args: argparse.Namespace) -> int:
         except DivergenceError as exc:
             if bar is not None:
                 bar.close()
-            print(f"cnnviz: error: {exc}", file=sys.stderr)
-            print(f"cnnviz: nothing was saved to {out}", file=sys.stderr)
+            print(f"cnnviz: error: training diverged at step {exc.step} with learning rate "
+                  f"{exc.lr:g} ({exc.reason}); try --lr {exc.suggested_lr:g}; nothing was "
+                  f"saved to {out}", file=sys.stderr)
             cli_record.finish(recorder, trainer, completed=False, note="diverged")
-            return EXIT_FAILURE
+            return EXIT_DIVERGED
         if bar is not None:
             bar.close()
 

@@ -101,7 +101,13 @@ def test_recording_holds_losses_epochs_settings_and_identity(tmp_path):
     h = rec.header
     assert h["seed"] == 0 and h["dataset"]["name"] == "random"
     assert len(h["dataset"]["sha256"]) == 64 and h["dataset"]["sizes"] == [120, 120, 40, 40]
-    assert h["architecture"]["config"]["conv1_channels"] == 20
+    arch = getattr(trainer.net, "arch", None)       # the architecture text, once it exists
+    if isinstance(arch, str):
+        assert h["architecture"]["arch"] == arch
+    else:
+        assert h["architecture"]["config"]["conv1_channels"] == 20
+    assert {k: v.shape for k, v in rec.build_network().params.items()} == \
+        {k: v.shape for k, v in trainer.net.params.items()}
     assert rec.build_network(24).params["fc2.bias"].shape == (10,)
     # a cleanly closed recording is an ordinary .npz
     with np.load(path, allow_pickle=False) as z:

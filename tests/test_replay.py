@@ -75,6 +75,8 @@ def test_scrubbing_shows_each_step_in_the_views(qtbot, dataset, recorded, errors
     ev = rec.evaluation(1)
     np.testing.assert_array_equal(window.views["confusion"].matrix,
                                   ev.confusion_matrix(dataset.test_labels))
+    _show(qtbot, window, 3)                                  # before the first evaluation
+    assert not window.views["confusion"].matrix.any()
     assert window.controller.worker is None                 # nothing was trained
 
 

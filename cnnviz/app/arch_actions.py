@@ -73,6 +73,14 @@ def apply_architecture(window, text: str, ask: bool = True) -> bool:
     return True
 
 
+def fresh_network(window, seed: int):
+    """Fresh weights of the current architecture; the chosen training preset's own starting
+    scale too when that preset trains this architecture (e.g. classroom)."""
+    preset = get_preset(window.controls.preset_name())
+    spec = preset.name if preset.arch == window.state.net.arch else window.state.net.arch
+    return build_network(spec, seed=seed)
+
+
 def network_name(text: str) -> str:
     """The preset whose network ``text`` is, else "custom network"."""
     return next((name for name, p in PRESETS.items() if p.arch == text), "custom network")

@@ -34,7 +34,8 @@ def apply_step(recording: Recording, step: int, weights: dict, state, views: dic
 
     The weights go into ``state`` as a training snapshot's do; the loss view (if in
     ``views``) gets the curve up to the step and a marker; views with ``show_evaluation``
-    get the nearest held-out evaluation at or before the step.
+    get the nearest held-out evaluation at or before the step (or are cleared before the
+    first one).
     """
     state.set_params(weights)
     loss = views.get("loss_curves")
@@ -54,10 +55,12 @@ def apply_step(recording: Recording, step: int, weights: dict, state, views: dic
         loss.refresh()
     done = recording.epochs_until(step)
     result = recording.evaluation(done[-1]["epoch"]) if done else None
-    if result is not None:
-        for view in views.values():
-            if hasattr(view, "show_evaluation"):
+    for view in views.values():
+        if hasattr(view, "show_evaluation"):
+            if result is not None:
                 view.show_evaluation(result)
+            elif hasattr(view, "clear"):          # no evaluation yet at this step
+                view.clear()
 
 
 class ReplaySession(QObject):
@@ -270,11 +273,15 @@ def install(window, file_menu, train_menu) -> ReplaySession:
     export_action.setStatusTip("Write a view across a recording as an animated GIF")
     export_action.triggered.connect(lambda: _export_dialog(window))
     actions = file_menu.actions()
-    file_menu.insertAction(actions[2] if len(actions) > 2 else None, open_action)
-    export_png = next((a for a in actions if "PNG" in a.text()), None)
-    position = actions.index(export_png) + 1 if export_png is not None else None
-    file_menu.insertAction(actions[position] if position is not None
-                           and position < len(actions) else None, export_action)
+
+    def after(word: str):
+        """The action after the first one whose text holds ``word`` (None: the end)."""
+        for i, action in enumerate(actions):
+            if word in action.text().replace("&", ""):
+                return actions[i + 1] if i + 1 < len(actions) else None
+        return None
+    file_menu.insertAction(after("Save model"), open_action)
+    file_menu.insertAction(after("PNG"), export_action)
     train_menu.addSeparator()
     train_menu.addAction(session.record_action)
     return session

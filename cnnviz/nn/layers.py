@@ -21,9 +21,12 @@ How it is made fast (the arithmetic is the textbook one; only the memory layout 
   So an array returned by ``forward``/``backward`` is valid until that layer's next pass;
   ``Network.forward``/``trace`` return copies. The pool mask is the exception: a fresh array
   every forward, since the app's views keep it.
-* One matrix product per pass, with ``out=``: the conv's bias rides along as a column of ones
+* Few, large matrix products with ``out=``: the conv's bias rides along as a column of ones
   in the im2col matrix, so the forward product adds it and the weight-gradient product sums
-  it.
+  it; the input gradient is K products, one per window column, each small enough to stay
+  in cache while its col2im adds run. The first conv computes no input gradient.
+* Dense layers multiply with the weight matrix in its own memory order (BLAS is much slower
+  here when it has to read a large operand transposed at small batch sizes).
 """
 
 from __future__ import annotations
@@ -256,13 +259,18 @@ class Sigmoid(Layer):
 class MaxPool2D(Layer):
     """Max pooling over non-overlapping 2 x 2 windows (stride 2).
 
-    Input ``(N, C, H, W)`` with even H and W, output ``(N, C, H/2, W/2)``. The layer keeps
-    ``mask (N, C, H, W)``: True at the one pixel of every window that won (the first one in
-    reading order when several tie). That mask is how backprop routes the gradient, and it
-    is what the app draws; it is a fresh array on every forward.
+    Input ``(N, C, H, W)`` with even H and W, output ``(N, C, H/2, W/2)``. ``mask (N, C, H, W)``
+    is True at the one pixel of every window that won (the first one in reading order when
+    several tie): how backprop routes the gradient, and what the app draws. It is a fresh
+    array for every forward, built when first read (training never reads it: backward uses
+    the two comparisons it is made of).
     """
 
     kind = "maxpool"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._mask: np.ndarray | None = None
 
     def output_shape(self, input_shape):
         c, h, w = input_shape
@@ -274,37 +282,51 @@ class MaxPool2D(Layer):
             raise ValueError(f"MaxPool2D needs even height and width, got {h}x{w}")
         xh = self._contiguous("input", _channels_last(x))
         # In NHWC memory the two pixels of a window row are neighbouring runs of C numbers:
-        # first the max of each row pair (left wins ties), then of the two rows (top wins
-        # ties): that is exactly "first in reading order".
+        # first the max of each pair in a row (left wins ties), then of the window's two rows
+        # (top wins ties): that is exactly "first in reading order".
         pairs = xh.reshape(n, h, w // 2, 2 * c)
         left, right = pairs[..., :c], pairs[..., c:]
-        row_max = np.maximum(left, right, out=self._buffer("row_max", (n, h, w // 2, c), x.dtype))
-        left_won = np.greater_equal(left, right,
-                                    out=self._buffer("left_won", (n, h, w // 2, c), bool))
+        row_max = self._buffer("row_max", (n, h, w // 2, c), x.dtype)
+        self._left_won = self._buffer("left_won", (n, h, w // 2, c), bool)
+        np.maximum(left, right, out=row_max)
+        np.greater_equal(left, right, out=self._left_won)
         rows = row_max.reshape(n, h // 2, 2, (w // 2) * c)
         out = self._buffer("out", (n, h // 2, w // 2, c), x.dtype)
-        top_won = self._buffer("top_won", (n, h // 2, w // 2, c), bool)
+        self._top_won = self._buffer("top_won", (n, h // 2, w // 2, c), bool)
         np.maximum(rows[:, :, 0], rows[:, :, 1], out=out.reshape(n, h // 2, -1))
-        np.greater_equal(rows[:, :, 0], rows[:, :, 1], out=top_won.reshape(n, h // 2, -1))
-        mask = np.empty((n, h, w, c), bool)
-        m = mask.reshape(n, h // 2, 2, w // 2, 2, c)        # (.., row in window, .., col, ..)
-        lw = left_won.reshape(n, h // 2, 2, w // 2, c)
-        np.logical_and(top_won, lw[:, :, 0], out=m[:, :, 0, :, 0])    # top-left
-        np.greater(top_won, lw[:, :, 0], out=m[:, :, 0, :, 1])        # top and not left
-        np.less(top_won, lw[:, :, 1], out=m[:, :, 1, :, 0])           # left and not top
-        np.logical_or(top_won, lw[:, :, 1], out=m[:, :, 1, :, 1])     # neither top nor left
-        np.logical_not(m[:, :, 1, :, 1], out=m[:, :, 1, :, 1])
-        self._mask_windows = m
-        self.mask = mask.transpose(0, 3, 1, 2)
+        np.greater_equal(rows[:, :, 0], rows[:, :, 1], out=self._top_won.reshape(n, h // 2, -1))
+        self._mask = None
         return out.transpose(0, 3, 1, 2)
+
+    @property
+    def mask(self) -> np.ndarray:
+        """``(N, C, H, W)`` bool: the winner of every window in the last forward."""
+        if self._mask is None:
+            n, h, w2, c = self._left_won.shape
+            mask = np.empty((n, h, 2 * w2, c), bool)
+            m = mask.reshape(n, h // 2, 2, w2, 2, c)      # (.., row in window, .., column, ..)
+            top, left = self._top_won, self._left_won.reshape(n, h // 2, 2, w2, c)
+            np.logical_and(top, left[:, :, 0], out=m[:, :, 0, :, 0])     # top-left
+            np.greater(top, left[:, :, 0], out=m[:, :, 0, :, 1])         # top, not left
+            np.less(top, left[:, :, 1], out=m[:, :, 1, :, 0])            # left, not top
+            np.logical_or(top, left[:, :, 1], out=m[:, :, 1, :, 1])      # neither
+            np.logical_not(m[:, :, 1, :, 1], out=m[:, :, 1, :, 1])
+            self._mask = mask.transpose(0, 3, 1, 2)
+        return self._mask
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         n, c, h2, w2 = dout.shape
-        dx = self._buffer("dx", (n, 2 * h2, 2 * w2, c), dout.dtype)
-        # Each window's gradient goes to its winner only: mask times the broadcast dout.
-        np.multiply(self._mask_windows, _channels_last(dout)[:, :, None, :, None, :],
-                    out=dx.reshape(self._mask_windows.shape))
-        return dx.transpose(0, 3, 1, 2)
+        dh = _channels_last(dout)                                     # (N, H/2, W/2, C)
+        # The gradient retraces the two comparisons: to the winning row of each window
+        # (the other row gets dout - dout = 0), then to the winning pixel of that row.
+        rows = self._buffer("d_rows", (n, h2, 2, w2, c), dout.dtype)  # = (N, H, W/2, C)
+        np.multiply(dh, self._top_won, out=rows[:, :, 0])
+        np.subtract(dh, rows[:, :, 0], out=rows[:, :, 1])
+        rows = rows.reshape(n, 2 * h2, w2, c)
+        dx = self._buffer("dx", (n, 2 * h2, w2, 2, c), dout.dtype)    # = (N, H, W, C)
+        np.multiply(rows, self._left_won, out=dx[:, :, :, 0])
+        np.subtract(rows, dx[:, :, :, 0], out=dx[:, :, :, 1])
+        return dx.reshape(n, 2 * h2, 2 * w2, c).transpose(0, 3, 1, 2)
 
 
 class Flatten(Layer):

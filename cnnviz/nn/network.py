@@ -25,7 +25,7 @@ from .arch import Architecture, LayerInfo, resolve_arch
 from .layers import (AvgPool2D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, ReLU, Sigmoid,
                      Tanh)
 from .loss import softmax, softmax_cross_entropy
-from .presets import NetworkConfig
+from .presets import PRESETS, NetworkConfig, get_preset
 
 _ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
 
@@ -272,6 +272,10 @@ def build_network(arch: str | Architecture = "lenet", seed: int = 0, dtype=np.fl
     for text that does not describe a valid network.
     """
     spec = config if config is not None else arch
+    scales = ()
+    if isinstance(spec, str) and spec.strip().lower() in PRESETS:
+        preset = get_preset(spec.strip().lower())
+        spec, scales = preset.arch, preset.init_scales
     if isinstance(spec, NetworkConfig):
         spec = spec.arch_text()
     if isinstance(spec, Architecture):
@@ -310,7 +314,10 @@ def build_network(arch: str | Architecture = "lenet", seed: int = 0, dtype=np.fl
             fan_out = weight.shape[0] * weight[0, 0].size
             weight *= np.sqrt(fan_in / (fan_in + fan_out))
         layers.append((info.name, layer))
-    return Network(layers, architecture, rng)
+    net = Network(layers, architecture, rng)
+    for key, factor in scales:          # a preset's own starting scale (e.g. classroom)
+        net.params[key] *= factor
+    return net
 
 
 def _next_activation(infos: tuple[LayerInfo, ...], index: int) -> str | None:

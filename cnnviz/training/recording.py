@@ -103,10 +103,15 @@ def dataset_identity(name: str, *arrays: np.ndarray) -> dict:
 def architecture_of(net: Network) -> dict:
     """The network's architecture for the header: its ``arch`` text when it has one, else
     its preset config."""
+    out = {}
     arch = getattr(net, "arch", None)
-    out = {"config": json.loads(net.config.to_json())} if getattr(net, "config", None) else {}
     if isinstance(arch, str) and arch:
         out["arch"] = arch
+    config = getattr(net, "config", None)
+    if isinstance(config, NetworkConfig):
+        out["config"] = json.loads(config.to_json())
+    if not out:
+        raise ValueError("the network has neither an architecture text nor a preset config")
     return out
 
 

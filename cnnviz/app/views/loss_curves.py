@@ -67,6 +67,8 @@ class LossCurvesView(QWidget):
         for plot in (self.loss_plot, self.acc_plot):
             # an epoch's point sits at the right end of the data: keep it off the edge
             plot.getViewBox().setDefaultPadding(0.04)
+            # one point (a single Step) is auto-ranged as x +- 0.5: no negative epochs
+            plot.getViewBox().setLimits(xMin=0)
 
         self.batch_curve = self.loss_plot.plot([], [], pen=BATCH_PEN, name="batch loss")
         self.average_curve = self.loss_plot.plot([], [], pen=AVERAGE_PEN,
