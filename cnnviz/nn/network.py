@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arch import Architecture, LayerInfo, resolve_arch
+from .arch import Architecture, LayerInfo, parse_arch, resolve_arch
 from .layers import (AvgPool2D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, ReLU, Sigmoid,
                      Tanh)
 from .loss import softmax, softmax_cross_entropy
@@ -89,6 +89,8 @@ class Network:
     def __init__(self, layers: list[tuple[str, Layer]], architecture: Architecture,
                  rng: np.random.Generator | None = None) -> None:
         self.layers = layers
+        if not isinstance(architecture, Architecture):      # hand-built layers: describe them
+            architecture = parse_arch(_arch_text_of(layers))
         self.architecture = self.config = architecture
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self.dtype = next(l.params["weight"].dtype for _, l in layers if l.params)
@@ -318,6 +320,23 @@ def build_network(arch: str | Architecture = "lenet", seed: int = 0, dtype=np.fl
     for key, factor in scales:          # a preset's own starting scale (e.g. classroom)
         net.params[key] *= factor
     return net
+
+
+def _arch_text_of(layers: list[tuple[str, Layer]]) -> str:
+    """The architecture text of hand-built ``layers`` (the flatten is implied)."""
+    tokens = []
+    for _, layer in layers:
+        if isinstance(layer, Conv2D):
+            f, _, k, _ = layer.params["weight"].shape
+            tokens.append(f"conv{f}x{k}" + (f"p{layer.padding}" if layer.padding else "")
+                          + (f"s{layer.stride}" if layer.stride != 1 else ""))
+        elif isinstance(layer, Dense):
+            tokens.append(f"fc{layer.params['weight'].shape[0]}")
+        elif isinstance(layer, Dropout):
+            tokens.append(f"dropout{round(layer.rate * 100)}")
+        elif not isinstance(layer, Flatten):
+            tokens.append(layer.kind)
+    return " ".join(tokens)
 
 
 def _next_activation(infos: tuple[LayerInfo, ...], index: int) -> str | None:
