@@ -735,6 +735,10 @@ class MainWindow(QMainWindow):
         """The X server destroyed the window without a close request: keep a trained model in
         ``lifecycle.recovery_path()``, save the layout, stop training, exit."""
         self._window_gone = True
+        # keep the run's final weights, not those of a snapshot it overtakes: stop it first
+        # and take the last snapshot it queued for this thread
+        if self.controller.shutdown(timeout_ms=10000):
+            QApplication.sendPostedEvents()
         if self.state.modified:
             path = lifecycle.recovery_path()
             try:
