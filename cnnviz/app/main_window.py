@@ -735,6 +735,10 @@ class MainWindow(QMainWindow):
         """The X server destroyed the window without a close request: keep a trained model in
         ``lifecycle.recovery_path()``, save the layout, stop training, exit."""
         self._window_gone = True
+        # stop the run first, so that the kept model has every batch it trained: its last
+        # snapshot and its "stopped" are queued to this thread, delivered here before saving
+        self.controller.shutdown(timeout_ms=3000)
+        QApplication.sendPostedEvents()
         if self.state.modified:
             path = lifecycle.recovery_path()
             try:
