@@ -6,6 +6,7 @@
     cnnviz predict IMAGE...     top-3 classes of pictures of digits
     cnnviz bench ...            speed of the NumPy network (and PyTorch's, if installed)
     cnnviz data download        fetch the full MNIST into the cache
+    cnnviz --reset-settings     forget the saved window layout and preferences
 
 Bad arguments or files print one line ``cnnviz: error: ...`` and exit with code 2.
 """
@@ -40,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch a LeNet-style CNN written in pure NumPy learn MNIST. With no "
                     "command, opens the desktop app.")
     parser.add_argument("--version", action="version", version=f"cnnviz {__version__}")
+    parser.add_argument("--reset-settings", action="store_true",
+                        help="forget the saved window layout and preferences, then exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_train.add_parser(subparsers)
     cli_eval.add_parsers(subparsers)
@@ -55,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         return launch_app([])
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.reset_settings:
+        from cnnviz.app.window_settings import reset_settings
+        print(f"cnnviz: settings reset ({reset_settings()})")
+        return 0
     if args.command is None:          # only global options such as --version were given
         return launch_app(argv)
     args.argv = argv

@@ -12,7 +12,7 @@ import importlib
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import QByteArray, Qt
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox,
                              QWidget)
@@ -22,6 +22,7 @@ from ..nn import build_network, get_preset, load_checkpoint
 from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .presentation import PresentationMode, stored_choice
 from .settings import app_settings
+from .window_settings import default_geometry, reset_settings, restore_window
 from .state import AppState, catch_up_when_raised, checkpoint_training
 from .views.controls import ControlsView
 from .views.loss_curves import LossCurvesView
@@ -131,15 +132,16 @@ class MainWindow(QMainWindow):
         self.presentation = PresentationMode(self)
         self._connect()
         self._build_menus()
-        self.resize(1600, 1000)
+        default_geometry(self)             # inside the screen's available area
+        self.settings_notes: list[str] = []
         if restore_layout:
             self.restore_layout()
         if stored_choice():
             self.set_presentation(True, persist=False)
         self._update_title()
-        self.statusBar().showMessage(
+        self.statusBar().showMessage(" ".join(self.settings_notes) or (
             f"Model: {state.model_name}. Data: {self._dataset_text()}. "
-            "Draw a digit on the pad, or press Start (Space).")
+            "Draw a digit on the pad, or press Start (Space)."))
         QApplication.instance().focusChanged.connect(self._on_focus_changed)
         if state.dataset is not None and state.probe_index is None \
                 and state.probe_source == "dataset" and not state.probe_image.any():
@@ -181,14 +183,9 @@ class MainWindow(QMainWindow):
 
     def restore_layout(self) -> None:
         """The window geometry and dock layout of the last session. A dock layout saved by an
-        older version of the arrangement (``LAYOUT_VERSION``) is ignored: the default stays."""
-        settings = app_settings()
-        geometry, layout = settings.value("window/geometry"), settings.value("window/state")
-        version = settings.value("window/layout_version")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(layout, QByteArray) and str(version) == str(LAYOUT_VERSION):
-            self.restoreState(layout, LAYOUT_VERSION)
+        older version of the arrangement (``LAYOUT_VERSION``) is ignored: the default stays;
+        what cannot be restored is dropped with a note (``self.settings_notes``)."""
+        self.settings_notes = restore_window(self, self._default_layout, LAYOUT_VERSION)
 
     def save_layout(self) -> None:
         """Save the window geometry and dock layout (saveGeometry/saveState only: a position
@@ -207,6 +204,16 @@ class MainWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_layout)
+
+    def reset_layout_and_settings(self) -> None:
+        """View > Reset layout and settings: the default docks and size, no saved settings."""
+        if self.presentation.active:
+            self.set_presentation(False)
+        self.reset_layout()
+        self.showNormal()
+        default_geometry(self)
+        path = reset_settings()
+        self.statusBar().showMessage(f"Layout and settings reset to the defaults ({path}).")
 
     def show_all_views(self) -> None:
         """Make every dock visible side by side (benchmarks and screenshots)."""
@@ -294,7 +301,8 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()
-        self._action(self.view_menu, "Reset layout", self.reset_layout)
+        self._action(self.view_menu, "Reset layout and settings", self.reset_layout_and_settings,
+                     tip="The original window size and dock layout; forget every saved setting")
         self.presentation_action = self._action(
             self.view_menu, "Presentation mode", self.set_presentation, "F11",
             "Full screen, large type and thick lines for a projector (F11 or Esc leaves)")

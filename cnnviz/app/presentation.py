@@ -344,5 +344,6 @@ class PresentationMode:
             w.restoreState(dock_state, self._layout_version())   # the user's own dock layout
             # again once the window has its normal size: restored into the full-screen size
             # the docks' proportions come out wrong (an empty band in the controls column)
-            QTimer.singleShot(0, lambda: self.active or w.restoreState(
+            # (never into a hidden window: see window_settings on Qt's pending restores)
+            QTimer.singleShot(0, lambda: self.active or not w.isVisible() or w.restoreState(
                 dock_state, self._layout_version()))
