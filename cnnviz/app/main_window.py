@@ -22,6 +22,7 @@ from ..nn import build_network, get_preset, load_checkpoint
 from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .presentation import PresentationMode, stored_choice
 from .settings import app_settings
+from .view_frame import ViewFrame, view_min_cap, view_of
 from .window_settings import default_geometry, reset_settings, restore_window
 from .state import AppState, catch_up_when_raised, checkpoint_training
 from .views.controls import ControlsView
@@ -66,22 +67,10 @@ LAYOUT_GROUPS = {
 # saved dock layouts carry this number; a layout saved by an older arrangement is ignored
 LAYOUT_VERSION = 2
 
-MAX_VIEW_MIN_WIDTH = 480      # px: no view makes the window wider than the screen...
-MAX_VIEW_MIN_HEIGHT = 380     # ...or taller (a view may be squeezed below its hint instead)
 
 # The classroom explainers (issue 4), raised from the Classroom menu in lesson order.
 CLASSROOM_VIEWS = ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
                    "confusion", "timeline")
-
-
-def cap_minimum_size(view: QWidget, max_width: int, max_height: int) -> None:
-    """Give ``view`` an explicit minimum size: its hint, but at most ``max_width`` x
-    ``max_height``. An explicit minimum overrides the hint in every layout, so a view whose
-    content grows later (longer labels after a Step, larger type) never makes the window
-    demand more than the screen; it is squeezed instead."""
-    hint = view.minimumSizeHint()
-    view.setMinimumSize(max(1, min(hint.width(), max_width)),
-                        max(1, min(hint.height(), max_height)))
 
 
 def _load_view_class(module: str, cls: str):
@@ -109,6 +98,7 @@ class MainWindow(QMainWindow):
         self._modified = False
         self._last_dock: QDockWidget | None = None
 
+        view_cap = view_min_cap(self)
         self.views: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.full_titles: dict[str, str] = {}
@@ -119,13 +109,11 @@ class MainWindow(QMainWindow):
             dock.toggleViewAction().setText(title)
             dock.toggleViewAction().setStatusTip(f"Show or hide the {title} view")
             self.full_titles[name] = title
-            dock.setWidget(view)
+            dock.setWidget(ViewFrame(view, view_cap))   # scrolls rather than overlap or grow
             catch_up_when_raised(dock)      # a raised tab's view redraws what it skipped
             self.views[name], self.docks[name] = view, dock
         self.controls: ControlsView = self.views["controls"]
         self.loss_view: LossCurvesView = self.views["loss_curves"]
-        for view in self.views.values():
-            cap_minimum_size(view, MAX_VIEW_MIN_WIDTH, MAX_VIEW_MIN_HEIGHT)
         self._arrange_docks()
         self._default_layout = self.saveState()
 
@@ -588,7 +576,7 @@ class MainWindow(QMainWindow):
     def export_view(self, path, dock: QDockWidget | None = None) -> Path:
         dock = dock or self.current_dock()
         path = Path(path)
-        if not dock.widget().grab().save(str(path), "PNG"):
+        if not view_of(dock).grab().save(str(path), "PNG"):
             raise OSError(f"could not write {path}")
         return path
 

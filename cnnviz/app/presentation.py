@@ -22,11 +22,12 @@ so in practice that is only a few relabelled captions).
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import QSize, Qt, QTimer
 from PyQt6.QtGui import QColor, QFont, QPen
 from PyQt6.QtWidgets import QApplication, QTabBar
 
 from .settings import read_value, write_value
+from .view_frame import ViewFrame, view_of
 
 PRESENTATION_KEY = "view/presentation"
 FONT_POINT_SIZE = 20          # application font in presentation mode (the issue asks >= 18)
@@ -211,7 +212,7 @@ class PresentationMode:
         docks = getattr(self.window, "docks", {})
         last = getattr(self.window, "_last_dock", None)
         exposed = [name for name, d in docks.items()
-                   if name not in LEFT_COLUMN and d.widget() is not None and is_exposed(d.widget())]
+                   if name not in LEFT_COLUMN and view_of(d) is not None and is_exposed(view_of(d))]
         for name, dock in docks.items():
             if dock is last and name in exposed:
                 return name
@@ -305,19 +306,19 @@ class PresentationMode:
 
     def _cap_minimum_sizes(self) -> None:
         """Large type makes some views' minimum sizes wider than the screen (a window wider
-        than the projector); give every dock's view an explicit, smaller minimum instead."""
+        than the projector): each view's frame demands at most a share of the screen, and the
+        view scrolls inside it rather than overlap its own controls."""
         w = self.window
         screen = w.screen().availableGeometry() if w.screen() is not None else None
-        max_w = int((screen.width() if screen else 1920) * MIN_WIDTH_SHARE)
-        max_h = int((screen.height() if screen else 1080) * MIN_HEIGHT_SHARE)
+        cap = QSize(int((screen.width() if screen else 1920) * MIN_WIDTH_SHARE),
+                    int((screen.height() if screen else 1080) * MIN_HEIGHT_SHARE))
         for dock in getattr(w, "docks", {}).values():
-            view = dock.widget()
-            if view is None:
-                continue
-            old = view.minimumSize()
-            hint = view.minimumSizeHint()
-            view.setMinimumSize(min(hint.width(), max_w), min(hint.height(), max_h))
-            self._undo.append(lambda v=view, size=old: v.setMinimumSize(size))
+            frame = dock.widget()
+            if isinstance(frame, ViewFrame):
+                old, frame.cap = frame.cap, cap
+                frame.updateGeometry()
+                self._undo.append(lambda f=frame, c=old: (setattr(f, "cap", c),
+                                                          f.updateGeometry()))
 
     # -- leaving ------------------------------------------------------------------------------
     def _leave(self) -> None:
