@@ -1,8 +1,8 @@
 """Start cnnviz from a checkout: ``python main.py`` (same as the ``cnnviz`` command)."""
 
-import sys
-
-from cnnviz.cli import main
+from cnnviz.entry import run  # first: from here on Ctrl-C exits quietly with code 130
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import sys
+
+    sys.exit(run())

@@ -1,7 +1,8 @@
 """``python -m cnnviz``: the same as the ``cnnviz`` command."""
 
-import sys
+from cnnviz.entry import run  # first: from here on Ctrl-C exits quietly with code 130
 
-from cnnviz.cli import main
+if __name__ == "__main__":
+    import sys
 
-sys.exit(main())
+    sys.exit(run())

@@ -205,24 +205,58 @@ def _load_average() -> float | None:
 
 def cpu_threads() -> int:
     """CPUs this process may run on (what NumPy's BLAS uses by default)."""
+    from cnnviz.threads import cpu_count
+
+    return cpu_count()
+
+
+# A child that keeps one core busy and ends by itself once its parent is gone, so even a
+# bench killed with SIGKILL leaves no busy loop behind.
+_BUSY_LOOP = ("import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n"
+              "    for _ in range(200000):\n        pass\n")
+
+
+def start_busy_process():
+    """Start a process that keeps one CPU busy (pinned to the last CPU when possible).
+
+    Returns ``(process, cpu)``; stop it with :func:`stop_busy_process`.
+    """
+    import subprocess
+
+    process = subprocess.Popen([sys.executable, "-c", _BUSY_LOOP], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cpu = None
     try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+        cpu = max(os.sched_getaffinity(0))
+        os.sched_setaffinity(process.pid, {cpu})
+    except (AttributeError, OSError, ValueError):
+        cpu = None
+    time.sleep(0.3)          # let it run before the thread policy looks at the load
+    return process, cpu
+
+
+def stop_busy_process(process) -> None:
+    process.kill()
+    process.wait(timeout=10)
 
 
 def run_benchmark(batch_sizes=DEFAULT_BATCH_SIZES, repeats: int = 5, seconds: float = 0.5,
                   preset: str = "lenet", with_torch: bool | None = None,
-                  threads: int | None = None,
+                  threads: int | None = None, load: bool = False,
                   report: Callable[[str], None] | None = None) -> dict:
     """Run the benchmark and return its results as a JSON-ready dict.
 
-    ``with_torch=None`` compares with PyTorch when it can be imported; ``threads`` (default:
-    the CPUs available) is passed to ``torch.set_num_threads``. NumPy and PyTorch repeats
-    alternate, so load on a shared machine hits both alike. ``report(line)`` is called with
-    a short line after each measurement (a GUI or the CLI can show progress).
+    ``with_torch=None`` compares with PyTorch when it can be imported. The thread count
+    comes from ``cnnviz.threads.ThreadPolicy`` (the CPUs other programs leave free, checked
+    again before each batch size) unless ``threads`` fixes it; NumPy's BLAS and PyTorch get
+    the same count. ``load=True`` keeps one CPU busy with another process during the whole
+    measurement (it is always stopped afterwards). NumPy and PyTorch repeats alternate, so
+    load on a shared machine hits both alike. ``report(line)`` is called with a short line
+    after each measurement (a GUI or the CLI can show progress).
 
-    Keys: ``batch_sizes``, ``repeats``, ``seconds``, ``preset``, ``threads``, ``numpy_version``,
+    Keys: ``batch_sizes``, ``repeats``, ``seconds``, ``preset``, ``threads`` (at the end),
+    ``thread_policy`` (one line), ``threads_per_batch`` {str(batch): count}, ``load``
+    (bool), ``load_cpu``, ``numpy_version``,
     ``python``, ``load_average_before`` (1-minute load average, None if unknown), ``numpy`` (``train_images_per_second`` {str(batch): rate},
     ``forward_latency_ms``), ``torch`` (the same plus ``version`` and ``threads``, or None)
     and ``ratio`` (``train`` {str(batch): numpy rate / torch rate}, ``forward``: torch
@@ -235,32 +269,24 @@ def run_benchmark(batch_sizes=DEFAULT_BATCH_SIZES, repeats: int = 5, seconds: fl
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     if not seconds > 0:
         raise ValueError(f"seconds must be greater than 0, got {seconds}")
-    threads = threads or cpu_threads()
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
     load_before = _load_average()
     if with_torch is None:
         with_torch = torch_available()
-
-    backends = [NumpyBackend(preset)]
-    if with_torch:
-        backends.append(TorchBackend(preset, threads))
-    train = {b.name: {} for b in backends}
-    for size in batch_sizes:
-        rates = _interleaved_rates({b.name: b.train_step(size) for b in backends},
-                                   size, repeats, seconds)
-        for name, rate in rates.items():
-            train[name][str(size)] = rate
-            if report:
-                report(f"{name:<6} train batch {size:>4}: {rate:,.0f} images/s")
-    forward_rates = _interleaved_rates({b.name: b.forward_step() for b in backends}, 1,
-                                       repeats, seconds / 2, warmup=20)
-    latency = {name: 1000.0 / rate for name, rate in forward_rates.items()}
-    if report:
-        for name, ms in latency.items():
-            report(f"{name:<6} forward batch 1: {ms:.3f} ms")
+    busy, load_cpu = start_busy_process() if load else (None, None)
+    try:
+        policy, train, latency, threads_used, backends = _measure(
+            batch_sizes, repeats, seconds, preset, with_torch, threads, report)
+    finally:
+        if busy is not None:
+            stop_busy_process(busy)
 
     results = {
         "batch_sizes": batch_sizes, "repeats": repeats, "seconds": seconds, "preset": preset,
-        "threads": threads, "numpy_version": np.__version__,
+        "threads": policy.threads, "thread_policy": policy.describe(),
+        "threads_per_batch": threads_used, "load": bool(load), "load_cpu": load_cpu,
+        "numpy_version": np.__version__,
         "python": platform.python_version(), "load_average_before": load_before,
         "numpy": {"train_images_per_second": train["numpy"],
                   "forward_latency_ms": latency["numpy"]},
@@ -278,6 +304,39 @@ def run_benchmark(batch_sizes=DEFAULT_BATCH_SIZES, repeats: int = 5, seconds: fl
     return results
 
 
+def _measure(batch_sizes, repeats, seconds, preset, with_torch, threads, report):
+    from cnnviz.threads import ThreadPolicy
+
+    policy = ThreadPolicy.choose(threads)
+    if report:
+        report(policy.describe())
+    backends = [NumpyBackend(preset)]
+    if with_torch:
+        backends.append(TorchBackend(preset, policy.threads))
+    train = {b.name: {} for b in backends}
+    threads_used = {}
+    for size in batch_sizes:
+        if policy.maybe_update(time.monotonic() + policy.interval):   # re-check the load now
+            if report:
+                report(policy.describe())
+            if with_torch:
+                backends[1].torch.set_num_threads(policy.threads)
+        threads_used[str(size)] = policy.threads
+        rates = _interleaved_rates({b.name: b.train_step(size) for b in backends},
+                                   size, repeats, seconds)
+        for name, rate in rates.items():
+            train[name][str(size)] = rate
+            if report:
+                report(f"{name:<6} train batch {size:>4}: {rate:,.0f} images/s")
+    forward_rates = _interleaved_rates({b.name: b.forward_step() for b in backends}, 1,
+                                       repeats, seconds / 2, warmup=20)
+    latency = {name: 1000.0 / rate for name, rate in forward_rates.items()}
+    if report:
+        for name, ms in latency.items():
+            report(f"{name:<6} forward batch 1: {ms:.3f} ms")
+    return policy, train, latency, threads_used, backends
+
+
 def format_results(results: dict) -> str:
     """A plain-text table of :func:`run_benchmark`'s results."""
     ours, theirs, ratio = results["numpy"], results["torch"], results["ratio"]
@@ -285,9 +344,14 @@ def format_results(results: dict) -> str:
         f"cnnviz bench: preset {results['preset']}, {results['threads']} thread(s), numpy "
         f"{results['numpy_version']}" + (f", torch {theirs['version']}" if theirs else "")
         + f"; median of {results['repeats']} repeats of ~{results['seconds']:g} s",
-        "",
-        "training (forward + backward + SGD update), images/s",
     ]
+    if results.get("thread_policy"):
+        lines.append(results["thread_policy"])
+    if results.get("load"):
+        cpu = results.get("load_cpu")
+        lines.append("--load: another process kept one CPU busy"
+                     + (f" (CPU {cpu})" if cpu is not None else "") + " during the measurement")
+    lines += ["", "training (forward + backward + SGD update), images/s"]
     header = f"{'batch':>6} {'numpy':>10}"
     if theirs:
         header += f" {'torch':>10} {'numpy/torch':>12}"
@@ -334,7 +398,11 @@ def add_parser(subparsers) -> None:
                    help="approximate length of one repeat (default: 0.5)")
     p.add_argument("--preset", default="lenet", help="network preset (default: lenet)")
     p.add_argument("--threads", type=int, metavar="N",
-                   help="threads for PyTorch (default: the CPUs available)")
+                   help="BLAS threads for NumPy and threads for PyTorch (default: the CPUs "
+                        "other programs leave free)")
+    p.add_argument("--load", action="store_true",
+                   help="keep one CPU busy with another process during the measurement "
+                        "(measures training on a machine that is not idle)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--gui", action="store_true",
@@ -368,7 +436,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr, flush=True)
     results = run_benchmark(args.batch_sizes, args.repeats, args.seconds, args.preset,
                             with_torch=False if args.no_torch else None,
-                            threads=args.threads, report=report)
+                            threads=args.threads, load=args.load, report=report)
     print(json.dumps(results) if args.json else format_results(results))
     return 0
 

@@ -34,7 +34,7 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cnnviz import bench, cli_data, cli_eval, cli_train
+    from cnnviz import bench, cli_data, cli_eval, cli_replay, cli_train
 
     parser = OneLineErrorParser(
         prog="cnnviz",
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_eval.add_parsers(subparsers)
     bench.add_parser(subparsers)
     cli_data.add_parser(subparsers)
+    cli_replay.add_parsers(subparsers)
     return parser
 
 
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def launch_app(argv: list[str]) -> int:
+def launch_app(argv: list[str], recording: str | None = None) -> int:
     """Start the desktop app (``cnnviz.app.main.run_app``); a clear message if it is missing."""
     try:
         available = importlib.util.find_spec("cnnviz.app.main") is not None
@@ -93,6 +94,8 @@ def launch_app(argv: list[str]) -> int:
               "README's install section. The headless commands still work (`cnnviz --help`).",
               file=sys.stderr)
         return EXIT_FAILURE
+    if recording is not None:
+        return int(run_app(["cnnviz", *argv], recording=recording) or 0)
     return int(run_app(["cnnviz", *argv]) or 0)
 
 

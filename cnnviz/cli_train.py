@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from pathlib import Path
 
-from cnnviz.cli_common import (EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CliError,
-                               InterruptFlag, describe_data)
+from cnnviz.cli_common import (EXIT_INTERRUPTED, EXIT_OK, CliError, InterruptFlag,
+                               describe_data)
+from cnnviz import cli_record
 from cnnviz.cli_progress import ProgressBar
+
+EXIT_DIVERGED = 3       # training blew up: nothing saved
+from cnnviz.io_checks import check_output_file, check_room_for, checkpoint_bytes, save_model
 
 
 def add_parser(subparsers) -> None:
@@ -26,6 +29,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--lr", type=_positive_float, help="learning rate")
     p.add_argument("--momentum", type=_fraction, help="SGD momentum in [0, 1)")
     p.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
+    p.add_argument("--lr-schedule", choices=("cosine", "step"),
+                   help="cosine: fall smoothly to 5%% of --lr by the last epoch; step: "
+                        "multiply by --lr-decay every --lr-decay-every epochs (preset's "
+                        "default; step when --lr-decay is given)")
     p.add_argument("--lr-decay", type=_positive_float, metavar="FACTOR",
                    help="multiply the learning rate by FACTOR every --lr-decay-every epochs")
     p.add_argument("--lr-decay-every", type=_positive_int, metavar="EPOCHS",
@@ -39,6 +46,10 @@ def add_parser(subparsers) -> None:
                    help="where to save the trained model (default: model.npz)")
     p.add_argument("--limit", type=_positive_int, metavar="N",
                    help="train on only the first N training images (quick experiments, tests)")
+    cli_record.add_arguments(p)
+    p.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="BLAS threads (default: the CPUs other programs leave free, "
+                        "re-checked every few seconds)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="draw the progress bar (default: only when stderr is a terminal)")
     p.set_defaults(func=run)
@@ -49,21 +60,20 @@ def run(args: argparse.Namespace) -> int:
 
     from cnnviz.data import images_to_float, load_dataset
     from cnnviz.nn import build_network, get_preset
+    from cnnviz.nn.schedule import describe as describe_schedule
     from cnnviz.training import DivergenceError, Trainer
 
     out = Path(args.out)
-    if out.is_dir():
-        raise CliError(f"--out {out}: is a folder, expected a file name such as model.npz")
-    if not out.parent.is_dir():
-        raise CliError(f"--out {out}: folder {out.parent} does not exist")
-    if not os.access(out.parent, os.W_OK):
-        raise CliError(f"--out {out}: folder {out.parent} is not writable")
+    check_output_file(out)           # a folder, device, FIFO or socket is refused up front
+    cli_record.check_path(args)
 
     preset = get_preset(args.preset)
     config = preset.training.with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
         weight_decay=args.weight_decay, lr_decay=args.lr_decay,
-        lr_decay_every=args.lr_decay_every, seed=args.seed)
+        lr_decay_every=args.lr_decay_every, seed=args.seed,
+        lr_schedule=args.lr_schedule or ("step" if args.lr_decay or args.lr_decay_every
+                                         else None))
     dataset = load_dataset(args.data)
     train_images, train_labels = dataset.train_images, dataset.train_labels
     if args.limit is not None:
@@ -72,16 +82,22 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"dataset {args.data!r} has no training or no held-out images")
 
     net = build_network(config=preset.network, seed=args.seed)
+    check_room_for(out, checkpoint_bytes(net))
     trainer = Trainer(net, images_to_float(train_images), np.asarray(train_labels),
                       images_to_float(dataset.test_images), np.asarray(dataset.test_labels),
                       config)
     print(f"training preset {preset.name!r} on {describe_data(args.data)}: "
           f"{len(train_labels):,} images, {dataset.n_test:,} held out; {config.epochs} epoch(s), "
-          f"batch {config.batch_size}, lr {config.lr:g} (x{config.lr_decay:g} every "
-          f"{config.lr_decay_every} epoch(s)), momentum {config.momentum:g}, "
+          f"batch {config.batch_size}, lr {config.lr:g} ({describe_schedule(config)}), "
+          f"momentum {config.momentum:g}, "
           f"weight decay {config.weight_decay:g}, seed {config.seed}", flush=True)
 
+    from cnnviz.threads import ThreadPolicy
+
+    policy = ThreadPolicy.choose(getattr(args, "threads", None))
+    print(policy.describe(), flush=True)
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    recorder = cli_record.start(args, trainer, args.data)
     metadata = {
         "preset": preset.name,
         "data": args.data,
@@ -89,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "training": {k: getattr(config, k) for k in (
             "epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_decay",
-            "lr_decay_every")},
+            "lr_decay_every", "lr_schedule", "lr_floor")},
         "command": "cnnviz " + shlex.join(args.argv),
     }
 
@@ -102,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
                 if bar is None:
                     bar = ProgressBar(f"epoch {trainer.epoch + 1}/{config.epochs}",
                                       trainer.batches_per_epoch, enabled=show_progress)
+                policy.maybe_update()          # follows the machine's load (cheap)
                 result = trainer.step()
                 b = result.batch
                 bar.update(b.batch + 1, f"loss {b.loss:.4f}  {b.images_per_second:,.0f} img/s")
@@ -112,9 +129,11 @@ def run(args: argparse.Namespace) -> int:
         except DivergenceError as exc:
             if bar is not None:
                 bar.close()
-            print(f"cnnviz: error: {exc}", file=sys.stderr)
-            print(f"cnnviz: nothing was saved to {out}", file=sys.stderr)
-            return EXIT_FAILURE
+            print(f"cnnviz: error: training diverged at step {exc.step} with learning rate "
+                  f"{exc.lr:g} ({exc.reason}); try --lr {exc.suggested_lr:g}; nothing was "
+                  f"saved to {out}", file=sys.stderr)
+            cli_record.finish(recorder, trainer, completed=False, note="diverged")
+            return EXIT_DIVERGED
         if bar is not None:
             bar.close()
 
@@ -126,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
         epochs_done = trainer.epoch + trainer.batch / trainer.batches_per_epoch
         metadata.update(interrupted=True, epochs_trained=round(epochs_done, 3),
                         held_out_accuracy=result.accuracy, held_out_loss=result.loss)
-        net.save(out, metadata=metadata)
+        save_model(net, out, metadata)
+        cli_record.finish(recorder, trainer, completed=False, note="interrupted")
         print(f"interrupted after {epochs_done:.2f} epoch(s) (step {trainer.step_count}); "
               f"held-out accuracy {result.accuracy:.2%}; saved the model trained so far "
               f"to {out}", flush=True)
@@ -135,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
     last = trainer.history[-1]
     metadata.update(interrupted=False, epochs_trained=trainer.epoch,
                     held_out_accuracy=last.test_accuracy, held_out_loss=last.test_loss)
-    net.save(out, metadata=metadata)
+    save_model(net, out, metadata)
+    cli_record.finish(recorder, trainer, completed=True)
     print(f"saved {out} (held-out accuracy {last.test_accuracy:.2%})", flush=True)
     return EXIT_OK
 

@@ -48,6 +48,8 @@ def main(argv=None) -> int:
     parser.add_argument("--preset", default="lenet", choices=["lenet", "seed"])
     parser.add_argument("--checkpoint", help="compare a saved model instead of a fresh one")
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                        help="float64 shows the agreement without float32 rounding")
     args = parser.parse_args(argv)
     try:
         import torch
@@ -55,22 +57,28 @@ def main(argv=None) -> int:
         print("PyTorch is not installed; nothing to compare against.")
         return 1
 
+    dtype = np.dtype(args.dtype)
     net = load_checkpoint(args.checkpoint) if args.checkpoint else build_network(args.preset, seed=0)
+    if dtype != net.dtype:                   # the same weights, computed in the other dtype
+        params = net.params
+        net = build_network(config=net.config, seed=0, dtype=dtype)
+        net.load_params(params)
     rng = np.random.default_rng(0)
     for name, p in net.params.items():    # non-zero biases so they are compared too
         if p.ndim == 1:
             p[...] = rng.normal(0, 0.1, p.shape)
-    ours = torch_net(net.config.hidden_activation)
+    ours = torch_net(net.config.hidden_activation).to(torch.float64 if dtype == np.float64
+                                                        else torch.float32)
     ours.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in net.params.items()})
 
     try:
         from cnnviz.data import images_to_float, load_bundled
         ds = load_bundled()
-        x = images_to_float(ds.test_images[:args.batch])
+        x = images_to_float(ds.test_images[:args.batch]).astype(dtype)
         labels = np.asarray(ds.test_labels[:args.batch], np.int64)
         source = "bundled held-out digits"
     except Exception:                       # the data package is optional here
-        x = rng.random((args.batch, 1, 28, 28)).astype(np.float32)
+        x = rng.random((args.batch, 1, 28, 28)).astype(dtype)
         labels = rng.integers(0, 10, args.batch)
         source = "random images"
 
@@ -81,7 +89,7 @@ def main(argv=None) -> int:
     t_loss = torch.nn.functional.cross_entropy(t_logits, torch.from_numpy(labels))
     t_loss.backward()
 
-    print(f"{net.config.hidden_activation} network, {args.batch} {source}")
+    print(f"{net.config.hidden_activation} network, {dtype}, {args.batch} {source}")
     print(f"max |logits difference|".ljust(36) + f"{np.abs(logits - t_logits.detach().numpy()).max():.3g}"
           f"   (logits up to {np.abs(logits).max():.3g})")
     print(f"|loss difference|".ljust(36) + f"{abs(loss - t_loss.item()):.3g}   (loss {loss:.4f})")

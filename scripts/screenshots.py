@@ -137,15 +137,15 @@ def main(argv=None) -> int:
             dock.setFloating(True)
             dock.resize(1400, 800)
         wait(app, 400)
-        save(dock.widget(), f"{name}.png")
+        save(window.views[name], f"{name}.png")
         if name == "preprocess_pipeline" and pad is not None:
             pad.clear()
             for stroke in CORNER_STROKES:
                 pad.draw_stroke(stroke, 18)
-            dock.widget().set_centering(False)
+            window.views[name].set_centering(False)
             wait(app, 500)
-            save(dock.widget(), "preprocess_pipeline_corner.png")
-            dock.widget().set_centering(True)
+            save(window.views[name], "preprocess_pipeline_corner.png")
+            window.views[name].set_centering(True)
             pad.clear()
             for stroke in DIGIT_STROKES:
                 pad.draw_stroke(stroke, 22)
@@ -178,7 +178,7 @@ def main(argv=None) -> int:
         dock.setFloating(True)
         dock.resize(1400, 800)
         wait(app, 600)
-        save(dock.widget(), f"{name}.png")
+        save(window.views[name], f"{name}.png")
         if name == "step_explainer":
             for index, suffix in ((1, "gradients"), (2, "routing")):
                 step_view.tabs.setCurrentIndex(index)

@@ -30,7 +30,8 @@ def test_run_benchmark_returns_a_rate_per_batch_size_and_a_latency():
 def test_run_benchmark_reports_each_measurement():
     lines = []
     run_benchmark([2], repeats=1, seconds=0.01, with_torch=False, report=lines.append)
-    assert len(lines) == 2 and "batch    2" in lines[0] and "ms" in lines[1]
+    assert len(lines) == 3 and lines[0].startswith("threads: ")     # the thread policy first
+    assert "batch    2" in lines[1] and "ms" in lines[2]
 
 
 @pytest.mark.parametrize("kwargs", [dict(batch_sizes=[0]), dict(batch_sizes=[]),

@@ -82,7 +82,7 @@ def test_timeline_records_while_training_and_after_a_step(qtbot, window):
     window.raise_dock("timeline")
     assert len(timeline.timeline) == 0
     window.controls.batch_spin.setValue(8)
-    window.controls.epochs_spin.setValue(10)       # long enough to still run when paused
+    window.controls.epochs_spin.setValue(1000)     # long enough to still run when paused
     window.start_training()
     qtbot.waitUntil(lambda: len(timeline.timeline) >= 3, timeout=30000)
     assert window.controller.active

@@ -123,8 +123,20 @@ def test_ctrl_c_during_training_saves_a_loadable_model(tmp_path):
 def test_diverging_training_reports_the_learning_rate_and_saves_nothing(tmp_path):
     result = run_cli(tmp_path, "train", "--lr", "1e30", "--epochs", "2", "--limit", "64",
                      "--out", "bad.npz")
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 3, result.stderr
     assert "diverged" in result.stderr and "1e+30" in result.stderr
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr
+    assert not (tmp_path / "bad.npz").exists()
+
+
+def test_learning_rate_10_exits_3_before_nan_with_one_line_and_no_model(tmp_path):
+    """lr 10 used to end at ~9.7 % accuracy, save that model and exit 0."""
+    result = run_cli(tmp_path, "train", "--lr", "10", "--epochs", "1", "--limit", "640",
+                     "--out", "bad.npz")
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnnviz: error: training diverged")
+    assert "learning rate 10 " in lines[0] and "try --lr 0.01" in lines[0]
     assert "Traceback" not in result.stderr and "Warning" not in result.stderr
     assert not (tmp_path / "bad.npz").exists()
 
@@ -379,11 +391,14 @@ def test_ctrl_c_cancels_a_download_and_leaves_no_partial_file(tmp_path, mnist_se
     from cnnviz import cli
 
     dest = tmp_path / "mnist"
+    # Whatever handled SIGINT before (not always default_int_handler: under nohup, or started
+    # in the background by a script, SIGINT is ignored) is what must be back afterwards.
+    before = signal.getsignal(signal.SIGINT)
     assert cli.main(["data", "download", "--dest", str(dest),
                      "--mirror", mnist_server + "/slow/"]) == 130
     assert "cancelled" in capsys.readouterr().err
     assert list(dest.iterdir()) == []
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # handler restored
+    assert signal.getsignal(signal.SIGINT) is before                     # handler restored
 
 
 def test_predict_reports_each_bad_picture_and_still_classifies_the_good_ones(tmp_path):
@@ -412,7 +427,11 @@ def test_the_learning_rate_schedule_can_be_set(tmp_path):
     result = run_cli(tmp_path, "train", "--epochs", "1", "--limit", "64", "--lr-decay", "0.7",
                      "--lr-decay-every", "2", "--out", "m.npz")
     assert result.returncode == 0, result.stderr
-    assert "x0.7 every 2 epoch(s)" in result.stdout
+    assert "×0.7 every 2 epochs" in result.stdout      # --lr-decay means a step schedule
     from cnnviz.nn import read_checkpoint_metadata
     training = read_checkpoint_metadata(tmp_path / "m.npz")["training"]
     assert training["lr_decay"] == 0.7 and training["lr_decay_every"] == 2
+    assert training["lr_schedule"] == "step"
+    result = run_cli(tmp_path, "train", "--epochs", "1", "--limit", "64", "--out", "c.npz")
+    assert "lr 0.02 (cosine to 5% over 1 epoch)" in result.stdout     # lenet's default
+    assert read_checkpoint_metadata(tmp_path / "c.npz")["training"]["lr_schedule"] == "cosine"

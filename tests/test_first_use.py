@@ -91,7 +91,14 @@ def test_reset_while_paused_gives_fresh_weights_and_a_fresh_run(qtbot, window):
 # -- 2. The learning-rate schedule is shown and editable ------------------------------------------
 def test_learning_rate_schedule_is_shown_and_used(qtbot, window):
     c = window.controls
-    assert c.lr_decay_spin.value() == 0.5 and c.lr_every_spin.value() == 1   # lenet preset
+    # the lenet preset: a cosine fall over the epochs asked for (the step knobs are hidden)
+    assert c.schedule_combo.currentData() == "cosine" and c.lr_decay_spin.isHidden()
+    c.epochs_spin.setValue(40)
+    assert "cosine to 5% over 40 epochs" in c.lr_now_label.text()
+    assert c.config().lr_at_epoch(39.9) > 0.001           # still learning at epoch 40
+    c.schedule_combo.setCurrentIndex(c.schedule_combo.findData("step"))
+    assert not c.lr_decay_spin.isHidden()
+    assert c.lr_decay_spin.value() == 0.5 and c.lr_every_spin.value() == 1
     assert "halved every epoch" in c.lr_now_label.text()
     c.lr_decay_spin.setValue(0.8)
     c.lr_every_spin.setValue(2)

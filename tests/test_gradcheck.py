@@ -59,6 +59,50 @@ def test_conv_gradients(n, c, f, size, k):
         assert_gradients_match(analytic, numeric, what=f"conv {name}")
 
 
+@pytest.mark.parametrize("n,c,f,h,w,k,padding,stride", [
+    (2, 2, 3, 5, 6, 3, 1, 1), (2, 1, 2, 4, 5, 3, 2, 1), (2, 2, 3, 7, 8, 3, 0, 2),
+    (1, 3, 2, 6, 7, 3, 1, 2), (2, 2, 2, 5, 5, 2, 2, 3)])
+def test_conv_gradients_with_padding_and_stride(n, c, f, h, w, k, padding, stride):
+    rng = np.random.default_rng(100 + 10 * padding + stride)
+    conv = Conv2D(c, f, k, rng, dtype=np.float64, padding=padding, stride=stride)
+    conv.params["bias"][...] = rng.standard_normal(f)
+    x = rng.standard_normal((n, c, h, w))
+    out = conv.forward(x)
+    oh, ow = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+    assert out.shape == (n, f, oh, ow) == (n, *conv.output_shape((c, h, w)))
+    dx, num_dx, params = layer_gradients(conv, x)
+    assert dx.shape == x.shape
+    assert_gradients_match(dx, num_dx, what=f"conv input, padding {padding} stride {stride}")
+    for name, (analytic, numeric) in params.items():
+        assert_gradients_match(analytic, numeric, what=f"conv {name}, p{padding} s{stride}")
+
+
+def test_conv_padding_and_stride_match_a_direct_sum():
+    rng = np.random.default_rng(7)
+    conv = Conv2D(2, 3, 3, rng, dtype=np.float64, padding=1, stride=2)
+    conv.params["bias"][...] = rng.standard_normal(3)
+    x = rng.standard_normal((2, 2, 6, 5))
+    out = conv.forward(x)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    weight, bias = conv.params["weight"], conv.params["bias"]
+    expected = np.empty((2, 3, 3, 3))
+    for i in range(3):
+        for j in range(3):
+            patch = xp[:, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3]
+            expected[:, :, i, j] = np.einsum("ncuv,fcuv->nf", patch, weight) + bias
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_rejects_bad_padding_stride_and_too_small_input():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="padding"):
+        Conv2D(1, 2, 3, rng, padding=-1)
+    with pytest.raises(ValueError, match="stride"):
+        Conv2D(1, 2, 3, rng, stride=0)
+    with pytest.raises(ValueError, match="larger than its padded input"):
+        Conv2D(1, 2, 5, rng, padding=1).forward(np.zeros((1, 1, 2, 2), np.float32))
+
+
 def test_conv_without_input_grad_still_gives_weight_grads():
     rng = np.random.default_rng(0)
     conv = Conv2D(2, 3, 3, rng, dtype=np.float64)

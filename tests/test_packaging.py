@@ -43,7 +43,7 @@ def test_the_wheel_holds_the_bundled_digits_and_model(wheel):
     assert "cnnviz/cli.py" in names and "cnnviz/nn/network.py" in names
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "cnnviz = cnnviz.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "cnnviz = cnnviz.entry:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_an_installed_wheel_finds_its_own_resources(installed, tmp_path):

@@ -78,6 +78,7 @@ def test_f11_toggles_and_esc_leaves_without_stopping_training(qtbot, window):
     assert not window.presentation.active and app.font().pointSizeF() == normal_pt
 
     qtbot.keyClick(window, Qt.Key.Key_F11)
+    window.controls.epochs_spin.setValue(1000)     # still running when Esc is checked below
     window.start_training()
     qtbot.waitUntil(lambda: window.controller.state == "running", timeout=10000)
     qtbot.keyClick(window, Qt.Key.Key_Escape)

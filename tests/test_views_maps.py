@@ -202,6 +202,7 @@ def test_nice_levels_cover_the_values_symmetrically():
 
 def test_filters_show_the_weights_with_symmetric_levels(qtbot, state):
     view = shown(qtbot, FiltersView(state), size=(1100, 850))
+    view.per_filter_box.setChecked(False)          # one scale for all (the default: per filter)
     w1 = state.net.params["conv1.weight"]
     panel = view.panels["conv1"]
     np.testing.assert_array_equal(panel.untile(panel.image.image), w1[:, 0])
@@ -222,6 +223,7 @@ def test_filters_show_the_weights_with_symmetric_levels(qtbot, state):
 
 def test_filters_follow_new_params(qtbot, state):
     view = shown(qtbot, FiltersView(state))
+    view.per_filter_box.setChecked(False)
     params = state.net.copy_params()
     params["conv1.weight"] = params["conv1.weight"] * -2.0
     params["conv1.weight"][5, 0, 0, 0] = 3.0

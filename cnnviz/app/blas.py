@@ -1,4 +1,4 @@
-"""Limit OpenBLAS's threads at run time (no Qt; no threadpoolctl needed).
+"""Limit the BLAS threads for the desktop app (no Qt; the mechanics are in cnnviz.threads).
 
 Measured with ``cnnviz bench --gui`` on a 2-core machine: with one OpenBLAS thread the
 worker leaves the other core to the UI, and both the training throughput with the window
@@ -8,38 +8,11 @@ open and the UI's stalls are better than with OpenBLAS's default of one thread p
 
 from __future__ import annotations
 
-import ctypes
 import os
 
-_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-            "openblas_set_num_threads64_", "openblas_set_num_threads")
+from cnnviz.threads import set_blas_threads
 
-
-def _loaded_openblas() -> list[str]:
-    """Paths of OpenBLAS libraries mapped into this process (Linux), best effort."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if len(line.split()) >= 6}
-    except OSError:
-        return []
-    return sorted(p for p in paths if "openblas" in p.lower() and ".so" in p)
-
-
-def set_blas_threads(count: int) -> bool:
-    """Ask the OpenBLAS that NumPy uses for ``count`` threads; True if it worked."""
-    import numpy  # noqa: F401  (make sure NumPy's OpenBLAS is loaded)
-
-    for path in _loaded_openblas():
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in _SETTERS:
-            setter = getattr(lib, name, None)
-            if setter is not None:
-                setter(ctypes.c_int(count))
-                return True
-    return False
+__all__ = ["limit_blas_threads_for_app", "set_blas_threads"]
 
 
 def limit_blas_threads_for_app(count: int = 1) -> bool:

@@ -13,13 +13,17 @@ from PyQt6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHead
                              QVBoxLayout, QWidget)
 
 SHORTCUTS = [
-    ("Space", "Start / Pause / Resume training"),
+    ("Space", "Start / Pause / Resume training (also from a number field)"),
     ("S or Right", "Step: train exactly one mini-batch"),
     ("Esc", "Leave presentation mode, else stop the training run"),
     ("Ctrl+R", "Reset to fresh random weights"),
     ("C or Delete", "Clear the drawing pad"),
     ("Ctrl+Z", "Undo the last stroke"),
     ("Ctrl+O / Ctrl+S", "Open / save a model"),
+    ("Ctrl+L", "Reload the pre-trained model"),
+    ("1 - 6", "Classroom views: Preprocessing, Convolution, One step, Saliency, Confusion, "
+              "Timeline"),
+    ("7 / 8 / 9", "Activations / Filters / Loss and accuracy"),
     ("Ctrl+E", "Export the current view as PNG"),
     ("F11", "Presentation mode (full screen, large type) on or off"),
     ("Ctrl+Q", "Quit"),

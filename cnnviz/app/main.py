@@ -69,8 +69,9 @@ def open_main_window(restore_layout: bool = True, size: tuple[int, int] | None =
     return window
 
 
-def run_app(argv: list[str] | None = None) -> int:
-    """Open the main window with the bundled data and model; return the exit code."""
+def run_app(argv: list[str] | None = None, recording=None) -> int:
+    """Open the main window with the bundled data and model (and the ``recording`` file, if
+    given, on its timeline bar); return the exit code."""
     started = time.perf_counter()
     from PyQt6.QtGui import QIcon
     from PyQt6.QtWidgets import QApplication
@@ -91,6 +92,8 @@ def run_app(argv: list[str] | None = None) -> int:
 
     window = open_main_window()
     window.startup_seconds = time.perf_counter() - started
+    if recording is not None:
+        window.replay.open(recording)
     return app.exec()
 
 

@@ -19,9 +19,11 @@ from PyQt6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow
 
 from ..data import images_to_float, load_idx_folder
 from ..nn import build_network, get_preset, load_checkpoint
+from . import replay
 from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .presentation import PresentationMode, stored_choice
 from .settings import app_settings
+from .shortcut_focus import NumericFieldShortcuts
 from .view_frame import ViewFrame, view_min_cap, view_of
 from .window_settings import default_geometry, reset_settings, restore_window
 from .state import AppState, catch_up_when_raised, checkpoint_training
@@ -71,6 +73,8 @@ LAYOUT_VERSION = 2
 # The classroom explainers (issue 4), raised from the Classroom menu in lesson order.
 CLASSROOM_VIEWS = ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
                    "confusion", "timeline")
+# keys 1-9 raise these (the classroom views, then the three a lesson returns to most)
+CLASSROOM_KEYS = CLASSROOM_VIEWS + ("activations", "filters", "loss_curves")
 
 
 def _load_view_class(module: str, cls: str):
@@ -131,6 +135,8 @@ class MainWindow(QMainWindow):
             f"Model: {state.model_name}. Data: {self._dataset_text()}. "
             "Draw a digit on the pad, or press Start (Space)."))
         QApplication.instance().focusChanged.connect(self._on_focus_changed)
+        self._shortcut_filter = NumericFieldShortcuts(self)    # Space works in a spin box
+        QApplication.instance().installEventFilter(self._shortcut_filter)
         if state.dataset is not None and state.probe_index is None \
                 and state.probe_source == "dataset" and not state.probe_image.any():
             self._pick_initial_probe()
@@ -220,6 +226,9 @@ class MainWindow(QMainWindow):
         c.resetRequested.connect(self.confirm_reset)
         c.learningRateChanged.connect(self._on_lr_changed)
         c.momentumChanged.connect(self._on_momentum_changed)
+        c.speedChanged.connect(ctl.pacing.set_batches_per_second)
+        c.pauseEachEpochChanged.connect(ctl.pacing.set_pause_each_epoch)
+        ctl.pacing.set_batches_per_second(c.speed())
         ctl.lossesArrived.connect(self.loss_view.add_snapshot)
         ctl.renderSnapshot.connect(self._render_snapshot)
         ctl.epochFinished.connect(self._on_epoch)
@@ -264,6 +273,8 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self._action(file_menu, "&Open model...", self.open_model_dialog, "Ctrl+O")
+        self._action(file_menu, "&Reload pre-trained model", self.reload_pretrained, "Ctrl+L",
+                     "Back to the bundled pre-trained model (asks first if training changed it)")
         self._action(file_menu, "&Save model...", self.save_model_dialog, "Ctrl+S")
         file_menu.addSeparator()
         self._action(file_menu, "Open &IDX dataset folder...", self.open_dataset_dialog)
@@ -297,12 +308,15 @@ class MainWindow(QMainWindow):
         self.presentation_action.setCheckable(True)
 
         classroom = bar.addMenu("&Classroom")
-        for name in CLASSROOM_VIEWS:
-            if name in self.docks:
-                self._action(classroom, self.view_title(name),
-                             lambda _checked=False, n=name: self.raise_dock(n))
+        for key, name in enumerate((n for n in CLASSROOM_KEYS if n in self.docks), start=1):
+            if name == CLASSROOM_KEYS[len(CLASSROOM_VIEWS)]:
+                classroom.addSeparator()
+            self._action(classroom, self.view_title(name),
+                         lambda _checked=False, n=name: self.raise_dock(n), str(key))
         classroom.addSeparator()
         classroom.addAction(self.presentation_action)
+
+        self.replay = replay.install(self, file_menu, train_menu)
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1")
@@ -339,7 +353,8 @@ class MainWindow(QMainWindow):
             return False
         try:
             self.controller.start(self._worker_network(), self._training_data(),
-                                  self.controls.config(), start_paused=start_paused)
+                                  self.controls.config(), start_paused=start_paused,
+                                  on_trainer=self.replay.on_run_start)
         except (ValueError, RuntimeError) as exc:
             show_error(self, "Cannot start training", str(exc))
             return False
@@ -435,7 +450,7 @@ class MainWindow(QMainWindow):
             # the position after the last finished batch, in epochs
             timeline.record_from_state(
                 snapshot.step, snapshot.epoch + snapshot.batch / max(1, snapshot.batches_per_epoch))
-        self.controls.show_progress(snapshot)
+        self.controls.show_progress(snapshot, self.loss_view.history.offset)
         self.loss_view.refresh()
         if not self._modified:
             self._modified = True
@@ -448,7 +463,9 @@ class MainWindow(QMainWindow):
                 view.show_evaluation(event.evaluation)
         self.statusBar().showMessage(
             f"Epoch {event.epoch + 1}: train loss {event.train_loss:.4f}, held-out accuracy "
-            f"{100 * event.test_accuracy:.1f}% ({event.images_per_second:,.0f} images/s)")
+            f"{100 * event.test_accuracy:.1f}% ({event.images_per_second:,.0f} images/s)"
+            + (": paused, press Resume (Space) to go on" if self.controls.pause_epoch_box
+               .isChecked() and event.epoch + 1 < self.controls.epochs_spin.value() else ""))
 
     def _on_stepped(self, detail) -> None:
         for view in self.views.values():
@@ -465,6 +482,12 @@ class MainWindow(QMainWindow):
 
     def _on_run_state(self, state: str) -> None:
         self.controls.set_run_state(state)
+        # the status bar never keeps an old run's "finished" while this one trains
+        shown = self.statusBar().currentMessage()
+        if state == "running":
+            self.statusBar().showMessage("Training: Space pauses; the Speed slider slows it.")
+        elif state == "paused" and not shown.startswith(("Epoch", "Step", "Training diverged")):
+            self.statusBar().showMessage("Paused: Space resumes, S trains one mini-batch.")
 
     def _on_finished(self, completed: bool) -> None:
         self.controls.set_run_state("idle")
@@ -472,6 +495,21 @@ class MainWindow(QMainWindow):
                                      else "Training stopped.")
 
     # -- models and data ----------------------------------------------------------------------
+    def reload_pretrained(self) -> bool:
+        """File > Reload pre-trained model: the bundled model, as at start-up."""
+        from ..resources import resource_path
+
+        if self._modified and QMessageBox.question(
+                self, "Reload pre-trained model", "Replace the trained weights with the "
+                "bundled pre-trained model? Unsaved training is lost.") \
+                != QMessageBox.StandardButton.Yes:
+            return False
+        if not self.open_model(resource_path("model", "lenet.npz")):
+            return False
+        self.controls.reset_progress()
+        self.statusBar().showMessage("Reloaded the pre-trained model.")
+        return True
+
     def open_model(self, path) -> bool:
         """Load a checkpoint; on failure show the problem and keep the current model."""
         path = Path(path)

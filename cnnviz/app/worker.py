@@ -23,6 +23,7 @@ from PyQt6.QtCore import QObject, Qt, QThread, QTimer, pyqtSignal
 from ..nn.network import Network
 from ..nn.presets import TrainConfig
 from ..training import DivergenceError, Trainer
+from ..training.pacing import Pacing
 from ..training.snapshot import Snapshot, detailed_step
 from .state import refresh_queue
 
@@ -47,8 +48,11 @@ class TrainingWorker(QObject):
 
     def __init__(self, net: Network, train_images: np.ndarray, train_labels: np.ndarray,
                  test_images: np.ndarray, test_labels: np.ndarray, config: TrainConfig,
-                 start_paused: bool = False, snapshot_interval: float = 0.1) -> None:
+                 start_paused: bool = False, snapshot_interval: float = 0.1,
+                 pacing: Pacing | None = None) -> None:
         super().__init__()
+        self.pacing = pacing or Pacing()
+        self._batch_started: float | None = None
         self.trainer = Trainer(net, train_images, train_labels, test_images, test_labels, config)
         self.net = net
         self.snapshot_interval = snapshot_interval
@@ -109,6 +113,13 @@ class TrainingWorker(QObject):
 
     # -- the loop (worker thread) -----------------------------------------------------------
     def run(self) -> None:
+        self.pacing.add_listener(self._wake.set)    # a new pace applies at once
+        try:
+            self._run()
+        finally:
+            self.pacing.remove_listener(self._wake.set)
+
+    def _run(self) -> None:
         completed = False
         self.stateChanged.emit("paused" if self._paused else "running")
         was_paused = self._paused
@@ -123,6 +134,10 @@ class TrainingWorker(QObject):
                 elif self._paused:
                     self._wake.clear()      # cleared under the lock: no request is lost
                 wait = self._paused and not single
+                # a slow pace: wait the rest of this batch's time (a request wakes it early)
+                pace_wait = 0.0 if wait or single else self.pacing.delay(self._batch_started)
+                if pace_wait > 0:
+                    self._wake.clear()
                 lr, self._new_lr = self._new_lr, None
                 momentum, self._new_momentum = self._new_momentum, None
             if lr is not None:
@@ -136,10 +151,17 @@ class TrainingWorker(QObject):
                     was_paused = True
                 self._wake.wait()
                 continue
+            if pace_wait > 0:
+                if was_paused:
+                    self.stateChanged.emit("running")
+                    was_paused = False
+                self._wake.wait(pace_wait)
+                continue
             if was_paused and not single:
                 self.stateChanged.emit("running")
                 self._last_emit = time.perf_counter()
                 was_paused = False
+            self._batch_started = time.perf_counter()
             try:
                 if single:
                     self._single_step()
@@ -155,9 +177,15 @@ class TrainingWorker(QObject):
             if self.trainer.finished:
                 completed = True
                 break
+            if self.trainer.batch == 0 and not single and self.pacing.pause_each_epoch:
+                with self._lock:                # an epoch just ended: stop there for a talk
+                    self._paused = True
             if single or time.perf_counter() - self._last_emit >= self.snapshot_interval:
                 self._emit_snapshot()
         self._emit_snapshot()
+        for observer in self.trainer.observers:       # e.g. a RunRecorder: write its end
+            if hasattr(observer, "close"):
+                observer.close(self.trainer, completed=completed)
         self.stateChanged.emit("stopped")
         self.finished.emit(completed)
 
@@ -242,6 +270,8 @@ class TrainingController(QObject):
         self._pending: Snapshot | None = None
         self.state = "idle"
         self._mark = (time.perf_counter(), time.thread_time())
+        self.pacing = Pacing()                # shared by every run: the speed control's
+        self._orphans: list[tuple] = []       # abandoned (worker, thread) still finishing
         self._timer = QTimer(self)
         self._timer.setInterval(self.base_interval_ms)
         self._timer.timeout.connect(self._on_tick)
@@ -252,12 +282,16 @@ class TrainingController(QObject):
         return self.thread is not None and self.thread.isRunning()
 
     def start(self, net: Network, data: tuple, config: TrainConfig,
-              start_paused: bool = False) -> TrainingWorker:
-        """Start training ``net`` (the worker's own copy) on ``data = (xtr, ytr, xte, yte)``."""
+              start_paused: bool = False, on_trainer=None) -> TrainingWorker:
+        """Start training ``net`` (the worker's own copy) on ``data = (xtr, ytr, xte, yte)``.
+        ``on_trainer(trainer)`` runs before the thread starts (e.g. to attach a recorder)."""
         if self.active:
             raise RuntimeError("a training run is already active")
         self._cleanup()
-        worker = TrainingWorker(net, *data, config, start_paused=start_paused)
+        worker = TrainingWorker(net, *data, config, start_paused=start_paused,
+                                pacing=self.pacing)
+        if on_trainer is not None:
+            on_trainer(worker.trainer)
         thread = QThread()
         thread.setObjectName("cnnviz-training")
         worker.moveToThread(thread)
@@ -327,6 +361,9 @@ class TrainingController(QObject):
         if ended:
             self._cleanup()
         else:                       # still busy with a batch: it ends by itself, unheard
+            # ...but its QThread must outlive it (a QThread destroyed while running aborts)
+            self._orphans = [o for o in self._orphans if not o[1].isFinished()]
+            self._orphans.append((self.worker, self.thread))
             self.worker = self.thread = None
         self.state = "idle"
         return ended

@@ -16,16 +16,22 @@ from __future__ import annotations
 
 import gzip
 import os
+import struct
 import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IdxError", "read_idx", "write_idx"]
+__all__ = ["MAX_IDX_BYTES", "IdxError", "read_idx", "write_idx"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _MAX_NDIM = 16  # IDX allows up to 255; anything past a handful is a corrupt header
+_CHUNK = 4 * 2**20
+
+#: The most data one IDX file may declare (the full MNIST's largest holds 45 MB; EMNIST's
+#: biggest split 547 MB). A header beyond it is refused before anything else is read.
+MAX_IDX_BYTES = 1024 * 2**20
 
 # IDX type code -> NumPy dtype of one item (big-endian in the file).
 _CODE_TO_DTYPE = {
@@ -43,70 +49,131 @@ class IdxError(ValueError):
     """An IDX file is missing or malformed. The message names the file and the problem."""
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
+def read_idx(path: str | os.PathLike, max_bytes: int | None = None) -> np.ndarray:
     """Read an IDX file, plain or gzip-compressed, into a NumPy array.
 
     Returns a writable array in native byte order with the shape the header gives,
     e.g. ``(10000, 28, 28)`` uint8 for MNIST test images, ``(10000,)`` for labels.
-    Raises :class:`IdxError` naming the file if it is missing, not decodable, or its
-    length does not match its header.
+    Raises :class:`IdxError` naming the file if it is missing, not decodable, its length
+    does not match its header, or the header declares more than ``max_bytes`` of data
+    (default :data:`MAX_IDX_BYTES`).
+
+    The header is read and checked first; then exactly the declared number of bytes is
+    read (a gzip file is decompressed as a stream), so a gzip bomb or a lying header costs
+    no more memory than the data the header honestly declares, and never more than the cap.
     """
     path = Path(path)
+    limit = MAX_IDX_BYTES if max_bytes is None else max_bytes
     try:
-        raw = path.read_bytes()
+        raw = open(path, "rb")
     except FileNotFoundError:
         raise IdxError(f"{path}: file not found") from None
     except OSError as exc:
         raise IdxError(f"{path}: cannot read: {exc.strerror or exc}") from None
-
-    if raw[:2] == _GZIP_MAGIC:
+    with raw:
+        compressed = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        # A browser may have already decompressed a download but kept the .gz name.
+        note = ("" if compressed or path.suffix != ".gz"
+                else " (the name ends in .gz but the file is not gzip-compressed)")
         try:
-            raw = gzip.decompress(raw)
+            if compressed:
+                with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                    return _read_stream(stream, path, note, limit, on_disk=None)
+            return _read_stream(raw, path, note, limit, on_disk=os.fstat(raw.fileno()).st_size)
+        except IdxError:
+            raise
         except (OSError, EOFError, zlib.error) as exc:
-            raise IdxError(f"{path}: not a valid gzip file ({exc})") from None
-        return _parse(raw, path, note="")
-
-    # A browser may have already decompressed a download but kept the .gz name.
-    note = " (the name ends in .gz but the file is not gzip-compressed)" if path.suffix == ".gz" else ""
-    return _parse(raw, path, note)
+            if compressed:
+                raise IdxError(f"{path}: not a valid gzip file ({exc})") from None
+            raise IdxError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def _parse(data: bytes, path: Path, note: str) -> np.ndarray:
-    """Decode the uncompressed bytes of an IDX file; ``note`` is appended to errors."""
-    if len(data) < 4:
-        raise IdxError(f"{path}: too short for an IDX header: {len(data)} bytes{note}")
-    if data[0] != 0 or data[1] != 0:
+def _read_exactly(stream, n: int) -> bytes:
+    """Up to ``n`` bytes, fewer only at the end of the stream."""
+    parts, left = [], n
+    while left > 0:
+        part = stream.read(min(left, _CHUNK))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def _read_stream(stream, path: Path, note: str, limit: int, on_disk: int | None) -> np.ndarray:
+    """Decode an IDX stream (uncompressed bytes); ``note`` is appended to errors.
+
+    ``on_disk`` is the file's size when the stream is the file itself (not decompressed):
+    then a size mismatch is reported before any data is read.
+    """
+    head = _read_exactly(stream, 4)
+    if len(head) < 4:
+        raise IdxError(f"{path}: too short for an IDX header: {len(head)} bytes{note}")
+    if head[0] != 0 or head[1] != 0:
         raise IdxError(
             f"{path}: not an IDX file: the magic number's first two bytes are "
-            f"{data[0]:#04x} {data[1]:#04x}, not zero{note}"
+            f"{head[0]:#04x} {head[1]:#04x}, not zero{note}"
         )
-    code, ndim = data[2], data[3]
+    code, ndim = head[2], head[3]
     if code not in _CODE_TO_DTYPE:
         known = ", ".join(f"{c:#04x}" for c in _CODE_TO_DTYPE)
         raise IdxError(f"{path}: unknown data type code {code:#04x} (known: {known}){note}")
     if ndim == 0 or ndim > _MAX_NDIM:
         raise IdxError(f"{path}: implausible number of dimensions: {ndim}{note}")
     header_len = 4 + 4 * ndim
-    if len(data) < header_len:
+    dims_raw = _read_exactly(stream, 4 * ndim)
+    if len(dims_raw) < 4 * ndim:
         raise IdxError(
             f"{path}: too short for an IDX header: {ndim} dimensions need {header_len} bytes "
-            f"but the file holds {len(data)}{note}"
+            f"but the file holds {4 + len(dims_raw)}{note}"
         )
 
-    shape = tuple(int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    shape = struct.unpack(f">{ndim}I", dims_raw)
     item = _CODE_TO_DTYPE[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * item.itemsize
-    held = len(data) - header_len
-    if held != expected:
+    count = 1
+    for size in shape:
+        count *= size                     # Python ints: no overflow
+    expected = count * item.itemsize
+    dims = "x".join(str(s) for s in shape)
+    if expected > limit:
+        raise IdxError(
+            f"{path}: header says {dims} {item.name} ({_mb(expected)} of data), more than "
+            f"the {_mb(limit)} cnnviz reads from one IDX file{note}"
+        )
+    if on_disk is not None and on_disk - header_len != expected:
+        held = on_disk - header_len
         problem = "truncated" if held < expected else "trailing bytes"
-        dims = "x".join(str(s) for s in shape)
         raise IdxError(
             f"{path}: {problem}: header says {dims} {item.name} ({expected} bytes of data) "
             f"but the file holds {held}{note}"
         )
 
-    big_endian = np.frombuffer(data, dtype=item.newbyteorder(">"), offset=header_len)
+    data = bytearray(expected)
+    view, held = memoryview(data), 0
+    while held < expected:
+        got = stream.readinto(view[held:held + _CHUNK])
+        if not got:
+            break
+        held += got
+    if held < expected:
+        raise IdxError(
+            f"{path}: truncated: header says {dims} {item.name} ({expected} bytes of data) "
+            f"but the file holds {held}{note}"
+        )
+    if stream.read(1):
+        raise IdxError(
+            f"{path}: trailing bytes: header says {dims} {item.name} ({expected} bytes of "
+            f"data) but the file holds more{note}"
+        )
+    big_endian = np.frombuffer(data, dtype=item.newbyteorder(">"), count=count)
+    if item.itemsize == 1:
+        return big_endian.view(item).reshape(shape)       # already writable, native order
     return big_endian.astype(item, copy=True).reshape(shape)
+
+
+def _mb(nbytes: int) -> str:
+    return f"{nbytes / 2**20:,.0f} MB" if nbytes >= 2**20 else f"{nbytes:,} bytes"
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:

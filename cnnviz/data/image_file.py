@@ -14,11 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ImageFileError", "load_image_file", "decode_png"]
+__all__ = ["MAX_IMAGE_PIXELS", "ImageFileError", "load_image_file", "decode_png"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601 weights for R, G, B
+_LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights for R, G, B
+#: The largest picture read (4096 x 4096; a 12-megapixel phone photo fits): its size is
+#: checked from the header, before any pixel data is decompressed.
+MAX_IMAGE_PIXELS = 4096 * 4096
 
 
 class ImageFileError(ValueError):
@@ -48,17 +51,25 @@ def load_image_file(path: str | os.PathLike) -> np.ndarray:
 
     if alpha is not None:
         gray = _flatten_alpha(gray, alpha)
+    gray = np.ascontiguousarray(gray, dtype=np.float32)
     if _border_mean(gray) > 0.5:
-        gray = 1.0 - gray
-    return np.ascontiguousarray(gray, dtype=np.float32)
+        np.subtract(1.0, gray, out=gray)
+    return gray
 
 
 def _flatten_alpha(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Composite (H, W) gray over black if the opaque ink is light, else over white."""
-    weight = float(alpha.sum())
-    ink_is_light = weight > 0 and float((gray * alpha).sum()) / weight > 0.5
-    background = 0.0 if ink_is_light else 1.0
-    return gray * alpha + background * (1.0 - alpha)
+    """Composite (H, W) gray over black if the opaque ink is light, else over white.
+
+    Works in place on ``gray`` and ``alpha`` (both freshly decoded), so a large picture
+    needs no extra full-size arrays.
+    """
+    weight = float(alpha.sum(dtype=np.float64))
+    gray *= alpha
+    ink_is_light = weight > 0 and float(gray.sum(dtype=np.float64)) / weight > 0.5
+    if not ink_is_light:                      # over white: gray * alpha + (1 - alpha)
+        np.subtract(1.0, alpha, out=alpha)
+        gray += alpha
+    return gray
 
 
 def _border_mean(gray: np.ndarray) -> float:
@@ -87,31 +98,55 @@ def decode_png(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     if width == 0 or height == 0:
         raise ValueError("corrupt PNG: zero width or height")
 
+    check_image_size(width, height)
+
     channels = _CHANNELS[colour]
     bytes_per_pixel = channels * depth // 8
+    stride = width * bytes_per_pixel
+    expected = height * (stride + 1)
+    # Inflate at most one byte more than IHDR promises: a zlib bomb stops right there.
+    inflater = zlib.decompressobj()
     try:
-        filtered = zlib.decompress(b"".join(idat))
+        filtered = inflater.decompress(b"".join(idat), expected + 1)
     except zlib.error as exc:
         raise ValueError(f"corrupt PNG: image data does not decompress ({exc})") from None
-    stride = width * bytes_per_pixel
-    if len(filtered) != height * (stride + 1):
-        raise ValueError(f"corrupt PNG: image data holds {len(filtered)} bytes, expected {height * (stride + 1)}")
+    if len(filtered) > expected or inflater.unconsumed_tail:
+        raise ValueError(f"corrupt PNG: image data holds more than the {expected} bytes "
+                         f"its {width}x{height} header declares")
+    if len(filtered) != expected:
+        raise ValueError(f"corrupt PNG: image data holds {len(filtered)} bytes, expected {expected}")
 
     raw = _unfilter(np.frombuffer(filtered, np.uint8).reshape(height, stride + 1), bytes_per_pixel)
-    if depth == 16:
-        samples = raw.view(">u2").astype(np.float32) / 65535.0
-    else:
-        samples = raw.astype(np.float32) / 255.0
-    pixels = samples.reshape(height, width, channels)
-
+    del filtered
     if colour == 3:
         return _from_palette(raw.reshape(height, width), palette, transparency)
-    if colour in (0, 4):
-        gray = pixels[..., 0]
+    if depth == 16:
+        samples, scale = raw.view(">u2").reshape(height, width, channels), 65535.0
     else:
-        gray = pixels[..., :3] @ _LUMA
-    alpha = pixels[..., -1] if colour in (4, 6) else None
+        samples, scale = raw.reshape(height, width, channels), 255.0
+
+    # One channel at a time in float32: a few bytes per pixel, never a float copy of all.
+    def channel(index: int, weight: float = 1.0) -> np.ndarray:
+        out = samples[..., index].astype(np.float32)
+        out *= np.float32(weight / scale)
+        return out
+
+    if colour in (0, 4):
+        gray = channel(0)
+    else:
+        gray = channel(0, _LUMA[0])
+        gray += channel(1, _LUMA[1])
+        gray += channel(2, _LUMA[2])
+    alpha = channel(channels - 1) if colour in (4, 6) else None
     return gray, alpha
+
+
+def check_image_size(width: int, height: int) -> None:
+    """Refuse a picture too large to decode safely, from its header's declared size."""
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ValueError(f"picture too large: {width}x{height} pixels ({width * height / 1e6:,.0f} "
+                         f"megapixels; cnnviz reads at most {MAX_IMAGE_PIXELS / 1e6:.1f}); "
+                         "scale it down")
 
 
 def _read_chunks(data: bytes):
@@ -152,7 +187,7 @@ def _from_palette(indices: np.ndarray, palette: bytes | None, transparency: byte
     colours = np.frombuffer(palette, np.uint8).reshape(-1, 3).astype(np.float32) / 255.0
     if indices.max() >= len(colours):
         raise ValueError("corrupt PNG: pixel refers past the end of the palette")
-    gray = (colours @ _LUMA)[indices]
+    gray = (colours @ np.array(_LUMA, np.float32))[indices]
     if transparency is None:
         return gray, None
     alphas = np.ones(len(colours), np.float32)
@@ -247,8 +282,14 @@ def _decode_with_pillow(path: Path, data: bytes) -> tuple[np.ndarray, np.ndarray
             f"{path}: {kind} images need Pillow (pip install pillow); or save the picture as PNG"
         ) from None
     try:
-        with Image.open(path) as picture:
+        with Image.open(path) as picture:     # reads the header only
+            try:
+                check_image_size(*picture.size)
+            except ValueError as exc:
+                raise ImageFileError(f"{path}: {exc}") from None
             la = np.asarray(picture.convert("LA"), dtype=np.float32) / 255.0
+    except ImageFileError:
+        raise
     except Exception as exc:  # Pillow raises many types for corrupt files
         raise ImageFileError(f"{path}: cannot decode {kind} image: {exc}") from None
     alpha = la[..., 1] if not np.all(la[..., 1] == 1.0) else None

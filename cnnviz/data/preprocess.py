@@ -95,7 +95,9 @@ def _to_unit_float(image: np.ndarray) -> np.ndarray:
         return image.astype(np.float32) / np.float32(255.0)
     if image.dtype == bool:
         return image.astype(np.float32)
-    return np.clip(np.nan_to_num(image.astype(np.float32)), 0.0, 1.0)
+    out = image.astype(np.float32)            # one full-size copy, then in place
+    np.nan_to_num(out, copy=False)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def ink_bbox(image: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int] | None:

@@ -23,6 +23,8 @@ import numpy as np
 
 from .network import Network, build_network
 from .presets import NetworkConfig
+from .safe_npz import UnsafeNpzError, read_npz
+from .stale_temp import TEMP_SUFFIX, remove_stale_temp_files, temp_prefix
 
 FORMAT_VERSION = 1
 _VERSION_KEY, _CONFIG_KEY, _METADATA_KEY = "__format_version__", "__config__", "__metadata__"
@@ -41,7 +43,8 @@ def save_checkpoint(net: Network, path, metadata: dict | None = None) -> None:
     if metadata:
         arrays[_METADATA_KEY] = np.array(json.dumps(metadata, sort_keys=True))
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    remove_stale_temp_files(path)             # left by a save that was killed
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=TEMP_SUFFIX, dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -113,10 +116,11 @@ def _read_arrays(path: Path) -> tuple[dict[str, np.ndarray], None]:
             raise CheckpointError(f"{path.name}: not an .npz archive (a single .npy array)")
         if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
             raise CheckpointError(f"{path.name}: not an .npz archive (not a zip file)")
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}, None
+        return read_npz(path), None
     except CheckpointError:
         raise
+    except UnsafeNpzError as exc:
+        raise CheckpointError(f"{path.name}: {exc}") from None
     except ValueError as exc:
         if "pickle" in str(exc).lower():
             raise CheckpointError(f"{path.name}: contains pickled data, which cnnviz refuses "

@@ -139,12 +139,16 @@ class Network:
             raise ValueError(f"expected images of shape (N, 1, {size}, {size}), got {x.shape}")
         return x.astype(self.dtype, copy=False)
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Logits ``(N, classes)`` for images ``x (N, 1, 28, 28)`` in [0, 1]."""
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        """The logits in the last layer's own buffer (rewritten by its next forward)."""
         out = self._check_input(x)
         for _, layer in self.layers:
             out = layer.forward(out)
         return out
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Logits ``(N, classes)`` for images ``x (N, 1, 28, 28)`` in [0, 1] (a new array)."""
+        return self._forward(x).copy()
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, classes)``."""
@@ -160,7 +164,8 @@ class Network:
         for name, layer in self.layers:
             out = layer.forward(out)
             mask = layer.mask if isinstance(layer, MaxPool2D) else None
-            outputs.append(LayerOutput(name, layer.kind, out, mask))
+            # A copy: the layer rewrites its output buffer on its next forward.
+            outputs.append(LayerOutput(name, layer.kind, out.copy(), mask))
         outputs.append(LayerOutput("softmax", "softmax", softmax(out)))
         return Trace(outputs)
 
@@ -170,7 +175,8 @@ class Network:
 
         Fills every layer's ``grads``. If ``output_grads`` is a dict, it receives the gradient
         of the loss with respect to each layer's output, keyed by layer name. Returns the
-        gradient with respect to the input when ``need_input_grad``.
+        gradient with respect to the input when ``need_input_grad``. Gradients live in the
+        layers' reused buffers: valid until the next backward pass (copy to keep them).
         """
         first = self.layers[0][1]
         if isinstance(first, Conv2D):
@@ -190,12 +196,13 @@ class Network:
         """Mean cross-entropy over the batch and its gradient for every parameter.
 
         ``x (N, 1, 28, 28)``, ``labels (N,)`` integers. The gradients have the same keys and
-        shapes as ``params`` and hold no weight decay; ``self.last_logits`` keeps the batch's
+        shapes as ``params``, hold no weight decay and are rewritten by the next backward
+        pass; ``self.last_logits`` keeps the batch's
         logits ``(N, classes)``. Pass a dict as ``output_grads`` to
         also receive each layer's output gradient (the app's "one step" explainer uses it).
         """
-        logits = self.forward(x)
-        self.last_logits = logits
+        logits = self._forward(x)
+        self.last_logits = logits.copy()
         loss, dlogits = softmax_cross_entropy(logits, np.asarray(labels))
         self.backward(dlogits, output_grads=output_grads)
         return loss, self.grads()
@@ -205,10 +212,10 @@ class Network:
 
         ``class_index`` is one class for the whole batch or one per image ``(N,)``.
         """
-        logits = self.forward(x)
+        logits = self._forward(x)
         dlogits = np.zeros_like(logits)
         dlogits[np.arange(len(logits)), class_index] = 1
-        return self.backward(dlogits, need_input_grad=True)
+        return self.backward(dlogits, need_input_grad=True).copy()
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path, metadata: dict | None = None) -> None:
@@ -224,6 +231,7 @@ def build_network(preset: str = "lenet", seed: int = 0, dtype=np.float32,
     ``seed`` fixes the initial weights; ``dtype`` is float32 by default, float64 for
     gradient checks.
     """
+    scales = () if config is not None else get_preset(preset).init_scales
     config = config or get_preset(preset).network
     if config.hidden_activation not in _ACTIVATIONS or config.conv_activation not in _ACTIVATIONS:
         raise ValueError(f"unknown activation in {config}; choose relu or sigmoid")
@@ -249,4 +257,7 @@ def build_network(preset: str = "lenet", seed: int = 0, dtype=np.float32,
         fc1_weight = layers[7][1].params["weight"]
         fan_out, fan_in = fc1_weight.shape
         fc1_weight *= np.sqrt(fan_in / (fan_in + fan_out))
-    return Network(layers, config)
+    net = Network(layers, config)
+    for key, factor in scales:          # a preset's own starting scale (e.g. classroom)
+        net.params[key] *= factor
+    return net

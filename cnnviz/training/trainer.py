@@ -21,18 +21,24 @@ import numpy as np
 from ..nn.network import Network
 from ..nn.optim import SGD
 from ..nn.presets import TrainConfig
+from .divergence import DivergenceGuard
 from .evaluate import EvalResult, evaluate
 
 
 class DivergenceError(RuntimeError):
-    """The loss became NaN or infinite; the step was not applied."""
+    """The run blew up (see ``divergence.DivergenceGuard``); the step was not applied and the
+    network holds the last good weights (from step ``kept_step``)."""
 
-    def __init__(self, lr: float, step: int, loss: float) -> None:
-        self.lr, self.step, self.loss = lr, step, loss
+    def __init__(self, lr: float, step: int, loss: float, reason: str | None = None,
+                 kept_step: int | None = None) -> None:
+        self.lr, self.step, self.loss, self.kept_step = lr, step, loss, kept_step
+        self.suggested_lr = min(lr / 10, 0.01)
+        self.reason = reason = reason or f"the loss became {loss}"
+        kept = ("the weights from before this step are kept" if kept_step is None
+                else f"the last good weights (step {kept_step}) are back")
         super().__init__(
-            f"training diverged at step {step}: the loss became {loss} with learning rate "
-            f"{lr:g}; the weights from before this step are kept. Try a lower learning rate, "
-            f"e.g. {min(lr / 10, 0.01):g}.")
+            f"training diverged at step {step} with learning rate {lr:g}: {reason}; {kept}. "
+            f"Try a lower learning rate, e.g. {self.suggested_lr:g}.")
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ class Trainer:
         self.test_images, self.test_labels = test_images, np.asarray(test_labels, np.int64)
         self.config = config
         self.base_lr = config.lr
+        self.guard = DivergenceGuard(classes=net.config.classes)
         self.optimizer = SGD(net.params, lr=config.lr_at_epoch(0), momentum=config.momentum,
                              weight_decay=config.weight_decay)
         self._rng = np.random.default_rng(config.seed)
@@ -105,22 +112,33 @@ class Trainer:
         self._order = self._rng.permutation(len(train_images))
         self._epoch_sums = [0.0, 0.0, 0, 0.0]    # loss*n, correct, images, seconds
         self.history: list[EpochEvent] = []
+        # Called after every step as ``o.after_step(trainer, result)`` and on a changed
+        # setting as ``o.settings_changed(trainer, lr=...)`` (e.g. a ``RunRecorder``).
+        self.observers: list = []
 
     # -- live settings (apply from the next batch) -------------------------------------
     def set_learning_rate(self, lr: float) -> None:
         if not (lr > 0 and math.isfinite(lr)):
             raise ValueError(f"learning rate must be a positive number, got {lr}")
         self.base_lr = lr
+        self.guard.restart()
+        self._notify(lr=lr)
 
     def set_momentum(self, momentum: float) -> None:
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.optimizer.momentum = momentum
+        self._notify(momentum=momentum)
+
+    def _notify(self, **changes) -> None:
+        for observer in self.observers:
+            observer.settings_changed(self, **changes)
 
     @property
     def current_lr(self) -> float:
-        decay = self.config.lr_decay ** (self.epoch // max(1, self.config.lr_decay_every))
-        return self.base_lr * decay
+        """The rate the next batch trains with (the schedule at this point of the run)."""
+        return self.config.lr_at_epoch(self.epoch + self.batch / self.batches_per_epoch,
+                                       self.base_lr)
 
     @property
     def finished(self) -> bool:
@@ -139,7 +157,9 @@ class Trainer:
     def step(self, output_grads: dict | None = None) -> StepResult:
         """Train on exactly one mini-batch; at the end of an epoch also evaluate.
 
-        Raises ``DivergenceError`` (weights unchanged) if the loss or a gradient is not finite.
+        Raises ``DivergenceError`` if the run blows up (a loss or gradient not finite, the
+        loss far above its start for several batches, the weights growing without bound):
+        the step is not counted and the network is put back to the last good weights.
         """
         if self.finished:
             raise RuntimeError("training already finished all its epochs")
@@ -150,10 +170,19 @@ class Trainer:
         # A diverging run overflows on its way to NaN; it is reported below, not warned about.
         with np.errstate(over="ignore", invalid="ignore"):
             loss, grads = self.net.loss_and_grads(x, y, output_grads=output_grads)
+        step = self.step_count + 1
         if not math.isfinite(loss) or not all(np.isfinite(g).all() for g in grads.values()):
-            raise DivergenceError(self.optimizer.lr, self.step_count + 1, loss)
-        correct = int((self.net.last_logits.argmax(axis=1) == y).sum())
-        self.optimizer.step(grads)
+            raise DivergenceError(self.base_lr, step, loss)
+        reason = self.guard.check_loss(loss, self.net.params, step)
+        if reason is None:
+            correct = int((self.net.last_logits.argmax(axis=1) == y).sum())
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.optimizer.step(grads)
+            reason = self.guard.check_weights(self.net.params)
+        if reason is not None:
+            kept = self.guard.restore(self.net.params)
+            self.optimizer.reset()          # the momentum would carry the blow-up on
+            raise DivergenceError(self.base_lr, step, loss, reason, kept)
         seconds = time.perf_counter() - start
         self.step_count += 1
         sums = self._epoch_sums
@@ -167,7 +196,10 @@ class Trainer:
                            lr=self.optimizer.lr, batch_size=len(y))
         self.batch += 1
         epoch_event = self._finish_epoch() if self.batch == self.batches_per_epoch else None
-        return StepResult(event, epoch_event)
+        result = StepResult(event, epoch_event)
+        for observer in self.observers:
+            observer.after_step(self, result)
+        return result
 
     def _finish_epoch(self) -> EpochEvent:
         loss_sum, correct, seen, seconds = self._epoch_sums

@@ -23,6 +23,7 @@ from .number_grid import NumberGrid
 CLASSES = 10
 THUMB = 56          # thumbnail side, pixels (28 x 2)
 MAX_THUMBS = 200    # a diagonal cell holds ~100 digits of the bundled split
+CELL_PROMPT = "Click a cell to see its digits; click a digit to make it the probe."
 
 
 def digit_icon(image: np.ndarray) -> QIcon:
@@ -84,7 +85,7 @@ class ConfusionView(QWidget):
         self._selection.setZValue(20)
         self.grid.box.addItem(self._selection, ignoreBounds=True)
 
-        self.cell_title = QLabel("Click a cell to see its digits; click a digit to make it the probe.")
+        self.cell_title = QLabel(CELL_PROMPT)
         self.cell_title.setWordWrap(True)
         self.thumbs = QListWidget()
         self.thumbs.setViewMode(QListView.ViewMode.IconMode)
@@ -196,6 +197,8 @@ class ConfusionView(QWidget):
         self.predictions, self.accuracy, self.selected = None, None, None
         self.cell_indices = np.zeros(0, dtype=np.int64)
         self.thumbs.clear()
+        self.cell_title.setText(CELL_PROMPT)      # no list of the old model's digits
+        self._selection.hide()
         self.summary.setText("No evaluation yet: train an epoch or press Evaluate now.")
         self._draw()
 

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import math
 
-from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
-                             QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
+                             QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider,
+                             QSpinBox, QVBoxLayout, QWidget)
 
 from ...nn.presets import PRESETS, TrainConfig, get_preset
+from ...nn.schedule import SCHEDULES, describe
+from ...training.pacing import SPEEDS, speed_text
 
 
 def schedule_text(lr_decay: float, every: int) -> str:
-    """The learning-rate schedule in words: ``(0.5, 1) -> "halved every epoch"``,
+    """A step schedule in words: ``(0.5, 1) -> "halved every epoch"``,
     ``(0.9, 10) -> "x0.9 every 10 epochs"``, ``(1.0, 1) -> "constant"``."""
-    if lr_decay == 1.0:
-        return "constant"
-    factor = "halved" if lr_decay == 0.5 else f"×{lr_decay:g}"
-    return f"{factor} every {'epoch' if every == 1 else f'{every} epochs'}"
+    return describe(TrainConfig(lr_decay=lr_decay, lr_decay_every=every, lr_schedule="step"))
 
 
 def model_text(state) -> str:
@@ -59,6 +58,8 @@ class ControlsView(QWidget):
     resetRequested = pyqtSignal()
     learningRateChanged = pyqtSignal(float)
     momentumChanged = pyqtSignal(float)
+    speedChanged = pyqtSignal(float)              # batches per second (inf: full speed)
+    pauseEachEpochChanged = pyqtSignal(bool)
 
     def __init__(self, state=None, parent=None) -> None:
         super().__init__(parent)
@@ -100,8 +101,13 @@ class ControlsView(QWidget):
         self.lr_spin.setDecimals(6)
         self.lr_spin.setRange(1e-6, 1e6)
         self.lr_spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
-        self.lr_spin.setToolTip("Base learning rate: epoch e trains with lr × decay^(e // every)."
-                                " Can change while training (next batch)")
+        self.lr_spin.setToolTip("Base learning rate, before the schedule. Can change while "
+                                "training (next batch)")
+        self.schedule_combo = QComboBox()
+        for name in SCHEDULES:
+            self.schedule_combo.addItem(name, name)
+        self.schedule_combo.setToolTip("cosine: the rate falls smoothly to 5% of the base rate "
+                                       "by the last epoch; step: × decay every few epochs")
         self.lr_now_label = QLabel()
         self.lr_now_label.setToolTip("The learning rate the optimizer uses now, and its schedule")
         self.lr_decay_spin = QDoubleSpinBox()
@@ -138,7 +144,9 @@ class ControlsView(QWidget):
         decay_row.addWidget(self.lr_decay_spin)
         decay_row.addWidget(self.lr_every_spin)
         form.addRow("Learning rate", lr_row)
+        form.addRow("LR schedule", self.schedule_combo)
         form.addRow("LR decay ×", decay_row)
+        self._decay_row = decay_row
         form.addRow("Momentum", self.momentum_spin)
         form.addRow("Weight decay", self.decay_spin)
         form.addRow("Seed", self.seed_spin)
@@ -146,7 +154,31 @@ class ControlsView(QWidget):
         self.settings_box.setLayout(form)
         self._run_fixed = [self.preset_combo, self.epochs_spin, self.batch_spin,
                            self.decay_spin, self.lr_decay_spin, self.lr_every_spin,
-                           self.seed_spin]
+                           self.seed_spin, self.schedule_combo]
+
+        # -- pace (live: applies from the next batch) --
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
+        self.speed_slider.setObjectName("speedSlider")
+        self.speed_slider.setRange(0, len(SPEEDS) - 1)
+        self.speed_slider.setPageStep(1)
+        self.speed_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.speed_slider.setToolTip("How fast training goes, from one mini-batch a second "
+                                     "(slow enough to talk over) to full speed; applies at once")
+        self.speed_label = QLabel()
+        self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance(
+            "100 batches/s") + 4)
+        self.pause_epoch_box = QCheckBox("Pause at the end of each epoch")
+        self.pause_epoch_box.setToolTip("Stop after every epoch (its held-out accuracy shown); "
+                                        "Resume (Space) goes on")
+        speed_row = QHBoxLayout()
+        speed_row.addWidget(QLabel("Speed"))
+        speed_row.addWidget(self.speed_slider, 1)
+        speed_row.addWidget(self.speed_label)
+        pace = QVBoxLayout()
+        pace.addLayout(speed_row)
+        pace.addWidget(self.pause_epoch_box)
+        self.pace_box = QGroupBox("Pace")
+        self.pace_box.setLayout(pace)
 
         # -- progress --
         self.progress_bar = QProgressBar()
@@ -165,15 +197,22 @@ class ControlsView(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_label)
+        layout.addWidget(self.pace_box)
         layout.addWidget(self.settings_box)
         layout.addStretch(1)
 
         self.preset_combo.currentIndexChanged.connect(self._on_preset)
         self.lr_spin.valueChanged.connect(self.learningRateChanged)
         self.momentum_spin.valueChanged.connect(self.momentumChanged)
-        for spin in (self.lr_spin, self.lr_decay_spin, self.lr_every_spin):
+        for spin in (self.lr_spin, self.lr_decay_spin, self.lr_every_spin, self.epochs_spin):
             spin.valueChanged.connect(self._show_schedule)
+        self.schedule_combo.currentIndexChanged.connect(self._on_schedule_kind)
+        self.speed_slider.valueChanged.connect(self._on_speed)
+        self.pause_epoch_box.toggled.connect(self.pauseEachEpochChanged)
+        self.speed_slider.setValue(len(SPEEDS) - 1)
+        self._on_speed(self.speed_slider.value())
         self.apply_preset("lenet")
+        self._on_schedule_kind(0)
         self.set_run_state("idle")
         if state is not None:
             state.modelChanged.connect(self.show_model)
@@ -191,6 +230,7 @@ class ControlsView(QWidget):
         self.epochs_spin.setValue(t.epochs)
         self.batch_spin.setValue(t.batch_size)
         self.lr_spin.setValue(t.lr)
+        self.schedule_combo.setCurrentIndex(max(0, self.schedule_combo.findData(t.lr_schedule)))
         self.lr_decay_spin.setValue(t.lr_decay)
         self.lr_every_spin.setValue(t.lr_decay_every)
         self.momentum_spin.setValue(t.momentum)
@@ -209,11 +249,31 @@ class ControlsView(QWidget):
             epochs=self.epochs_spin.value(), batch_size=self.batch_spin.value(),
             lr=self.lr_spin.value(), momentum=self.momentum_spin.value(),
             weight_decay=self.decay_spin.value(), lr_decay=self.lr_decay_spin.value(),
-            lr_decay_every=self.lr_every_spin.value(), seed=self.seed_spin.value())
+            lr_decay_every=self.lr_every_spin.value(), seed=self.seed_spin.value(),
+            lr_schedule=self.schedule_combo.currentData())
 
     def schedule(self) -> str:
-        """The learning-rate schedule now set, in words ("halved every epoch")."""
-        return schedule_text(self.lr_decay_spin.value(), self.lr_every_spin.value())
+        """The learning-rate schedule now set, in words ("cosine to 5% over 3 epochs")."""
+        return describe(self.config())
+
+    def speed(self) -> float:
+        """The chosen pace in batches per second (``inf``: full speed)."""
+        return SPEEDS[self.speed_slider.value()]
+
+    def set_speed(self, batches_per_second: float) -> None:
+        """Move the slider to the stop nearest ``batches_per_second``."""
+        index = min(range(len(SPEEDS)), key=lambda i: abs(
+            math.log(min(SPEEDS[i], 1e6)) - math.log(min(batches_per_second, 1e6))))
+        self.speed_slider.setValue(index)
+
+    def _on_speed(self, index: int) -> None:
+        self.speed_label.setText(speed_text(SPEEDS[index]))
+        self.speedChanged.emit(SPEEDS[index])
+
+    def _on_schedule_kind(self, _index: int) -> None:
+        step = self.schedule_combo.currentData() == "step"
+        self.settings_box.layout().setRowVisible(self._decay_row, step)   # step's knobs only
+        self._show_schedule()
 
     def show_model(self) -> None:
         """Say which model the views show (pre-trained, fresh random weights, a file)."""
@@ -244,7 +304,7 @@ class ControlsView(QWidget):
             self.status_label.setText("Ready: press Start (Space) or Step (S).")
             self._show_schedule()
         elif self._last_snapshot is not None:
-            self.show_progress(self._last_snapshot)
+            self.show_progress(self._last_snapshot, getattr(self, "_epochs_before", 0.0))
 
     def reset_progress(self) -> None:
         """Back to "not started" (fresh weights: the old run's progress no longer applies)."""
@@ -253,17 +313,23 @@ class ControlsView(QWidget):
         self.progress_bar.setFormat("not started")
         self.set_run_state("idle")
 
-    def show_progress(self, snapshot) -> None:
-        """Update the progress bar and the status line from a ``Snapshot``."""
+    def show_progress(self, snapshot, epochs_before: float = 0.0) -> None:
+        """Update the progress bar and the status line from a ``Snapshot``. ``epochs_before``:
+        epochs the model trained in earlier runs (the loss plot's x starts there)."""
         self._last_snapshot = snapshot
+        self._epochs_before = epochs_before
         self.progress_bar.setValue(int(round(1000 * snapshot.progress)))
         epochs = max(1, round(snapshot.total_steps / max(1, snapshot.batches_per_epoch)))
         epoch = min(snapshot.epoch + 1, epochs)
         if snapshot.finished:
             self.progress_bar.setFormat(f"done: {epochs} epochs ({snapshot.step:,} batches)")
         else:
-            self.progress_bar.setFormat(
-                f"epoch {epoch}/{epochs}, batch {snapshot.batch}/{snapshot.batches_per_epoch}")
+            run = f"epoch {epoch}/{epochs}, batch {snapshot.batch}/{snapshot.batches_per_epoch}"
+            if epochs_before > 0:        # a continued run: the plot counts every epoch
+                overall = int(epochs_before + snapshot.epoch
+                              + snapshot.batch / max(1, snapshot.batches_per_epoch)) + 1
+                run = f"epoch {overall} (this run: {run})"
+            self.progress_bar.setFormat(run)
         ips = snapshot.images_per_second
         ips_text = f"{ips:,.0f} images/s" if math.isfinite(ips) else "-- images/s"
         word = {"running": "Training", "paused": "Paused"}.get(self.run_state, "Stopped")

@@ -6,6 +6,11 @@ The scale is rounded up to a "nice" number (0.25, 0.3, 0.4, ...), so while train
 moves in steps instead of jittering every snapshot (and the colour bars redraw rarely).
 conv2 is a table: row = output channel (0-49), column = input channel (0-19); a spin box
 picks one output channel whose 20 kernels are also shown large.
+
+Two switches make learning visible: *Show* the weights ``W`` or their change since the model
+was reset, opened or created (``W - W0``), and *each filter its own scale* (per-filter colour
+scaling: every tile spans the whole colour range, so a filter's structure shows even when its
+weights are small; the colour bars then read in fractions of each filter's largest |w|).
 """
 
 from __future__ import annotations
@@ -14,12 +19,16 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QRectF
 from PyQt6.QtGui import QFontMetricsF
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout,
+                             QWidget)
 
 from ..fit_layout import Option, Placement, arrange
 from ..image_panel import DIVERGING_CMAP, FitCanvas, MosaicPanel, colormap
 from ..mosaic import symmetric_levels
 from ..lazy_refresh import RefreshWhenExposed
+from ...training.filter_change import display_values
+
+SHOW_MODES = (("weights", "weights W"), ("change", "change since reset (W − W0)"))
 
 # column counts for the two mosaics of 20 filters (whichever fits the widget best)
 FILTER_COLUMNS = (2, 4, 5, 10, 20)
@@ -44,11 +53,27 @@ class FiltersView(RefreshWhenExposed, QWidget):
         self._weights: dict[str, np.ndarray] = {}
         self.table_rows = "out"          # conv2 table: rows are output (or input) channels
         self.placements: dict = {}
+        self._baseline: dict[str, np.ndarray] = {}
 
         self.channel_box = QSpinBox()
         self.channel_box.setToolTip("conv2 output channel whose 20 kernels are shown large")
         self.channel_box.valueChanged.connect(lambda _c: self.refresh())
+        self.mode_combo = QComboBox()
+        for key, text in SHOW_MODES:
+            self.mode_combo.addItem(text, key)
+        self.mode_combo.setToolTip("The weights, or how far training moved them since this "
+                                   "model was reset, opened or created (W − W0)")
+        self.mode_combo.currentIndexChanged.connect(lambda _i: self._restyle())
+        self.per_filter_box = QCheckBox("each filter its own scale")
+        self.per_filter_box.setToolTip("Scale every filter's colours to its own largest |w|, "
+                                       "so its pattern shows even when its weights are small")
+        self.per_filter_box.setChecked(True)
+        self.per_filter_box.toggled.connect(lambda _on: self._restyle())
         controls = QHBoxLayout()
+        controls.addWidget(QLabel("Show"))
+        controls.addWidget(self.mode_combo)
+        controls.addWidget(self.per_filter_box)
+        controls.addSpacing(12)
         controls.addWidget(QLabel("conv2 output channel:"))
         controls.addWidget(self.channel_box)
         controls.addStretch(1)
@@ -80,8 +105,38 @@ class FiltersView(RefreshWhenExposed, QWidget):
 
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         state.paramsChanged.connect(self.schedule_refresh)
-        state.modelChanged.connect(self.schedule_refresh)
+        state.modelChanged.connect(self._on_model)
+        self._on_model()
+
+    # -- what is shown -------------------------------------------------------------------
+    def _on_model(self) -> None:
+        """A new model (reset, opened, created): its weights now are the baseline W0."""
+        params = self.state.net.params
+        self._baseline = {k: params[k].copy() for k in ("conv1.weight", "conv2.weight")}
         self.schedule_refresh()
+
+    @property
+    def show_change(self) -> bool:
+        return self.mode_combo.currentData() == "change"
+
+    @property
+    def per_filter(self) -> bool:
+        return self.per_filter_box.isChecked()
+
+    def set_show_change(self, on: bool) -> None:
+        self.mode_combo.setCurrentIndex(1 if on else 0)
+
+    def _restyle(self) -> None:
+        self._titles = None                 # new titles: re-placed on the next refresh
+        self.refresh()
+
+    def _shown(self, key: str) -> np.ndarray:
+        """The weights ``key`` as shown: W, or W - W0 (a baseline of another shape: W)."""
+        w = self.state.net.params[key]
+        base = self._baseline.get(key)
+        if self.show_change and base is not None and base.shape == w.shape:
+            return w - base
+        return w
 
     # -- layout --------------------------------------------------------------------------
     def _tick_width(self) -> float:
@@ -158,9 +213,8 @@ class FiltersView(RefreshWhenExposed, QWidget):
     # -- refresh -------------------------------------------------------------------------
     def refresh(self) -> None:
         self._dirty = False
-        params = self.state.net.params
-        w1 = params["conv1.weight"]                       # (C1, 1, K, K)
-        w2 = params["conv2.weight"]                       # (C2, C1, K, K)
+        w1 = self._shown("conv1.weight")                  # (C1, 1, K, K)
+        w2 = self._shown("conv2.weight")                  # (C2, C1, K, K)
         c2, c1, k, _ = w2.shape
         self.channel_box.setMaximum(c2 - 1)
         out = self.channel_box.value()
@@ -173,16 +227,25 @@ class FiltersView(RefreshWhenExposed, QWidget):
         levels2 = nice_levels(self._weights["conv2"])
         for key, levels in (("conv1", nice_levels(self._weights["conv1"])),
                             ("conv2", levels2), ("conv2_channel", levels2)):
-            self.panels[key].set_maps(self._weights[key], levels)
+            maps = self._weights[key]
+            if self.per_filter:             # each tile spans the whole colour range
+                maps, levels = display_values(maps, per_filter=True), (-1.0, 1.0)
+            self.panels[key].set_maps(maps, levels)
             if tuple(self.bars[key].levels()) != levels:   # an axis redraw costs milliseconds
                 self.bars[key].setLevels(levels)
+        n1 = w1.shape[0]
         titles = {
-            "conv1": ["conv1 filters (20 × 5×5)", "conv1 filters", "conv1"],
+            "conv1": ([f"conv1 change since reset ({n1} × 5×5)", "conv1 change (W − W0)",
+                       "conv1 ΔW", "ΔW"] if self.show_change else
+                      [f"conv1 filters ({n1} × 5×5)", "conv1 filters", "conv1"]),
             "conv2": (["conv2: row = out, column = in", "conv2 (row = out)", "conv2 out×in"]
                       if self.table_rows == "out" else
                       ["conv2: row = in, column = out", "conv2 (row = in)", "conv2 in×out"]),
             "conv2_channel": [f"conv2 out {out}: its {c1} kernels", f"conv2 out {out}",
                               f"out {out}"]}
+        if self.show_change:
+            titles["conv2"] = ["Δ " + t for t in titles["conv2"]]
+            titles["conv2_channel"] = ["Δ " + t for t in titles["conv2_channel"]]
         if titles != getattr(self, "_titles", None) or not self.placements:
             self._titles = titles
             self.arrange()
@@ -190,7 +253,7 @@ class FiltersView(RefreshWhenExposed, QWidget):
     def _fit_title(self, key: str, width: float) -> None:
         """The longest of the panel's titles that fits ``width`` pixels (a title wider than
         its panel would widen the panel over its colour bar)."""
-        titles = getattr(self, "_titles", {}).get(key)
+        titles = (getattr(self, "_titles", None) or {}).get(key)
         if not titles:
             return
         title = self.panels[key].title
@@ -227,7 +290,8 @@ class FiltersView(RefreshWhenExposed, QWidget):
                 else:
                     inp, out = divmod(index, c2)
                 where = f"conv2 kernel out {out} <- in {inp}"
-            self.status.setText(f"{where} · (row {row}, col {col}) = {value:+.4g}")
+            what = "change since reset" if self.show_change else "weight"
+            self.status.setText(f"{where} · (row {row}, col {col}) {what} = {value:+.4g}")
             return
 
 

@@ -67,6 +67,8 @@ class LossCurvesView(QWidget):
         for plot in (self.loss_plot, self.acc_plot):
             # an epoch's point sits at the right end of the data: keep it off the edge
             plot.getViewBox().setDefaultPadding(0.04)
+            # one point (a single Step) is auto-ranged as x +- 0.5: no negative epochs
+            plot.getViewBox().setLimits(xMin=0)
 
         self.batch_curve = self.loss_plot.plot([], [], pen=BATCH_PEN, name="batch loss")
         self.average_curve = self.loss_plot.plot([], [], pen=AVERAGE_PEN,
@@ -84,6 +86,11 @@ class LossCurvesView(QWidget):
             for side in ("bottom", "left"):
                 # an axis repaints with every curve update: as a cached pixmap unless it changed
                 plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._marker = pg.InfiniteLine(angle=90, movable=False,
+                                       pen=pg.mkPen((200, 30, 30), width=2))
+        self._marker.setVisible(False)
+        self._marker.setZValue(10)
+        self.loss_plot.addItem(self._marker, ignoreBounds=True)
         self._last_redraw = -1.0
         self._late_redraw = QTimer(self)      # a throttled refresh is done a little later
         self._late_redraw.setSingleShot(True)
@@ -134,6 +141,12 @@ class LossCurvesView(QWidget):
         self.history.clear()
         self._dirty = True
         self.refresh()
+
+    def set_marker(self, x: float | None) -> None:
+        """A vertical line at epoch ``x`` (a replayed recording's step); None hides it."""
+        self._marker.setVisible(x is not None)
+        if x is not None:
+            self._marker.setValue(x)
 
     def set_log_scale(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=bool(on))

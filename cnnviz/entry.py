@@ -1,0 +1,51 @@
+"""The process entry of the ``cnnviz`` command, ``python -m cnnviz`` and ``python main.py``.
+
+It does two things before anything else of cnnviz is imported, so that they hold at every
+moment of the command's life:
+
+* Ctrl-C exits with code 130 and no traceback: while the modules load, SIGINT exits at once
+  (nothing to clean up yet); while a command runs it is the usual ``KeyboardInterrupt``,
+  which the commands turn into a clean stop; after the command, it exits at once again.
+  If SIGINT was ignored when the process started (``nohup``, ``&`` in a script), it stays
+  ignored here.
+* Standard output and error never fail on a file name that is not valid UTF-8 (or a
+  character the terminal's encoding lacks): see :mod:`cnnviz.cli_output`.
+
+(Only the interpreter's own start-up, before this module runs, is out of reach: a Ctrl-C
+in those few milliseconds gets Python's default behaviour.)
+"""
+
+import signal
+import sys
+
+EXIT_INTERRUPTED = 130
+
+
+def _exit_quietly(signum, frame):
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+def _swap_handler(old, new) -> None:
+    """Install ``new`` for SIGINT only if ``old`` is the one in place (never an ignored SIGINT)."""
+    if signal.getsignal(signal.SIGINT) is old:
+        signal.signal(signal.SIGINT, new)
+
+
+_swap_handler(signal.default_int_handler, _exit_quietly)
+
+
+def run() -> int:
+    """Run the command line (:func:`cnnviz.cli.main`) as a process; returns its exit code."""
+    try:
+        from cnnviz.cli import main
+        from cnnviz.cli_output import make_streams_safe
+
+        make_streams_safe()
+        _swap_handler(_exit_quietly, signal.default_int_handler)
+        return main()
+    except KeyboardInterrupt:
+        _swap_handler(signal.default_int_handler, _exit_quietly)
+        sys.stderr.write("\ncnnviz: interrupted\n")
+        return EXIT_INTERRUPTED
+    finally:
+        _swap_handler(signal.default_int_handler, _exit_quietly)

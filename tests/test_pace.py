@@ -1,0 +1,256 @@
+"""Pace a teacher can narrate: the speed control and pausing at each epoch's end.
+
+No test measures time: a pace of one batch per 1000 s makes "it waits" certain, and every
+check waits on the state or signal it needs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+
+from cnnviz.app.worker import TrainingController
+from cnnviz.data import images_to_float, load_bundled
+from cnnviz.nn import build_network, get_preset
+from cnnviz.training.pacing import FULL_SPEED, SPEEDS, Pacing, speed_text
+
+SLOW = 0.001        # batches per second: one batch every 1000 s
+
+
+@pytest.fixture(scope="module")
+def data():
+    ds = load_bundled()
+    return (images_to_float(ds.train_images[:64]), ds.train_labels[:64],
+            images_to_float(ds.test_images[:50]), ds.test_labels[:50])
+
+
+@pytest.fixture
+def controller(qtbot):
+    ctl = TrainingController()
+    yield ctl
+    ctl.pacing.set_batches_per_second(FULL_SPEED)
+    ctl.shutdown(2000)
+
+
+def config(**kw):
+    return get_preset("lenet").training.with_overrides(**{"batch_size": 16, "epochs": 3, **kw})
+
+
+def test_pacing_waits_the_rest_of_a_batchs_time_and_tells_listeners():
+    pacing = Pacing()
+    assert pacing.delay(started=10.0, now=10.0) == 0.0           # full speed: never waits
+    woken = []
+    pacing.add_listener(lambda: woken.append(True))
+    pacing.set_batches_per_second(2.0)
+    assert woken and pacing.delay(started=10.0, now=10.1) == pytest.approx(0.4)
+    assert pacing.delay(started=10.0, now=11.0) == 0.0 and pacing.delay(None) == 0.0
+    with pytest.raises(ValueError):
+        pacing.set_batches_per_second(0)
+    assert SPEEDS[0] == 1.0 and SPEEDS[-1] == FULL_SPEED
+    assert (speed_text(1.0), speed_text(20.0), speed_text(FULL_SPEED)) == \
+        ("1 batch/s", "20 batches/s", "full speed")
+
+
+def test_a_slow_pace_waits_but_pause_stop_and_a_new_speed_act_at_once(qtbot, controller, data):
+    controller.pacing.set_batches_per_second(SLOW)
+    worker = controller.start(build_network(seed=0), data, config())
+    qtbot.waitUntil(lambda: worker.trainer.step_count == 1, timeout=10000)
+    # waiting ~1000 s for batch 2; Pause must not wait for it
+    with qtbot.waitSignal(controller.stateChanged, timeout=5000,
+                          check_params_cb=lambda s: s == "paused"):
+        controller.pause()
+    assert worker.trainer.step_count == 1
+    controller.resume()
+    with qtbot.waitSignal(controller.stateChanged, timeout=5000,
+                          check_params_cb=lambda s: s == "running"):
+        pass
+    assert worker.trainer.step_count == 1
+    controller.pacing.set_batches_per_second(FULL_SPEED)      # live: wakes the waiting worker
+    qtbot.waitUntil(lambda: worker.trainer.step_count >= 4, timeout=10000)
+    controller.pacing.set_batches_per_second(SLOW)
+    with qtbot.waitSignal(controller.finished, timeout=5000):
+        controller.stop()
+
+
+def test_pause_at_the_end_of_each_epoch(qtbot, controller, data):
+    controller.pacing.set_pause_each_epoch(True)
+    epochs = []
+    controller.epochFinished.connect(lambda e: epochs.append(e.epoch))
+    worker = controller.start(build_network(seed=0), data, config(epochs=3))
+    for done in (1, 2):
+        qtbot.waitUntil(lambda: controller.state == "paused", timeout=20000)
+        t = worker.trainer
+        assert (t.epoch, t.batch) == (done, 0) and epochs == list(range(done))
+        controller.resume()
+        qtbot.waitUntil(lambda: controller.state == "running", timeout=5000)
+    with qtbot.waitSignal(controller.finished, timeout=20000) as finished:
+        pass
+    assert finished.args == [True] and epochs == [0, 1, 2]
+
+
+# -- in the window ------------------------------------------------------------------------------
+
+@pytest.fixture
+def window(qtbot, monkeypatch):
+    from PyQt6.QtWidgets import QMessageBox
+
+    import window_support
+    seen = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda parent, title, text, *a, **k: seen.append(text))
+    win = window_support.open_window(qtbot, window_support.small_dataset(640, 100))
+    win.warnings = seen
+    win.controls.batch_spin.setValue(16)
+    yield win
+    win.controller.pacing.set_batches_per_second(FULL_SPEED)
+    win.stop_training()
+
+
+def test_the_speed_slider_and_epoch_checkbox_drive_the_pacing_live(qtbot, window):
+    c, pacing = window.controls, window.controller.pacing
+    assert c.speed() == FULL_SPEED and pacing.batches_per_second == FULL_SPEED
+    assert c.speed_label.text() == "full speed"
+    c.speed_slider.setValue(0)
+    assert pacing.batches_per_second == 1.0 and c.speed_label.text() == "1 batch/s"
+    qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
+    worker = window.controller.worker
+    qtbot.waitUntil(lambda: worker.trainer.step_count >= 1, timeout=10000)
+    assert c.speed_slider.isEnabled()                        # live, not fixed for the run
+    c.speed_slider.setValue(len(SPEEDS) - 1)
+    qtbot.waitUntil(lambda: worker.trainer.step_count >= 8, timeout=10000)
+    c.pause_epoch_box.setChecked(True)
+    assert pacing.pause_each_epoch
+    qtbot.waitUntil(lambda: c.start_button.text() == "Resume", timeout=20000)
+    assert worker.trainer.batch == 0 and worker.trainer.epoch >= 1
+
+
+def test_learning_rate_10_pauses_the_app_with_the_last_good_weights(qtbot, window):
+    start = window.state.net.copy_params()
+    window.controls.lr_spin.setValue(10.0)
+    qtbot.mouseClick(window.controls.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(window.warnings), timeout=15000)
+    text = window.warnings[-1]
+    assert "learning rate 10" in text and "e.g. 0.01" in text
+    qtbot.waitUntil(lambda: window.controls.start_button.text() == "Resume", timeout=5000)
+    qtbot.waitUntil(lambda: np.array_equal(window.state.net.params["conv1.weight"],
+                                           start["conv1.weight"]), timeout=5000)
+    for key, value in window.state.net.params.items():   # the views show the good weights
+        np.testing.assert_array_equal(value, start[key], err_msg=key)
+    assert math.isfinite(window.controller.worker.trainer.guard.reference_loss)
+
+
+# -- every view describes the model it shows ----------------------------------------------------
+
+def test_reset_clears_the_confusion_panels_list_of_the_old_models_digits(qtbot, window):
+    from cnnviz.app.views.confusion import CELL_PROMPT
+    confusion = window.views["confusion"]
+    confusion.evaluate_now()
+    confusion.select_cell(3, 3)
+    assert confusion.thumbs.count() > 0 and "digits 3" in confusion.cell_title.text()
+    window.reset_weights()
+    assert confusion.thumbs.count() == 0 and confusion.cell_title.text() == CELL_PROMPT
+    assert confusion.predictions is None and "No evaluation yet" in confusion.summary.text()
+
+
+def test_one_step_never_shows_negative_epochs(qtbot, window):
+    window.raise_dock("loss_curves")
+    window.step_training()
+    view = window.loss_view
+    qtbot.waitUntil(lambda: view.history.batches_seen == 1, timeout=10000)
+    view._dirty = True
+    view._redraw()
+    box = view.loss_plot.getViewBox()
+    box.updateAutoRange()
+    assert box.viewRange()[0][0] >= 0, box.viewRange()
+
+
+def test_a_continued_run_counts_epochs_like_the_plot_and_the_status_bar_follows(qtbot, window):
+    c = window.controls
+    c.batch_spin.setValue(64)                      # 10 batches an epoch
+    c.epochs_spin.setValue(2)
+    with qtbot.waitSignal(window.controller.finished, timeout=60000):
+        qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
+    assert "finished" in window.statusBar().currentMessage()
+    assert window.loss_view.history.end == pytest.approx(2.0)
+    c.speed_slider.setValue(0)                     # 1 batch/s: still running when checked
+    qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.controller.state == "running", timeout=10000)
+    assert "finished" not in window.statusBar().currentMessage()
+    assert "Training" in window.statusBar().currentMessage()
+    worker = window.controller.worker
+    qtbot.waitUntil(lambda: worker.trainer.step_count >= 1
+                    and c._last_snapshot.batches_per_epoch == 10
+                    and c._last_snapshot.total_steps == 20 and c._last_snapshot.step >= 1
+                    and c._last_snapshot.step < 20, timeout=10000)
+    text = c.progress_bar.format()
+    # the plot draws this run from epoch 2 on: its first epoch is the model's third
+    assert text.startswith("epoch 3 (this run: epoch 1/2"), text
+
+
+# -- shortcuts wherever focus is ------------------------------------------------------------------
+
+def focus(qtbot, widget):
+    widget.window().activateWindow()
+    widget.setFocus()
+    qtbot.waitUntil(lambda: widget.hasFocus(), timeout=5000)
+
+
+def test_space_in_a_number_field_starts_training_and_s_steps(qtbot, window):
+    c = window.controls
+    lr = c.lr_spin.value()
+    focus(qtbot, c.lr_spin)
+    qtbot.keyClick(c.lr_spin, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: window.controller.active and
+                    window.controller.worker.trainer.step_count == 1, timeout=10000)
+    qtbot.keyClick(c.lr_spin, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: c.run_state == "running", timeout=10000)
+    assert c.lr_spin.value() == lr and " " not in c.lr_spin.text()
+    qtbot.keyClick(c.lr_spin, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: c.run_state == "paused", timeout=10000)
+    qtbot.keyClick(c.epochs_spin, Qt.Key.Key_End)  # digits still edit the number
+    c.stop_button.click()
+    qtbot.waitUntil(lambda: c.run_state == "idle", timeout=10000)
+    focus(qtbot, c.epochs_spin)
+    c.epochs_spin.selectAll()
+    qtbot.keyClick(c.epochs_spin, Qt.Key.Key_7)
+    assert c.epochs_spin.value() == 7
+
+
+def test_a_text_field_keeps_space_and_digits(qtbot, window):
+    from PyQt6.QtWidgets import QLineEdit
+    field = QLineEdit(window.controls)
+    field.show()
+    focus(qtbot, field)
+    qtbot.keyClicks(field, "a 1")
+    assert field.text() == "a 1" and not window.controller.active
+
+
+def test_number_keys_raise_the_classroom_views(qtbot, window):
+    from cnnviz.app.main_window import CLASSROOM_KEYS
+    focus(qtbot, window.controls.start_button)
+    for key, name in ((Qt.Key.Key_2, CLASSROOM_KEYS[1]), (Qt.Key.Key_8, CLASSROOM_KEYS[7]),
+                      (Qt.Key.Key_6, CLASSROOM_KEYS[5])):
+        dock = window.docks[name]
+        qtbot.keyClick(window.controls.start_button, key)
+        qtbot.waitUntil(lambda: dock.isVisible() and not dock.visibleRegion().isEmpty(),
+                        timeout=5000)
+    assert not window.controller.active
+    from cnnviz.app.dialogs import SHORTCUTS
+    assert any(k.startswith("1") for k, _ in SHORTCUTS) and any("Reload" in t for _, t in SHORTCUTS)
+
+
+def test_file_reload_pretrained_model(qtbot, window, monkeypatch):
+    from PyQt6.QtWidgets import QMessageBox
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    action = next(a for a in window.findChildren(type(window.start_action))
+                  if a.text().replace("&", "") == "Reload pre-trained model")
+    assert action.shortcut().toString() == "Ctrl+L"
+    window.step_training()
+    qtbot.waitUntil(lambda: window._modified, timeout=10000)
+    action.trigger()
+    assert window.state.pretrained and window.state.model_name == "lenet.npz"
+    assert not window.controller.active and window.controls.run_state == "idle"
+    assert window.views["confusion"].predictions is None
