@@ -6,6 +6,7 @@
     cnnviz predict IMAGE...     top-3 classes of pictures of digits
     cnnviz bench ...            speed of the NumPy network (and PyTorch's, if installed)
     cnnviz data download        fetch the full MNIST into the cache
+    cnnviz export-views --out D every view of the window as a PNG
     cnnviz --reset-settings     forget the saved window layout and preferences
 
 Bad arguments or files print one line ``cnnviz: error: ...`` and exit with code 2.
@@ -34,7 +35,7 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cnnviz import bench, cli_data, cli_eval, cli_replay, cli_train
+    from cnnviz import bench, cli_data, cli_eval, cli_export, cli_replay, cli_train
 
     parser = OneLineErrorParser(
         prog="cnnviz",
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_eval.add_parsers(subparsers)
     bench.add_parser(subparsers)
     cli_data.add_parser(subparsers)
+    cli_export.add_parser(subparsers)
     cli_replay.add_parsers(subparsers)
     return parser
 

@@ -24,8 +24,8 @@ from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .presentation import PresentationMode, stored_choice
 from .settings import app_settings
 from .shortcut_focus import NumericFieldShortcuts
-from .view_frame import ViewFrame, view_min_cap, view_of
-from .window_settings import default_geometry, reset_settings, restore_window
+from .view_frame import ViewFrame, fit_views_to, view_of
+from .window_settings import available_area, default_geometry, reset_settings, restore_window
 from .state import AppState, catch_up_when_raised, checkpoint_training
 from .views.controls import ControlsView
 from .views.loss_curves import LossCurvesView
@@ -70,6 +70,9 @@ LAYOUT_GROUPS = {
 LAYOUT_VERSION = 2
 
 
+# views of controls (never squeezed sideways; they scroll) in the wide left column
+WIDE_VIEWS = ("controls", "drawing_pad", "probe_browser")
+
 # The classroom explainers (issue 4), raised from the Classroom menu in lesson order.
 CLASSROOM_VIEWS = ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
                    "confusion", "timeline")
@@ -102,7 +105,6 @@ class MainWindow(QMainWindow):
         self._modified = False
         self._last_dock: QDockWidget | None = None
 
-        view_cap = view_min_cap(self)
         self.views: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.full_titles: dict[str, str] = {}
@@ -113,9 +115,10 @@ class MainWindow(QMainWindow):
             dock.toggleViewAction().setText(title)
             dock.toggleViewAction().setStatusTip(f"Show or hide the {title} view")
             self.full_titles[name] = title
-            dock.setWidget(ViewFrame(view, view_cap))   # scrolls rather than overlap or grow
+            dock.setWidget(ViewFrame(view))   # scrolls rather than overlap or grow the window
             catch_up_when_raised(dock)      # a raised tab's view redraws what it skipped
             self.views[name], self.docks[name] = view, dock
+        fit_views_to(self, available_area(self), WIDE_VIEWS)   # the window fits the screen
         self.controls: ControlsView = self.views["controls"]
         self.loss_view: LossCurvesView = self.views["loss_curves"]
         self._arrange_docks()

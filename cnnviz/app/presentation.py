@@ -24,7 +24,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PyQt6.QtCore import QSize, Qt, QTimer
 from PyQt6.QtGui import QColor, QFont, QPen
-from PyQt6.QtWidgets import QApplication, QTabBar
+from PyQt6.QtWidgets import QApplication, QTabBar, QWidget
 
 from .settings import read_value, write_value
 from .view_frame import ViewFrame, view_of
@@ -53,6 +53,15 @@ def _size_pt(size) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def _repolish_style_sheets(window) -> None:
+    """A widget with its own style sheet keeps its old font when the application font
+    changes (the Live button, the inspector's arrows stayed small): set the sheet again."""
+    for widget in window.findChildren(QWidget):
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)
 
 
 def stored_choice() -> bool:
@@ -116,6 +125,7 @@ class PresentationMode:
         big.setPointSizeF(max(FONT_POINT_SIZE, self._app_font.pointSizeF()))
         app.setFont(big)
         app.sendPostedEvents()    # widgets get their FontChange now, before the scenes are styled
+        _repolish_style_sheets(w)
 
         for view in w.findChildren(pg.GraphicsView):
             self._style_scene(view)
@@ -180,7 +190,12 @@ class PresentationMode:
         for bar in w.findChildren(QTabBar):
             if bar.parent() is w:                  # the dock areas' tab bars
                 bar.setFont(font)
-                self._undo.append(lambda b=bar: b.setFont(QFont()))
+                # every title in full; a stage too narrow for all the tabs scrolls them
+                elide, scroll = bar.elideMode(), bar.usesScrollButtons()
+                bar.setElideMode(Qt.TextElideMode.ElideNone)
+                bar.setUsesScrollButtons(True)
+                self._undo.append(lambda b=bar, e=elide, u=scroll: (
+                    b.setFont(QFont()), b.setElideMode(e), b.setUsesScrollButtons(u)))
         self._size_column()
         # again once the event loop has laid the docks out in the full-screen window (and
         # once more in case the window system applied the new size late)
@@ -333,6 +348,7 @@ class PresentationMode:
         if self._app_font is not None:
             QApplication.instance().setFont(self._app_font)
             QApplication.instance().sendPostedEvents()
+            _repolish_style_sheets(w)
             self._app_font = None
         state = w.windowState() & ~Qt.WindowState.WindowFullScreen
         if self._was_maximized:
