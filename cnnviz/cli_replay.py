@@ -47,8 +47,9 @@ def add_animate_parser(subparsers) -> None:
                     "and leaves no file.")
     p.add_argument("recording", metavar="RUN.cnnrun", help="the recording to animate")
     p.add_argument("--view", default="filters", metavar="VIEW",
-                   help="filters (default), activations, pooling, loss, timeline, confusion, "
-                        "saliency, inspector, ...")
+                   help="filters (default), filter_changes (W - W0 since the recording's "
+                        "start), activations, pooling, loss, timeline, confusion, saliency, "
+                        "inspector, ...")
     p.add_argument("--probe", type=int, default=0, metavar="INDEX",
                    help="held-out digit whose activations are shown (default: 0)")
     p.add_argument("--size", default="640x480", metavar="WxH", type=_size,
@@ -90,7 +91,7 @@ def run_animate(args: argparse.Namespace) -> int:
     from cnnviz.app import animate
 
     try:
-        view = animate.resolve_view(args.view)
+        animate.resolve_view(args.view)          # an unknown name fails here
         if out.suffix.lower() == ".mp4" and animate.ffmpeg_path() is None:
             raise CliError(f"--out {out.name}: writing MP4 needs the ffmpeg program, which is "
                            "not on PATH; install ffmpeg or write a .gif")
@@ -110,7 +111,7 @@ def run_animate(args: argparse.Namespace) -> int:
     bar = ProgressBar(f"{args.view} frames", len(rec.steps), enabled=show)
     with InterruptFlag() as interrupted:
         frames = animate.render_frames(
-            rec, view, size=args.size, probe=args.probe,
+            rec, args.view, size=args.size, probe=args.probe,
             progress=lambda done, total: bar.update(done, f"step {int(rec.steps[done - 1]):,}"),
             cancelled=interrupted.is_set)
         try:

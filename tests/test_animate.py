@@ -86,3 +86,10 @@ def test_mp4_without_ffmpeg_says_so(tmp_path, recording):
                              "--out", "a.mp4"], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=120)
     assert_one_line_error(result, "needs the ffmpeg program")
+
+
+def test_filter_changes_shows_w_minus_w0(qtbot, recording):
+    rec = Recording.open(recording)
+    plain = dict(animate.render_frames(rec, "filters", size=(300, 300), steps=[0]))[0]
+    change = dict(animate.render_frames(rec, "filter_changes", size=(300, 300), steps=[0]))[0]
+    assert plain != change                      # at step 0, W - W0 is all zero: flat tiles

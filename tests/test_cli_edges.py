@@ -279,3 +279,57 @@ def test_names_escape_only_what_cannot_be_written():
 
     assert shown("caf\u00e9.png") == "caf\u00e9.png"             # valid UTF-8 stays as it is
     assert shown(os.fsdecode(b"a\xff\xfeb.png")) == "a\\xff\\xfeb.png"
+
+
+def test_a_full_disk_during_a_download_names_the_file_and_tries_no_other_mirror(tmp_path,
+                                                                                 monkeypatch):
+    import threading
+    import types
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cnnviz.data import DownloadError, download, download_mnist
+
+    requests = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(bytes(1000))
+
+        def log_message(self, *args):
+            pass
+
+    class FullDisk:
+        def __init__(self, fd, mode):
+            self._file = open(fd, mode)
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._file.close()
+
+    fake_os = types.SimpleNamespace(**{name: getattr(os, name) for name in dir(os)
+                                       if not name.startswith("__")})
+    fake_os.fdopen = FullDisk                       # only the download's file is full
+    monkeypatch.setattr(download, "os", fake_os)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(DownloadError) as info:
+            download_mnist(tmp_path / "mnist", mirrors=[base + "/a/", base + "/b/"],
+                           md5s={"x-idx1-ubyte.gz": "0" * 32})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(info.value) == (f"cannot write {tmp_path / 'mnist' / 'x-idx1-ubyte.gz'}: "
+                               "No space left on device")
+    assert requests == ["/a/x-idx1-ubyte.gz"]
+    assert list((tmp_path / "mnist").iterdir()) == []

@@ -279,3 +279,39 @@ def test_network_output_grads_for_every_layer():
         numeric = numerical_gradient(f, h, indices=indices)
         assert_gradients_match(output_grads[name], numeric, indices=indices,
                                what=f"output_grads[{name!r}]")
+
+
+def test_a_network_of_padded_and_strided_convs_has_correct_gradients():
+    """The fast paths end to end (channels-last views flowing conv -> relu -> pool -> conv):
+    every parameter and the input, against finite differences."""
+    from cnnviz.nn import get_preset
+    from cnnviz.nn.network import Network
+
+    rng = np.random.default_rng(11)
+    layers = [("conv1", Conv2D(1, 4, 3, rng, np.float64, padding=1, stride=2)),   # 28 -> 14
+              ("relu1", ReLU()),
+              ("pool1", MaxPool2D()),                                             # 14 -> 7
+              ("conv2", Conv2D(4, 6, 3, rng, np.float64, padding=2, stride=2)),   # 7 -> 5
+              ("relu2", ReLU()),
+              ("flatten", Flatten()),
+              ("fc1", Dense(6 * 5 * 5, 10, rng, np.float64))]
+    net = Network(layers, get_preset("lenet").network)
+    for p in net.params.values():
+        if p.ndim == 1:
+            p[...] = rng.normal(0, 0.1, p.shape)
+    x, labels = rng.random((3, 1, 28, 28)), np.array([1, 5, 9])
+    _, grads = net.loss_and_grads(x, labels)
+    grads = {k: g.copy() for k, g in grads.items()}
+
+    def f():
+        return softmax_cross_entropy(net.forward(x), labels)[0]
+
+    for name, param in net.params.items():
+        indices = check_indices(grads[name], rng, n_random=6, n_top=4)
+        numeric = numerical_gradient(f, param, indices=indices)
+        assert_gradients_match(grads[name], numeric, indices=indices, what=name)
+    dx = net.input_gradient(x, labels)
+    indices = check_indices(dx, rng, n_random=6, n_top=6)
+    numeric = numerical_gradient(lambda: float(net.forward(x)[np.arange(3), labels].sum()), x,
+                                 indices=indices)
+    assert_gradients_match(dx, numeric, indices=indices, what="input")

@@ -279,3 +279,29 @@ def test_honest_checkpoints_of_every_layout_still_load(tmp_path):
     net = load_checkpoint(tmp_path / "ok.npz")
     np.testing.assert_allclose(net.params["fc1.weight"], arrays["fc1.weight"], rtol=1e-6)
     assert MAX_NPZ_BYTES > (tmp_path / "ok.npz").stat().st_size
+
+
+def test_a_huge_jpeg_is_refused_from_its_size_before_pillow_decodes_it(tmp_path, monkeypatch):
+    """Pillow reads only the header in ``Image.open``; the size is checked before ``convert``
+    decodes the pixels. (A stand-in for Pillow: it is optional and may not be installed.)"""
+    import types
+
+    class HugePicture:
+        size = (20000, 20000)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def convert(self, mode):
+            raise AssertionError("the pixels were decoded")
+
+    image_module = types.SimpleNamespace(open=lambda path: HugePicture())
+    monkeypatch.setitem(sys.modules, "PIL", types.SimpleNamespace(Image=image_module))
+    monkeypatch.setitem(sys.modules, "PIL.Image", image_module)
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
+    with pytest.raises(ImageFileError, match="photo.jpg: picture too large: 20000x20000"):
+        load_image_file(path)

@@ -1,4 +1,4 @@
-"""The engine, data and training packages must never load Qt (only cnnviz.app may)."""
+"""The engine, data, training and explain packages must never load Qt (only cnnviz.app may)."""
 
 import os
 import subprocess
@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 PROBE = """
 import sys
-import cnnviz.nn, cnnviz.data, cnnviz.training
+import cnnviz.nn, cnnviz.data, cnnviz.training, cnnviz.explain
 import cnnviz.nn.checkpoint, cnnviz.training.trainer, cnnviz.training.evaluate
 qt = sorted(m for m in sys.modules if m.split(".")[0] in ("PyQt6", "pyqtgraph", "PySide6", "PyQt5"))
 print("LOADED:" + ",".join(qt))

@@ -19,7 +19,10 @@ import numpy as np
 
 #: short names accepted besides the dock names of ``VIEW_SPECS``
 ALIASES = {"loss": "loss_curves", "curves": "loss_curves", "activation": "activations",
-           "filter": "filters", "confusion_matrix": "confusion"}
+           "filter": "filters", "confusion_matrix": "confusion",
+           "filter_changes": "filters"}
+#: a view shown in one of its modes: name -> method called on the view once built
+SETUPS = {"filter_changes": lambda view: view.set_show_change(True)}   # W - W0 of the run
 #: views an animation makes sense for (they follow the weights)
 ANIMATABLE = ("filters", "activations", "pooling", "loss_curves", "timeline", "confusion",
               "saliency", "inspector", "drawing_pad", "step_explainer", "conv_explainer")
@@ -30,7 +33,8 @@ class AnimationCancelled(Exception):
 
 
 def view_names() -> list[str]:
-    return ["loss", *[n for n in ANIMATABLE if n != "loss_curves"]]
+    names = ["loss", *[n for n in ANIMATABLE if n != "loss_curves"]]
+    return names[:2] + ["filter_changes"] + names[2:]
 
 
 def resolve_view(name: str) -> str:
@@ -81,6 +85,8 @@ def render_frames(recording, view: str, size=(640, 480), probe: int = 0,
         state.set_probe(dataset.test_images[index].astype(np.float32) / 255.0,
                         label=int(dataset.test_labels[index]), source="dataset", index=index)
     widget = _load_view_class(module, cls)(state)
+    if view in SETUPS:
+        SETUPS[view](widget)
     width, height = size
     caption_h = max(18, height // 18)
     widget.resize(width, height - caption_h)

@@ -25,6 +25,8 @@ SHORTCUTS = [
               "Timeline"),
     ("7 / 8 / 9", "Activations / Filters / Loss and accuracy"),
     ("Ctrl+E", "Export the current view as PNG"),
+    ("Alt+Left / Alt+Right", "Recording: previous / next recorded step (Left / Right on its "
+                             "bar)"),
     ("F11", "Presentation mode (full screen, large type) on or off"),
     ("Ctrl+Q", "Quit"),
 ]

@@ -52,6 +52,11 @@ VIEW_SPECS = [
     ("preprocess_pipeline", "Preprocessing", "Preprocessing", "preprocess_pipeline",
      "PreprocessPipelineView"),
     ("timeline", "Watch one digit learn", "Timeline", "timeline", "TimelineView"),
+    ("channel_card", "What does this channel detect?", "Channel", "channel_card",
+     "ChannelCardView"),
+    ("grad_cam", "Grad-CAM and guided backprop", "Grad-CAM", "grad_cam", "GradCamView"),
+    ("embedding", "Embedding of the held-out digits", "Embedding", "embedding", "EmbeddingView"),
+    ("fool", "Fool the network", "Fool it", "fool", "FoolView"),
 ]
 
 # The default layout: tab groups (first name in front) in four places.
@@ -62,9 +67,10 @@ LAYOUT_GROUPS = {
     "controls": ("controls",),
     "digits": ("drawing_pad", "probe_browser"),
     "maps": ("activations", "pooling", "inspector"),
-    "classroom": ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency"),
+    "classroom": ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
+                  "grad_cam", "fool"),
     "curves": ("loss_curves",),
-    "results": ("filters", "confusion", "timeline"),
+    "results": ("filters", "confusion", "timeline", "channel_card", "embedding"),
 }
 # saved dock layouts carry this number; a layout saved by an older arrangement is ignored
 LAYOUT_VERSION = 2
@@ -78,6 +84,8 @@ CLASSROOM_VIEWS = ("preprocess_pipeline", "conv_explainer", "step_explainer", "s
                    "confusion", "timeline")
 # keys 1-9 raise these (the classroom views, then the three a lesson returns to most)
 CLASSROOM_KEYS = CLASSROOM_VIEWS + ("activations", "filters", "loss_curves")
+# what the network has learnt (cnnviz.explain), after those in the Classroom menu
+EXPLAIN_VIEWS = ("channel_card", "grad_cam", "embedding", "fool")
 
 
 def _load_view_class(module: str, cls: str):
@@ -246,6 +254,10 @@ class MainWindow(QMainWindow):
             v["preprocess_pipeline"].set_pad(v["drawing_pad"])
         if "activations" in v and "conv_explainer" in v:
             v["activations"].pixelClicked.connect(self.explain_pixel)
+        if "channel_card" in v:     # a channel clicked in any view: show its card
+            self.state.channelSelected.connect(lambda *_: self.raise_dock("channel_card"))
+        if "confusion" in v and "embedding" in v:
+            v["confusion"].cellSelected.connect(v["embedding"].highlight_cell)
 
     def explain_pixel(self, layer: str, channel: int, row: int, col: int) -> None:
         """A conv feature-map pixel was clicked: take it apart in the convolution explainer."""
@@ -316,6 +328,10 @@ class MainWindow(QMainWindow):
                 classroom.addSeparator()
             self._action(classroom, self.view_title(name),
                          lambda _checked=False, n=name: self.raise_dock(n), str(key))
+        classroom.addSeparator()
+        for name in (n for n in EXPLAIN_VIEWS if n in self.docks):
+            self._action(classroom, self.view_title(name),
+                         lambda _checked=False, n=name: self.raise_dock(n))
         classroom.addSeparator()
         classroom.addAction(self.presentation_action)
 

@@ -273,11 +273,15 @@ def install(window, file_menu, train_menu) -> ReplaySession:
     export_action.setStatusTip("Write a view across a recording as an animated GIF")
     export_action.triggered.connect(lambda: _export_dialog(window))
     actions = file_menu.actions()
-    file_menu.insertAction(actions[2] if len(actions) > 2 else None, open_action)
-    export_png = next((a for a in actions if "PNG" in a.text()), None)
-    position = actions.index(export_png) + 1 if export_png is not None else None
-    file_menu.insertAction(actions[position] if position is not None
-                           and position < len(actions) else None, export_action)
+
+    def after(word: str):
+        """The action after the first one whose text holds ``word`` (None: the end)."""
+        for i, action in enumerate(actions):
+            if word in action.text().replace("&", ""):
+                return actions[i + 1] if i + 1 < len(actions) else None
+        return None
+    file_menu.insertAction(after("Save model"), open_action)
+    file_menu.insertAction(after("PNG"), export_action)
     train_menu.addSeparator()
     train_menu.addAction(session.record_action)
     return session

@@ -6,7 +6,9 @@ Views never touch the training worker. They read ``AppState`` and listen to its 
 * ``paramsChanged``: the weights changed (a training snapshot arrived, a model was loaded);
 * ``probeChanged``: a different probe digit (dataset browser or drawing pad);
 * ``traceChanged(trace)``: the probe's layer-by-layer trace with the current weights;
-* ``datasetChanged``: another dataset was opened.
+* ``datasetChanged``: another dataset was opened;
+* ``channelSelected(layer, channel)``: a channel was clicked in some view (the channel card
+  shows it).
 
 The state owns a UI-side copy of the network (``self.net``) used only for inference on the
 UI thread. The worker's network is never shared: weights reach the UI as copies made by the
@@ -161,6 +163,7 @@ class AppState(QObject):
     probeChanged = pyqtSignal()
     traceChanged = pyqtSignal(object)
     datasetChanged = pyqtSignal()
+    channelSelected = pyqtSignal(str, int)
 
     def __init__(self, net: Network | None = None, dataset=None, parent=None) -> None:
         super().__init__(parent)
@@ -174,6 +177,7 @@ class AppState(QObject):
         self.probe_source = "dataset"                 # "dataset" or "drawing"
         self.probe_index: int | None = None           # index into the held-out set
         self.trace: Trace = self.net.trace(self.probe_image[None, None])
+        self.selected_channel: tuple[str, int] | None = None   # (layer name, channel)
 
     # -- model -------------------------------------------------------------------------
     def set_model(self, net: Network, name: str, pretrained: bool = False,
@@ -191,6 +195,11 @@ class AppState(QObject):
         self.net.load_params(params)
         self.paramsChanged.emit()
         self._retrace()
+
+    def select_channel(self, layer: str, channel: int) -> None:
+        """Make ``channel`` of ``layer`` (a name of ``net.trace``) the one to explain."""
+        self.selected_channel = (str(layer), int(channel))
+        self.channelSelected.emit(str(layer), int(channel))
 
     # -- data ----------------------------------------------------------------------------
     def set_dataset(self, dataset) -> None:

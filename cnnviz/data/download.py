@@ -128,16 +128,33 @@ class _TransferFailed(Exception):
 
 def _fetch(url, final, name, md5, progress, cancel, timeout) -> None:
     """Stream ``url`` into a temp file beside ``final``; verify ``md5``; rename into place."""
-    fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{name}.", suffix=".part")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{name}.", suffix=".part")
+    except OSError as exc:
+        raise DownloadError(f"cannot write in {final.parent}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as out:
-            got_md5 = _stream(url, out, name, progress, cancel, timeout)
+            got_md5 = _stream(url, _NamedWrites(out, final), name, progress, cancel, timeout)
         if got_md5 != md5:
             raise _TransferFailed(f"checksum mismatch: got MD5 {got_md5}, expected {md5}")
         os.replace(tmp_name, final)
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
+
+
+class _NamedWrites:
+    """A file whose write errors (a full disk) name the file being downloaded, and are not
+    mistaken for a mirror's failure (the next mirror would fail the same way)."""
+
+    def __init__(self, file, path: Path):
+        self._file, self._path = file, path
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._file.write(data)
+        except OSError as exc:
+            raise DownloadError(f"cannot write {self._path}: {exc.strerror or exc}") from None
 
 
 def _stream(url, out, name, progress, cancel, timeout) -> str:

@@ -145,7 +145,7 @@ def check_image_size(width: int, height: int) -> None:
     """Refuse a picture too large to decode safely, from its header's declared size."""
     if width * height > MAX_IMAGE_PIXELS:
         raise ValueError(f"picture too large: {width}x{height} pixels ({width * height / 1e6:,.0f} "
-                         f"megapixels; cnnviz reads at most {MAX_IMAGE_PIXELS / 1e6:.1f}); "
+                         f"megapixels, more than the {MAX_IMAGE_PIXELS / 1e6:.1f} cnnviz reads): "
                          "scale it down")
 
 

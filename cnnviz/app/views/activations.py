@@ -8,7 +8,8 @@ Each group has its own levels (computed in NumPy), so channels within a layer co
 Hovering a pixel names its layer, channel, (row, col) and value, and outlines where it comes
 from: a conv pixel's 5x5 receptive field on the conv's input (conv2: on all 20 pool1 maps),
 a pool pixel's 2x2 window on the pre-pool map. Clicking a conv pixel emits
-``pixelClicked("conv1" | "conv2", channel, row, col)`` (the convolution explainer listens).
+``pixelClicked("conv1" | "conv2", channel, row, col)`` (the convolution explainer listens);
+clicking any map or unit also selects its channel (``state.select_channel``).
 """
 
 from __future__ import annotations
@@ -273,6 +274,9 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         if event.button() != Qt.MouseButton.LeftButton:
             return
         found = self.hit(event.scenePos())
+        if found is not None and found[0] != "input":     # the channel card follows
+            group = self.groups.get(found[0])
+            self.state.select_channel(group.trace_name if group else self._hidden_name, found[1])
         if found is not None and self.groups.get(found[0]) and \
                 self.groups[found[0]].link == "kernel":
             self.pixelClicked.emit(*found)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, QSize
+from PyQt6.QtCore import QEvent, QSize, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QIcon, QImage, QPen, QPixmap
 from PyQt6.QtWidgets import (QGraphicsRectItem, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem,
                              QPushButton, QVBoxLayout, QWidget)
@@ -36,6 +36,8 @@ def digit_icon(image: np.ndarray) -> QIcon:
 
 class ConfusionView(QWidget):
     """A 10x10 confusion-matrix heat map with counts; cells and digits are clickable."""
+
+    cellSelected = pyqtSignal(int, int)       # (true label, predicted label)
 
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
@@ -163,6 +165,7 @@ class ConfusionView(QWidget):
     def select_cell(self, true: int, pred: int) -> None:
         """List the held-out digits with true label ``true`` predicted as ``pred``."""
         self.selected = (int(true), int(pred))
+        self.cellSelected.emit(int(true), int(pred))
         labels = self._labels()
         self.thumbs.clear()
         if self.predictions is None or labels is None:

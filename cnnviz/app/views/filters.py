@@ -104,6 +104,7 @@ class FiltersView(RefreshWhenExposed, QWidget):
         layout.addWidget(self.status)
 
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         state.paramsChanged.connect(self.schedule_refresh)
         state.modelChanged.connect(self._on_model)
         self._on_model()
@@ -292,6 +293,24 @@ class FiltersView(RefreshWhenExposed, QWidget):
                 where = f"conv2 kernel out {out} <- in {inp}"
             what = "change since reset" if self.show_change else "weight"
             self.status.setText(f"{where} · (row {row}, col {col}) {what} = {value:+.4g}")
+            return
+
+
+    def _on_mouse_clicked(self, event) -> None:
+        """A click on a filter selects its output channel (the channel card shows it)."""
+        for key, panel in self.panels.items():
+            found = panel.locate(event.scenePos())
+            if found is None:
+                continue
+            if key == "conv1":
+                self.state.select_channel("conv1", found[0])
+            elif key == "conv2_channel":
+                self.state.select_channel("conv2", self.channel_box.value())
+            else:
+                c1 = self._weights["conv2_channel"].shape[0]
+                c2 = self._weights["conv2"].shape[0] // c1
+                out = divmod(found[0], c1)[0] if self.table_rows == "out" else found[0] % c2
+                self.state.select_channel("conv2", out)
             return
 
 

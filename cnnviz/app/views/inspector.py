@@ -258,6 +258,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
         # kept for scripts and tests: the one graphics view that holds both mosaics
         self.input_widget = self.output_widget = self.maps_view
         self.maps_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.maps_view.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
         # bars page: vectors
         self.bar_plot = pg.PlotWidget()
@@ -671,3 +672,10 @@ class InspectorView(RefreshWhenExposed, QWidget):
         if vb.sceneBoundingRect().contains(scene_pos):
             p = vb.mapSceneToView(scene_pos)
             self.hover(p.y(), p.x())
+
+    def _on_mouse_clicked(self, event) -> None:
+        """A click on an output map selects its channel (the channel card shows it)."""
+        self._on_mouse_moved(event.scenePos())
+        info = self.hover_info
+        if info is not None and info.channel is not None:
+            self.state.select_channel(info.layer, info.channel)

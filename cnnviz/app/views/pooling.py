@@ -71,6 +71,7 @@ class PoolingView(RefreshWhenExposed, QWidget):
         layout.addWidget(self.status)
 
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         state.traceChanged.connect(self.schedule_refresh)
         state.modelChanged.connect(self.schedule_refresh)
         self.schedule_refresh()
@@ -151,3 +152,11 @@ class PoolingView(RefreshWhenExposed, QWidget):
                 f"{layer} input · channel {channel} · (row {row}, col {col}) = {value:.4g} · "
                 + ("winner: the gradient flows back here" if won
                    else "not the max of its 2x2 window: gets no gradient"))
+
+    def _on_mouse_clicked(self, event) -> None:
+        """A click on a map selects that pool layer's channel (the channel card shows it)."""
+        for layer, panel in self.panels.items():
+            found = panel.locate(event.scenePos())
+            if found is not None:
+                self.state.select_channel(layer, found[0])
+                return

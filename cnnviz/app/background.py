@@ -1,0 +1,119 @@
+"""Heavy explain computations off the UI thread, one at a time, newest request wins.
+
+``BackgroundJob.submit(tag, fn)`` runs ``fn()`` in a worker thread and emits
+``finished(tag, result)`` (or ``failed(tag, message)``) on the UI thread. While one runs, a
+new request waits; a newer one replaces it (a view asking again with fresher weights does
+not queue stale work). ``fn`` must not touch Qt or the UI's network: give it a
+``detached_copy`` of the network and copies of the arrays it needs.
+
+Worker threads never signal a job directly: the job (and its view) may have been closed
+and deleted by the time the work ends. They signal one app-wide relay that lives as long
+as the process, and the relay hands the result to the job only if it still exists.
+
+Python's cyclic garbage collector runs in whichever thread happens to allocate. Run in a
+worker, it could destroy a closed view's Qt graphics items while the UI thread paints (a
+crash seen in the tests). So while any job runs, automatic collection is paused; it resumes
+on the UI thread when the last job reports back.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import threading
+import weakref
+
+from PyQt6 import sip
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
+
+
+class _Relay(QObject):
+    done = pyqtSignal(int, object, object, str)     # (job key, tag, result, error)
+
+
+_RELAY: _Relay | None = None
+_JOBS: "weakref.WeakValueDictionary[int, BackgroundJob]" = weakref.WeakValueDictionary()
+_KEYS = itertools.count()
+_RUNNING = 0                  # jobs started and not yet reported back (UI thread only)
+_GC_WAS_ENABLED = True
+
+
+def _relay() -> _Relay:
+    """The relay, created on first use (always from the UI thread: ``submit`` is)."""
+    global _RELAY
+    if _RELAY is None:
+        _RELAY = _Relay()
+        _RELAY.done.connect(_deliver, Qt.ConnectionType.QueuedConnection)
+    return _RELAY
+
+
+def _job_started() -> None:
+    global _RUNNING, _GC_WAS_ENABLED
+    if _RUNNING == 0:
+        _GC_WAS_ENABLED = gc.isenabled()
+        gc.disable()
+    _RUNNING += 1
+
+
+def _job_ended() -> None:
+    global _RUNNING
+    _RUNNING -= 1
+    if _RUNNING == 0 and _GC_WAS_ENABLED:
+        gc.enable()
+
+
+def _deliver(key: int, tag, result, error: str) -> None:
+    _job_ended()
+    job = _JOBS.get(key)
+    if job is not None and not sip.isdeleted(job):
+        job._on_done(tag, result, error)
+
+
+class BackgroundJob(QObject):
+    finished = pyqtSignal(object, object)      # (tag, result)
+    failed = pyqtSignal(object, str)           # (tag, one-line message)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._running = False
+        self._pending = None
+        self._key = next(_KEYS)
+        _JOBS[self._key] = self
+
+    @property
+    def busy(self) -> bool:
+        """True while a computation runs or waits."""
+        return self._running or self._pending is not None
+
+    def submit(self, tag, fn) -> None:
+        if self._running:
+            self._pending = (tag, fn)
+            return
+        self._start(tag, fn)
+
+    def _start(self, tag, fn) -> None:
+        self._running = True
+        relay = _relay()
+        _job_started()
+        threading.Thread(target=_run, args=(relay, self._key, tag, fn), daemon=True,
+                         name="cnnviz-explain").start()
+
+    def _on_done(self, tag, result, error: str) -> None:
+        self._running = False
+        if error:
+            self.failed.emit(tag, error)
+        else:
+            self.finished.emit(tag, result)
+        if self._pending is not None and not self._running:
+            tag, fn = self._pending
+            self._pending = None
+            self._start(tag, fn)
+
+
+def _run(relay: _Relay, key: int, tag, fn) -> None:
+    """The worker thread: compute, then report through the relay (which outlives views)."""
+    try:
+        result, error = fn(), ""
+    except Exception as exc:            # reported as a message, never a crash
+        result, error = None, f"{type(exc).__name__}: {exc}"
+    relay.done.emit(key, tag, result, error)

@@ -1,0 +1,234 @@
+"""The held-out digits as points: where the network puts them in its own feature space.
+
+Each held-out digit is one point, coloured by its true class, placed by a 2-D map of a
+layer's activations (the penultimate layer by default): PCA, recomputed live while the
+network trains and rotated onto the previous map each time (``explain.align``) so points
+drift instead of flipping; or t-SNE, computed on demand. Hover a point to see the digit,
+click it to make it the probe. The confusion matrix's selected cell highlights its digits
+(``highlight_cell``). Computation runs in a background thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
+                             QWidget)
+
+from ... import explain
+from ..background import BackgroundJob
+from ..image_panel import GREY_CMAP, ImagePanel
+from ..state import AppState, is_exposed
+
+LIVE_INTERVAL_MS = 1500
+# ten well-separated colours (a "tab10"-like qualitative palette)
+CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+                 (148, 103, 189), (140, 86, 75), (227, 119, 194), (160, 160, 160),
+                 (188, 189, 34), (23, 190, 207)]
+HOVER_RADIUS_PX = 8
+
+
+class EmbeddingView(QWidget):
+    def __init__(self, state: AppState, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.points: np.ndarray | None = None          # (N, 2)
+        self.predictions: np.ndarray | None = None     # (N,)
+        self.highlighted = np.zeros(0, dtype=np.int64)
+        self.method = "pca"
+        self.hovered: int | None = None
+        self._stale = True
+        self._generation = 0
+        self.job = BackgroundJob(self)
+        self.job.finished.connect(self._on_result)
+        self.job.failed.connect(lambda _tag, message: self.status.setText(message))
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(LIVE_INTERVAL_MS)
+        self._timer.timeout.connect(self.recompute)
+        self._build()
+        state.paramsChanged.connect(self._on_params)
+        state.modelChanged.connect(self._on_model)
+        state.datasetChanged.connect(self._on_model)
+        self._fill_layers()
+
+    def _build(self) -> None:
+        self.method_box = QComboBox()
+        self.method_box.addItems(["PCA (live)", "t-SNE (on demand)"])
+        self.method_box.setToolTip("PCA follows training live; t-SNE separates the classes "
+                                   "better but takes a few seconds, so it runs when asked")
+        self.method_box.activated.connect(self._on_method)
+        self.layer_box = QComboBox()
+        self.layer_box.setToolTip("Whose activations are mapped")
+        self.layer_box.activated.connect(lambda _i: self._restart())
+        self.compute_button = QPushButton("Compute")
+        self.compute_button.setToolTip("Recompute the map with the current weights")
+        self.compute_button.clicked.connect(self.recompute)
+        top = QHBoxLayout()
+        top.addWidget(self.method_box)
+        top.addWidget(QLabel("of"))
+        top.addWidget(self.layer_box)
+        top.addWidget(self.compute_button)
+        top.addStretch(1)
+
+        self.plot = pg.PlotWidget(background="k")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setAspectLocked(True)
+        self.scatter = pg.ScatterPlotItem(size=6, pen=None)
+        self.plot.addItem(self.scatter)
+        self.marks = pg.ScatterPlotItem(size=11, brush=None, pen=pg.mkPen((255, 255, 255), width=2))
+        self.plot.addItem(self.marks)
+        legend = self.plot.addLegend(offset=(5, 5), labelTextColor=(230, 230, 230))
+        for c, colour in enumerate(CLASS_COLOURS):
+            legend.addItem(pg.ScatterPlotItem(size=8, brush=colour, pen=None), str(c))
+        # the hovered digit, drawn in the top-right corner of the plot
+        self.preview = pg.GraphicsLayoutWidget()
+        self.preview.setFixedSize(84, 100)
+        self.preview.setBackground("k")
+        self.preview_panel = ImagePanel("", GREY_CMAP)
+        self.preview.ci.addItem(self.preview_panel.layout)
+        self.plot.scene().sigMouseMoved.connect(self._on_hover)
+        self.plot.scene().sigMouseClicked.connect(self._on_click)
+
+        self.status = QLabel("Hover a point to see its digit; click it to make it the probe.")
+        self.status.setWordWrap(True)
+        middle = QHBoxLayout()
+        middle.addWidget(self.plot, 1)
+        middle.addWidget(self.preview)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addLayout(middle, 1)
+        layout.addWidget(self.status)
+
+    def _fill_layers(self) -> None:
+        net = self.state.net
+        names = [i.name for i in explain.layer_infos(net)]
+        keep = self.layer_box.currentText() or explain.penultimate_layer(net).name
+        self.layer_box.clear()
+        self.layer_box.addItems(names)
+        self.layer_box.setCurrentText(keep if keep in names else explain.penultimate_layer(net).name)
+
+    # -- when to compute -----------------------------------------------------------------------
+    def _on_params(self) -> None:
+        self._stale = True
+        if self.method == "pca" and is_exposed(self) and not self._timer.isActive():
+            self._timer.start()
+
+    def _on_model(self) -> None:
+        self._fill_layers()
+        self._restart()
+
+    def _on_method(self, index: int) -> None:
+        self.method = "pca" if index == 0 else "tsne"
+        self._restart()
+
+    def _restart(self) -> None:
+        """Forget the map (another layer, method, model or data) and compute afresh."""
+        self.points = None
+        self._generation += 1
+        self._stale = True
+        if is_exposed(self):
+            self.recompute()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale and (self.points is None or self.method == "pca"):
+            QTimer.singleShot(0, self._recompute_if_exposed)
+
+    def _recompute_if_exposed(self) -> None:
+        if self._stale and is_exposed(self):
+            self.recompute()
+
+    def recompute(self) -> None:
+        """Map the held-out digits with the current weights (in the background)."""
+        ds = self.state.dataset
+        if ds is None:
+            self.status.setText("No dataset loaded.")
+            return
+        self._stale = False
+        net = explain.detached_copy(self.state.net)
+        images, layer, method = ds.test_images, self.layer_box.currentText() or None, self.method
+        previous = self.points
+
+        def work():
+            features, predictions = explain.features_and_predictions(net, images, layer)
+            points = explain.pca_2d(features) if method == "pca" else explain.tsne_2d(features)
+            return explain.align(points, previous), predictions
+        if method == "tsne":
+            self.status.setText("Computing t-SNE of the held-out digits (a few seconds)…")
+        self.job.submit((self._generation, method), work)
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def _on_result(self, tag, result) -> None:
+        if tag[0] != self._generation:
+            return
+        self.points, self.predictions = result
+        labels = np.asarray(self.state.dataset.test_labels, dtype=np.int64)
+        brushes = [pg.mkBrush(*CLASS_COLOURS[c % 10], 200) for c in range(10)]
+        self.scatter.setData(pos=self.points, brush=[brushes[c % 10] for c in labels],
+                             data=np.arange(len(labels)))
+        self._draw_marks()
+        accuracy = float((self.predictions == labels).mean())
+        what = "PCA" if tag[1] == "pca" else "t-SNE"
+        self.status.setText(f"{what} of {len(labels):,} held-out digits "
+                            f"({self.layer_box.currentText()}); the network reads "
+                            f"{accuracy:.1%} of them right. Hover a point to see its digit.")
+        if self._stale and self.method == "pca" and not self._timer.isActive():
+            self._timer.start()
+
+    def highlight_cell(self, true: int, predicted: int) -> None:
+        """Ring the held-out digits of class ``true`` that the network reads as ``predicted``."""
+        if self.predictions is None:
+            self.highlighted = np.zeros(0, dtype=np.int64)
+            return
+        labels = np.asarray(self.state.dataset.test_labels, dtype=np.int64)
+        self.highlighted = np.flatnonzero((labels == true) & (self.predictions == predicted))
+        self._draw_marks()
+        self.status.setText(f"{len(self.highlighted)} digits {true} read as {predicted} ringed.")
+
+    def _draw_marks(self) -> None:
+        if self.points is None or not len(self.highlighted):
+            self.marks.setData(pos=np.zeros((0, 2)))
+            return
+        self.marks.setData(pos=self.points[self.highlighted])
+
+    # -- mouse -----------------------------------------------------------------------------------
+    def point_at(self, scene_pos) -> int | None:
+        """The held-out index of the point nearest a scene position (within a few pixels)."""
+        if self.points is None:
+            return None
+        vb = self.plot.getPlotItem().vb
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = vb.mapSceneToView(scene_pos)
+        # distance in screen pixels: scale data units by pixels per unit
+        px, py = vb.viewPixelSize()
+        d = ((self.points[:, 0] - p.x()) / px) ** 2 + ((self.points[:, 1] - p.y()) / py) ** 2
+        i = int(np.argmin(d))
+        return i if d[i] <= HOVER_RADIUS_PX ** 2 else None
+
+    def _on_hover(self, scene_pos) -> None:
+        i = self.point_at(scene_pos)
+        if i is None or i == self.hovered:
+            return
+        self.hovered = i
+        ds = self.state.dataset
+        self.preview_panel.set_image(ds.test_images[i].astype(np.float32) / 255, (0.0, 1.0))
+        self.preview_panel.set_title(f"#{i}")
+        self.status.setText(f"held-out digit #{i}: a {int(ds.test_labels[i])}, the network "
+                            f"reads {int(self.predictions[i])}. Click to make it the probe.")
+
+    def _on_click(self, event) -> None:
+        i = self.point_at(event.scenePos())
+        if i is not None:
+            self.choose(i)
+
+    def choose(self, i: int) -> None:
+        """Make held-out digit ``i`` the probe."""
+        ds = self.state.dataset
+        self.state.set_probe(ds.test_images[i] / 255.0, int(ds.test_labels[i]),
+                             source="dataset", index=int(i))

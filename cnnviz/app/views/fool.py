@@ -1,0 +1,201 @@
+"""Fool the network: a classroom challenge.
+
+The probe digit (draw one on the pad) and a slider for the largest change allowed per pixel.
+``explain.fool`` pushes every pixel a little at a time along the sign of the gradient until
+the network reads something else (or the chosen target); the view shows the change, the
+changed digit and each class's probability step by step. Then the class's challenge: draw a
+digit the network misreads. Say which digit you drew and press Check; the score counts the
+drawings it got wrong.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
+                             QVBoxLayout, QWidget)
+
+from ... import explain
+from ..background import BackgroundJob
+from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel
+from ..state import AppState, is_exposed
+from .embedding import CLASS_COLOURS
+
+ANY = "any other class"
+COALESCE_MS = 150
+
+
+class FoolView(QWidget):
+    def __init__(self, state: AppState, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.result: explain.Fooled | None = None
+        self.tries = 0
+        self.fooled = 0
+        self._generation = 0
+        self._stale = True
+        self.job = BackgroundJob(self)
+        self.job.finished.connect(self._on_result)
+        self.job.failed.connect(lambda _tag, message: self.summary.setText(message))
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(COALESCE_MS)
+        self._timer.timeout.connect(self.recompute_if_exposed)
+        self._build()
+        state.traceChanged.connect(self.schedule)
+        state.modelChanged.connect(self._fill_classes)
+        self._fill_classes()
+
+    def _build(self) -> None:
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(1, 50)            # hundredths of the pixel range
+        self.slider.setValue(30)
+        self.slider.setToolTip("The most any pixel may change (ink is 0..1)")
+        self.slider_label = QLabel()
+        self.slider.valueChanged.connect(self._on_slider)
+        self.target_box = QComboBox()
+        self.target_box.setToolTip("Make it read any other class, or one you choose")
+        self.target_box.activated.connect(lambda _i: self.schedule())
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Allowed change"))
+        top.addWidget(self.slider, 1)
+        top.addWidget(self.slider_label)
+        top.addWidget(QLabel("towards"))
+        top.addWidget(self.target_box)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("k")
+        g = self.graphics.ci
+        self.panels = {
+            "original": ImagePanel("the digit", GREY_CMAP),
+            "change": ImagePanel("the change", DIVERGING_CMAP),
+            "changed": ImagePanel("changed digit", GREY_CMAP),
+        }
+        for col, panel in enumerate(self.panels.values()):
+            g.addItem(panel.layout, row=0, col=col)
+        self.prob_plot = g.addPlot(row=0, col=3, title="probability of each class, step by step")
+        self.prob_plot.setMenuEnabled(False)
+        self.prob_plot.setMouseEnabled(x=False, y=False)
+        self.prob_plot.hideButtons()
+        self.prob_plot.setYRange(0, 1, padding=0.02)
+        self.prob_plot.setLabel("bottom", "step")
+        self.curves = [self.prob_plot.plot(pen=pg.mkPen(CLASS_COLOURS[c], width=2), name=str(c))
+                       for c in range(10)]
+        legend = self.prob_plot.addLegend(offset=(-5, 5), labelTextColor=(230, 230, 230))
+        for c, curve in enumerate(self.curves):
+            legend.addItem(curve, str(c))
+        g.layout.setColumnStretchFactor(3, 2)
+        self.summary = QLabel(" ")
+        self.summary.setWordWrap(True)
+
+        self.drew_box = QSpinBox()
+        self.drew_box.setRange(0, 9)
+        self.drew_box.setToolTip("The digit you meant to draw")
+        self.check_button = QPushButton("Check")
+        self.check_button.setToolTip("Did the network read your drawing as you meant it?")
+        self.check_button.clicked.connect(self.check_drawing)
+        self.score = QLabel()
+        challenge = QHBoxLayout()
+        challenge.addWidget(QLabel("Challenge: draw a digit it misreads. I drew a"))
+        challenge.addWidget(self.drew_box)
+        challenge.addWidget(self.check_button)
+        challenge.addWidget(self.score, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.summary)
+        layout.addLayout(challenge)
+        self._on_slider(self.slider.value())
+        self._show_score("")
+
+    def _fill_classes(self) -> None:
+        classes = self.state.net.output_shapes()[-1][1][0]
+        keep = self.target_box.currentText() or ANY
+        items = [ANY] + [str(c) for c in range(classes)]
+        self.target_box.clear()
+        self.target_box.addItems(items)
+        self.target_box.setCurrentText(keep if keep in items else ANY)
+        self.schedule()
+
+    # -- computing ----------------------------------------------------------------------------
+    @property
+    def max_change(self) -> float:
+        return self.slider.value() / 100
+
+    @property
+    def target(self) -> int | None:
+        text = self.target_box.currentText()
+        return None if text in ("", ANY) else int(text)
+
+    def set_max_change(self, value: float) -> None:
+        self.slider.setValue(int(round(value * 100)))
+
+    def _on_slider(self, value: int) -> None:
+        self.slider_label.setText(f"{value / 100:.2f}")
+        self.schedule()
+
+    def schedule(self, *_args) -> None:
+        self._stale = True
+        if is_exposed(self) and not self._timer.isActive():
+            self._timer.start()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._timer.start()
+
+    def recompute_if_exposed(self) -> None:
+        if is_exposed(self):
+            self.recompute()
+
+    def recompute(self) -> None:
+        """Search the smallest change that fools the network (in the background)."""
+        self._stale = False
+        self._generation += 1
+        net = explain.detached_copy(self.state.net)
+        image, target, limit = self.state.probe_image.copy(), self.target, self.max_change
+        self.job.submit(self._generation,
+                        lambda: explain.fool(net, image, target=target, max_change=limit))
+
+    def _on_result(self, tag, result: explain.Fooled) -> None:
+        if tag != self._generation:
+            return
+        self.result = r = result
+        original = r.images[0]
+        self.panels["original"].set_image(original, (0.0, 1.0))
+        self.panels["change"].set_image(r.change, (-self.max_change, self.max_change))
+        self.panels["changed"].set_image(r.image, (0.0, 1.0))
+        p0, p1 = r.probabilities[0], r.probabilities[-1]
+        self.panels["original"].set_title(f"reads {r.original_class} ({p0[r.original_class]:.0%})")
+        self.panels["change"].set_title(f"change: at most {r.size:.2f} a pixel")
+        self.panels["changed"].set_title(f"reads {r.predicted} ({p1[r.predicted]:.0%})")
+        steps = np.arange(len(r.probabilities))
+        for c, curve in enumerate(self.curves):
+            curve.setData(steps, r.probabilities[:, c] if c < r.probabilities.shape[1] else [])
+        self.prob_plot.setXRange(0, max(1, r.steps), padding=0.02)
+        goal = f"reads {r.target}" if r.target is not None else "reads something else"
+        if r.success:
+            text = (f"Changing no pixel by more than {r.size:.2f} ({r.steps} steps of 0.01) "
+                    f"and the network {goal}: {r.original_class} → {r.predicted}.")
+        else:
+            text = (f"Within a change of {self.max_change:.2f} per pixel the network still reads "
+                    f"{r.predicted}: allow more change.")
+        self.summary.setText(text)
+
+    # -- the challenge -------------------------------------------------------------------------
+    def check_drawing(self) -> None:
+        """Score the probe: a point when the network misreads the digit the student drew."""
+        meant = self.drew_box.value()
+        read = int(np.argmax(self.state.probabilities))
+        self.tries += 1
+        if read != meant:
+            self.fooled += 1
+            verdict = f"Fooled it! You drew a {meant}, it reads {read}."
+        else:
+            verdict = f"It read your {meant} correctly."
+        self._show_score(verdict)
+
+    def _show_score(self, verdict: str) -> None:
+        self.score.setText(f"{verdict} Score: {self.fooled} of {self.tries}".strip())

@@ -1,0 +1,124 @@
+"""Grad-CAM and guided backpropagation of the probe digit, for any class (beside Saliency).
+
+* Grad-CAM: which places of a conv layer's maps speak for the class (the maps weighted by
+  the mean gradient of the class's score, ReLU), upsampled to the digit and laid over it.
+* Guided backpropagation: the input gradient where every ReLU also lets only positive
+  gradients through: sharp strokes that raise the score.
+* Guided Grad-CAM: the two multiplied, the strokes inside the places.
+
+Computed by ``cnnviz.explain`` on the UI-side network (about a millisecond), redrawn when the
+probe or the weights change, while the view is on screen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ... import explain
+from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, colormap
+from ..lazy_refresh import RefreshWhenExposed
+from ..mosaic import symmetric_levels
+from ..state import AppState
+
+HEAT_CMAP = "inferno"
+PREDICTED = "predicted class"
+
+
+def overlay(digit: np.ndarray, heat: np.ndarray, alpha: float = 0.6) -> np.ndarray:
+    """``(H, W, 3)`` float RGB in [0, 1]: ``heat (H, W)`` in [0, 1] (coloured) over the grey
+    ``digit``. Float, not uint8: pyqtgraph then renders it into a buffer of its own."""
+    lut = colormap(HEAT_CMAP).getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.float32) / 255
+    colour = lut[np.clip((heat * 255).astype(int), 0, 255)]
+    grey = np.repeat(np.clip(digit, 0, 1)[..., None], 3, axis=2)
+    weight = alpha * np.clip(heat, 0, 1)[..., None]
+    return np.clip((1 - weight) * grey + weight * colour, 0, 1).astype(np.float32)
+
+
+class GradCamView(RefreshWhenExposed, QWidget):
+    def __init__(self, state: AppState, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.cam: explain.GradCam | None = None
+        self.guided: np.ndarray | None = None
+        self.class_index = 0
+
+        self.class_box = QComboBox()
+        self.class_box.setToolTip("Which class to explain")
+        self.class_box.currentIndexChanged.connect(lambda _i: self.schedule_refresh())
+        self.layer_box = QComboBox()
+        self.layer_box.setToolTip("The conv layer whose maps Grad-CAM weighs")
+        self.layer_box.currentIndexChanged.connect(lambda _i: self.schedule_refresh())
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Explain"))
+        top.addWidget(self.class_box)
+        top.addWidget(QLabel("at layer"))
+        top.addWidget(self.layer_box)
+        top.addStretch(1)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("k")
+        self.panels = {
+            "input": ImagePanel("probe digit", GREY_CMAP),
+            "cam": ImagePanel("Grad-CAM", None),
+            "guided": ImagePanel("guided backprop", DIVERGING_CMAP),
+            "guided_cam": ImagePanel("guided Grad-CAM", DIVERGING_CMAP),
+        }
+        for col, panel in enumerate(self.panels.values()):
+            self.graphics.ci.addItem(panel.layout, row=0, col=col)
+        self.caption = QLabel(
+            "Grad-CAM: where the layer's maps speak for the class (bright = more). Guided "
+            "backprop: the strokes that raise its score (red) or lower it (blue).")
+        self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.caption)
+
+        state.traceChanged.connect(self.schedule_refresh)
+        state.modelChanged.connect(self._fill_boxes)
+        self._fill_boxes()
+
+    def _fill_boxes(self) -> None:
+        net = self.state.net
+        classes = net.output_shapes()[-1][1][0]
+        layers = [info.name for info in explain.spatial_layers(net)]
+        default = explain.last_conv_activation(net).name
+        for box, items, keep in ((self.class_box, [PREDICTED] + [str(c) for c in range(classes)],
+                                  self.class_box.currentText() or PREDICTED),
+                                 (self.layer_box, layers, self.layer_box.currentText() or default)):
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(items)
+            box.setCurrentText(keep if keep in items else items[0])
+            box.blockSignals(False)
+        if self.layer_box.currentText() not in layers:
+            self.layer_box.setCurrentText(default)
+        self.schedule_refresh()
+
+    def set_class(self, class_index: int | None) -> None:
+        """Explain ``class_index`` (None: whatever the network predicts)."""
+        self.class_box.setCurrentText(PREDICTED if class_index is None else str(class_index))
+
+    def refresh(self) -> None:
+        net, digit = self.state.net, self.state.probe_image
+        choice = self.class_box.currentText()
+        probs = self.state.probabilities
+        self.class_index = int(np.argmax(probs)) if choice in ("", PREDICTED) else int(choice)
+        layer = self.layer_box.currentText() or None
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.cam = explain.grad_cam(net, digit, self.class_index, layer)
+            self.guided = explain.guided_backprop(net, digit, self.class_index)
+        top = float(self.cam.map.max())
+        heat = self.cam.map / top if top > 0 else np.zeros_like(self.cam.map)
+        self.panels["input"].set_image(digit, (0.0, 1.0))
+        self.panels["cam"].set_image(overlay(digit, heat), (0.0, 1.0))
+        self.panels["guided"].set_image(self.guided, symmetric_levels(self.guided))
+        both = self.guided * heat
+        self.panels["guided_cam"].set_image(both, symmetric_levels(both))
+        self.panels["input"].set_title(f"probe: reads {int(np.argmax(probs))}")
+        self.panels["cam"].set_title(f"Grad-CAM for {self.class_index} at {self.cam.layer}"
+                                     + ("" if top > 0 else " (nothing for it)"))
+        self.panels["guided"].set_title(f"guided backprop for {self.class_index}")
