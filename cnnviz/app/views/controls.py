@@ -109,6 +109,7 @@ class ControlsView(QWidget):
         self.schedule_combo.setToolTip("cosine: the rate falls smoothly to 5% of the base rate "
                                        "by the last epoch; step: × decay every few epochs")
         self.lr_now_label = QLabel()
+        self.lr_now_label.setWordWrap(True)     # a long schedule wraps instead of being cut
         self.lr_now_label.setToolTip("The learning rate the optimizer uses now, and its schedule")
         self.lr_decay_spin = QDoubleSpinBox()
         self.lr_decay_spin.setDecimals(3)
