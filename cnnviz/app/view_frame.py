@@ -40,7 +40,6 @@ class ViewFrame(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setWidget(view)
-        view.installEventFilter(self)
 
     def _view_minimum(self) -> QSize:
         view = self.widget()
@@ -74,10 +73,13 @@ class ViewFrame(QScrollArea):
         super().resizeEvent(event)
         self._fit_view()
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802
-        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+    def viewportEvent(self, event) -> bool:  # noqa: N802 (Qt's name)
+        # the view's minimum size changed (its updateGeometry posts a LayoutRequest to its
+        # parent, the viewport). A virtual, not a Python event filter: a filter is still
+        # called while Qt destroys the frame and its view, and crashed the app there
+        if event.type() == QEvent.Type.LayoutRequest:
             self._fit_view()
-        return False
+        return super().viewportEvent(event)
 
     def view(self) -> QWidget:
         return self.widget()
