@@ -15,8 +15,12 @@ moment of the command's life:
 in those few milliseconds gets Python's default behaviour.)
 """
 
-import signal
 import sys
+
+try:        # the C module: ready at once, where ``signal`` first imports ``enum`` (~10 ms)
+    import _signal as signal
+except ImportError:                                      # not CPython
+    import signal
 
 EXIT_INTERRUPTED = 130
 

@@ -139,6 +139,7 @@ def main() -> None:
         print("\n".join(line for line in text.splitlines()
                         if line.strip() and not line.startswith(("   Ordered", "   List"))))
     window.stop_training()
+    window.state.set_modified(False)     # a measurement, nothing to save
     window.close()
 
 
@@ -184,6 +185,7 @@ def bench_sequence(batches=(5, 64), rounds: int = 3, seconds: float = 2.5) -> No
                     st.print_callers("ViewBox.py.*\\(setRange\\)|updateAutoRange|_redraw|refresh\\b")
                 print("\n".join(line for line in out.getvalue().splitlines()
                                 if line.strip() and not line.startswith(("   Ordered", "   List"))))
+    window.state.set_modified(False)     # a measurement, nothing to save
     window.close()
 
 

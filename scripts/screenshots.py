@@ -214,6 +214,7 @@ def main(argv=None) -> int:
         window.docks["drawing_pad"].raise_()
     print("saved to", args.out, ":", ", ".join(saved))
     window.stop_training()
+    window.state.set_modified(False)     # a measurement, nothing to save
     window.close()
     if args.view_sets:
         export_view_sets(args.out / "views")

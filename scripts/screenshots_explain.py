@@ -6,7 +6,8 @@
 Opens the real window with the bundled model and digits at the screen's size, draws a "3"
 on the pad, clicks conv2 channel 7 (through ``state.select_channel``, as a click does),
 waits for each view's background computation, and saves ``docs/explain_window_<W>.png``
-and ``docs/explain_<view>_<W>.png`` (each view floated as large as the screen allows).
+and ``docs/explain_<view>_<W>.png`` (each view floated as large as the screen allows; the
+embedding also by t-SNE).
 Look at the PNGs before committing them.
 """
 
@@ -105,6 +106,13 @@ def main(argv=None) -> int:
             wait_until(app, lambda: not card.patch_job.busy and not card.live_job.busy)
         wait(app, 500)
         save(view, f"explain_{name}")
+        if name == "embedding":         # the same digits by t-SNE (on demand, a few seconds)
+            view.method_box.setCurrentIndex(1)
+            view._on_method(1)
+            wait_until(app, lambda: view.job.busy)
+            wait_until(app, lambda: not view.job.busy, seconds=120)
+            wait(app, 500)
+            save(view, "explain_embedding_tsne")
         dock.setFloating(False)
     print("saved to", args.out, ":", ", ".join(saved))
     window.close()

@@ -493,3 +493,16 @@ def test_grad_cam_and_synthesis_on_a_padded_strided_network(data):
     result = maximize_activation(net, "conv2", 3, steps=40)
     best = top_patches(net, data.train_images[:500], "conv2", 3, k=1).values[0]
     assert result.value > best
+
+
+def test_top_eigenvectors_match_a_full_eigendecomposition(trained, data):
+    from cnnviz.explain import top_eigenvectors
+    features = layer_features(trained, data.test_images)       # (1000, 500): the live case
+    centred = features - features.mean(axis=0)
+    cov = centred.T @ centred
+    values, vectors = top_eigenvectors(cov, 2)
+    full_values, full_vectors = np.linalg.eigh(cov)
+    np.testing.assert_allclose(values, full_values[::-1][:2], rtol=1e-10)
+    for axis in range(2):
+        reference = full_vectors[:, -1 - axis]
+        assert abs(abs(vectors[:, axis] @ reference) - 1) < 1e-8

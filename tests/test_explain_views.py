@@ -228,7 +228,7 @@ def click_scene(qtbot, graphics_view, scene_pos):
                      pos=QPoint(point.x(), point.y()))
 
 
-@pytest.mark.parametrize("source", ["activations", "filters", "pooling"])
+@pytest.mark.parametrize("source", ["activations", "filters", "pooling", "inspector"])
 def test_clicking_a_channel_anywhere_raises_its_card(qtbot, window, source):
     card = window.views["channel_card"]
     window.docks["filters"].raise_()
@@ -240,9 +240,14 @@ def test_clicking_a_channel_anywhere_raises_its_card(qtbot, window, source):
     elif source == "filters":
         qtbot.waitUntil(lambda: view.panels["conv1"].mosaic is not None)
         panel, graphics, expected = view.panels["conv1"], view.graphics, ("conv1", 4)
-    else:
+    elif source == "pooling":
         qtbot.waitUntil(lambda: view.panels["pool2"].mosaic is not None)
         panel, graphics, expected = view.panels["pool2"], view.graphics, ("pool2", 4)
+    else:
+        view.select_layer("relu1")
+        qtbot.waitUntil(lambda: view.output_panel.mosaic is not None
+                        and view.output_panel.mosaic.count == 20)
+        panel, graphics, expected = view.output_panel, view.maps_view, ("relu1", 4)
     click_scene(qtbot, graphics, panel.tile_pixel_to_scene(4, 1, 1))
     assert window.state.selected_channel == expected
     qtbot.waitUntil(lambda: (card.layer, card.channel) == expected)

@@ -5,10 +5,11 @@ pre-trained model, the loss plots, the drawing pad's clear, and closing."""
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QMessageBox
+from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from cnnviz.app.main_window import MainWindow
 from cnnviz.app.state import AppState
+from cnnviz.app.worker import join_training_threads
 from cnnviz.nn import build_network
 
 import window_support
@@ -66,7 +67,8 @@ def test_reset_while_paused_gives_fresh_weights_and_a_fresh_run(qtbot, window):
     c.seed_spin.setEnabled(True)       # the seed is fixed during a run; set before the reset
     c.seed_spin.setValue(3)
     click(qtbot, c.reset_button)                                   # asks; answered Yes
-    qtbot.wait(400)                                                # anything still queued
+    join_training_threads()            # the old run has ended...
+    QApplication.processEvents()       # ...and whatever it still had queued was delivered
     fresh = build_network(c.preset_name(), seed=3)
     for name, value in fresh.params.items():
         np.testing.assert_array_equal(window.state.net.params[name], value, err_msg=name)
@@ -94,15 +96,15 @@ def test_learning_rate_schedule_is_shown_and_used(qtbot, window):
     # the lenet preset: a cosine fall over the epochs asked for (the step knobs are hidden)
     assert c.schedule_combo.currentData() == "cosine" and c.lr_decay_spin.isHidden()
     c.epochs_spin.setValue(40)
-    assert "cosine to 5% over 40 epochs" in c.lr_now_label.text()
+    assert "cosine to 5% over 40 epochs" in c.schedule_label.text()
     assert c.config().lr_at_epoch(39.9) > 0.001           # still learning at epoch 40
     c.schedule_combo.setCurrentIndex(c.schedule_combo.findData("step"))
     assert not c.lr_decay_spin.isHidden()
     assert c.lr_decay_spin.value() == 0.5 and c.lr_every_spin.value() == 1
-    assert "halved every epoch" in c.lr_now_label.text()
+    assert "halved every epoch" in c.schedule_label.text()
     c.lr_decay_spin.setValue(0.8)
     c.lr_every_spin.setValue(2)
-    assert "×0.8 every 2 epochs" in c.lr_now_label.text()
+    assert "×0.8 every 2 epochs" in c.schedule_label.text()
     assert c.config().lr_decay == 0.8 and c.config().lr_decay_every == 2
     c.epochs_spin.setValue(3)
     c.lr_decay_spin.setValue(0.5)

@@ -9,6 +9,7 @@ zeros compresses about 1000:1.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import struct
 import subprocess
@@ -305,3 +306,41 @@ def test_a_huge_jpeg_is_refused_from_its_size_before_pillow_decodes_it(tmp_path,
     path.write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
     with pytest.raises(ImageFileError, match="photo.jpg: picture too large: 20000x20000"):
         load_image_file(path)
+
+
+def test_a_recording_whose_weights_header_declares_8_tb_is_refused_without_allocating(tmp_path):
+    """Recordings (.cnnrun) read their members through the same checked .npy reader."""
+    from cnnviz.nn.presets import TrainConfig
+    from cnnviz.training import Trainer
+    from cnnviz.training.recording import Recording, RecordingError, RunRecorder
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((30, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 30)
+    trainer = Trainer(build_network("lenet", seed=0), x[:20], y[:20], x[20:], y[20:],
+                      TrainConfig(epochs=1, batch_size=10, lr=0.01, momentum=0.0,
+                                  lr_decay=1.0, seed=0))
+    honest = tmp_path / "honest.cnnrun"
+    recorder = RunRecorder(honest, trainer, dataset_name="random")
+    trainer.observers.append(recorder)
+    while not trainer.finished:
+        trainer.step()
+    recorder.close(trainer, completed=True)
+
+    with zipfile.ZipFile(honest) as archive:                 # rewrite one weights member
+        members = {name: archive.read(name) for name in archive.namelist()}
+    victim = sorted(n for n in members if n.startswith("weights/"))[-1]
+    lie = io.BytesIO()
+    npy_format.write_array_header_1_0(lie, {"descr": "<f8", "fortran_order": False,
+                                            "shape": (2**40,)})
+    members[victim] = lie.getvalue() + bytes(64)
+    hostile = tmp_path / "hostile.cnnrun"
+    with zipfile.ZipFile(hostile, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+    recording = Recording.open(hostile)
+    step = int(recording.steps[-1])
+    error, peak = peak_bytes(recording.weights, step)
+    assert isinstance(error, RecordingError), error
+    assert "hostile.cnnrun" in str(error) and "8.0 TB" in str(error)
+    assert peak < 8 * MB

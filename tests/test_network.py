@@ -200,3 +200,22 @@ def test_input_gradient_shape_per_image_classes():
     # Saliency leaves the parameter-gradient path (first conv skips its input grad) intact.
     _, grads = net.loss_and_grads(x, np.array([1, 1, 1]))
     assert grads["conv1.weight"].shape == (20, 1, 5, 5)
+
+
+def test_buffers_are_reused_per_shape_and_released_after_an_evaluation():
+    from cnnviz.training import evaluate
+
+    net = build_network(seed=4)
+    x, labels = images(4, seed=5), np.array([0, 1, 2, 3])
+    _, grads = net.loss_and_grads(x, labels)
+    first = {k: g.copy() for k, g in grads.items()}
+    conv2 = net.layer("conv2")
+    cols = conv2._cols
+    net.loss_and_grads(images(4, seed=6), labels)
+    assert conv2._cols is cols                        # same batch shape: same memory
+    evaluate(net, images(600, seed=7), np.zeros(600, np.int64))   # chunks of 500 and 100
+    held = sum(buf.nbytes for _, layer in net.layers for _, buf in layer._buffers.values())
+    assert held == 0 and conv2._cols is None
+    _, again = net.loss_and_grads(x, labels)          # buffers are made again as needed
+    for name, g in again.items():
+        np.testing.assert_array_equal(g, first[name], err_msg=name)

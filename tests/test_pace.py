@@ -254,3 +254,37 @@ def test_file_reload_pretrained_model(qtbot, window, monkeypatch):
     assert window.state.pretrained and window.state.model_name == "lenet.npz"
     assert not window.controller.active and window.controls.run_state == "idle"
     assert window.views["confusion"].predictions is None
+
+
+# -- watch one digit learn: dense at the start --------------------------------------------------
+
+def test_the_timeline_records_every_early_step_then_thins_and_stays_bounded():
+    from cnnviz.app.timeline import DENSE_STEPS, ProbeTimeline, wants_step
+    assert all(wants_step(s) for s in range(1, DENSE_STEPS + 1)) and not wants_step(0)
+    assert [s for s in range(DENSE_STEPS + 1, DENSE_STEPS + 9) if wants_step(s)] == \
+        [DENSE_STEPS + 2, DENSE_STEPS + 4, DENSE_STEPS + 6, DENSE_STEPS + 8]
+    later = [s for s in range(2 * DENSE_STEPS + 1, 2 * DENSE_STEPS + 17) if wants_step(s)]
+    assert np.all(np.diff(later) == 4)
+    wanted = [s for s in range(1, 50 * 281 + 1) if wants_step(s)]   # 50 lenet epochs
+    assert len(wanted) < 2500
+    timeline = ProbeTimeline()
+    params = {k: np.zeros(3, np.float32) for k in timeline.keys}
+    for s in wanted:
+        timeline.record(s, s / 281, params, None)
+    assert len(timeline) <= timeline.capacity and timeline.steps[0] == 1
+
+
+def test_watch_one_digit_learn_gets_every_one_of_the_first_steps(qtbot, window):
+    view = window.views["timeline"]
+    c = window.controls
+    c.epochs_spin.setValue(4)                          # 40 batches an epoch: 160 steps
+    with qtbot.waitSignal(window.controller.finished, timeout=120000):
+        qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
+    steps = view.timeline.steps
+    assert list(steps[:160]) == list(range(1, 161)), steps[:20]
+    curve_steps, probs = view.timeline.curve()
+    assert set(range(1, 161)) <= set(curve_steps.tolist())
+    assert probs.shape[1] == 10 and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+    # the digit's probabilities move over those steps: not a straight line of a few points
+    assert np.abs(np.diff(probs[:160], axis=0)).sum(axis=1).max() > 0
+    assert len(np.unique(probs[:160].argmax(axis=1))) >= 1 and np.ptp(probs[:160]) > 0.2

@@ -85,14 +85,20 @@ def test_the_policy_follows_the_load_when_it_changes():
     assert policy.changes == 2
 
 
-def test_the_sampler_subtracts_this_process_own_cpu_time():
+def test_the_sampler_counts_other_work_only(monkeypatch):
+    # Machine: 3 s of CPU busy over 2 s of wall time; of it, 1.5 s was this process.
+    # Samples are (wall time, (machine busy, machine total) CPU seconds, our CPU seconds).
+    samples = iter([(100.0, (10.0, 100.0), 5.0), (102.0, (13.0, 104.0), 6.5)])
+    monkeypatch.setattr(threads.LoadSampler, "_sample", staticmethod(lambda: next(samples)))
     sampler = threads.LoadSampler()
-    end = time.thread_time() + 0.3
-    while time.thread_time() < end:     # keep one core busy *ourselves*
-        pass
+    assert sampler.others_busy() == pytest.approx((3.0 - 1.5) / 2.0)
+
+
+def test_the_sampler_reads_this_machine():
+    sampler = threads.LoadSampler()
+    time.sleep(0.05)
     busy = sampler.others_busy()
-    # Our own 0.3 s of work is not counted as other work (other programs may add some).
-    assert busy is not None and busy < threads.cpu_count()
+    assert busy is not None and 0.0 <= busy <= threads.cpu_count() + 0.5
 
 
 # -- bench --load and --threads -----------------------------------------------------------------

@@ -14,10 +14,15 @@ Python's cyclic garbage collector runs in whichever thread happens to allocate. 
 worker, it could destroy a closed view's Qt graphics items while the UI thread paints (a
 crash seen in the tests). So while any job runs, automatic collection is paused; it resumes
 on the UI thread when the last job reports back.
+
+At exit, before PyQt tears its wrappers down, the jobs still running are waited for (a few
+seconds at most) and told not to report: a worker signalling during that teardown crashed
+the interpreter on its way out.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import itertools
 import threading
@@ -36,6 +41,16 @@ _JOBS: "weakref.WeakValueDictionary[int, BackgroundJob]" = weakref.WeakValueDict
 _KEYS = itertools.count()
 _RUNNING = 0                  # jobs started and not yet reported back (UI thread only)
 _GC_WAS_ENABLED = True
+_THREADS: set[threading.Thread] = set()
+_EXITING = threading.Event()
+EXIT_WAIT_SECONDS = 5.0
+
+
+@atexit.register      # registered after PyQt's own exit hook, so it runs before it
+def _wait_for_workers() -> None:
+    _EXITING.set()
+    for thread in list(_THREADS):
+        thread.join(EXIT_WAIT_SECONDS)
 
 
 def _relay() -> _Relay:
@@ -95,8 +110,10 @@ class BackgroundJob(QObject):
         self._running = True
         relay = _relay()
         _job_started()
-        threading.Thread(target=_run, args=(relay, self._key, tag, fn), daemon=True,
-                         name="cnnviz-explain").start()
+        thread = threading.Thread(target=_run, args=(relay, self._key, tag, fn), daemon=True,
+                                  name="cnnviz-explain")
+        _THREADS.add(thread)
+        thread.start()
 
     def _on_done(self, tag, result, error: str) -> None:
         self._running = False
@@ -116,4 +133,8 @@ def _run(relay: _Relay, key: int, tag, fn) -> None:
         result, error = fn(), ""
     except Exception as exc:            # reported as a message, never a crash
         result, error = None, f"{type(exc).__name__}: {exc}"
-    relay.done.emit(key, tag, result, error)
+    try:
+        if not _EXITING.is_set():
+            relay.done.emit(key, tag, result, error)
+    finally:
+        _THREADS.discard(threading.current_thread())

@@ -232,7 +232,10 @@ def measure(batch_sizes=GUI_BATCH_SIZES, seconds: float = 2.5,
             for layout, rows in per_round.items()}
         results.setdefault("ratios", {})[str(b)] = {
             layout: [round(r["ratio"], 3) for r in rows] for layout, rows in per_round.items()}
+    window.state.set_modified(False)     # a measurement, nothing to save
     window.close()
+    from .main import delete_window
+    delete_window(window)      # now, not at interpreter exit (see delete_window)
     return results
 
 

@@ -9,6 +9,7 @@ retraces the probe and so updates every view.
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from PyQt6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow
 
 from ..data import images_to_float, load_idx_folder
 from ..nn import build_network, get_preset, load_checkpoint
-from . import replay
+from . import lifecycle, replay
 from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .presentation import PresentationMode, stored_choice
 from .settings import app_settings
@@ -110,7 +111,8 @@ class MainWindow(QMainWindow):
 
         self.controller = TrainingController(self)
         self._float_cache: tuple[int, tuple] | None = None
-        self._modified = False
+        self._window_gone = False            # the X server destroyed the window (see lifecycle)
+        self._start_after_stop = False       # Start pressed while the last run was stopping
         self._last_dock: QDockWidget | None = None
 
         self.views: dict[str, QWidget] = {}
@@ -147,7 +149,7 @@ class MainWindow(QMainWindow):
             "Draw a digit on the pad, or press Start (Space)."))
         QApplication.instance().focusChanged.connect(self._on_focus_changed)
         self._shortcut_filter = NumericFieldShortcuts(self)    # Space works in a spin box
-        QApplication.instance().installEventFilter(self._shortcut_filter)
+        self._shortcut_filter.watch(self)
         if state.dataset is not None and state.probe_index is None \
                 and state.probe_source == "dataset" and not state.probe_image.any():
             self._pick_initial_probe()
@@ -229,9 +231,10 @@ class MainWindow(QMainWindow):
     # -- wiring -----------------------------------------------------------------------------
     def _connect(self) -> None:
         c, ctl = self.controls, self.controller
-        c.startRequested.connect(self.start_training)
-        c.pauseRequested.connect(ctl.pause)
-        c.resumeRequested.connect(ctl.resume)
+        # Start / Pause / Resume act on the run's real state, not on the button's label, which
+        # may lag behind it (a stop still finishing its batch)
+        for request in (c.startRequested, c.pauseRequested, c.resumeRequested):
+            request.connect(self.toggle_training)
         c.stepRequested.connect(self.step_training)
         c.stopRequested.connect(ctl.stop)
         c.resetRequested.connect(self.confirm_reset)
@@ -241,13 +244,19 @@ class MainWindow(QMainWindow):
         c.pauseEachEpochChanged.connect(ctl.pacing.set_pause_each_epoch)
         ctl.pacing.set_batches_per_second(c.speed())
         ctl.lossesArrived.connect(self.loss_view.add_snapshot)
+        if "timeline" in self.views:     # every snapshot's records, not only the drawn ones
+            ctl.lossesArrived.connect(self.views["timeline"].add_worker_records)
+        self.state.probeChanged.connect(lambda: ctl.set_probe(self.state.probe_image))
+        ctl.set_probe(self.state.probe_image)
         ctl.renderSnapshot.connect(self._render_snapshot)
         ctl.epochFinished.connect(self._on_epoch)
         ctl.diverged.connect(self._on_diverged)
+        ctl.errored.connect(self._on_errored)
         ctl.stepped.connect(self._on_stepped)
         ctl.stateChanged.connect(self._on_run_state)
         ctl.finished.connect(self._on_finished)
         self.state.modelChanged.connect(self._update_title)
+        self.state.modifiedChanged.connect(self._update_title)
         self.state.datasetChanged.connect(self._on_dataset_changed)
         v = self.views
         if "preprocess_pipeline" in v and "drawing_pad" in v:
@@ -381,6 +390,20 @@ class MainWindow(QMainWindow):
         self.controls.set_run_state("paused" if start_paused else "running")
         return True
 
+    def toggle_training(self) -> None:
+        """Space and the Start/Pause/Resume button: pause a running run, resume a paused one,
+        start one when idle; pressed while a stopped run is still finishing its batch, start
+        a new run as soon as it has ended."""
+        ctl = self.controller
+        if ctl.stopping:
+            self._start_after_stop = True
+        elif ctl.active and ctl.worker.paused:
+            ctl.resume()
+        elif ctl.active:
+            ctl.pause()
+        else:
+            self.start_training()
+
     def start_training(self) -> None:
         """Start a run (or resume a paused one). Starting the untouched pre-trained model
         asks once whether to train fresh random weights instead (a flat loss near 0 from the
@@ -388,7 +411,7 @@ class MainWindow(QMainWindow):
         if self.controller.active:
             self.controller.resume()
             return
-        if self.state.pretrained and not self._modified \
+        if self.state.pretrained and not self.state.modified \
                 and getattr(self, "_asked_for", None) is not self.state.net:
             choice = self.ask_start_from_pretrained()
             if choice == "cancel":
@@ -426,6 +449,7 @@ class MainWindow(QMainWindow):
     def stop_training(self, timeout_ms: int = 2000) -> None:
         """End any run for good (a reset, another model): stop it, wait for its thread and
         drop whatever it still had queued, so its weights and progress never come back."""
+        self._start_after_stop = False
         if self.controller.thread is not None:
             self.controller.abandon(timeout_ms)
             self.controls.set_run_state("idle")
@@ -443,7 +467,6 @@ class MainWindow(QMainWindow):
         seed = self.controls.seed_spin.value()
         net = build_network(preset, seed=seed)
         self.loss_view.clear()
-        self._modified = False
         # views showing run history (timeline, step explainer, confusion) clear on modelChanged
         self.state.set_model(net, f"new {preset} (seed {seed})")   # "*" marks it trained since
         self.controls.reset_progress()
@@ -471,9 +494,7 @@ class MainWindow(QMainWindow):
                 snapshot.step, snapshot.epoch + snapshot.batch / max(1, snapshot.batches_per_epoch))
         self.controls.show_progress(snapshot, self.loss_view.history.offset)
         self.loss_view.refresh()
-        if not self._modified:
-            self._modified = True
-            self._update_title()
+        self.state.set_modified(True)
 
     def _on_epoch(self, event) -> None:
         self.loss_view.add_epoch(event)
@@ -499,6 +520,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Training diverged and was paused.")
         QMessageBox.warning(self, "Training diverged", message)
 
+    def _on_errored(self, message: str) -> None:
+        """An unexpected exception ended the run: the window keeps the last weights it
+        received and stays usable (Start trains on from them)."""
+        self.statusBar().showMessage(f"Training stopped by an error: {message}")
+        show_error(self, "Training stopped by an error",
+                   f"{message}\n\nThe model keeps the weights of the last good batch shown; "
+                   "press Start to train on from them.")
+
     def _on_run_state(self, state: str) -> None:
         self.controls.set_run_state(state)
         # the status bar never keeps an old run's "finished" while this one trains
@@ -510,8 +539,12 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, completed: bool) -> None:
         self.controls.set_run_state("idle")
-        self.statusBar().showMessage("Training finished all its epochs." if completed
-                                     else "Training stopped.")
+        if not self.statusBar().currentMessage().startswith("Training stopped by an error"):
+            self.statusBar().showMessage("Training finished all its epochs." if completed
+                                         else "Training stopped.")
+        if self._start_after_stop:
+            self._start_after_stop = False
+            self.start_training()
 
     # -- models and data ----------------------------------------------------------------------
     def reload_pretrained(self) -> bool:
@@ -541,7 +574,6 @@ class MainWindow(QMainWindow):
             return False
         self.stop_training()
         self.loss_view.clear()
-        self._modified = False
         self.state.set_model(net, path.name, *checkpoint_training(path))
         self.statusBar().showMessage(f"Opened model {path}.")
         return True
@@ -556,8 +588,8 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             show_error(self, "Cannot save model", f"{path}: {exc}")
             return False
-        self._modified = False
         self.state.model_name = path.name
+        self.state.set_modified(False)
         self._update_title()
         self.statusBar().showMessage(f"Saved model to {path}.")
         return True
@@ -582,11 +614,11 @@ class MainWindow(QMainWindow):
         if path:
             self.open_model(path)
 
-    def save_model_dialog(self) -> None:
+    def save_model_dialog(self) -> bool:
+        """Ask where, then save; True if the model was saved."""
         path, _ = QFileDialog.getSaveFileName(self, "Save model", "model.npz",
                                               "cnnviz model (*.npz)")
-        if path:
-            self.save_model(path)
+        return bool(path) and self.save_model(path)
 
     def open_dataset_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a folder of IDX files")
@@ -661,13 +693,59 @@ class MainWindow(QMainWindow):
             self.controller.stop()
 
     # -- window -------------------------------------------------------------------------------
+    @property
+    def _modified(self) -> bool:
+        """The model was trained since its last load or save (kept in ``state.modified``)."""
+        return self.state.modified
+
+    @_modified.setter
+    def _modified(self, value: bool) -> None:
+        self.state.set_modified(value)
+
     def _update_title(self) -> None:
-        mark = "*" if self._modified else ""
+        mark = "*" if self.state.modified else ""
         self.setWindowTitle(f"{self.state.model_name}{mark} - cnnviz")
 
+    def confirm_close(self) -> bool:
+        """With a model trained since its last load or save, ask: save (True once saved),
+        discard (True) or cancel (False). Nothing to lose: True without asking."""
+        if not self.state.modified:
+            return True
+        answer = lifecycle.ask_save_changes(self)
+        if answer == "save":
+            self.controller.flush()             # the newest weights received
+            return self.save_model_dialog()
+        return answer == "discard"
+
+    def window_gone(self) -> None:
+        """The X server destroyed the window without a close request: keep a trained model in
+        ``lifecycle.recovery_path()``, save the layout, stop training, exit."""
+        self._window_gone = True
+        if self.state.modified:
+            path = lifecycle.recovery_path()
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.controller.flush()
+                self.state.net.save(path, metadata={"name": self.state.model_name})
+                print(f"cnnviz: the window was closed; the trained model was kept in {path}",
+                      file=sys.stderr)
+            except Exception as exc:
+                print(f"cnnviz: could not keep the trained model in {path}: {exc}",
+                      file=sys.stderr)
+        self.close()
+        self.quit_app()
+
+    def quit_app(self) -> None:
+        QApplication.instance().quit()
+
     def closeEvent(self, event) -> None:
-        """Stop the worker within a second, save the layout, close."""
-        self.controller.shutdown(timeout_ms=1000)
+        """Ask about an unsaved trained model, stop the worker, save the layout, close."""
+        if not self._window_gone and not self.confirm_close():
+            event.ignore()
+            return
+        # a stop is honoured within one batch or evaluation chunk; a thread still busy is
+        # joined at exit (worker.join_training_threads), never destroyed while it runs
+        self.controller.shutdown(timeout_ms=3000)
         try:
             self.save_layout()
         except Exception:

@@ -30,7 +30,19 @@ def not_for_numbers(key: int, modifiers) -> bool:
 
 
 class NumericFieldShortcuts(QObject):
-    """Install on the QApplication (``app.installEventFilter``); see the module doc."""
+    """An event filter on every numeric field of a window (``watch``); see the module doc.
+
+    Per field rather than application-wide: an application filter outliving its window (a
+    test, a benchmark closing windows) crashed the interpreter at exit."""
+
+    def watch(self, root) -> int:
+        """Filter every spin box under ``root`` (and its line edit); returns how many."""
+        fields = root.findChildren(QAbstractSpinBox)
+        for field in fields:
+            field.installEventFilter(self)
+            if field.lineEdit() is not None:
+                field.lineEdit().installEventFilter(self)
+        return len(fields)
 
     def eventFilter(self, obj, event) -> bool:
         if (event.type() == QEvent.Type.ShortcutOverride and is_numeric_field(obj)

@@ -7,6 +7,8 @@ Views never touch the training worker. They read ``AppState`` and listen to its 
 * ``probeChanged``: a different probe digit (dataset browser or drawing pad);
 * ``traceChanged(trace)``: the probe's layer-by-layer trace with the current weights;
 * ``datasetChanged``: another dataset was opened;
+* ``modifiedChanged(bool)``: the model was trained since it was loaded, reset or saved
+  (``modified``; closing the window then asks to save it);
 * ``channelSelected(layer, channel)``: a channel was clicked in some view (the channel card
   shows it).
 
@@ -163,6 +165,7 @@ class AppState(QObject):
     probeChanged = pyqtSignal()
     traceChanged = pyqtSignal(object)
     datasetChanged = pyqtSignal()
+    modifiedChanged = pyqtSignal(bool)
     channelSelected = pyqtSignal(str, int)
 
     def __init__(self, net: Network | None = None, dataset=None, parent=None) -> None:
@@ -172,6 +175,7 @@ class AppState(QObject):
         self.model_name = "untrained"                 # shown in the title bar
         self.pretrained = False                       # a trained checkpoint (bundled, loaded)
         self.model_accuracy: float | None = None      # its held-out accuracy, when recorded
+        self.modified = False                         # trained since loaded, reset or saved
         self.probe_image = np.zeros((28, 28), np.float32)   # (28, 28) float32 in [0, 1]
         self.probe_label: int | None = None           # the true label when known
         self.probe_source = "dataset"                 # "dataset" or "drawing"
@@ -186,9 +190,16 @@ class AppState(QObject):
         was trained already (``accuracy``: its recorded held-out accuracy, if known)."""
         self.net, self.model_name = net, name
         self.pretrained, self.model_accuracy = bool(pretrained), accuracy
+        self.modified = False
         self.modelChanged.emit()
         self.paramsChanged.emit()
         self._retrace()
+
+    def set_modified(self, modified: bool) -> None:
+        """Mark the model as trained since its last load or save (or, ``False``, as saved)."""
+        if bool(modified) != self.modified:
+            self.modified = bool(modified)
+            self.modifiedChanged.emit(self.modified)
 
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         """Copy new weights (e.g. from a training snapshot) into the inference network."""

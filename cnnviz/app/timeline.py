@@ -27,7 +27,21 @@ from dataclasses import dataclass
 import numpy as np
 
 CONV_KEYS = ("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias")
-DEFAULT_CAPACITY = 300
+DEFAULT_CAPACITY = 400          # ~41 MB of LeNet conv weights at most
+DENSE_STEPS = 300               # every step is recorded up to here
+
+
+def wants_step(step: int, dense: int = DENSE_STEPS) -> bool:
+    """Whether the training worker records step ``step`` (1-based) for the timeline: every
+    step of the first ``dense``, then every 2nd up to ``2 * dense``, every 4th up to
+    ``4 * dense``, ... A network learns most in its first few hundred steps, so that is
+    where one digit's probabilities move and where the curve needs its points; later ones
+    are thinned, and ``ProbeTimeline``'s capacity bounds the total."""
+    step = int(step)
+    if step <= dense:
+        return step >= 1
+    stride = 1 << max(0, (step - 1) // dense).bit_length()
+    return step % stride == 0
 DEFAULT_CURVE_CAPACITY = 2000
 
 

@@ -9,22 +9,40 @@ receive queued slots). A paused worker sleeps on a ``threading.Event`` without s
 At most every ``snapshot_interval`` seconds it emits ``snapshotReady(Snapshot)`` holding copies
 of the weights and the batch losses since the previous snapshot. The UI keeps only the newest
 snapshot's weights and draws on a timer (``TrainingController``).
+
+Lifecycle rules (a QThread destroyed while it runs aborts the process):
+
+* every started thread is held in ``_LIVE`` until it has ended and been joined, whatever
+  happens to the controller that started it (``abandon()``, a closed window);
+* a stop request is honoured between batches and between the chunks of the epoch-end
+  evaluation (``Trainer.should_stop``), so within about one chunk's time;
+* an exception inside training ends the run with ``errored(message)``, never an abort;
+* the controller tells runs apart by the worker object bound into each connection (never by
+  ``QObject.sender()``, which may point at a deleted worker), so signals still queued from an
+  abandoned run are dropped.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
 import threading
 import time
+import traceback
 
 import numpy as np
 from PyQt6.QtCore import QObject, Qt, QThread, QTimer, pyqtSignal
 
 from ..nn.network import Network
 from ..nn.presets import TrainConfig
-from ..training import DivergenceError, Trainer
+from ..training import DivergenceError, Trainer, TrainingInterrupted
 from ..training.pacing import Pacing
+from .timeline import CONV_KEYS, wants_step
 from ..training.snapshot import Snapshot, detailed_step
+# one count shared with the explain jobs: no automatic garbage collection while any worker
+# thread runs (a collection there would destroy closed widgets off the UI thread)
+from .background import _job_ended as _resume_gc, _job_started as _pause_gc
 from .state import refresh_queue
 
 RATE_SMOOTHING = 0.05     # weight of the newest batch in the images/s moving average
@@ -35,14 +53,17 @@ class TrainingWorker(QObject):
 
     Signals (delivered queued to the UI thread):
       snapshotReady(Snapshot), epochFinished(EpochEvent), diverged(str message),
-      stepped(StepDetail) after each single step, stateChanged(str) with "running",
-      "paused" or "stopped", finished(bool completed) when ``run()`` returns.
+      stepped(StepDetail) after a single step (one for a burst of Steps requested faster
+      than they train: the newest), errored(str message) when an unexpected exception ended
+      the run, stateChanged(str) with "running", "paused" or "stopped", finished(bool
+      completed) when ``run()`` returns (always, also after an error).
     """
 
     snapshotReady = pyqtSignal(object)
     epochFinished = pyqtSignal(object)
     diverged = pyqtSignal(str)
     stepped = pyqtSignal(object)
+    errored = pyqtSignal(str)
     stateChanged = pyqtSignal(str)
     finished = pyqtSignal(bool)
 
@@ -53,7 +74,12 @@ class TrainingWorker(QObject):
         super().__init__()
         self.pacing = pacing or Pacing()
         self._batch_started: float | None = None
+        # timeline records (step, epoch, conv weights, probe probabilities, probe): dense at
+        # the start of a run (``wants_step``), sent with the next snapshot
+        self._records: list[tuple] = []
+        self._probe: np.ndarray | None = None
         self.trainer = Trainer(net, train_images, train_labels, test_images, test_labels, config)
+        self.trainer.should_stop = lambda: self._stop
         self.net = net
         self.snapshot_interval = snapshot_interval
         self._lock = threading.Lock()
@@ -106,20 +132,53 @@ class TrainingWorker(QObject):
         with self._lock:
             self._new_momentum = momentum
 
+    def set_probe(self, image: np.ndarray | None) -> None:
+        """The digit ``(28, 28)`` whose probabilities the timeline records (None: none)."""
+        with self._lock:
+            self._probe = None if image is None else np.array(image, np.float32)
+
     @property
     def paused(self) -> bool:
         with self._lock:
             return self._paused
 
+    @property
+    def stopping(self) -> bool:
+        """A stop was requested (the thread may still be finishing a batch)."""
+        with self._lock:
+            return self._stop
+
     # -- the loop (worker thread) -----------------------------------------------------------
     def run(self) -> None:
+        """Train until stopped or finished; always ends with "stopped" and ``finished``."""
+        completed, error = False, None
         self.pacing.add_listener(self._wake.set)    # a new pace applies at once
         try:
-            self._run()
+            completed = self._loop()
+        except TrainingInterrupted:
+            pass                  # a stop arrived during the epoch-end evaluation
+        except Exception as exc:  # a bug or a bad value: report it, never abort the app
+            traceback.print_exc(file=sys.stderr)
+            error = f"{type(exc).__name__}: {exc}"
         finally:
             self.pacing.remove_listener(self._wake.set)
+        try:
+            if error is None:
+                self._emit_snapshot()
+            else:                 # the weights may be half-updated: the UI keeps the last
+                self.errored.emit(error)    # snapshot it received, taken between batches
+            for observer in self.trainer.observers:       # e.g. a RunRecorder: write its end
+                if hasattr(observer, "close"):
+                    observer.close(self.trainer, completed=completed)
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            self.errored.emit(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.stateChanged.emit("stopped")
+            self.finished.emit(completed)
 
-    def _run(self) -> None:
+    def _loop(self) -> bool:
+        """The batches; True when every epoch was trained."""
         completed = False
         self.stateChanged.emit("paused" if self._paused else "running")
         was_paused = self._paused
@@ -161,10 +220,11 @@ class TrainingWorker(QObject):
                 self.stateChanged.emit("running")
                 self._last_emit = time.perf_counter()
                 was_paused = False
+            detail = None
             self._batch_started = time.perf_counter()
             try:
                 if single:
-                    self._single_step()
+                    detail = self._single_step()
                 else:
                     self._train_one()
             except DivergenceError as exc:
@@ -174,20 +234,23 @@ class TrainingWorker(QObject):
                 self._emit_snapshot()
                 self.diverged.emit(str(exc))
                 continue
+            # a step's detail goes after its snapshot: the views then show the same weights
+            if detail is not None \
+                    or time.perf_counter() - self._last_emit >= self.snapshot_interval:
+                self._emit_snapshot()
+            if detail is not None:
+                self.stepped.emit(detail)
             if self.trainer.finished:
                 completed = True
                 break
             if self.trainer.batch == 0 and not single and self.pacing.pause_each_epoch:
                 with self._lock:                # an epoch just ended: stop there for a talk
                     self._paused = True
-            if single or time.perf_counter() - self._last_emit >= self.snapshot_interval:
-                self._emit_snapshot()
-        self._emit_snapshot()
-        for observer in self.trainer.observers:       # e.g. a RunRecorder: write its end
-            if hasattr(observer, "close"):
-                observer.close(self.trainer, completed=completed)
-        self.stateChanged.emit("stopped")
-        self.finished.emit(completed)
+        return completed
+
+    def _more_steps(self) -> bool:
+        with self._lock:
+            return self._steps_pending > 0
 
     def _train_one(self) -> float:
         return self._account(self.trainer.step())
@@ -196,16 +259,37 @@ class TrainingWorker(QObject):
         """Book one trained batch: its loss for the next snapshot, its rate, an epoch's end."""
         b = result.batch
         self._buffer.append((b.step, b.epoch_progress, b.loss))
+        if wants_step(b.step):
+            self._record_step(b.step, b.epoch_progress)
         self._note_rate(b.images_per_second)
         if result.epoch is not None:
             self.epochFinished.emit(result.epoch)
         return b.loss
 
-    def _single_step(self) -> None:
-        """One batch, with the before/after detail the classroom views explain."""
+    def _record_step(self, step: int, epoch_progress: float) -> None:
+        """Keep the conv weights after ``step`` and, if a probe is set, its probabilities."""
+        params = self.net.params
+        if not all(k in params for k in CONV_KEYS):
+            return
+        with self._lock:
+            probe = self._probe
+        probs = None
+        if probe is not None:
+            with np.errstate(all="ignore"):
+                probs = self.net.predict_proba(probe[None, None].astype(self.net.dtype))[0]
+        self._records.append((step, epoch_progress, {k: params[k].copy() for k in CONV_KEYS},
+                              probs, probe))
+
+    def _single_step(self):
+        """One batch, with the before/after detail the classroom views explain. Of a burst of
+        Steps requested faster than they train only the last records its detail: the UI
+        shows the newest anyway, and each detail holds two copies of every weight."""
+        if self._more_steps():
+            self._train_one()
+            return None
         result, detail = detailed_step(self.trainer)
         self._account(result)
-        self.stepped.emit(detail)
+        return detail
 
     def _note_rate(self, images_per_second: float) -> None:
         """Fold one batch's measured rate into the moving average (of seconds per image,
@@ -229,9 +313,47 @@ class TrainingWorker(QObject):
             batches_per_epoch=t.batches_per_epoch, total_steps=t.total_steps,
             images_per_second=self._ips, lr=t.current_lr, eta_seconds=eta,
             finished=t.finished)
+        if self._records:
+            snapshot.extra["timeline"], self._records = self._records, []
         self._buffer = []
         self._last_emit = now
         self.snapshotReady.emit(snapshot)
+
+
+# Every started run, ``id(thread) -> (thread, worker)``, until its thread has ended and been
+# joined: a QThread whose last reference goes while it runs aborts the process.
+_LIVE: dict[int, tuple[QThread, TrainingWorker]] = {}
+
+
+def live_training_threads() -> list[QThread]:
+    """The threads of every run not yet joined (current or abandoned)."""
+    return [thread for thread, _ in _LIVE.values()]
+
+
+def join_training_threads(timeout_ms: int = 30000) -> bool:
+    """Ask every run to stop and wait for its thread (app exit, test teardown). True if all
+    ended within ``timeout_ms`` (a stop is honoured within one batch or evaluation chunk)."""
+    for _, worker in list(_LIVE.values()):
+        worker.stop()
+    deadline = time.perf_counter() + timeout_ms / 1000
+    for key, (thread, _) in list(_LIVE.items()):
+        left = max(0, int((deadline - time.perf_counter()) * 1000))
+        if thread.wait(left):
+            _forget_run(key)
+    return not _LIVE
+
+
+def _forget_run(key: int) -> None:
+    if _LIVE.pop(key, None) is not None:
+        _resume_gc()
+
+
+def _reap(key: int) -> None:
+    """A run's thread has finished (queued to the UI thread after all of its worker's
+    signals): join it and let it go."""
+    entry = _LIVE.get(key)
+    if entry is not None and entry[0].wait(5000):
+        _forget_run(key)
 
 
 class TrainingController(QObject):
@@ -242,13 +364,16 @@ class TrainingController(QObject):
     (``renderSnapshot``), so a slow redraw never queues up stale work. While training, the
     views' redraws are spread one per event-loop turn (``refresh_queue``), a new snapshot is
     applied only once the previous one is drawn, and the interval grows while the UI thread
-    is busier than ``ui_share`` of the time (many views visible, a slow machine).
+    is busier than ``ui_share`` of the time (many views visible, a slow machine). While
+    paused (single steps) the newest snapshot and step detail are shown once per event-loop
+    pass, however many arrived in it.
     """
 
     lossesArrived = pyqtSignal(object)        # Snapshot (for its losses)
     renderSnapshot = pyqtSignal(object)       # the newest Snapshot, at <= render_hz
     epochFinished = pyqtSignal(object)
     diverged = pyqtSignal(str)
+    errored = pyqtSignal(str)                 # an unexpected exception ended the run
     stepped = pyqtSignal(object)
     stateChanged = pyqtSignal(str)            # "running" | "paused" | "stopped" | "idle"
     finished = pyqtSignal(bool)
@@ -268,18 +393,28 @@ class TrainingController(QObject):
         self.worker: TrainingWorker | None = None
         self.thread: QThread | None = None
         self._pending: Snapshot | None = None
+        self._pending_step = None             # the newest StepDetail not yet shown
         self.state = "idle"
         self._mark = (time.perf_counter(), time.thread_time())
         self.pacing = Pacing()                # shared by every run: the speed control's
-        self._orphans: list[tuple] = []       # abandoned (worker, thread) still finishing
+        self._probe: np.ndarray | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(self.base_interval_ms)
         self._timer.timeout.connect(self._on_tick)
+        self._soon = QTimer(self)             # "show it now", coalesced to one per pass
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(0)
+        self._soon.timeout.connect(self._show_now)
 
     @property
     def active(self) -> bool:
         """A worker exists (running or paused)."""
         return self.thread is not None and self.thread.isRunning()
+
+    @property
+    def stopping(self) -> bool:
+        """A stop was requested and the current run's thread has not ended yet."""
+        return self.active and self.worker.stopping
 
     def start(self, net: Network, data: tuple, config: TrainConfig,
               start_paused: bool = False, on_trainer=None) -> TrainingWorker:
@@ -287,11 +422,12 @@ class TrainingController(QObject):
         ``on_trainer(trainer)`` runs before the thread starts (e.g. to attach a recorder)."""
         if self.active:
             raise RuntimeError("a training run is already active")
-        self._cleanup()
+        self._forget()
         worker = TrainingWorker(net, *data, config, start_paused=start_paused,
                                 pacing=self.pacing)
         if on_trainer is not None:
             on_trainer(worker.trainer)
+        worker.set_probe(self._probe)
         thread = QThread()
         thread.setObjectName("cnnviz-training")
         worker.moveToThread(thread)
@@ -299,15 +435,20 @@ class TrainingController(QObject):
         # Direct: quit the thread's event loop from the worker thread itself, so the thread
         # ends even if the UI thread is blocked waiting for it.
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        # Every signal goes through a slot that drops it unless its worker is still the
-        # current one: a run abandoned by ``abandon()`` (a reset, a loaded model) may still
-        # have snapshots queued, which must not bring its weights back.
-        worker.snapshotReady.connect(self._on_snapshot)
-        worker.epochFinished.connect(self._on_epoch)
-        worker.diverged.connect(self._on_diverged)
-        worker.stepped.connect(self._on_stepped)
-        worker.stateChanged.connect(self._on_state)
-        worker.finished.connect(self._on_finished)
+        # Each slot gets the worker it came from: signals still queued from a run that is no
+        # longer the current one (a reset, a loaded model) are dropped.
+        for signal, slot in ((worker.snapshotReady, self._on_snapshot),
+                             (worker.epochFinished, self._on_epoch),
+                             (worker.diverged, self._on_diverged),
+                             (worker.errored, self._on_errored),
+                             (worker.stepped, self._on_stepped),
+                             (worker.stateChanged, self._on_state),
+                             (worker.finished, self._on_finished)):
+            signal.connect(functools.partial(slot, worker))
+        key = id(thread)
+        _LIVE[key] = (thread, worker)
+        _pause_gc()
+        thread.finished.connect(functools.partial(_reap, key))
         self.worker, self.thread = worker, thread
         self._timer.setInterval(self.base_interval_ms)
         self._mark = (time.perf_counter(), time.thread_time())
@@ -340,58 +481,71 @@ class TrainingController(QObject):
         if self.worker:
             self.worker.set_momentum(momentum)
 
+    def set_probe(self, image) -> None:
+        """The probe digit ``(28, 28)`` the worker records the timeline's probabilities for."""
+        self._probe = None if image is None else np.array(image, np.float32)
+        if self.worker:
+            self.worker.set_probe(self._probe)
+
     def shutdown(self, timeout_ms: int = 1000) -> bool:
-        """Stop the worker and wait for its thread (closing the window). True if it ended."""
+        """Stop the worker and wait for its thread (closing the window). True if it ended;
+        if not, the thread stays referenced (``_LIVE``) and ends by itself shortly."""
         if self.thread is None:
             return True
         self.worker.stop()
-        self.thread.quit()
         ended = self.thread.wait(timeout_ms)
         self._timer.stop()
         return bool(ended)
 
     def abandon(self, timeout_ms: int = 2000) -> bool:
-        """Stop the run, wait for its thread and forget it: whatever it still has queued for
-        the UI (a last snapshot, "stopped", "finished") is dropped. True if the thread ended.
-        """
+        """Stop the run and forget it: whatever it still has queued for the UI (a last
+        snapshot, "stopped", "finished") is dropped. True if the thread ended within
+        ``timeout_ms``; if not, it finishes its batch unheard (never destroyed running)."""
         if self.thread is None:
             return True
         ended = self.shutdown(timeout_ms)
-        self._pending = None
-        if ended:
-            self._cleanup()
-        else:                       # still busy with a batch: it ends by itself, unheard
-            # ...but its QThread must outlive it (a QThread destroyed while running aborts)
-            self._orphans = [o for o in self._orphans if not o[1].isFinished()]
-            self._orphans.append((self.worker, self.thread))
-            self.worker = self.thread = None
+        self._forget()
         self.state = "idle"
         return ended
 
     # -- from the worker (queued to this thread) ------------------------------------------------
-    def _from_current(self) -> bool:
-        """True if the signal being handled comes from the current run's worker."""
-        return self.worker is not None and self.sender() is self.worker
+    def _from_current(self, worker) -> bool:
+        """True if a signal from ``worker`` belongs to the current run."""
+        return worker is not None and worker is self.worker
 
-    def _on_epoch(self, event) -> None:
-        if self._from_current():
+    def _on_epoch(self, worker, event) -> None:
+        if self._from_current(worker):
             self.epochFinished.emit(event)
 
-    def _on_diverged(self, message: str) -> None:
-        if self._from_current():
+    def _on_diverged(self, worker, message: str) -> None:
+        if self._from_current(worker):
             self.diverged.emit(message)
 
-    def _on_stepped(self, detail) -> None:
-        if self._from_current():
-            self.stepped.emit(detail)
+    def _on_errored(self, worker, message: str) -> None:
+        if self._from_current(worker):
+            self.errored.emit(message)
 
-    def _on_snapshot(self, snapshot: Snapshot) -> None:
-        if not self._from_current():
+    def _on_stepped(self, worker, detail) -> None:
+        if self._from_current(worker):
+            self._pending_step = detail
+            self._soon.start()
+
+    def _on_snapshot(self, worker, snapshot: Snapshot) -> None:
+        if not self._from_current(worker):
             return
         self._pending = snapshot
         self.lossesArrived.emit(snapshot)
-        if self.state == "paused":      # a single step or a pause: show it at once
-            self._render()
+        # a single step or a pause: show it soon, once; during a burst of Steps the render
+        # timer paces the views as while running
+        if self.state == "paused" and not worker._more_steps():
+            self._soon.start()
+
+    def _show_now(self) -> None:
+        """The newest snapshot and step detail that arrived while paused, drawn once."""
+        self._render()
+        detail, self._pending_step = self._pending_step, None
+        if detail is not None:
+            self.stepped.emit(detail)
 
     def _on_tick(self) -> None:
         """Render timer: apply the newest snapshot, then adapt the interval to the UI's load."""
@@ -425,27 +579,27 @@ class TrainingController(QObject):
         self.last_render_ms = (time.perf_counter() - start) * 1000
 
     def flush(self) -> None:
-        """Render the newest snapshot now (after a step, a pause, or at the end)."""
-        self._render()
+        """Render the newest snapshot (and step detail) now (a pause, the end of a run)."""
+        self._soon.stop()
+        self._show_now()
 
-    def _on_state(self, state: str) -> None:
-        if not self._from_current():
+    def _on_state(self, worker, state: str) -> None:
+        if not self._from_current(worker):
             return
         self.state = state
         if state in ("paused", "stopped"):
             self.flush()
         self.stateChanged.emit(state)
 
-    def _on_finished(self, completed: bool) -> None:
-        if not self._from_current():
+    def _on_finished(self, worker, completed: bool) -> None:
+        if not self._from_current(worker):
             return
         self.flush()
         self._timer.stop()
         self.finished.emit(completed)
 
-    def _cleanup(self) -> None:
-        if self.thread is not None:
-            self.thread.wait(2000)
-            self.thread.deleteLater()
-            self.worker.deleteLater()
+    def _forget(self) -> None:
+        """Drop the current run (its thread stays in ``_LIVE`` until it has ended)."""
+        self._pending = self._pending_step = None
+        self._soon.stop()
         self.thread = self.worker = None

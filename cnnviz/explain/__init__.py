@@ -5,6 +5,7 @@ layer, and the smallest change that fools the network. Layers are named as in
 
 from .attribution import GradCam, grad_cam, guided_backprop, upsample
 from .embedding import (Embedding, align, embedding, features_and_predictions, layer_features,
+                        top_eigenvectors,
                         pca_2d, tsne_2d)
 from .fool import Fooled, fool
 from .maximize import Synthesised, maximize_activation
@@ -17,7 +18,7 @@ from .channel_weights import channel_weights
 __all__ = [
     "Embedding", "Fooled", "GradCam", "LayerInfo", "ReceptiveField", "Synthesised",
     "TopPatches", "align", "channel_activation", "channel_layers", "channel_weights",
-    "detached_copy", "features_and_predictions",
+    "detached_copy", "features_and_predictions", "top_eigenvectors",
     "class_means",
     "embedding", "find_layer", "fool", "grad_cam", "guided_backprop", "last_conv_activation",
     "layer_features", "layer_infos", "maximize_activation", "pca_2d", "penultimate_layer",

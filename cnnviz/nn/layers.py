@@ -55,6 +55,15 @@ class Layer:
         """Shape of one example's output, given one example's input shape (no batch axis)."""
         return input_shape
 
+    def release_buffers(self) -> None:
+        """Drop the reusable arrays (and what a backward pass would need): after a pass over
+        a big batch, such as an evaluation in chunks of 500, they would hold memory."""
+        self._buffers.clear()
+        for name in self._RELEASE:
+            setattr(self, name, None)
+
+    _RELEASE: tuple[str, ...] = ()          # attributes that refer to buffers
+
     def _buffer(self, key: str, shape: tuple[int, ...], dtype, fill=None) -> np.ndarray:
         """The layer's array ``key`` of ``shape``: the same memory on every call while the
         shape and dtype stay the same. ``fill`` sets every entry when it is (re)made."""
@@ -116,6 +125,7 @@ class Conv2D(Layer):
     """
 
     kind = "conv"
+    _RELEASE = ("_cols",)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
                  rng: np.random.Generator, dtype=np.float32, *, padding: int = 0,
@@ -228,6 +238,7 @@ class ReLU(Layer):
     """``out = max(x, 0)``; the gradient passes only where the input was positive."""
 
     kind = "relu"
+    _RELEASE = ("_positive",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # Against an array of zeros, not the scalar 0: NumPy's maximum with a broadcast
@@ -244,6 +255,7 @@ class Sigmoid(Layer):
     """``out = 1 / (1 + exp(-x))``; ``d out / d x = out * (1 - out)``."""
 
     kind = "sigmoid"
+    _RELEASE = ("_out",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # exp of a large negative number overflows to inf; split by sign to stay finite.
@@ -311,7 +323,8 @@ class MaxPool2D(Layer):
             np.less(top, left[:, :, 1], out=m[:, :, 1, :, 0])            # left, not top
             np.logical_or(top, left[:, :, 1], out=m[:, :, 1, :, 1])      # neither
             np.logical_not(m[:, :, 1, :, 1], out=m[:, :, 1, :, 1])
-            self._mask = mask.transpose(0, 3, 1, 2)
+            # Handed out C-contiguous in (N, C, H, W) order: views pass it on to Qt.
+            self._mask = np.ascontiguousarray(mask.transpose(0, 3, 1, 2))
         return self._mask
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -358,6 +371,7 @@ class Dense(Layer):
     """
 
     kind = "dense"
+    _RELEASE = ("_x",)
 
     def __init__(self, in_features: int, out_features: int, rng: np.random.Generator,
                  dtype=np.float32) -> None:

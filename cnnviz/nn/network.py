@@ -150,6 +150,11 @@ class Network:
         """Logits ``(N, classes)`` for images ``x (N, 1, 28, 28)`` in [0, 1] (a new array)."""
         return self._forward(x).copy()
 
+    def release_buffers(self) -> None:
+        """Free every layer's reusable arrays (see ``Layer.release_buffers``)."""
+        for _, layer in self.layers:
+            layer.release_buffers()
+
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, classes)``."""
         return softmax(self.forward(x))
@@ -183,8 +188,8 @@ class Network:
             first.needs_input_grad = need_input_grad
         grad = dlogits
         for name, layer in reversed(self.layers):
-            if output_grads is not None:
-                output_grads[name] = grad
+            if output_grads is not None:     # C-ordered copies: the layers reuse their buffers
+                output_grads[name] = np.array(grad, order="C", copy=True)
             grad = layer.backward(grad)
         if isinstance(first, Conv2D):
             first.needs_input_grad = True

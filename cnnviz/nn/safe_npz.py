@@ -18,13 +18,14 @@ memory used is at most the caps, whatever the archive claims.
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
 import numpy as np
 from numpy.lib import format as npy_format
 
-__all__ = ["MAX_NPZ_BYTES", "MAX_NPZ_MEMBERS", "UnsafeNpzError", "read_npz"]
+__all__ = ["MAX_NPZ_BYTES", "MAX_NPZ_MEMBERS", "UnsafeNpzError", "read_npy_bytes", "read_npz"]
 
 #: The most a checkpoint may hold, on disk and uncompressed (LeNet's is 1.7 MB).
 MAX_NPZ_BYTES = 256 * 2**20
@@ -70,6 +71,14 @@ def read_npz(path, max_bytes: int = MAX_NPZ_BYTES) -> dict[str, np.ndarray]:
             with archive.open(member) as stream:
                 arrays[name] = _read_member(stream, name, member.file_size)
     return arrays
+
+
+def read_npy_bytes(data: bytes, name: str) -> np.ndarray:
+    """One ``.npy`` file already in memory (``data``), with the same checks as :func:`read_npz`:
+    its header must declare exactly the bytes that follow it, and a real (or short string)
+    dtype. So a header claiming terabytes allocates nothing. Raises :class:`UnsafeNpzError`.
+    """
+    return _read_member(io.BytesIO(data), name, len(data))
 
 
 def _read_member(stream, name: str, declared: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,6 +113,8 @@ class Trainer:
         self._order = self._rng.permutation(len(train_images))
         self._epoch_sums = [0.0, 0.0, 0, 0.0]    # loss*n, correct, images, seconds
         self.history: list[EpochEvent] = []
+        # asked between chunks of the epoch-end evaluation: True raises TrainingInterrupted
+        self.should_stop: Callable[[], bool] | None = None
         # Called after every step as ``o.after_step(trainer, result)`` and on a changed
         # setting as ``o.settings_changed(trainer, lr=...)`` (e.g. a ``RunRecorder``).
         self.observers: list = []
@@ -203,7 +206,8 @@ class Trainer:
 
     def _finish_epoch(self) -> EpochEvent:
         loss_sum, correct, seen, seconds = self._epoch_sums
-        result = evaluate(self.net, self.test_images, self.test_labels)
+        result = evaluate(self.net, self.test_images, self.test_labels,
+                          should_stop=self.should_stop)
         event = EpochEvent(epoch=self.epoch, train_loss=loss_sum / seen,
                            train_accuracy=correct / seen, test_loss=result.loss,
                            test_accuracy=result.accuracy, images_per_second=seen / seconds,

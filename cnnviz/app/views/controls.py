@@ -110,7 +110,9 @@ class ControlsView(QWidget):
                                        "by the last epoch; step: × decay every few epochs")
         self.lr_now_label = QLabel()
         self.lr_now_label.setWordWrap(True)     # a long schedule wraps instead of being cut
-        self.lr_now_label.setToolTip("The learning rate the optimizer uses now, and its schedule")
+        self.lr_now_label.setToolTip("The learning rate the optimizer uses now")
+        self.schedule_label = QLabel()
+        self.schedule_label.setToolTip("How the learning rate changes over the run")
         self.lr_decay_spin = QDoubleSpinBox()
         self.lr_decay_spin.setDecimals(3)
         self.lr_decay_spin.setRange(0.01, 1.0)
@@ -145,7 +147,10 @@ class ControlsView(QWidget):
         decay_row.addWidget(self.lr_decay_spin)
         decay_row.addWidget(self.lr_every_spin)
         form.addRow("Learning rate", lr_row)
-        form.addRow("LR schedule", self.schedule_combo)
+        schedule_row = QHBoxLayout()
+        schedule_row.addWidget(self.schedule_combo)
+        schedule_row.addWidget(self.schedule_label, 1)
+        form.addRow("LR schedule", schedule_row)
         form.addRow("LR decay ×", decay_row)
         self._decay_row = decay_row
         form.addRow("Momentum", self.momentum_spin)
@@ -168,17 +173,18 @@ class ControlsView(QWidget):
         self.speed_label = QLabel()
         self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance(
             "100 batches/s") + 4)
-        self.pause_epoch_box = QCheckBox("Pause at the end of each epoch")
+        self.pause_epoch_box = QCheckBox("Pause each epoch")
         self.pause_epoch_box.setToolTip("Stop after every epoch (its held-out accuracy shown); "
                                         "Resume (Space) goes on")
-        speed_row = QHBoxLayout()
-        speed_row.addWidget(QLabel("Speed"))
-        speed_row.addWidget(self.speed_slider, 1)
-        speed_row.addWidget(self.speed_label)
-        pace = QVBoxLayout()
-        pace.addLayout(speed_row)
+        # one row, no frame: the hyper-parameters below need the height on a small screen
+        pace = QHBoxLayout()
+        pace.setContentsMargins(0, 0, 0, 0)
+        pace.addWidget(QLabel("Speed"))
+        pace.addWidget(self.speed_slider, 1)
+        pace.addWidget(self.speed_label)
         pace.addWidget(self.pause_epoch_box)
-        self.pace_box = QGroupBox("Pace")
+        self.pace_box = QWidget()
+        self.pace_box.setObjectName("paceRow")
         self.pace_box.setLayout(pace)
 
         # -- progress --
@@ -284,7 +290,8 @@ class ControlsView(QWidget):
         """The label beside the learning rate: the rate in use now and the schedule."""
         snap = self._last_snapshot if self.run_state != "idle" else None
         lr = snap.lr if snap is not None else self.lr_spin.value()
-        self.lr_now_label.setText(f"now {lr:g} ({self.schedule()})")
+        self.lr_now_label.setText(f"now {lr:g}")
+        self.schedule_label.setText(self.schedule())
 
     # -- run state ------------------------------------------------------------------------------
     def _on_primary(self) -> None:

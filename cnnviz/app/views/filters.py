@@ -28,7 +28,7 @@ from ..mosaic import symmetric_levels
 from ..lazy_refresh import RefreshWhenExposed
 from ...training.filter_change import display_values
 
-SHOW_MODES = (("weights", "weights W"), ("change", "change since reset (W − W0)"))
+SHOW_MODES = (("weights", "weights W"), ("change", "change W − W0"))
 
 # column counts for the two mosaics of 20 filters (whichever fits the widget best)
 FILTER_COLUMNS = (2, 4, 5, 10, 20)
@@ -64,7 +64,7 @@ class FiltersView(RefreshWhenExposed, QWidget):
         self.mode_combo.setToolTip("The weights, or how far training moved them since this "
                                    "model was reset, opened or created (W − W0)")
         self.mode_combo.currentIndexChanged.connect(lambda _i: self._restyle())
-        self.per_filter_box = QCheckBox("each filter its own scale")
+        self.per_filter_box = QCheckBox("per-filter scale")
         self.per_filter_box.setToolTip("Scale every filter's colours to its own largest |w|, "
                                        "so its pattern shows even when its weights are small")
         self.per_filter_box.setChecked(True)
@@ -73,8 +73,10 @@ class FiltersView(RefreshWhenExposed, QWidget):
         controls.addWidget(QLabel("Show"))
         controls.addWidget(self.mode_combo)
         controls.addWidget(self.per_filter_box)
-        controls.addSpacing(12)
-        controls.addWidget(QLabel("conv2 output channel:"))
+        controls.addSpacing(8)
+        out_label = QLabel("conv2 out:")
+        out_label.setToolTip(self.channel_box.toolTip())
+        controls.addWidget(out_label)
         controls.addWidget(self.channel_box)
         controls.addStretch(1)
 
@@ -234,6 +236,11 @@ class FiltersView(RefreshWhenExposed, QWidget):
             self.panels[key].set_maps(maps, levels)
             if tuple(self.bars[key].levels()) != levels:   # an axis redraw costs milliseconds
                 self.bars[key].setLevels(levels)
+            # per filter the bar reads "fraction of each filter's largest |w|": -1, 0, 1 say it
+            ticks = [[(-1.0, "-1"), (0.0, "0"), (1.0, "1")]] if self.per_filter else None
+            if getattr(self.bars[key], "_pace_ticks", None) != ticks:
+                self.bars[key]._pace_ticks = ticks
+                self.bars[key].axis.setTicks(ticks)
         n1 = w1.shape[0]
         titles = {
             "conv1": ([f"conv1 change since reset ({n1} × 5×5)", "conv1 change (W − W0)",
@@ -294,7 +301,6 @@ class FiltersView(RefreshWhenExposed, QWidget):
             what = "change since reset" if self.show_change else "weight"
             self.status.setText(f"{where} · (row {row}, col {col}) {what} = {value:+.4g}")
             return
-
 
     def _on_mouse_clicked(self, event) -> None:
         """A click on a filter selects its output channel (the channel card shows it)."""

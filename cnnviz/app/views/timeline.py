@@ -89,6 +89,7 @@ class TimelineView(QWidget):
         self._replay_key: tuple | None = None     # (snapshot, probe image) of _replayed
         self._curve_probe: np.ndarray | None = None
         self._last_step: int | None = None         # the step state.net's weights are at
+        self._worker_step: int | None = None       # newest step the worker recorded
         self._last_epoch = 0.0
         self._last_record_time = -np.inf
         self._pending: tuple[int, float] | None = None
@@ -270,10 +271,30 @@ class TimelineView(QWidget):
         self.redraw()
 
     # -- recording ----------------------------------------------------------------------------
+    def add_worker_records(self, snapshot) -> None:
+        """The steps the training worker recorded (``snapshot.extra["timeline"]``: every step
+        at the start of a run, thinning later; see ``timeline.wants_step``), each with its
+        conv weights and the probe's probabilities then (dropped if the probe has changed)."""
+        records = snapshot.extra.get("timeline") if hasattr(snapshot, "extra") else None
+        if not records:
+            return
+        self._ensure_curve_probe()
+        for step, epoch_progress, params, probs, probe in records:
+            same = probs is not None and probe is not None \
+                and np.array_equal(probe, self._curve_probe)
+            self.timeline.record(step, epoch_progress, params, probs if same else None)
+            self._worker_step = step
+        self._schedule_redraw()
+
     def _record(self, step: int, epoch_progress: float) -> None:
         self._record_timer.stop()
         self._pending = None
         self._last_record_time = time.perf_counter()
+        newest = self.timeline.snapshots[-1].step if len(self.timeline) else None
+        if self._worker_step is not None and newest is not None and step < newest \
+                and step <= self._worker_step:
+            self._schedule_redraw()     # a late throttled record: the worker's are newer
+            return
         self._ensure_curve_probe()
         self.timeline.record(step, epoch_progress, self.state.net.params,
                              self.state.probabilities)
@@ -309,6 +330,7 @@ class TimelineView(QWidget):
         self._record_timer.stop()
         self._pending = None
         self._last_step = None
+        self._worker_step = None
         self._last_record_time = -np.inf
         self._shown = None
         self._replay_key = None
