@@ -166,29 +166,10 @@ def torch_available() -> bool:
 
 def build_torch_network(preset: str = "lenet"):
     """The same network in PyTorch, starting from the NumPy network's weights."""
-    import torch
-    from torch import nn
-
     from cnnviz.nn import build_network
+    from cnnviz.torch_mirror import torch_model
 
-    net = build_network(preset, seed=0)
-    c = net.config
-    pooled = ((c.image_size - c.kernel_size + 1) // 2 - c.kernel_size + 1) // 2
-    activation = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
-    model = nn.Sequential()
-    model.add_module("conv1", nn.Conv2d(1, c.conv1_channels, c.kernel_size))
-    model.add_module("act1", activation[c.conv_activation]())
-    model.add_module("pool1", nn.MaxPool2d(2))
-    model.add_module("conv2", nn.Conv2d(c.conv1_channels, c.conv2_channels, c.kernel_size))
-    model.add_module("act2", activation[c.conv_activation]())
-    model.add_module("pool2", nn.MaxPool2d(2))
-    model.add_module("flatten", nn.Flatten())
-    model.add_module("fc1", nn.Linear(c.conv2_channels * pooled * pooled, c.hidden_units))
-    model.add_module("act3", activation[c.hidden_activation]())
-    model.add_module("fc2", nn.Linear(c.hidden_units, c.classes))
-    # Parameter names match PyTorch's state_dict, so the weights carry over as they are.
-    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in net.params.items()})
-    return model
+    return torch_model(build_network(preset, seed=0))
 
 
 # ---------------------------------------------------------------------------------------------

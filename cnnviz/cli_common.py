@@ -64,12 +64,17 @@ def bundled_model_path() -> Path:
     return resource_path("model", "lenet.npz")
 
 
-def load_network(checkpoint: str | None):
+def load_network(checkpoint: str | None, arch: str | None = None):
     """The network in ``checkpoint``, or the bundled model when it is ``None``.
 
-    Raises ``CliError`` for a missing file; ``CheckpointError`` for a bad one.
+    ``arch`` (text or a preset name) says what a plain state_dict is; without it a guessed
+    architecture is reported on stderr as ``cnnviz: warning: ...``. Raises ``CliError`` for
+    a missing file; ``CheckpointError`` for a bad one.
     """
+    import warnings
+
     from cnnviz.nn import load_checkpoint
+    from cnnviz.nn.checkpoint import AssumedArchitectureWarning
 
     path = Path(checkpoint) if checkpoint is not None else bundled_model_path()
     if not path.exists():
@@ -78,7 +83,28 @@ def load_network(checkpoint: str | None):
         raise CliError(f"{path}: no such checkpoint file")
     if path.is_dir():
         raise CliError(f"{path}: is a folder, expected a .npz checkpoint file")
-    return load_checkpoint(path), path
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AssumedArchitectureWarning)
+        net = load_checkpoint(path, arch=arch)
+    for warning in caught:
+        if issubclass(warning.category, AssumedArchitectureWarning):
+            print(f"cnnviz: warning: {warning.message}", file=sys.stderr, flush=True)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename,
+                                 warning.lineno)
+    return net, path
+
+
+def architecture_arg(text: str):
+    """argparse type: architecture text or a preset name, checked at once (one-line error)."""
+    import argparse
+
+    from cnnviz.nn.arch import ArchitectureError, resolve_arch
+
+    try:
+        return resolve_arch(text)
+    except ArchitectureError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def describe_data(spec: str) -> str:

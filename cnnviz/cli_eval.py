@@ -7,7 +7,22 @@ import argparse
 import json
 from pathlib import Path
 
-from cnnviz.cli_common import EXIT_OK, EXIT_USAGE, CliError, describe_data, load_network
+from cnnviz.cli_common import (EXIT_OK, EXIT_USAGE, CliError, architecture_arg, describe_data,
+                               load_network)
+
+
+def _add_arch_options(p) -> None:
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--arch", type=architecture_arg, metavar="TEXT",
+                       help="the architecture of a plain state_dict (np.savez of PyTorch "
+                            "weights), which does not record it; cnnviz checkpoints do")
+    which.add_argument("--preset", type=architecture_arg, metavar="NAME",
+                       help="the same as --arch, by preset name (lenet, seed, ...)")
+
+
+def _arch(args) -> str | None:
+    chosen = args.arch or args.preset
+    return chosen.text if chosen is not None else None
 
 
 def add_parsers(subparsers) -> None:
@@ -23,6 +38,7 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--labels", metavar="IDX", help="the matching IDX file of (N,) labels")
     p.add_argument("--json", action="store_true",
                    help='print one JSON object {"accuracy": ..., "loss": ..., "n": ...}')
+    _add_arch_options(p)
     p.set_defaults(func=run_eval)
 
     p = subparsers.add_parser(
@@ -35,6 +51,7 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--top", type=int, default=3, choices=range(1, 11), metavar="K",
                    help="how many classes to list per picture (1-10, default: 3)")
     p.add_argument("--json", action="store_true", help="print one JSON object per run")
+    _add_arch_options(p)
     p.set_defaults(func=run_predict)
 
 
@@ -44,7 +61,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     if (args.images is None) != (args.labels is None):
         raise CliError("--images and --labels must be given together")
-    net, ckpt = load_network(args.checkpoint)
+    net, ckpt = load_network(args.checkpoint, _arch(args))
     if args.images is not None:
         images, labels = _read_idx_pair(Path(args.images), Path(args.labels))
         source = f"{args.images} + {args.labels}"
@@ -64,7 +81,7 @@ def run_eval(args: argparse.Namespace) -> int:
         print(json.dumps({"accuracy": result.accuracy, "loss": result.loss, "n": result.n}))
     else:
         correct = int(round(result.accuracy * result.n))
-        print(f"{ckpt.name} on {source}: accuracy {result.accuracy:.2%} "
+        print(f"{ckpt.name} ({net.arch}) on {source}: accuracy {result.accuracy:.2%} "
               f"({correct:,}/{result.n:,}), mean loss {result.loss:.4f}")
     return EXIT_OK
 
@@ -99,7 +116,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
     from cnnviz.data import load_image_file, preprocess_digit
 
-    net, _ = load_network(args.checkpoint)
+    net, _ = load_network(args.checkpoint, _arch(args))
     results = []
     for name in args.images:
         path = Path(name)

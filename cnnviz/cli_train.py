@@ -10,6 +10,7 @@ from pathlib import Path
 from cnnviz.cli_common import (EXIT_INTERRUPTED, EXIT_OK, CliError, InterruptFlag,
                                describe_data)
 from cnnviz import cli_record
+from cnnviz.cli_common import architecture_arg
 from cnnviz.cli_progress import ProgressBar
 
 EXIT_DIVERGED = 3       # training blew up: nothing saved
@@ -22,8 +23,13 @@ def add_parser(subparsers) -> None:
         description="Train the CNN on a dataset. A progress bar runs on stderr while an epoch "
                     "trains and one summary line per epoch goes to stdout. Ctrl-C stops after "
                     "the current mini-batch and saves what was learnt so far.")
-    p.add_argument("--preset", default="lenet", choices=_preset_names(),
-                   help="network and training defaults (default: lenet)")
+    p.add_argument("--preset", choices=_preset_names(),
+                   help="network and training defaults (default: the preset whose network "
+                        "--arch is, else lenet)")
+    p.add_argument("--arch", type=architecture_arg, metavar="TEXT",
+                   help='the network, e.g. "conv8x3p1 relu maxpool conv16x3p1 relu maxpool '
+                        'fc64 relu fc10" (default: the preset\'s); training settings still '
+                        'come from --preset')
     p.add_argument("--epochs", type=_positive_int, help="epochs to train (preset's default)")
     p.add_argument("--batch-size", type=_positive_int, help="images per mini-batch")
     p.add_argument("--lr", type=_positive_float, help="learning rate")
@@ -67,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(out)           # a folder, device, FIFO or socket is refused up front
     cli_record.check_path(args)
 
-    preset = get_preset(args.preset)
+    preset = get_preset(args.preset or _preset_of(args.arch))
     config = preset.training.with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
         weight_decay=args.weight_decay, lr_decay=args.lr_decay,
@@ -81,12 +87,13 @@ def run(args: argparse.Namespace) -> int:
     if len(train_labels) == 0 or dataset.n_test == 0:
         raise CliError(f"dataset {args.data!r} has no training or no held-out images")
 
-    net = build_network(config=preset.network, seed=args.seed)
+    net = build_network(config=args.arch or preset.network, seed=args.seed)
     check_room_for(out, checkpoint_bytes(net))
     trainer = Trainer(net, images_to_float(train_images), np.asarray(train_labels),
                       images_to_float(dataset.test_images), np.asarray(dataset.test_labels),
                       config)
-    print(f"training preset {preset.name!r} on {describe_data(args.data)}: "
+    print(f"training preset {preset.name!r} on {describe_data(args.data)}: {net.arch} "
+          f"({net.parameter_count:,} parameters); "
           f"{len(train_labels):,} images, {dataset.n_test:,} held out; {config.epochs} epoch(s), "
           f"batch {config.batch_size}, lr {config.lr:g} ({describe_schedule(config)}), "
           f"momentum {config.momentum:g}, "
@@ -100,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     recorder = cli_record.start(args, trainer, args.data)
     metadata = {
         "preset": preset.name,
+        "arch": net.arch,
         "data": args.data,
         "n_train": int(len(train_labels)),
         "seed": args.seed,
@@ -166,6 +174,14 @@ def _print_epoch(event, epochs: int) -> None:
           f"acc {event.train_accuracy:.2%} | held-out loss {event.test_loss:.4f}  "
           f"acc {event.test_accuracy:.2%} | {event.images_per_second:,.0f} img/s  "
           f"{event.seconds:.1f} s", flush=True)
+
+
+def _preset_of(arch) -> str:
+    """The name of the preset whose network is ``arch`` (an Architecture or None), else lenet."""
+    from cnnviz.nn import PRESETS
+
+    return next((name for name, p in PRESETS.items() if arch is not None and p.arch == arch.text),
+                "lenet")
 
 
 def _preset_names() -> list[str]:

@@ -95,7 +95,7 @@ def test_train_overrides_reach_the_trainer(tmp_path):
     assert meta["preset"] == "seed" and meta["seed"] == 3
     assert meta["training"]["batch_size"] == 20 and meta["training"]["lr"] == 0.01
     assert meta["training"]["momentum"] == 0.5 and meta["training"]["weight_decay"] == 0
-    assert load_checkpoint(tmp_path / "s.npz").config.hidden_activation == "sigmoid"
+    assert load_checkpoint(tmp_path / "s.npz").arch.endswith("fc500 sigmoid fc10")
 
 
 def test_ctrl_c_during_training_saves_a_loadable_model(tmp_path):

@@ -126,7 +126,7 @@ def test_seed_preset_is_the_article_network():
     # Glorot-scaled hidden layer for the sigmoid.
     std = net.params["fc1.weight"].std()
     assert abs(std / np.sqrt(2 / (800 + 500)) - 1) < 0.03
-    assert net.config.hidden_activation == "sigmoid"
+    assert net.arch == "conv20x5 relu maxpool conv50x5 relu maxpool fc500 sigmoid fc10"
     train = get_preset("seed").training
     assert (train.lr, train.batch_size, train.weight_decay, train.lr_decay, train.lr_decay_every,
             train.epochs, train.momentum) == (0.005, 5, 1e-4, 0.9, 10, 50, 0.0)

@@ -28,6 +28,9 @@ ANIMATABLE = ("filters", "activations", "pooling", "loss_curves", "timeline", "c
               "saliency", "inspector", "drawing_pad", "step_explainer", "conv_explainer")
 
 
+_KEPT: list = []     # the render widgets made so far, with their states (see render_frames)
+
+
 class AnimationCancelled(Exception):
     """The export was cancelled; no file was written."""
 
@@ -122,8 +125,11 @@ def render_frames(recording, view: str, size=(640, 480), probe: int = 0,
             if progress is not None:
                 progress(done, len(steps))
     finally:
-        widget.close()
-        widget.deleteLater()
+        # Hidden and kept, never deleted: destroying a pyqtgraph view built outside a window
+        # crashed a later event-loop turn now and then (a segfault in a later test's
+        # teardown, after deferred deletes); an export costs one hidden widget.
+        widget.hide()
+        _KEPT.append((widget, state))
 
 
 def _to_pil(image):

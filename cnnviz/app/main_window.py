@@ -19,8 +19,8 @@ from PyQt6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow
                              QWidget)
 
 from ..data import images_to_float, load_idx_folder
-from ..nn import build_network, get_preset, load_checkpoint
-from . import lifecycle, replay
+from ..nn import build_network, load_checkpoint
+from . import arch_actions, lifecycle, replay
 from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .presentation import PresentationMode, stored_choice
 from .settings import app_settings
@@ -28,6 +28,7 @@ from .shortcut_focus import NumericFieldShortcuts
 from .view_frame import ViewFrame, fit_views_to, view_of
 from .window_settings import available_area, default_geometry, reset_settings, restore_window
 from .state import AppState, catch_up_when_raised, checkpoint_training
+from .view_guard import ViewGuard
 from .views.controls import ControlsView
 from .views.loss_curves import LossCurvesView
 from .worker import TrainingController
@@ -37,6 +38,7 @@ from .worker import TrainingController
 # names the view in the View and Classroom menus.
 VIEW_SPECS = [
     ("controls", "Training controls", "Training", "controls", "ControlsView"),
+    ("arch_editor", "Architecture editor", "Architecture", "arch_editor", "ArchEditorView"),
     ("drawing_pad", "Drawing pad", "Drawing pad", "drawing_pad", "DrawingPadView"),
     ("probe_browser", "Probe digit", "Probe digit", "probe_browser", "ProbeBrowser"),
     ("activations", "Activations", "Activations", "activations", "ActivationsView"),
@@ -65,7 +67,7 @@ VIEW_SPECS = [
 #   centre: (activations | pooling | inspector) over the Classroom group
 #   right: loss and accuracy over (filters | confusion | timeline)
 LAYOUT_GROUPS = {
-    "controls": ("controls",),
+    "controls": ("controls", "arch_editor"),
     "digits": ("drawing_pad", "probe_browser"),
     "maps": ("activations", "pooling", "inspector"),
     "classroom": ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
@@ -74,7 +76,7 @@ LAYOUT_GROUPS = {
     "results": ("filters", "confusion", "timeline", "channel_card", "embedding"),
 }
 # saved dock layouts carry this number; a layout saved by an older arrangement is ignored
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 
 # views of controls (never squeezed sideways; they scroll) in the wide left column
@@ -129,6 +131,9 @@ class MainWindow(QMainWindow):
             catch_up_when_raised(dock)      # a raised tab's view redraws what it skipped
             self.views[name], self.docks[name] = view, dock
         fit_views_to(self, available_area(self), WIDE_VIEWS)   # the window fits the screen
+        # a view that cannot show the current network is covered with a note, not a crash
+        self.view_guard = ViewGuard(self.views, state, {n: m for n, _, _, m, _ in VIEW_SPECS},
+                                    self)
         self.controls: ControlsView = self.views["controls"]
         self.loss_view: LossCurvesView = self.views["loss_curves"]
         self._arrange_docks()
@@ -267,10 +272,14 @@ class MainWindow(QMainWindow):
             self.state.channelSelected.connect(lambda *_: self.raise_dock("channel_card"))
         if "confusion" in v and "embedding" in v:
             v["confusion"].cellSelected.connect(v["embedding"].highlight_cell)
+        if "arch_editor" in v:
+            v["arch_editor"].applyRequested.connect(self.apply_architecture)
+        c.preset_combo.currentIndexChanged.connect(lambda _i: arch_actions.on_training_preset(self))
 
     def explain_pixel(self, layer: str, channel: int, row: int, col: int) -> None:
         """A conv feature-map pixel was clicked: take it apart in the convolution explainer."""
-        self.views["conv_explainer"].explain(layer, channel, row, col)
+        self.view_guard.call("conv_explainer", self.views["conv_explainer"].explain,
+                             layer, channel, row, col)
         self.raise_dock("conv_explainer")
 
     def raise_dock(self, name: str) -> None:
@@ -319,6 +328,10 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Esc"), self, self._on_escape,
                   context=Qt.ShortcutContext.WindowShortcut)
         self._action(train_menu, "Reset weights...", self.confirm_reset, "Ctrl+R")
+        if "arch_editor" in self.docks:
+            self._action(train_menu, "&Architecture editor...",
+                         lambda: self.raise_dock("arch_editor"), "Ctrl+Shift+A",
+                         "Edit the network's layers, then Apply for fresh weights")
 
         self.view_menu = bar.addMenu("&View")
         for dock in self.docks.values():
@@ -361,15 +374,9 @@ class MainWindow(QMainWindow):
         return self._float_cache[1]
 
     def _worker_network(self):
-        """The worker's own network: a copy of the shown weights (or a fresh one when the
-        chosen preset needs another architecture)."""
-        preset = self.controls.preset_name()
-        wanted = get_preset(preset).network
-        if wanted != self.state.net.config:
-            net = build_network(preset, seed=self.controls.seed_spin.value())
-            self.state.set_model(net, f"new {preset}")
-            self.loss_view.clear()
-        net = build_network(config=self.state.net.config)
+        """The worker's own network: a copy of the shown one (its architecture and weights;
+        the seed drives its dropout masks)."""
+        net = build_network(config=self.state.net.config, seed=self.controls.seed_spin.value())
         net.load_params(self.state.net.copy_params())
         return net
 
@@ -463,15 +470,19 @@ class MainWindow(QMainWindow):
 
     def reset_weights(self) -> None:
         self.stop_training()
-        preset = self.controls.preset_name()
         seed = self.controls.seed_spin.value()
-        net = build_network(preset, seed=seed)
+        net = arch_actions.fresh_network(self, seed)               # same architecture
+        name = arch_actions.network_name(net.arch)
         self.loss_view.clear()
         # views showing run history (timeline, step explainer, confusion) clear on modelChanged
-        self.state.set_model(net, f"new {preset} (seed {seed})")   # "*" marks it trained since
+        self.state.set_model(net, f"new {name} (seed {seed})")    # "*" marks it trained since
         self.controls.reset_progress()
         self.statusBar().showMessage(
             f"Fresh random weights (seed {seed}): press Start to watch the network learn.")
+
+    def apply_architecture(self, text: str) -> bool:
+        """Fresh weights of architecture ``text`` (from the editor; asks if trained)."""
+        return arch_actions.apply_architecture(self, text)
 
     def _on_lr_changed(self, lr: float) -> None:
         try:
@@ -490,7 +501,8 @@ class MainWindow(QMainWindow):
         timeline = self.views.get("timeline")
         if timeline is not None:
             # the position after the last finished batch, in epochs
-            timeline.record_from_state(
+            self.view_guard.call(
+                "timeline", timeline.record_from_state,
                 snapshot.step, snapshot.epoch + snapshot.batch / max(1, snapshot.batches_per_epoch))
         self.controls.show_progress(snapshot, self.loss_view.history.offset)
         self.loss_view.refresh()
@@ -498,9 +510,9 @@ class MainWindow(QMainWindow):
 
     def _on_epoch(self, event) -> None:
         self.loss_view.add_epoch(event)
-        for view in self.views.values():
+        for name, view in self.views.items():
             if hasattr(view, "show_evaluation"):
-                view.show_evaluation(event.evaluation)
+                self.view_guard.call(name, view.show_evaluation, event.evaluation)
         self.statusBar().showMessage(
             f"Epoch {event.epoch + 1}: train loss {event.train_loss:.4f}, held-out accuracy "
             f"{100 * event.test_accuracy:.1f}% ({event.images_per_second:,.0f} images/s)"
@@ -508,9 +520,9 @@ class MainWindow(QMainWindow):
                .isChecked() and event.epoch + 1 < self.controls.epochs_spin.value() else ""))
 
     def _on_stepped(self, detail) -> None:
-        for view in self.views.values():
+        for name, view in self.views.items():
             if hasattr(view, "show_step"):
-                view.show_step(detail)
+                self.view_guard.call(name, view.show_step, detail)
         self.statusBar().showMessage(
             f"Step {detail.step}: batch loss {detail.loss_before:.4f} before the update, "
             f"{detail.loss_after:.4f} after.")
@@ -566,7 +578,8 @@ class MainWindow(QMainWindow):
         """Load a checkpoint; on failure show the problem and keep the current model."""
         path = Path(path)
         try:
-            net = load_checkpoint(path)
+            editor = self.views.get("arch_editor")
+            net, assumed = arch_actions.load_with_note(path, editor and editor.text())
         except Exception as exc:       # CheckpointError names file and problem; OSError too
             text = str(exc) if str(path) in str(exc) or path.name in str(exc) \
                 else f"{path}: {exc}"
@@ -575,7 +588,7 @@ class MainWindow(QMainWindow):
         self.stop_training()
         self.loss_view.clear()
         self.state.set_model(net, path.name, *checkpoint_training(path))
-        self.statusBar().showMessage(f"Opened model {path}.")
+        self.statusBar().showMessage(assumed or f"Opened model {path}: {net.arch}.")
         return True
 
     def save_model(self, path) -> bool:
@@ -746,6 +759,7 @@ class MainWindow(QMainWindow):
         # a stop is honoured within one batch or evaluation chunk; a thread still busy is
         # joined at exit (worker.join_training_threads), never destroyed while it runs
         self.controller.shutdown(timeout_ms=3000)
+        self.view_guard.uninstall()
         try:
             self.save_layout()
         except Exception:

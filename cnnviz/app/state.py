@@ -191,9 +191,12 @@ class AppState(QObject):
         self.net, self.model_name = net, name
         self.pretrained, self.model_accuracy = bool(pretrained), accuracy
         self.modified = False
+        # the new network's trace first: a view reading state.trace on modelChanged must not
+        # get the old network's layers
+        self._compute_trace()
         self.modelChanged.emit()
         self.paramsChanged.emit()
-        self._retrace()
+        self.traceChanged.emit(self.trace)
 
     def set_modified(self, modified: bool) -> None:
         """Mark the model as trained since its last load or save (or, ``False``, as saved)."""
@@ -230,10 +233,13 @@ class AppState(QObject):
         self._retrace()
 
     def _retrace(self) -> None:
+        self._compute_trace()
+        self.traceChanged.emit(self.trace)
+
+    def _compute_trace(self) -> None:
         # The last weights of a diverging run can be huge: show what they give, no warnings.
         with np.errstate(over="ignore", invalid="ignore"):
             self.trace = self.net.trace(self.probe_image[None, None])
-        self.traceChanged.emit(self.trace)
 
     @property
     def probabilities(self) -> np.ndarray:

@@ -400,3 +400,79 @@ class Dense(Layer):
         np.sum(dout, axis=0, out=self._grad("bias", dout.dtype))
         dx = self._buffer("dx", (dout.shape[0], weight.shape[1]), dout.dtype)
         return np.matmul(dout, weight, out=dx)
+
+
+class Tanh(Layer):
+    """``out = tanh(x)``; ``d out / d x = 1 - out ** 2``."""
+
+    kind = "tanh"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._out = np.tanh(x)
+        return self._out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout * (1 - self._out * self._out)
+
+
+class AvgPool2D(Layer):
+    """Average pooling over non-overlapping 2 x 2 windows (stride 2).
+
+    Input ``(N, C, H, W)`` with even H and W, output ``(N, C, H/2, W/2)``:
+    ``out[n, c, i, j] = mean(x[n, c, 2i:2i+2, 2j:2j+2])``. Backward hands every pixel of a
+    window a quarter of its output's gradient.
+    """
+
+    kind = "avgpool"
+
+    def output_shape(self, input_shape):
+        c, h, w = input_shape
+        return (c, h // 2, w // 2)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        n, c, h, w = x.shape
+        if h % 2 or w % 2:
+            raise ValueError(f"AvgPool2D needs even height and width, got {h}x{w}")
+        self._input_shape = x.shape
+        return (x[:, :, 0::2, 0::2] + x[:, :, 0::2, 1::2]
+                + x[:, :, 1::2, 0::2] + x[:, :, 1::2, 1::2]) * x.dtype.type(0.25)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx = np.empty(self._input_shape, dtype=dout.dtype)
+        quarter = dout * dout.dtype.type(0.25)
+        for du in (0, 1):
+            for dv in (0, 1):
+                dx[:, :, du::2, dv::2] = quarter
+        return dx
+
+
+class Dropout(Layer):
+    """Inverted dropout: while training, each value is zeroed with probability ``rate`` and
+    the survivors are scaled by ``1 / (1 - rate)``, so nothing changes at inference time.
+
+    ``training`` is False by default (inference: the identity); the network switches it on
+    for a training step. The keep-mask ``(N, ...)`` comes from ``rng`` (the network's, so a
+    seeded network drops the same units every run) and is kept for backward.
+    """
+
+    kind = "dropout"
+
+    def __init__(self, rate: float, rng: np.random.Generator) -> None:
+        super().__init__()
+        if not 0 <= rate < 1:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self.rng = rng
+        self.training = False
+        self._scale: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.training or self.rate == 0:
+            self._scale = None
+            return x
+        keep = self.rng.random(x.shape) >= self.rate
+        self._scale = keep.astype(x.dtype) * x.dtype.type(1 / (1 - self.rate))
+        return x * self._scale
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout if self._scale is None else dout * self._scale

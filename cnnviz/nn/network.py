@@ -1,14 +1,18 @@
 """The network: an ordered list of named layers with PyTorch-style parameter names.
 
-``build_network()`` makes the LeNet-style CNN of the reference article::
+A network is built from its architecture text (see ``cnnviz.nn.arch``)::
+
+    build_network("conv20x5 relu maxpool conv50x5 relu maxpool fc500 relu fc10")  # or "lenet"
 
     input (N,1,28,28) -> conv1 (N,20,24,24) -> relu1 -> pool1 (N,20,12,12)
       -> conv2 (N,50,8,8) -> relu2 -> pool2 (N,50,4,4) -> flatten (N,800)
-      -> fc1 (N,500) -> relu3 | sigmoid3 -> fc2 (N,10) -> softmax
+      -> fc1 (N,500) -> relu3 -> fc2 (N,10) -> softmax
 
-Parameters are named like PyTorch's ``state_dict`` for the same net: ``conv1.weight
-(20,1,5,5)``, ``conv1.bias (20,)``, ``conv2.weight (50,20,5,5)``, ``conv2.bias (50,)``,
+Parameters are named like PyTorch's ``state_dict`` for the same net, numbered by kind:
+``conv1.weight (20,1,5,5)``, ``conv1.bias (20,)``, ``conv2.weight (50,20,5,5)``, ...,
 ``fc1.weight (500,800)``, ``fc1.bias (500,)``, ``fc2.weight (10,500)``, ``fc2.bias (10,)``.
+``net.describe()`` lists every layer (name, kind, shapes, what it reads): the one place the
+rest of cnnviz learns the network's structure from.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layers import Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, Sigmoid
+from .arch import Architecture, LayerInfo, parse_arch, resolve_arch
+from .layers import (AvgPool2D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, ReLU, Sigmoid,
+                     Tanh)
 from .loss import softmax, softmax_cross_entropy
-from .presets import NetworkConfig, get_preset
+from .presets import PRESETS, NetworkConfig, get_preset
 
-_ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid}
+_ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
 
 
 @dataclass(frozen=True)
@@ -75,12 +81,51 @@ class Trace:
 
 
 class Network:
-    """An ordered list of ``(name, layer)`` pairs plus the config that built it."""
+    """An ordered list of ``(name, layer)`` pairs plus the ``Architecture`` that built it.
 
-    def __init__(self, layers: list[tuple[str, Layer]], config: NetworkConfig) -> None:
+    ``config`` is the same ``Architecture`` (its older name); ``arch`` is its text.
+    """
+
+    def __init__(self, layers: list[tuple[str, Layer]], architecture: Architecture,
+                 rng: np.random.Generator | None = None) -> None:
         self.layers = layers
-        self.config = config
+        if not isinstance(architecture, Architecture):      # hand-built layers: describe them
+            architecture = parse_arch(_arch_text_of(layers))
+        self.architecture = self.config = architecture
+        self.rng = rng if rng is not None else np.random.default_rng(0)
         self.dtype = next(l.params["weight"].dtype for _, l in layers if l.params)
+
+    @property
+    def arch(self) -> str:
+        """The architecture text, e.g. ``"conv8x3p1 relu maxpool fc10"``."""
+        return self.architecture.text
+
+    @property
+    def classes(self) -> int:
+        return self.architecture.classes
+
+    def describe(self) -> tuple[LayerInfo, ...]:
+        """One record per step of a trace: ``input``, every layer, ``softmax``.
+
+        ``describe()[i]`` matches ``trace(x)[i]``; see ``cnnviz.nn.arch.LayerInfo``.
+        """
+        arch = self.architecture
+        last = arch.layers[-1]
+        return ((LayerInfo("input", "input", arch.input_shape),) + arch.layers
+                + (LayerInfo("softmax", "softmax", last.output_shape, (), last.name,
+                             last.output_shape),))
+
+    # -- training mode ----------------------------------------------------------------------
+    @property
+    def training(self) -> bool:
+        """True while dropout layers drop (a training step); False for inference."""
+        return any(getattr(layer, "training", False) for _, layer in self.layers)
+
+    @training.setter
+    def training(self, on: bool) -> None:
+        for _, layer in self.layers:
+            if isinstance(layer, Dropout):
+                layer.training = bool(on)
 
     # -- parameters ---------------------------------------------------------------------
     @property
@@ -121,22 +166,16 @@ class Network:
         raise KeyError(name)
 
     def output_shapes(self) -> list[tuple[str, tuple[int, ...]]]:
-        """``[(layer name, shape of one example's output)]``, starting with the input."""
-        size = self.config.image_size
-        shape: tuple[int, ...] = (1, size, size)
-        shapes = [("input", shape)]
-        for name, layer in self.layers:
-            shape = layer.output_shape(shape)
-            shapes.append((name, shape))
-        shapes.append(("softmax", shape))
-        return shapes
+        """``[(layer name, shape of one example's output)]``, from the input to the softmax."""
+        return [(info.name, info.output_shape) for info in self.describe()]
 
     # -- forward and backward -------------------------------------------------------------
     def _check_input(self, x: np.ndarray) -> np.ndarray:
-        size = self.config.image_size
+        shape = self.architecture.input_shape
         x = np.asarray(x)
-        if x.ndim != 4 or x.shape[1:] != (1, size, size):
-            raise ValueError(f"expected images of shape (N, 1, {size}, {size}), got {x.shape}")
+        if x.ndim != 4 or x.shape[1:] != shape:
+            raise ValueError(f"expected images of shape (N, {', '.join(map(str, shape))}), "
+                             f"got {x.shape}")
         return x.astype(self.dtype, copy=False)
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
@@ -229,40 +268,88 @@ class Network:
         save_checkpoint(self, path, metadata)
 
 
-def build_network(preset: str = "lenet", seed: int = 0, dtype=np.float32,
-                  config: NetworkConfig | None = None) -> Network:
-    """A freshly initialised network for ``preset`` (or an explicit ``config``).
+def build_network(arch: str | Architecture = "lenet", seed: int = 0, dtype=np.float32,
+                  config: NetworkConfig | Architecture | str | None = None) -> Network:
+    """A freshly initialised network for ``arch``: architecture text or a preset name.
 
-    ``seed`` fixes the initial weights; ``dtype`` is float32 by default, float64 for
-    gradient checks.
+    ``build_network("conv8x3p1 relu maxpool fc10")``, ``build_network("lenet")``. ``config``
+    (an ``Architecture``, its text, or a legacy ``NetworkConfig``) overrides ``arch``.
+    ``seed`` fixes the initial weights (and the dropout masks); ``dtype`` is float32 by
+    default, float64 for gradient checks. Raises ``ArchitectureError`` (a ``ValueError``)
+    for text that does not describe a valid network.
     """
-    scales = () if config is not None else get_preset(preset).init_scales
-    config = config or get_preset(preset).network
-    if config.hidden_activation not in _ACTIVATIONS or config.conv_activation not in _ACTIVATIONS:
-        raise ValueError(f"unknown activation in {config}; choose relu or sigmoid")
+    spec = config if config is not None else arch
+    scales = ()
+    if isinstance(spec, str) and spec.strip().lower() in PRESETS:
+        preset = get_preset(spec.strip().lower())
+        spec, scales = preset.arch, preset.init_scales
+    if isinstance(spec, NetworkConfig):
+        spec = spec.arch_text()
+    if isinstance(spec, Architecture):
+        architecture = spec
+    elif isinstance(spec, str):
+        architecture = resolve_arch(spec)
+    else:
+        raise TypeError(f"expected architecture text or a preset name, got {type(spec).__name__}")
     rng = np.random.default_rng(seed)
-    k, size = config.kernel_size, config.image_size
-    pooled = ((size - k + 1) // 2 - k + 1) // 2
-    conv_act = _ACTIVATIONS[config.conv_activation]
-    hidden_act = _ACTIVATIONS[config.hidden_activation]
-    layers: list[tuple[str, Layer]] = [
-        ("conv1", Conv2D(1, config.conv1_channels, k, rng, dtype)),
-        (f"{config.conv_activation}1", conv_act()),
-        ("pool1", MaxPool2D()),
-        ("conv2", Conv2D(config.conv1_channels, config.conv2_channels, k, rng, dtype)),
-        (f"{config.conv_activation}2", conv_act()),
-        ("pool2", MaxPool2D()),
-        ("flatten", Flatten()),
-        ("fc1", Dense(config.conv2_channels * pooled * pooled, config.hidden_units, rng, dtype)),
-        (f"{config.hidden_activation}3", hidden_act()),
-        ("fc2", Dense(config.hidden_units, config.classes, rng, dtype)),
-    ]
-    if config.hidden_activation == "sigmoid":
-        # Glorot's variance 2 / (fan_in + fan_out) suits a sigmoid layer better than He's.
-        fc1_weight = layers[7][1].params["weight"]
-        fan_out, fan_in = fc1_weight.shape
-        fc1_weight *= np.sqrt(fan_in / (fan_in + fan_out))
-    net = Network(layers, config)
+    infos = architecture.layers
+    layers: list[tuple[str, Layer]] = []
+    for index, info in enumerate(infos):
+        if info.kind == "conv":
+            c = info.input_shape[0]
+            layer = Conv2D(c, info.output_shape[0], info.kernel_size, rng, dtype,
+                           padding=info.padding, stride=info.stride)
+        elif info.kind == "dense":
+            layer = Dense(info.input_shape[0], info.output_shape[0], rng, dtype)
+        elif info.kind in _ACTIVATIONS:
+            layer = _ACTIVATIONS[info.kind]()
+        elif info.kind == "maxpool":
+            layer = MaxPool2D()
+        elif info.kind == "avgpool":
+            layer = AvgPool2D()
+        elif info.kind == "dropout":
+            layer = Dropout(info.rate, rng)
+        elif info.kind == "flatten":
+            layer = Flatten()
+        else:      # pragma: no cover - parse_arch makes only the kinds above
+            raise ValueError(f"unknown layer kind {info.kind!r}")
+        if layer.params and _next_activation(infos, index) in ("sigmoid", "tanh"):
+            # Glorot's variance 2 / (fan_in + fan_out) suits a saturating activation better
+            # than He's 2 / fan_in.
+            weight = layer.params["weight"]
+            fan_in = weight[0].size
+            fan_out = weight.shape[0] * weight[0, 0].size
+            weight *= np.sqrt(fan_in / (fan_in + fan_out))
+        layers.append((info.name, layer))
+    net = Network(layers, architecture, rng)
     for key, factor in scales:          # a preset's own starting scale (e.g. classroom)
         net.params[key] *= factor
     return net
+
+
+def _arch_text_of(layers: list[tuple[str, Layer]]) -> str:
+    """The architecture text of hand-built ``layers`` (the flatten is implied)."""
+    tokens = []
+    for _, layer in layers:
+        if isinstance(layer, Conv2D):
+            f, _, k, _ = layer.params["weight"].shape
+            tokens.append(f"conv{f}x{k}" + (f"p{layer.padding}" if layer.padding else "")
+                          + (f"s{layer.stride}" if layer.stride != 1 else ""))
+        elif isinstance(layer, Dense):
+            tokens.append(f"fc{layer.params['weight'].shape[0]}")
+        elif isinstance(layer, Dropout):
+            tokens.append(f"dropout{round(layer.rate * 100)}")
+        elif not isinstance(layer, Flatten):
+            tokens.append(layer.kind)
+    return " ".join(tokens)
+
+
+def _next_activation(infos: tuple[LayerInfo, ...], index: int) -> str | None:
+    """The kind of the first activation after layer ``index`` (None if a weighted layer or
+    the end comes first)."""
+    for info in infos[index + 1:]:
+        if info.kind in _ACTIVATIONS:
+            return info.kind
+        if info.params:
+            return None
+    return None

@@ -171,8 +171,12 @@ class Trainer:
         x, y = self.train_images[indices], self.train_labels[indices]
         self.optimizer.lr = self.current_lr
         # A diverging run overflows on its way to NaN; it is reported below, not warned about.
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss, grads = self.net.loss_and_grads(x, y, output_grads=output_grads)
+        self.net.training = True        # dropout layers drop only here
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, grads = self.net.loss_and_grads(x, y, output_grads=output_grads)
+        finally:
+            self.net.training = False
         step = self.step_count + 1
         if not math.isfinite(loss) or not all(np.isfinite(g).all() for g in grads.values()):
             raise DivergenceError(self.base_lr, step, loss)

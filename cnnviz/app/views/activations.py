@@ -260,7 +260,7 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         group = self.groups[key]
         text = f"{group.caption} · channel {channel} · (row {row}, col {col}) = {value:.4g}"
         if group.link == "kernel":
-            k = self.state.net.config.kernel_size
+            k = next(i.kernel_size for i in self.state.net.describe() if i.name == key)
             source = self.groups[group.source]
             source.panel.highlight("all", row, col, k)
             text += f" · receptive field: {k}x{k} at ({row}, {col}) of {group.source}"
