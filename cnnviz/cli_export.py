@@ -16,6 +16,11 @@ def add_parser(subparsers) -> None:
                     "error if any view fails.")
     p.add_argument("--checkpoint", metavar="CKPT", type=Path,
                    help="the model to show (default: the bundled pre-trained model)")
+    p.add_argument("--recording", metavar="RUN", type=Path,
+                   help="show a recorded run (.cnnrun) instead of a checkpoint, at --step")
+    p.add_argument("--step", type=int, metavar="N",
+                   help="with --recording: the training step to show (the nearest recorded "
+                        "one; default: the last)")
     p.add_argument("--size", default="1920x1080", metavar="WxH",
                    help="window size in pixels (default: 1920x1080)")
     p.add_argument("--presentation", action="store_true",
@@ -34,14 +39,39 @@ def run_export_views(args: argparse.Namespace) -> int:
         from cnnviz.app.export_views import CheckpointSource, ExportError, export_views, parse_size
     except ImportError as exc:
         raise CliError(f"cannot draw the views: the Qt libraries are missing ({exc})") from None
-    size = parse_size(args.size)
-    load_network(args.checkpoint)       # a missing or bad checkpoint fails here, in one line
-    source = CheckpointSource(args.checkpoint)
+    try:
+        size = parse_size(args.size)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if args.recording is not None:
+        source = _recording_source(args)
+    elif args.step is not None:
+        raise CliError("--step needs --recording RUN")
+    else:
+        load_network(args.checkpoint)   # a missing or bad checkpoint fails here, in one line
+        source = CheckpointSource(args.checkpoint)
     try:
         written = export_views(args.out, source, size=size, presentation=args.presentation,
                                probe=args.probe)
     except ExportError as exc:
         raise CliError(str(exc)) from None
+    if args.recording is not None:
+        print(f"showing {source.name}")
     print(f"wrote {len(written)} PNGs ({size[0]}x{size[1]}"
           + (", presentation mode" if args.presentation else "") + f") to {args.out}")
     return EXIT_OK
+
+
+def _recording_source(args: argparse.Namespace):
+    """The ``RecordingSource`` for ``--recording RUN [--step N]``; one-line errors."""
+    from cnnviz.app.export_views import RecordingSource
+    from cnnviz.cli_replay import open_recording
+
+    if args.checkpoint is not None:
+        raise CliError("give either --checkpoint or --recording, not both")
+    recording = open_recording(args.recording)
+    if args.step is not None and not 0 <= args.step <= recording.last_step:
+        raise CliError(f"--step {args.step}: {args.recording.name} recorded steps 0 to "
+                       f"{recording.last_step:,}")
+    step = recording.last_step if args.step is None else args.step
+    return RecordingSource(recording, recording.nearest_step(step))

@@ -48,6 +48,28 @@ class CheckpointSource:
         return load_checkpoint(path), path.name
 
 
+@dataclass
+class RecordingSource:
+    """The network of a recorded run (``cnnviz.training.recording.Recording``) as it was at
+    ``step``, the nearest recorded point to the step asked for."""
+
+    recording: object
+    step: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.recording.path.name} at step {self.step:,}"
+
+    def load(self):
+        return self.recording.build_network(self.step), self.name
+
+    def prepare(self, window) -> None:
+        """The loss curve up to the step with its marker, the nearest evaluation."""
+        from .replay import apply_step
+        apply_step(self.recording, self.step, self.recording.weights(self.step),
+                   window.state, window.views)
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """``"1280x720"`` -> ``(1280, 720)``; ValueError naming the problem otherwise."""
     try:
@@ -152,6 +174,8 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
     try:
         window = open_export_window(source or CheckpointSource(), size, presentation, probe)
         _fill_views(window)
+        if hasattr(source, "prepare"):
+            source.prepare(window)
         written = []
         for name in (names or list(window.docks)):
             try:
