@@ -6,6 +6,8 @@
     cnnviz predict IMAGE...     top-3 classes of pictures of digits
     cnnviz bench ...            speed of the NumPy network (and PyTorch's, if installed)
     cnnviz data download        fetch the full MNIST into the cache
+    cnnviz export-views --out D every view of the window as a PNG
+    cnnviz --reset-settings     forget the saved window layout and preferences
 
 Bad arguments or files print one line ``cnnviz: error: ...`` and exit with code 2.
 """
@@ -33,18 +35,21 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cnnviz import bench, cli_data, cli_eval, cli_replay, cli_train
+    from cnnviz import bench, cli_data, cli_eval, cli_export, cli_replay, cli_train
 
     parser = OneLineErrorParser(
         prog="cnnviz",
         description="Watch a LeNet-style CNN written in pure NumPy learn MNIST. With no "
                     "command, opens the desktop app.")
     parser.add_argument("--version", action="version", version=f"cnnviz {__version__}")
+    parser.add_argument("--reset-settings", action="store_true",
+                        help="forget the saved window layout and preferences, then exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_train.add_parser(subparsers)
     cli_eval.add_parsers(subparsers)
     bench.add_parser(subparsers)
     cli_data.add_parser(subparsers)
+    cli_export.add_parser(subparsers)
     cli_replay.add_parsers(subparsers)
     return parser
 
@@ -56,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         return launch_app([])
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.reset_settings:
+        from cnnviz.app.window_settings import reset_settings
+        print(f"cnnviz: settings reset ({reset_settings()})")
+        return 0
     if args.command is None:          # only global options such as --version were given
         return launch_app(argv)
     args.argv = argv

@@ -92,6 +92,10 @@ def run_animate(args: argparse.Namespace) -> int:
 
     try:
         animate.resolve_view(args.view)          # an unknown name fails here
+        held_out = animate.dataset_for(rec).n_test
+        if not 0 <= args.probe < max(held_out, 1):
+            raise CliError(f"--probe {args.probe}: the recording's data set has {held_out:,} "
+                           f"held-out digits; choose an index from 0 to {held_out - 1:,}")
         if out.suffix.lower() == ".mp4" and animate.ffmpeg_path() is None:
             raise CliError(f"--out {out.name}: writing MP4 needs the ffmpeg program, which is "
                            "not on PATH; install ffmpeg or write a .gif")

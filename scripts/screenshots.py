@@ -9,7 +9,10 @@ through the worker thread, draws a digit on the drawing pad through its public A
 saves the whole window and every view (the classroom views floated at 1400 x 800): the
 convolution explainer after clicking a conv1 pixel, the preprocessing pipeline with a digit
 drawn in a corner and centring off. Then Reset and a few Steps from fresh weights for the
-one-step explainer (each tab) and the timeline, and the window in presentation mode. Look at the PNGs before committing them.
+one-step explainer (each tab) and the timeline, and the window in presentation mode. Last,
+``docs/views/`` gets every view at 1920x1080, 1366x768 and in presentation mode at 1280x720
+from ``cnnviz export-views`` (``--only-view-sets`` makes just those, without a display).
+Look at the PNGs before committing them.
 """
 
 from __future__ import annotations
@@ -52,7 +55,14 @@ def main(argv=None) -> int:
     parser.add_argument("--size", default="1880x1040", help="window size WxH")
     parser.add_argument("--fresh-steps", type=int, default=40,
                         help="Steps from fresh weights before the step explainer and timeline")
+    parser.add_argument("--no-view-sets", dest="view_sets", action="store_false",
+                        help="skip docs/views/ (every view via `cnnviz export-views`)")
+    parser.add_argument("--only-view-sets", action="store_true",
+                        help="only write docs/views/ (no training, no display needed)")
     args = parser.parse_args(argv)
+    if args.only_view_sets:
+        export_view_sets(args.out / "views")
+        return 0
     os.environ.setdefault("CNNVIZ_SETTINGS_DIR", tempfile.mkdtemp(prefix="cnnviz-shots-"))
 
     import numpy as np
@@ -137,15 +147,15 @@ def main(argv=None) -> int:
             dock.setFloating(True)
             dock.resize(1400, 800)
         wait(app, 400)
-        save(dock.widget(), f"{name}.png")
+        save(window.views[name], f"{name}.png")
         if name == "preprocess_pipeline" and pad is not None:
             pad.clear()
             for stroke in CORNER_STROKES:
                 pad.draw_stroke(stroke, 18)
-            dock.widget().set_centering(False)
+            window.views[name].set_centering(False)
             wait(app, 500)
-            save(dock.widget(), "preprocess_pipeline_corner.png")
-            dock.widget().set_centering(True)
+            save(window.views[name], "preprocess_pipeline_corner.png")
+            window.views[name].set_centering(True)
             pad.clear()
             for stroke in DIGIT_STROKES:
                 pad.draw_stroke(stroke, 22)
@@ -178,7 +188,7 @@ def main(argv=None) -> int:
         dock.setFloating(True)
         dock.resize(1400, 800)
         wait(app, 600)
-        save(dock.widget(), f"{name}.png")
+        save(window.views[name], f"{name}.png")
         if name == "step_explainer":
             for index, suffix in ((1, "gradients"), (2, "routing")):
                 step_view.tabs.setCurrentIndex(index)
@@ -206,7 +216,25 @@ def main(argv=None) -> int:
     window.stop_training()
     window.state.set_modified(False)     # a measurement, nothing to save
     window.close()
+    if args.view_sets:
+        export_view_sets(args.out / "views")
     return 0
+
+
+# every view of the window, as `cnnviz export-views` draws it: (size, presentation mode)
+VIEW_SETS = [("1920x1080", False), ("1366x768", False), ("1280x720", True)]
+
+
+def export_view_sets(out: Path) -> None:
+    """``docs/views/<size>[-presentation]/<view>.png`` with ``cnnviz export-views`` (the
+    bundled model, held-out digit 0), each in its own offscreen process."""
+    import subprocess
+    for size, presentation in VIEW_SETS:
+        folder = out / (size + ("-presentation" if presentation else ""))
+        command = [sys.executable, "-m", "cnnviz", "export-views", "--size", size,
+                   "--out", str(folder)] + (["--presentation"] if presentation else [])
+        env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+        subprocess.run(command, check=True, cwd=ROOT, env=env)
 
 
 if __name__ == "__main__":

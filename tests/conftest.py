@@ -1,5 +1,6 @@
-"""Test setup: Qt runs offscreen, before any QApplication exists, and no test reads or
-writes the user's real settings (window layout, presentation mode).
+"""Test setup: Qt runs offscreen, before any QApplication exists, on one 1920x1080 screen (the
+plugin's default is 800x800, smaller than any classroom screen), and no test reads or writes
+the user's real settings (window layout, presentation mode).
 
 Each test ends with its training threads joined and a garbage collection on the main thread:
 a closed window's widgets are destroyed here, never later in some other test's worker thread
@@ -8,11 +9,29 @@ segfault in a later test's event processing).
 """
 
 import gc
+import json
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+TEST_SCREEN = (1920, 1080)
+
+
+def offscreen_platform(width: int, height: int) -> str:
+    """``QT_QPA_PLATFORM`` for an offscreen screen of ``width`` x ``height`` px at 96 dpi."""
+    config = Path(tempfile.gettempdir()) / f"cnnviz-offscreen-{width}x{height}.json"
+    if not config.exists():
+        tmp = config.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"screens": [{
+            "name": "test", "x": 0, "y": 0, "width": width, "height": height,
+            "logicalDpiX": 96, "logicalDpiY": 96, "dpr": 1}]}))
+        os.replace(tmp, config)
+    return f"offscreen:configfile={config}"
+
+
+os.environ.setdefault("QT_QPA_PLATFORM", offscreen_platform(*TEST_SCREEN))
 
 
 @pytest.fixture(autouse=True)

@@ -70,6 +70,9 @@ def test_bad_requests_are_one_line_errors(tmp_path, recording):
                                   "--out", "a.gif"), "unknown view 'nonsense'")
     assert_one_line_error(run_cli(tmp_path, "animate", str(recording), "--out", "a.png"),
                           "write a .gif")
+    for probe in ("-1", "99999"):                    # the bundled data hold 1,000 held-out digits
+        assert_one_line_error(run_cli(tmp_path, "animate", str(recording), "--probe", probe,
+                                      "--out", "a.gif"), f"--probe {probe}: ")
     (tmp_path / "junk.cnnrun").write_text("junk")
     assert_one_line_error(run_cli(tmp_path, "animate", "junk.cnnrun", "--out", "a.gif"),
                           "junk.cnnrun: not a cnnviz recording")

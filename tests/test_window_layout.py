@@ -7,6 +7,7 @@ from PyQt6.QtWidgets import QTabBar
 from cnnviz.app.main_window import LAYOUT_GROUPS, LAYOUT_VERSION
 from cnnviz.app.settings import app_settings
 from cnnviz.app.state import is_exposed
+from cnnviz.app.view_frame import view_of
 
 import window_support
 from window_support import open_window
@@ -77,7 +78,7 @@ def test_every_view_is_one_click_away(window, qtbot):
         assert window.view_title(name) in view_actions, name
         # on screen, or behind a tab of a group whose front view is on screen
         tabbed = window.tabifiedDockWidgets(dock)
-        assert is_exposed(dock.widget()) or any(is_exposed(d.widget()) for d in tabbed), name
+        assert is_exposed(view_of(dock)) or any(is_exposed(view_of(d)) for d in tabbed), name
     for name in window.docks:
         window.raise_dock(name)
         qtbot.waitUntil(lambda: is_exposed(window.views[name]), timeout=2000)

@@ -51,7 +51,7 @@ def ffmpeg_path() -> str | None:
     return shutil.which("ffmpeg")
 
 
-def _dataset_for(recording):
+def dataset_for(recording):
     """The recording's data set if it can be loaded here, else the bundled digits."""
     from ..data import load_bundled, load_dataset
 
@@ -81,7 +81,7 @@ def render_frames(recording, view: str, size=(640, 480), probe: int = 0,
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
     key = resolve_view(view)
     module, cls = next((m, c) for n, _t, _s, m, c in VIEW_SPECS if n == key)
-    dataset = _dataset_for(recording)
+    dataset = dataset_for(recording)
     state = AppState(recording.build_network(), dataset)
     if dataset.n_test:
         index = int(np.clip(probe, 0, dataset.n_test - 1))

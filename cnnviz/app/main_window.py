@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import QByteArray, Qt
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox,
                              QWidget)
@@ -25,6 +25,8 @@ from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .presentation import PresentationMode, stored_choice
 from .settings import app_settings
 from .shortcut_focus import NumericFieldShortcuts
+from .view_frame import ViewFrame, fit_views_to, view_of
+from .window_settings import available_area, default_geometry, reset_settings, restore_window
 from .state import AppState, catch_up_when_raised, checkpoint_training
 from .view_guard import ViewGuard
 from .views.controls import ControlsView
@@ -76,8 +78,9 @@ LAYOUT_GROUPS = {
 # saved dock layouts carry this number; a layout saved by an older arrangement is ignored
 LAYOUT_VERSION = 3
 
-MAX_VIEW_MIN_WIDTH = 480      # px: no view makes the window wider than the screen...
-MAX_VIEW_MIN_HEIGHT = 380     # ...or taller (a view may be squeezed below its hint instead)
+
+# views of controls (never squeezed sideways; they scroll) in the wide left column
+WIDE_VIEWS = ("controls", "drawing_pad", "probe_browser")
 
 # The classroom explainers (issue 4), raised from the Classroom menu in lesson order.
 CLASSROOM_VIEWS = ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
@@ -86,16 +89,6 @@ CLASSROOM_VIEWS = ("preprocess_pipeline", "conv_explainer", "step_explainer", "s
 CLASSROOM_KEYS = CLASSROOM_VIEWS + ("activations", "filters", "loss_curves")
 # what the network has learnt (cnnviz.explain), after those in the Classroom menu
 EXPLAIN_VIEWS = ("channel_card", "grad_cam", "embedding", "fool")
-
-
-def cap_minimum_size(view: QWidget, max_width: int, max_height: int) -> None:
-    """Give ``view`` an explicit minimum size: its hint, but at most ``max_width`` x
-    ``max_height``. An explicit minimum overrides the hint in every layout, so a view whose
-    content grows later (longer labels after a Step, larger type) never makes the window
-    demand more than the screen; it is squeezed instead."""
-    hint = view.minimumSizeHint()
-    view.setMinimumSize(max(1, min(hint.width(), max_width)),
-                        max(1, min(hint.height(), max_height)))
 
 
 def _load_view_class(module: str, cls: str):
@@ -134,31 +127,31 @@ class MainWindow(QMainWindow):
             dock.toggleViewAction().setText(title)
             dock.toggleViewAction().setStatusTip(f"Show or hide the {title} view")
             self.full_titles[name] = title
-            dock.setWidget(view)
+            dock.setWidget(ViewFrame(view))   # scrolls rather than overlap or grow the window
             catch_up_when_raised(dock)      # a raised tab's view redraws what it skipped
             self.views[name], self.docks[name] = view, dock
+        fit_views_to(self, available_area(self), WIDE_VIEWS)   # the window fits the screen
         # a view that cannot show the current network is covered with a note, not a crash
         self.view_guard = ViewGuard(self.views, state, {n: m for n, _, _, m, _ in VIEW_SPECS},
                                     self)
         self.controls: ControlsView = self.views["controls"]
         self.loss_view: LossCurvesView = self.views["loss_curves"]
-        for view in self.views.values():
-            cap_minimum_size(view, MAX_VIEW_MIN_WIDTH, MAX_VIEW_MIN_HEIGHT)
         self._arrange_docks()
         self._default_layout = self.saveState()
 
         self.presentation = PresentationMode(self)
         self._connect()
         self._build_menus()
-        self.resize(1600, 1000)
+        default_geometry(self)             # inside the screen's available area
+        self.settings_notes: list[str] = []
         if restore_layout:
             self.restore_layout()
         if stored_choice():
             self.set_presentation(True, persist=False)
         self._update_title()
-        self.statusBar().showMessage(
+        self.statusBar().showMessage(" ".join(self.settings_notes) or (
             f"Model: {state.model_name}. Data: {self._dataset_text()}. "
-            "Draw a digit on the pad, or press Start (Space).")
+            "Draw a digit on the pad, or press Start (Space)."))
         QApplication.instance().focusChanged.connect(self._on_focus_changed)
         self._shortcut_filter = NumericFieldShortcuts(self)    # Space works in a spin box
         self._shortcut_filter.watch(self)
@@ -202,14 +195,9 @@ class MainWindow(QMainWindow):
 
     def restore_layout(self) -> None:
         """The window geometry and dock layout of the last session. A dock layout saved by an
-        older version of the arrangement (``LAYOUT_VERSION``) is ignored: the default stays."""
-        settings = app_settings()
-        geometry, layout = settings.value("window/geometry"), settings.value("window/state")
-        version = settings.value("window/layout_version")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(layout, QByteArray) and str(version) == str(LAYOUT_VERSION):
-            self.restoreState(layout, LAYOUT_VERSION)
+        older version of the arrangement (``LAYOUT_VERSION``) is ignored: the default stays;
+        what cannot be restored is dropped with a note (``self.settings_notes``)."""
+        self.settings_notes = restore_window(self, self._default_layout, LAYOUT_VERSION)
 
     def save_layout(self) -> None:
         """Save the window geometry and dock layout (saveGeometry/saveState only: a position
@@ -228,6 +216,16 @@ class MainWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_layout)
+
+    def reset_layout_and_settings(self) -> None:
+        """View > Reset layout and settings: the default docks and size, no saved settings."""
+        if self.presentation.active:
+            self.set_presentation(False)
+        self.reset_layout()
+        self.showNormal()
+        default_geometry(self)
+        path = reset_settings()
+        self.statusBar().showMessage(f"Layout and settings reset to the defaults ({path}).")
 
     def show_all_views(self) -> None:
         """Make every dock visible side by side (benchmarks and screenshots)."""
@@ -339,7 +337,8 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()
-        self._action(self.view_menu, "Reset layout", self.reset_layout)
+        self._action(self.view_menu, "Reset layout and settings", self.reset_layout_and_settings,
+                     tip="The original window size and dock layout; forget every saved setting")
         self.presentation_action = self._action(
             self.view_menu, "Presentation mode", self.set_presentation, "F11",
             "Full screen, large type and thick lines for a projector (F11 or Esc leaves)")
@@ -679,7 +678,7 @@ class MainWindow(QMainWindow):
     def export_view(self, path, dock: QDockWidget | None = None) -> Path:
         dock = dock or self.current_dock()
         path = Path(path)
-        if not dock.widget().grab().save(str(path), "PNG"):
+        if not view_of(dock).grab().save(str(path), "PNG"):
             raise OSError(f"could not write {path}")
         return path
 
@@ -735,10 +734,10 @@ class MainWindow(QMainWindow):
         """The X server destroyed the window without a close request: keep a trained model in
         ``lifecycle.recovery_path()``, save the layout, stop training, exit."""
         self._window_gone = True
-        # keep the run's final weights, not those of a snapshot it overtakes: stop it first
-        # and take the last snapshot it queued for this thread
-        if self.controller.shutdown(timeout_ms=10000):
-            QApplication.sendPostedEvents()
+        # stop the run first, so that the kept model has every batch it trained: its last
+        # snapshot and its "stopped" are queued to this thread, delivered here before saving
+        self.controller.shutdown(timeout_ms=3000)
+        QApplication.sendPostedEvents()
         if self.state.modified:
             path = lifecycle.recovery_path()
             try:

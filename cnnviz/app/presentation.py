@@ -22,11 +22,12 @@ so in practice that is only a few relabelled captions).
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import QSize, Qt, QTimer
 from PyQt6.QtGui import QColor, QFont, QPen
-from PyQt6.QtWidgets import QApplication, QTabBar
+from PyQt6.QtWidgets import QApplication, QTabBar, QWidget
 
 from .settings import read_value, write_value
+from .view_frame import ViewFrame, view_of
 
 PRESENTATION_KEY = "view/presentation"
 FONT_POINT_SIZE = 20          # application font in presentation mode (the issue asks >= 18)
@@ -52,6 +53,15 @@ def _size_pt(size) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def _repolish_style_sheets(window) -> None:
+    """A widget with its own style sheet keeps its old font when the application font
+    changes (the Live button, the inspector's arrows stayed small): set the sheet again."""
+    for widget in window.findChildren(QWidget):
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)
 
 
 def stored_choice() -> bool:
@@ -115,6 +125,7 @@ class PresentationMode:
         big.setPointSizeF(max(FONT_POINT_SIZE, self._app_font.pointSizeF()))
         app.setFont(big)
         app.sendPostedEvents()    # widgets get their FontChange now, before the scenes are styled
+        _repolish_style_sheets(w)
 
         for view in w.findChildren(pg.GraphicsView):
             self._style_scene(view)
@@ -179,7 +190,12 @@ class PresentationMode:
         for bar in w.findChildren(QTabBar):
             if bar.parent() is w:                  # the dock areas' tab bars
                 bar.setFont(font)
-                self._undo.append(lambda b=bar: b.setFont(QFont()))
+                # every title in full; a stage too narrow for all the tabs scrolls them
+                elide, scroll = bar.elideMode(), bar.usesScrollButtons()
+                bar.setElideMode(Qt.TextElideMode.ElideNone)
+                bar.setUsesScrollButtons(True)
+                self._undo.append(lambda b=bar, e=elide, u=scroll: (
+                    b.setFont(QFont()), b.setElideMode(e), b.setUsesScrollButtons(u)))
         self._size_column()
         # again once the event loop has laid the docks out in the full-screen window (and
         # once more in case the window system applied the new size late)
@@ -211,7 +227,7 @@ class PresentationMode:
         docks = getattr(self.window, "docks", {})
         last = getattr(self.window, "_last_dock", None)
         exposed = [name for name, d in docks.items()
-                   if name not in LEFT_COLUMN and d.widget() is not None and is_exposed(d.widget())]
+                   if name not in LEFT_COLUMN and view_of(d) is not None and is_exposed(view_of(d))]
         for name, dock in docks.items():
             if dock is last and name in exposed:
                 return name
@@ -305,19 +321,19 @@ class PresentationMode:
 
     def _cap_minimum_sizes(self) -> None:
         """Large type makes some views' minimum sizes wider than the screen (a window wider
-        than the projector); give every dock's view an explicit, smaller minimum instead."""
+        than the projector): each view's frame demands at most a share of the screen, and the
+        view scrolls inside it rather than overlap its own controls."""
         w = self.window
         screen = w.screen().availableGeometry() if w.screen() is not None else None
-        max_w = int((screen.width() if screen else 1920) * MIN_WIDTH_SHARE)
-        max_h = int((screen.height() if screen else 1080) * MIN_HEIGHT_SHARE)
+        cap = QSize(int((screen.width() if screen else 1920) * MIN_WIDTH_SHARE),
+                    int((screen.height() if screen else 1080) * MIN_HEIGHT_SHARE))
         for dock in getattr(w, "docks", {}).values():
-            view = dock.widget()
-            if view is None:
-                continue
-            old = view.minimumSize()
-            hint = view.minimumSizeHint()
-            view.setMinimumSize(min(hint.width(), max_w), min(hint.height(), max_h))
-            self._undo.append(lambda v=view, size=old: v.setMinimumSize(size))
+            frame = dock.widget()
+            if isinstance(frame, ViewFrame):
+                old, frame.cap = frame.cap, cap
+                frame.updateGeometry()
+                self._undo.append(lambda f=frame, c=old: (setattr(f, "cap", c),
+                                                          f.updateGeometry()))
 
     # -- leaving ------------------------------------------------------------------------------
     def _leave(self) -> None:
@@ -332,6 +348,7 @@ class PresentationMode:
         if self._app_font is not None:
             QApplication.instance().setFont(self._app_font)
             QApplication.instance().sendPostedEvents()
+            _repolish_style_sheets(w)
             self._app_font = None
         state = w.windowState() & ~Qt.WindowState.WindowFullScreen
         if self._was_maximized:
@@ -344,5 +361,6 @@ class PresentationMode:
             w.restoreState(dock_state, self._layout_version())   # the user's own dock layout
             # again once the window has its normal size: restored into the full-screen size
             # the docks' proportions come out wrong (an empty band in the controls column)
-            QTimer.singleShot(0, lambda: self.active or w.restoreState(
+            # (never into a hidden window: see window_settings on Qt's pending restores)
+            QTimer.singleShot(0, lambda: self.active or not w.isVisible() or w.restoreState(
                 dock_state, self._layout_version()))

@@ -56,7 +56,8 @@ def catch_up_when_raised(dock) -> None:
             QCoreApplication.sendEvent(view, QShowEvent())
 
     def on_visibility(visible: bool) -> None:
-        view = dock.widget()
+        from .view_frame import view_of
+        view = view_of(dock)
         if visible and view is not None:       # after Qt has moved the tab on screen
             QTimer.singleShot(0, lambda: deliver(view))
     dock.visibilityChanged.connect(on_visibility)

@@ -68,7 +68,7 @@ class ConfusionView(QWidget):
         g = self.graphics.ci
         g.addLabel("", row=0, col=0)
         self.grid = NumberGrid(g, 0, 1, (CLASSES, CLASSES), "viridis",
-                               "row = true label, column = predicted label")
+                               "true label × predicted")
         # Axes with the digits, sharing the grid's ViewBox coordinates.
         self.left_axis = pg.AxisItem("left", linkView=self.grid.box)
         self.bottom_axis = pg.AxisItem("bottom", linkView=self.grid.box)
@@ -86,6 +86,8 @@ class ConfusionView(QWidget):
         self._selection.setPen(pen)
         self._selection.setZValue(20)
         self.grid.box.addItem(self._selection, ignoreBounds=True)
+        # the whole matrix in view at every size (the side panel covered columns 5-9)
+        self.grid.box.sigResized.connect(self._show_whole_matrix)
 
         self.cell_title = QLabel(CELL_PROMPT)
         self.cell_title.setWordWrap(True)
@@ -109,6 +111,9 @@ class ConfusionView(QWidget):
         layout.addLayout(body, 1)
         self._apply_fonts()
         self._draw()
+
+    def _show_whole_matrix(self, *_args) -> None:
+        self.grid.box.setRange(xRange=(0, CLASSES), yRange=(0, CLASSES), padding=0.02)
 
     def _apply_fonts(self) -> None:
         base = self.font().pointSizeF()

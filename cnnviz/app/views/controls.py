@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, Qt, pyqtSignal
 from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
                              QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider,
                              QSpinBox, QVBoxLayout, QWidget)
@@ -109,6 +109,7 @@ class ControlsView(QWidget):
         self.schedule_combo.setToolTip("cosine: the rate falls smoothly to 5% of the base rate "
                                        "by the last epoch; step: × decay every few epochs")
         self.lr_now_label = QLabel()
+        self.lr_now_label.setWordWrap(True)     # a long schedule wraps instead of being cut
         self.lr_now_label.setToolTip("The learning rate the optimizer uses now")
         self.schedule_label = QLabel()
         self.schedule_label.setToolTip("How the learning rate changes over the run")
@@ -170,8 +171,7 @@ class ControlsView(QWidget):
         self.speed_slider.setToolTip("How fast training goes, from one mini-batch a second "
                                      "(slow enough to talk over) to full speed; applies at once")
         self.speed_label = QLabel()
-        self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance(
-            "100 batches/s") + 4)
+        self._fit_speed_label()
         self.pause_epoch_box = QCheckBox("Pause each epoch")
         self.pause_epoch_box.setToolTip("Stop after every epoch (its held-out accuracy shown); "
                                         "Resume (Space) goes on")
@@ -345,3 +345,14 @@ class ControlsView(QWidget):
             f"{self.lr_spin.value():g}, {self.schedule()}), "
             f"time left {format_duration(snapshot.eta_seconds)}")
         self._show_schedule()
+
+    def _fit_speed_label(self) -> None:
+        """Room for the longest speed text in the label's font (presentation enlarges it)."""
+        metrics = self.speed_label.fontMetrics()
+        self.speed_label.setMinimumWidth(4 + max(metrics.horizontalAdvance(t)
+                                                 for t in ("100 batches/s", "full speed")))
+
+    def changeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "speed_label"):
+            self._fit_speed_label()
+        super().changeEvent(event)

@@ -108,6 +108,7 @@ class LossCurvesView(QWidget):
         self.log_check = QCheckBox("Log-scale loss")
         self.log_check.toggled.connect(self.set_log_scale)
         self.summary = QLabel("No training yet.")
+        self.summary.setWordWrap(True)          # the epoch summary wraps instead of being cut
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.log_check)

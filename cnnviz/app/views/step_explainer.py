@@ -194,8 +194,8 @@ class StepExplainerView(QWidget):
         self.strip_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.strip_area.setMinimumHeight(110)
         top = QHBoxLayout()
-        top.addWidget(self.strip_area, 3)
-        top.addLayout(losses, 2)
+        top.addWidget(self.strip_area, 1)
+        top.addLayout(losses, 1)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._build_delta_tab(), "Weight change ΔW")
@@ -472,8 +472,8 @@ class StepExplainerView(QWidget):
         fit the width their column gets."""
         base = self.font().pointSizeF()
         labels = (self.loss_before, self.loss_after, self.loss_change)
-        # the losses column gets 2/5 of the row beside the digit strip
-        width = max(60.0, (self.width() - 16) * 2 / 5 - 2 * self._losses.spacing())
+        # the losses column gets half the row beside the digit strip (it scrolls)
+        width = max(60.0, (self.width() - 16) / 2 - 2 * self._losses.spacing())
         big = QFont(self.font())
         big.setBold(True)
         for factor in (2.4, 2.0, 1.7, 1.4, 1.2, 1.0):
@@ -485,10 +485,15 @@ class StepExplainerView(QWidget):
         if labels[0].font() != big:
             for label in labels:
                 label.setFont(big)
-        captions = ("loss before", "loss after", "change")
         metrics = QFontMetricsF(self._loss_captions[0].font())
-        if sum(metrics.horizontalAdvance(t) + 6 for t in captions) > width:
-            captions = ("before", "after", "change")
+        # the longest captions that fit each third of the column (on a narrow stage "Δ"),
+        # measured on the labels once they are laid out
+        shown = [c.contentsRect().width() for c in self._loss_captions]
+        cell = min(shown) if self.isVisible() and min(shown) > 20 else width / 3
+        for captions in (("loss before", "loss after", "change"),
+                         ("before", "after", "change"), ("before", "after", "Δ")):
+            if max(metrics.horizontalAdvance(t) for t in captions) + 8 <= cell:
+                break
         for label, text in zip(self._loss_captions, captions):
             if label.text() != text:
                 label.setText(text)

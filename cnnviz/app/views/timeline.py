@@ -26,6 +26,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QFont, QFontMetricsF
 from PyQt6.QtWidgets import (QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QSlider,
                              QVBoxLayout, QWidget)
 
@@ -369,6 +370,11 @@ class TimelineView(QWidget):
         if is_exposed(self) and self._dirty:
             self.redraw()
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "plot_widget"):
+            self._fit_plot_title()
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._dirty:
@@ -415,10 +421,26 @@ class TimelineView(QWidget):
             f"held-out digit #{self.state.probe_index}" if self.state.probe_index is not None
             else "the probe")
         truth = f" (true class {label}, thick line)" if label is not None else ""
-        title = f"How sure the network is about {who}{truth}, step by step"
+        self._title_parts = (who, truth)
+        self._fit_plot_title()
+
+    def _fit_plot_title(self) -> None:
+        """The longest wording of the plot's title that fits the plot's width (it was cut
+        at the right in a 1920x1080 window)."""
+        who, truth = getattr(self, "_title_parts", ("the probe", ""))
+        size = self.plot.titleLabel.opts.get("size") or "11pt"
+        font = QFont(self.font())
+        font.setPointSizeF(float(size[:-2]) if size.endswith("pt") else 11.0)
+        room = self.plot_widget.width() - 16
+        short_truth = truth.replace(", thick line", "")
+        for title in (f"How sure the network is about {who}{truth}, step by step",
+                      f"How sure the network is about {who}{short_truth}",
+                      f"Probabilities for {who}{short_truth}", f"{who}: probabilities"):
+            if QFontMetricsF(font).horizontalAdvance(title) <= room:
+                break
         if title != self._plot_title:
             self._plot_title = title
-            self.plot.setTitle(title, size="11pt")
+            self.plot.setTitle(title, size=size)
 
     def _replay(self) -> None:
         """Compute the shown snapshot's maps for the current probe (cached)."""

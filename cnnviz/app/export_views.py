@@ -1,0 +1,215 @@
+"""Every view of the main window as a PNG, drawn offscreen at a given window size.
+
+``export_views(out_dir, source, size=(1920, 1080), presentation=False, probe=0)`` opens the
+real ``MainWindow`` on the bundled digits and the model ``source`` gives, brings each view to
+the front in turn (in presentation mode on its stage), fills the views that need an event
+(one real training step for "One step", an evaluation for the confusion matrix, a clicked
+conv1 pixel for the convolution explainer) and writes ``<view>.png`` for every view plus
+``window.png``. ``cnnviz export-views`` and ``scripts/screenshots.py`` use it.
+
+The model comes from a *source*: any object with ``name`` and ``load() -> (Network, str)``
+(the network and the model name shown in the window). ``CheckpointSource`` reads a
+checkpoint (or the bundled model); other sources (a recorded run at a step) plug in the same
+way. A QApplication must exist; ``offscreen_app(size)`` makes one whose screen is ``size``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_SIZE = (1920, 1080)
+MIN_SIZE = (640, 480)
+
+
+class ExportError(RuntimeError):
+    """A view could not be drawn or written; the message names it."""
+
+
+@dataclass
+class CheckpointSource:
+    """A checkpoint file, or the bundled pre-trained model when ``path`` is None."""
+
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.path) if self.path else "the bundled model"
+
+    def load(self):
+        from ..nn import load_checkpoint
+        from ..resources import resource_path
+        path = Path(self.path) if self.path else resource_path("model", "lenet.npz")
+        return load_checkpoint(path), path.name
+
+
+@dataclass
+class RecordingSource:
+    """The network of a recorded run (``cnnviz.training.recording.Recording``) as it was at
+    ``step``, the nearest recorded point to the step asked for."""
+
+    recording: object
+    step: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.recording.path.name} at step {self.step:,}"
+
+    def load(self):
+        return self.recording.build_network(self.step), self.name
+
+    def prepare(self, window) -> None:
+        """The loss curve up to the step with its marker, the nearest evaluation."""
+        from .replay import apply_step
+        apply_step(self.recording, self.step, self.recording.weights(self.step),
+                   window.state, window.views)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1280x720"`` -> ``(1280, 720)``; ValueError naming the problem otherwise."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--size must look like 1280x720, got {text!r}") from None
+    if width < MIN_SIZE[0] or height < MIN_SIZE[1] or width > 8192 or height > 8192:
+        raise ValueError(f"--size {text} is outside {MIN_SIZE[0]}x{MIN_SIZE[1]} .. 8192x8192")
+    return width, height
+
+
+def offscreen_app(size: tuple[int, int]):
+    """The QApplication, created offscreen with one screen of ``size`` if none exists yet."""
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication.instance()
+    if app is None:
+        config = Path(tempfile.mkdtemp(prefix="cnnviz-export-")) / "screen.json"
+        config.write_text(json.dumps({"screens": [{
+            "name": "export", "x": 0, "y": 0, "width": size[0], "height": size[1],
+            "logicalDpiX": 96, "logicalDpiY": 96, "dpr": 1}]}))
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+        app = QApplication(["cnnviz"])
+    return app
+
+
+def _settle(app, rounds: int = 12) -> None:
+    import time
+    for _ in range(rounds):
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def open_export_window(source, size, presentation: bool = False, probe: int = 0):
+    """The main window on the bundled digits and ``source``'s model, shown at ``size``."""
+    import pyqtgraph as pg
+    from PyQt6.QtWidgets import QApplication
+
+    from ..data import load_bundled
+    from .main_window import MainWindow
+    from .state import AppState
+
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    net, model_name = source.load()
+    dataset = load_bundled()
+    if not 0 <= probe < dataset.n_test:
+        raise ValueError(f"--probe must be between 0 and {dataset.n_test - 1}, got {probe}")
+    state = AppState(net, dataset)
+    state.model_name = model_name
+    state.set_probe(dataset.test_images[probe].astype(np.float32) / 255.0,
+                    label=int(dataset.test_labels[probe]), source="dataset", index=probe)
+    window = MainWindow(state, restore_layout=False)
+    window.resize(*size)
+    window.move(0, 0)
+    window.show()
+    if presentation:
+        window.set_presentation(True, persist=False)
+    _settle(QApplication.instance())
+    return window
+
+
+def _fill_views(window) -> None:
+    """Give the views that wait for an event something real to show."""
+    from ..data import images_to_float
+    from ..nn import build_network, get_preset
+    from ..training import Trainer
+    from ..training.evaluate import evaluate
+    from ..training.snapshot import detailed_step
+
+    state, views = window.state, window.views
+    ds = state.dataset
+    test_x = images_to_float(ds.test_images)
+    result = evaluate(state.net, test_x, ds.test_labels)
+    for view in views.values():
+        if hasattr(view, "show_evaluation"):
+            view.show_evaluation(result)
+    if "step_explainer" in views:        # one real step on a copy of the shown network
+        net = build_network(config=state.net.config)
+        net.load_params(state.net.copy_params())
+        trainer = Trainer(net, images_to_float(ds.train_images[:640]), ds.train_labels[:640],
+                          test_x[:10], ds.test_labels[:10], get_preset("lenet").training)
+        views["step_explainer"].show_step(detailed_step(trainer)[1])
+    if "conv_explainer" in views and "conv1" in state.trace.names:
+        conv1 = state.trace["conv1"].output[0]                  # (C, H, W)
+        channel, row, col = np.unravel_index(int(conv1.argmax()), conv1.shape)
+        views["conv_explainer"].explain("conv1", int(channel), int(row), int(col))
+
+
+def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = False,
+                 probe: int = 0, names=None) -> list[Path]:
+    """Write ``<view>.png`` for every view (or those in ``names``) and ``window.png`` into
+    ``out_dir``; return the paths. Raises ExportError naming the first view that failed."""
+    from PyQt6.QtWidgets import QApplication
+
+    from .view_frame import view_of
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    app = offscreen_app(size)
+    saved_env = os.environ.get("CNNVIZ_SETTINGS_DIR")
+    os.environ["CNNVIZ_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="cnnviz-export-settings-")
+    window = None
+    try:
+        window = open_export_window(source or CheckpointSource(), size, presentation, probe)
+        _fill_views(window)
+        if hasattr(source, "prepare"):
+            source.prepare(window)
+        written = []
+        for name in (names or list(window.docks)):
+            try:
+                window.raise_dock(name)
+                _settle(app)
+                image = view_of(window.docks[name]).grab()
+                if image.isNull() or image.width() < 2 or image.height() < 2:
+                    raise ExportError("nothing was drawn")
+            except ExportError as exc:
+                raise ExportError(f"view {name!r} failed: {exc}") from None
+            except Exception as exc:
+                raise ExportError(f"view {name!r} failed: {type(exc).__name__}: {exc}") from exc
+            written.append(_save(image, out / f"{name}.png"))
+        window.raise_dock(names[0] if names else "activations")
+        _settle(app)
+        written.append(_save(window.grab(), out / "window.png"))
+        return written
+    finally:
+        if window is not None:
+            window.stop_training()
+            window.close()
+            window.deleteLater()
+            QApplication.instance().processEvents()
+        if saved_env is None:
+            os.environ.pop("CNNVIZ_SETTINGS_DIR", None)
+        else:
+            os.environ["CNNVIZ_SETTINGS_DIR"] = saved_env
+
+
+def _save(image, path: Path) -> Path:
+    """Write ``image`` as PNG atomically (temp file + rename)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    if not image.save(str(tmp), "PNG"):
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"could not write {path}")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,161 @@
+"""Restoring the main window from saved settings without ever crashing on them.
+
+``restore_window(window, default_state, version)`` puts back the last session's dock layout
+and geometry and returns a list of notes for the status bar: every saved value that cannot be
+used (a garbage or truncated byte string, a wrong type, a window that would not fit any
+screen) is dropped and named in a note, and the window keeps its default instead.
+
+The order matters. Qt keeps a dock layout restored into a *hidden, maximised or full-screen*
+window pending until the window reaches its final size (``QMainWindowLayout::restoredState``);
+rearranging the docks meanwhile (presentation mode's stage, built at start-up) leaves that
+pending layout with dangling pointers, and the next layout pass crashed the app with a
+segmentation fault on every launch after "maximise, F11, Ctrl+Q". So the dock layout is
+restored first, while the window is still in its normal state, and the geometry (which may
+maximise it) after.
+
+``fit_into_screen(window)`` keeps a window inside the available area of its screen.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QByteArray, QDataStream, QRect, QSettings, Qt
+from PyQt6.QtGui import QGuiApplication
+
+from .settings import app_settings
+
+GEOMETRY_KEY, STATE_KEY, VERSION_KEY = "window/geometry", "window/state", "window/layout_version"
+DEFAULT_SIZE = (1600, 1000)        # px, on a screen large enough for it
+SCREEN_SHARE = 0.96                # of the available area, on a smaller one
+ASSUMED_FRAME = (8, 32)            # px a window manager's frame adds, before it is known
+
+_BIG_STATES = Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen
+
+
+def available_area(window) -> QRect:
+    """The available area (without panels and docks of the desktop) of the window's screen."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    return screen.availableGeometry() if screen is not None else QRect(0, 0, *DEFAULT_SIZE)
+
+
+def frame_extra(window) -> tuple[int, int]:
+    """(width, height) the window manager's frame adds around ``window``: measured once the
+    window is shown, else a typical frame (borders and a title bar)."""
+    frame, inner = window.frameGeometry(), window.geometry()
+    extra = (frame.width() - inner.width(), frame.height() - inner.height())
+    return extra if window.isVisible() and extra != (0, 0) else ASSUMED_FRAME
+
+
+def default_geometry(window) -> None:
+    """``DEFAULT_SIZE``, or most of a smaller screen, centred on the available area."""
+    area = available_area(window)
+    extra_w, extra_h = frame_extra(window)
+    width = min(DEFAULT_SIZE[0], int(area.width() * SCREEN_SHARE) - extra_w)
+    height = min(DEFAULT_SIZE[1], int(area.height() * SCREEN_SHARE) - extra_h)
+    window.resize(width, height)
+    window.move(area.x() + (area.width() - width - extra_w) // 2,
+                area.y() + (area.height() - height - extra_h) // 2)
+
+
+def fit_into_screen(window) -> bool:
+    """Shrink and move a normal (not maximised) window, frame included, into its screen's
+    available area. Returns True if it had to be changed."""
+    if window.windowState() & _BIG_STATES:
+        return False
+    area = available_area(window)
+    extra_w, extra_h = frame_extra(window)
+    width = min(window.width(), area.width() - extra_w)
+    height = min(window.height(), area.height() - extra_h)
+    changed = (width, height) != (window.width(), window.height())
+    if changed:
+        window.resize(width, height)
+    frame = window.frameGeometry()
+    x = min(max(frame.x(), area.x()), area.right() + 1 - width - extra_w)
+    y = min(max(frame.y(), area.y()), area.bottom() + 1 - height - extra_h)
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(x, y)
+        changed = True
+    return changed
+
+
+def restore_window(window, default_state: QByteArray, version: int) -> list[str]:
+    """Put back the saved dock layout and geometry of ``window`` (hidden, not yet shown).
+
+    A layout saved with another ``version`` number is ignored silently (the arrangement
+    changed); anything else that cannot be restored is dropped with a note. Returns the notes.
+    """
+    notes: list[str] = []
+    settings = app_settings()
+    if settings.status() != QSettings.Status.NoError:
+        notes.append(f"The settings file {settings.fileName()} could not be read; "
+                     "using the default layout.")
+        return notes
+    if not window.isVisible() and window.windowState() & _BIG_STATES:
+        # see the module docstring: never restore docks into a hidden maximised window
+        window.setWindowState(Qt.WindowState.WindowNoState)
+
+    layout, saved_version = settings.value(STATE_KEY), settings.value(VERSION_KEY)
+    if layout is not None and str(saved_version) == str(version):
+        if not isinstance(layout, QByteArray) or not _restore_state(window, layout, version):
+            window.restoreState(default_state)
+            settings.remove(STATE_KEY)
+            notes.append("The saved window layout could not be restored; "
+                         "using the default layout.")
+
+    geometry = settings.value(GEOMETRY_KEY)
+    if geometry is not None:
+        if not isinstance(geometry, QByteArray) or not _restore_geometry(window, geometry):
+            default_geometry(window)
+            settings.remove(GEOMETRY_KEY)
+            notes.append("The saved window size and position could not be restored; "
+                         "using the default size.")
+        elif fit_into_screen(window):
+            notes.append("The saved window size did not fit this screen; the window was "
+                         "made to fit.")
+    return notes
+
+
+def _restore_state(window, layout: QByteArray, version: int) -> bool:
+    try:
+        return bool(window.restoreState(layout, version))
+    except Exception:           # a wrong type deep inside; Qt itself returns False
+        return False
+
+
+def geometry_is_sound(geometry: QByteArray) -> bool:
+    """Whether ``geometry`` reads whole as ``QWidget.saveGeometry()`` data with positive sizes
+    (Qt's own restoreGeometry accepts some truncated data and restores a 0 x 0 window)."""
+    stream = QDataStream(geometry)
+    stream.setByteOrder(QDataStream.ByteOrder.BigEndian)
+    magic, major = stream.readUInt32(), stream.readUInt16()
+    stream.readUInt16()
+    frame, normal = QRect(), QRect()
+    stream >> frame
+    stream >> normal
+    stream.readInt32()                      # screen number
+    stream.readUInt8(), stream.readUInt8()  # maximised, full screen
+    stream.readInt32()                      # screen width
+    rects = [frame, normal]
+    if major >= 3:                          # Qt 6: the geometry itself
+        rects.append(QRect())
+        stream >> rects[-1]
+    return (stream.status() == QDataStream.Status.Ok and magic == 0x1D9D0CB and major >= 1
+            and all(r.width() > 0 and r.height() > 0 for r in rects))
+
+
+def _restore_geometry(window, geometry: QByteArray) -> bool:
+    if not geometry_is_sound(geometry):
+        return False
+    try:
+        ok = bool(window.restoreGeometry(geometry))
+    except Exception:
+        return False
+    size = window.size()
+    return ok and size.width() > 0 and size.height() > 0
+
+
+def reset_settings() -> str:
+    """Delete every stored setting (layout, geometry, presentation mode). Returns the file."""
+    settings = app_settings()
+    settings.clear()
+    settings.sync()
+    return settings.fileName()
