@@ -235,6 +235,10 @@ def measure(batch_sizes=GUI_BATCH_SIZES, seconds: float = 2.5,
     window.state.set_modified(False)     # a measurement, nothing to save
     window.close()
     from .main import delete_window
+    from .worker import join_training_threads
+    # as run_app does: close waits only a few seconds for the worker, and a QThread still
+    # running when the interpreter tears Qt down aborts the child (a loaded machine)
+    join_training_threads()
     delete_window(window)      # now, not at interpreter exit (see delete_window)
     return results
 
