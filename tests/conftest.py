@@ -61,3 +61,28 @@ def training_threads_joined():
         QApplication.processEvents()
     gc.collect()                       # closed windows go here, on the main thread
     assert ended, f"training threads still running after the test: {live_training_threads()}"
+
+
+@pytest.fixture
+def recording(tmp_path):
+    """A recorded 6-step run on random digits (batch 10, lr 0.1: the weights visibly move),
+    every step kept: ``tmp_path / "run.cnnrun"``."""
+    import numpy as np
+
+    from cnnviz.nn import build_network
+    from cnnviz.nn.presets import TrainConfig
+    from cnnviz.training import Trainer
+    from cnnviz.training.recording import RunRecorder
+
+    rng = np.random.default_rng(0)
+    x = rng.random((80, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 80)
+    trainer = Trainer(build_network(seed=0), x[:60], y[:60], x[60:], y[60:],
+                      TrainConfig(epochs=1, batch_size=10, lr=0.1, seed=0))
+    path = tmp_path / "run.cnnrun"
+    recorder = RunRecorder(path, trainer, dataset_name="bundled")
+    trainer.observers.append(recorder)
+    while not trainer.finished:
+        trainer.step()
+    recorder.close(trainer, completed=True)
+    return path

@@ -7,27 +7,8 @@ import pytest
 from PIL import Image
 
 from cnnviz.app import animate
-from cnnviz.nn import build_network
-from cnnviz.nn.presets import TrainConfig
-from cnnviz.training import Trainer
-from cnnviz.training.recording import Recording, RunRecorder
+from cnnviz.training.recording import Recording
 from test_cli import assert_one_line_error, cnnviz_env, run_cli
-
-
-@pytest.fixture
-def recording(tmp_path):
-    rng = np.random.default_rng(0)
-    x = rng.random((80, 1, 28, 28), dtype=np.float32)
-    y = rng.integers(0, 10, 80)
-    trainer = Trainer(build_network(seed=0), x[:60], y[:60], x[60:], y[60:],
-                      TrainConfig(epochs=1, batch_size=10, lr=0.1, seed=0))
-    path = tmp_path / "run.cnnrun"
-    recorder = RunRecorder(path, trainer, dataset_name="bundled")
-    trainer.observers.append(recorder)
-    while not trainer.finished:
-        trainer.step()
-    recorder.close(trainer, completed=True)
-    return path
 
 
 def test_animate_filters_writes_one_frame_per_recorded_step(tmp_path, recording):

@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from cnnviz.app.export_views import RecordingSource, export_views
-from cnnviz.nn import build_network
-from cnnviz.nn.presets import TrainConfig
-from cnnviz.training import Trainer
-from cnnviz.training.recording import Recording, RunRecorder
+from cnnviz.training.recording import Recording
 from test_cli import assert_one_line_error, run_cli
-
-
-@pytest.fixture
-def recording(tmp_path):
-    """A 6-step run recorded at every step, with a large rate so the filters visibly move."""
-    rng = np.random.default_rng(0)
-    x = rng.random((70, 1, 28, 28), dtype=np.float32)
-    y = rng.integers(0, 10, 70)
-    trainer = Trainer(build_network(seed=0), x[:60], y[:60], x[60:], y[60:],
-                      TrainConfig(epochs=1, batch_size=10, lr=0.1, seed=0))
-    path = tmp_path / "run.cnnrun"
-    recorder = RunRecorder(path, trainer, dataset_name="bundled")
-    trainer.observers.append(recorder)
-    while not trainer.finished:
-        trainer.step()
-    recorder.close(trainer, completed=True)
-    return path
 
 
 def _pixels(path):
