@@ -52,7 +52,10 @@ def test_presentation_mode_enlarges_type_thickens_lines_and_goes_back(qtbot, win
         assert pen_width(curve) >= 3
     assert pg.mkPen(loss.batch_curve.opts["pen"]).color().alpha() >= 150
     assert window.windowState() & Qt.WindowState.WindowFullScreen
-    assert not window.controls.settings_box.isVisible()       # secondary controls hidden
+    bar = window.presentation.toolbar                        # the training buttons above
+    front = window.docks[window.presentation.bar.current_view()]
+    qtbot.waitUntil(lambda: front.geometry().top() > 0)
+    assert bar.isVisible() and bar.geometry().bottom() <= front.geometry().top()
     step = window.views["step_explainer"]
     assert step.loss_before.font().pointSizeF() >= 2 * 18    # big numbers grow too
     # the views stay usable: Step still works and is shown
@@ -125,18 +128,51 @@ def test_presentation_stage_tabs_every_view_and_restores_the_dock_layout(qtbot, 
     assert docks["loss_curves"] not in window.tabifiedDockWidgets(docks["activations"])
     window.set_presentation(True, persist=False)
     qtbot.wait(50)
-    stage = [d for name, d in docks.items()
-             if name not in ("controls", "drawing_pad", "probe_browser")]
+    stage = list(docks.values())
     tabbed = {d.objectName() for d in window.tabifiedDockWidgets(stage[0])} | {stage[0].objectName()}
-    assert tabbed == {d.objectName() for d in stage}                # one stage: every view a tab
-    assert docks["controls"].objectName() not in tabbed
-    assert area(docks["controls"]) != area(stage[0])
+    assert tabbed == {d.objectName() for d in stage}      # one stage: every view a tab of it
     assert all(d.isVisible() and not d.isFloating() for d in docks.values())
-    assert area(docks["drawing_pad"]) == area(docks["controls"])     # draw beside the stage
-    # the stage gets most of the screen
-    assert stage[0].width() >= docks["controls"].width()
+    # one view at a time gets (nearly) the whole window
+    window.raise_dock("activations")
+    qtbot.wait(50)
+    assert docks["activations"].width() >= window.width() - 40
     window.set_presentation(False, persist=False)
     qtbot.wait(50)
     after = {name: (area(d), {t.objectName() for t in window.tabifiedDockWidgets(d)})
              for name, d in docks.items()}
     assert after == before
+    assert not window.presentation.toolbar.isVisible()
+
+
+def test_presentation_bar_drives_the_controls_and_selects_views(qtbot, window):
+    """The tool bar's buttons are the controls' (Start starts, the label follows), its slider
+    is the speed, and its selector, Page Down and the keys 1-9 change the view on the stage."""
+    window.set_presentation(True, persist=False)
+    qtbot.wait(50)
+    bar = window.presentation.bar
+    controls = window.controls
+    bar.speed_slider.setValue(0)
+    assert controls.speed_slider.value() == 0 and window.controller.pacing is not None
+    controls.speed_slider.setValue(controls.speed_slider.maximum())
+    assert bar.speed_slider.value() == controls.speed_slider.maximum()
+
+    window.raise_dock("filters")
+    qtbot.waitUntil(lambda: bar.current_view() == "filters")
+    bar.step_view(1)                                   # Page Down on a presenter's clicker
+    following = bar.current_view()
+    assert following != "filters"
+    qtbot.waitUntil(lambda: not window.docks[following].visibleRegion().isEmpty()
+                    or window.views[following].isVisible())
+    assert window.docks[following].geometry().intersects(window.rect())
+    qtbot.keyClick(window, Qt.Key.Key_1)               # the first Classroom view
+    qtbot.waitUntil(lambda: bar.current_view() == "preprocess_pipeline")
+
+    assert bar.buttons["stop"].isEnabled() is False
+    window.controls.epochs_spin.setValue(1000)
+    bar.buttons["start"].click()                        # Start, through the controls
+    qtbot.waitUntil(lambda: window.controller.state == "running", timeout=10000)
+    qtbot.waitUntil(lambda: bar.buttons["stop"].isEnabled())
+    assert bar.buttons["start"].text() == "Pause"
+    bar.buttons["stop"].click()
+    qtbot.waitUntil(lambda: not window.controller.active, timeout=10000)
+    qtbot.waitUntil(lambda: bar.buttons["start"].text() == "Start")

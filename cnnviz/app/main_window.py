@@ -25,6 +25,7 @@ from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .presentation import PresentationMode, stored_choice
 from .settings import app_settings
 from .shortcut_focus import NumericFieldShortcuts
+from .tab_titles import keep_tab_titles_whole
 from .view_frame import ViewFrame, fit_views_to, view_of
 from .window_settings import available_area, default_geometry, reset_settings, restore_window
 from .state import AppState, catch_up_when_raised, checkpoint_training
@@ -155,6 +156,7 @@ class MainWindow(QMainWindow):
         QApplication.instance().focusChanged.connect(self._on_focus_changed)
         self._shortcut_filter = NumericFieldShortcuts(self)    # Space works in a spin box
         self._shortcut_filter.watch(self)
+        keep_tab_titles_whole(self)          # a narrow tab group scrolls, never elides
         if state.dataset is not None and state.probe_index is None \
                 and state.probe_source == "dataset" and not state.probe_image.any():
             self._pick_initial_probe()

@@ -9,10 +9,11 @@
   axis lines and text in a high-contrast colour for the scene's background;
 * thick curves (every ``PlotDataItem`` pen at least ``CURVE_WIDTH`` px, faint ones made
   opaque enough to read on a projector, bigger symbols);
-* secondary controls hidden (the hyper-parameter fields); the status bar stays one line;
-* one big *stage*: the training controls in a narrow left column and every other view a tab
-  of one dock area filling the rest of the screen (each view gets most of the screen, all
-  one click away); the user's own dock layout is saved on entering and restored on leaving.
+* one big *stage*: every view a tab of one dock area filling the screen below a tool bar
+  (``PresentationBar``: Start / Step / Stop / Reset, the speed, a view selector), so one view
+  at a time gets the whole projector; Page Down / Page Up (a presenter's clicker) and keys
+  1-9 change the view. The user's own dock layout is saved on entering and restored on
+  leaving; ``fit_to(area)`` caps every view so the window fits ``area`` (the screen).
 
 The choice is stored in the settings (``PRESENTATION_KEY``) and restored at the next launch.
 Pyqtgraph items created after entering keep their normal style (the views build theirs once,
@@ -23,8 +24,9 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PyQt6.QtCore import QSize, Qt, QTimer
-from PyQt6.QtGui import QColor, QFont, QPen
-from PyQt6.QtWidgets import QApplication, QTabBar, QWidget
+from PyQt6.QtCore import QRect
+from PyQt6.QtGui import QColor, QFont, QKeySequence, QPen, QShortcut
+from PyQt6.QtWidgets import QApplication, QTabBar, QToolBar, QWidget
 
 from .settings import read_value, write_value
 from .view_frame import ViewFrame, view_of
@@ -34,10 +36,8 @@ FONT_POINT_SIZE = 20          # application font in presentation mode (the issue
 TITLE_POINT_SIZE = 22         # titles of plots and panels
 CURVE_WIDTH = 3.5             # minimum pen width of a curve, px
 MIN_CURVE_ALPHA = 150
-MIN_WIDTH_SHARE = 0.22        # no view demands more than this share of the screen width
-MIN_HEIGHT_SHARE = 0.25
-CONTROLS_SHARE = 0.25         # the left column's share of the screen width
-LEFT_COLUMN = ("controls", "drawing_pad", "probe_browser")   # beside the stage, not on it
+STAGE_CHROME = (24, 230)      # px around a view on the stage: menu, tool bar, tabs, status
+STAGE_AFTER_KEYS = ("drawing_pad", "probe_browser", "controls")   # then the rest, in order
 TAB_POINT_SIZE = 15           # the stage's tabs: the teacher reads them, not the back row
 # tab titles on the stage where the window's own (already short) ones are still long
 SHORT_TITLES = {"loss_curves": "Loss"}
@@ -64,6 +64,21 @@ def _repolish_style_sheets(window) -> None:
             widget.setStyleSheet(sheet)
 
 
+def view_keys(docks) -> dict[str, int]:
+    """{view name: its key 1-9} (the Classroom menu's shortcuts)."""
+    from .main_window import CLASSROOM_KEYS
+    return {name: key for key, name in enumerate((n for n in CLASSROOM_KEYS if n in docks),
+                                                  start=1)}
+
+
+def stage_order(docks) -> list[str]:
+    """The stage's views in order: those with a key (1-9), the digit inputs and the training
+    controls, then the rest."""
+    keyed = list(view_keys(docks))
+    after = [n for n in STAGE_AFTER_KEYS if n in docks and n not in keyed]
+    return keyed + after + [n for n in docks if n not in keyed and n not in after]
+
+
 def stored_choice() -> bool:
     """Whether presentation mode was on when the app last changed it."""
     return bool(read_value(PRESENTATION_KEY, False, bool))
@@ -80,9 +95,10 @@ class PresentationMode:
         self._normal_geometry = None     # QMainWindow.saveGeometry() before entering
         self._undo: list = []            # callables restoring what ``enter`` changed
         self._dock_state = None          # the user's dock layout (QMainWindow.saveState)
-        self._column = None              # the left column's top dock while on the stage
-        self._stage = None               # a dock of the stage (beside the column)
-        self._below = None               # the dock under the controls in the column
+        self._stage = None               # a dock of the stage
+        self.toolbar = None              # the QToolBar holding ``bar`` (built on first use)
+        self.bar = None                  # the PresentationBar
+        self._page_keys: list = []       # Page Down / Page Up shortcuts (on while active)
 
     # -- public API ------------------------------------------------------------------------
     def set_active(self, on: bool, persist: bool = True) -> None:
@@ -118,7 +134,10 @@ class PresentationMode:
         self._dock_state = w.saveState(self._layout_version())
         self._build_stage()
         # before the font grows: a top-level window grows to its new minimum at once
-        self._cap_minimum_sizes()
+        screen = w.screen()
+        self._caps = {}
+        self.fit_to(screen.availableGeometry() if screen is not None else QRect(0, 0, 1920, 1080))
+        self._undo.append(self._restore_caps)
         app = QApplication.instance()
         self._app_font = QFont(app.font())
         big = QFont(self._app_font)
@@ -129,12 +148,6 @@ class PresentationMode:
 
         for view in w.findChildren(pg.GraphicsView):
             self._style_scene(view)
-
-        controls = getattr(w, "controls", None)
-        box = getattr(controls, "settings_box", None)
-        if box is not None and box.isVisibleTo(controls):
-            box.hide()
-            self._undo.append(box.show)
 
         screen = w.screen()
         if w.layout() is not None:
@@ -148,24 +161,18 @@ class PresentationMode:
         self._size_stage()
 
     def _build_stage(self) -> None:
-        """Controls (and the digit inputs) in a left column; every other view a tab of one
-        big dock area, with short tab titles in a smaller font so every tab reads in full."""
+        """Every view a tab of one big dock area (the training controls too: the bar above
+        drives them), title bars hidden (the bar's selector names the view in front)."""
         w = self.window
         docks = getattr(w, "docks", {})
-        if "controls" not in docks or len(docks) < 2:
+        if len(docks) < 2:
             return
         front = self._front_view()
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        right = Qt.DockWidgetArea.RightDockWidgetArea
         for dock in docks.values():
             dock.setFloating(False)
             w.removeDockWidget(dock)        # no stale tab bars of the old groups
-        column = [docks[n] for n in LEFT_COLUMN if n in docks]
-        w.addDockWidget(left, column[0])
-        if len(column) > 1:
-            w.splitDockWidget(column[0], column[1], Qt.Orientation.Vertical)
-            for dock in column[2:]:
-                w.tabifyDockWidget(column[1], dock)
-        stage = [d for name, d in docks.items() if name not in LEFT_COLUMN]
+        stage = [docks[n] for n in stage_order(docks)]
         w.addDockWidget(right, stage[0])
         for dock in stage[1:]:
             w.tabifyDockWidget(stage[0], dock)
@@ -176,50 +183,63 @@ class PresentationMode:
                 title = dock.windowTitle()
                 dock.setWindowTitle(short)
                 self._undo.append(lambda d=dock, t=title: d.setWindowTitle(t))
-        if len(column) > 1:
-            column[1].raise_()
+            old_bar = dock.titleBarWidget()
+            empty = QWidget(dock)
+            empty.setFixedHeight(0)
+            dock.setTitleBarWidget(empty)      # no title bar: the stage's tabs name the view
+            self._undo.append(lambda d=dock, b=old_bar: d.setTitleBarWidget(b))
         docks.get(front, stage[0]).raise_()
-        self._column, self._stage = column[0], stage[0]
-        self._below = column[1] if len(column) > 1 else None
+        self._stage = stage[0]
+        self._install_bar(front if front in docks else next(iter(docks)))
+
+    def _install_bar(self, front: str) -> None:
+        """The tool bar above the stage (``PresentationBar``), built once and kept."""
+        from .presentation_bar import PresentationBar
+        w = self.window
+        controls = getattr(w, "controls", None)
+        if controls is None:
+            return
+        if self.toolbar is None:
+            keys = view_keys(w.docks)
+            views = [(n, f"{keys[n]}  {w.docks[n].windowTitle()}" if n in keys
+                      else w.docks[n].windowTitle()) for n in stage_order(w.docks)]
+            self.bar = PresentationBar(controls, views)
+            self.bar.viewRequested.connect(w.raise_dock)
+            self.toolbar = QToolBar("Presentation", w)
+            self.toolbar.setObjectName("presentationToolbar")
+            self.toolbar.setMovable(False)
+            self.toolbar.setFloatable(False)
+            self.toolbar.addWidget(self.bar)
+            for name, dock in w.docks.items():
+                dock.visibilityChanged.connect(
+                    lambda shown, n=name: shown and self.active and self.bar.show_view(n))
+            self._page_keys = [QShortcut(QKeySequence(key), w, lambda d=delta: (
+                self.active and self.bar.step_view(d)), context=Qt.ShortcutContext.WindowShortcut)
+                for key, delta in (("PgDown", 1), ("PgUp", -1))]
+        w.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.toolbar.show()
+        self.bar.show_view(front)
+        for key in self._page_keys:
+            key.setEnabled(True)
+
+        def remove(tb=self.toolbar, keys=self._page_keys):
+            w.removeToolBar(tb)
+            for k in keys:
+                k.setEnabled(False)
+        self._undo.append(remove)
 
     def _size_stage(self) -> None:
-        """After the font grew and the window filled the screen: small tab font, narrow column."""
+        """After the font grew and the window filled the screen: the stage's tabs in a smaller
+        font, every title in full (a tab bar too narrow for all of them scrolls)."""
         w = self.window
         font = QFont(QApplication.instance().font())
         font.setPointSizeF(TAB_POINT_SIZE)
         for bar in w.findChildren(QTabBar):
             if bar.parent() is w:                  # the dock areas' tab bars
                 bar.setFont(font)
-                # every title in full; a stage too narrow for all the tabs scrolls them
-                elide, scroll = bar.elideMode(), bar.usesScrollButtons()
                 bar.setElideMode(Qt.TextElideMode.ElideNone)
                 bar.setUsesScrollButtons(True)
-                self._undo.append(lambda b=bar, e=elide, u=scroll: (
-                    b.setFont(QFont()), b.setElideMode(e), b.setUsesScrollButtons(u)))
-        self._size_column()
-        # again once the event loop has laid the docks out in the full-screen window (and
-        # once more in case the window system applied the new size late)
-        QTimer.singleShot(0, self._size_column)
-        QTimer.singleShot(150, self._size_column)
-
-    def _size_column(self) -> None:
-        w, column = self.window, self._column
-        if not self.active or column is None:
-            return
-        # both sides named: resizing only the column's area hands the width straight back
-        width = int(w.width() * CONTROLS_SHARE)
-        docks = [column] + ([self._stage] if self._stage is not None else [])
-        w.resizeDocks(docks, [width, w.width() - width][:len(docks)], Qt.Orientation.Horizontal)
-        if self._below is not None:     # the controls no taller than they need (no empty band)
-            top = column.minimumSizeHint().height() + 8
-            rest = max(1, column.height() + self._below.height() - top)
-            w.resizeDocks([column, self._below], [top, rest], Qt.Orientation.Vertical)
-        for bar in w.findChildren(QTabBar):        # a tab bar left from the old tab groups
-            if bar.parent() is w and bar.isVisible() and bar.geometry().intersects(
-                    column.geometry()) and not any(
-                    bar.tabText(i) == d.windowTitle() for i in range(bar.count())
-                    for d in (w.docks.get("drawing_pad"), w.docks.get("probe_browser")) if d):
-                bar.hide()
+                self._undo.append(lambda b=bar: b.setFont(QFont()))
 
     def _front_view(self) -> str:
         """The view to show first on the stage: the explainer or view the user had in front."""
@@ -227,7 +247,8 @@ class PresentationMode:
         docks = getattr(self.window, "docks", {})
         last = getattr(self.window, "_last_dock", None)
         exposed = [name for name, d in docks.items()
-                   if name not in LEFT_COLUMN and view_of(d) is not None and is_exposed(view_of(d))]
+                   if name not in STAGE_AFTER_KEYS and view_of(d) is not None
+                   and is_exposed(view_of(d))]
         for name, dock in docks.items():
             if dock is last and name in exposed:
                 return name
@@ -319,21 +340,23 @@ class PresentationMode:
                 c.setSymbolSize(old_symbol_size)
         self._undo.append(undo)
 
-    def _cap_minimum_sizes(self) -> None:
-        """Large type makes some views' minimum sizes wider than the screen (a window wider
-        than the projector): each view's frame demands at most a share of the screen, and the
-        view scrolls inside it rather than overlap its own controls."""
-        w = self.window
-        screen = w.screen().availableGeometry() if w.screen() is not None else None
-        cap = QSize(int((screen.width() if screen else 1920) * MIN_WIDTH_SHARE),
-                    int((screen.height() if screen else 1080) * MIN_HEIGHT_SHARE))
-        for dock in getattr(w, "docks", {}).values():
+    def fit_to(self, area: QRect) -> None:
+        """Cap every view so the stage fits ``area`` (a screen's rectangle): one view at a
+        time gets the stage; a view needing more than that scrolls inside its frame."""
+        cap = QSize(max(200, area.width() - STAGE_CHROME[0]),
+                    max(150, area.height() - STAGE_CHROME[1]))
+        for dock in getattr(self.window, "docks", {}).values():
             frame = dock.widget()
             if isinstance(frame, ViewFrame):
-                old, frame.cap = frame.cap, cap
+                self._caps.setdefault(id(frame), (frame, QSize(frame.cap)))
+                frame.cap = cap
                 frame.updateGeometry()
-                self._undo.append(lambda f=frame, c=old: (setattr(f, "cap", c),
-                                                          f.updateGeometry()))
+
+    def _restore_caps(self) -> None:
+        for frame, cap in self._caps.values():
+            frame.cap = cap
+            frame.updateGeometry()
+        self._caps = {}
 
     # -- leaving ------------------------------------------------------------------------------
     def _leave(self) -> None:

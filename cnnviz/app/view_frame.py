@@ -17,7 +17,7 @@ MAX_CAP = QSize(480, 380)      # px: no view demands more, even on a large scree
 # the default layout has three columns of docks and two rows; around them: the window's
 # frame, menu bar and status bar (px), and each dock's title and tab bar
 LAYOUT_COLUMNS, LAYOUT_ROWS = 3, 2
-WIDE_COLUMN = 520              # px: the left column (training controls, drawing pad)
+WIDE_COLUMN = 360              # px: the left column (training controls, drawing pad)
 WINDOW_CHROME = QSize(40, 110)
 DOCK_CHROME = QSize(10, 55)
 
@@ -89,7 +89,12 @@ class ViewFrame(QScrollArea):
         ``cap``: beyond that the view scrolls instead of making the window larger."""
         if self.widget() is None:
             return MIN_FRAME
-        return self._view_minimum().boundedTo(self.cap).expandedTo(MIN_FRAME)
+        minimum = self._view_minimum()
+        hint = minimum.boundedTo(self.cap).expandedTo(MIN_FRAME)
+        if minimum.height() > self.cap.height() and minimum.width() <= self.cap.width():
+            # it may scroll down: room for the vertical bar, so it never scrolls sideways too
+            hint.setWidth(hint.width() + self.verticalScrollBar().sizeHint().width())
+        return hint
 
     def sizeHint(self) -> QSize:              # noqa: N802
         view = self.widget()
@@ -100,7 +105,7 @@ def view_min_cap(area: QRect, wide: bool = False) -> QSize:
     """The largest minimum size a view may demand so that the default layout still fits the
     ``area`` (a screen's available area). ``wide``: a view of the left column (the training
     controls), which gets up to ``WIDE_COLUMN`` px; the other two columns share the rest
-    (480 x 380 px on a large screen, about 355 x 250 on a 1280 x 720 projector)."""
+    (480 x 380 px on a large screen, about 425 x 250 on a 1280 x 720 projector)."""
     rest = area.width() - WINDOW_CHROME.width() - WIDE_COLUMN - DOCK_CHROME.width()
     width = WIDE_COLUMN if wide else rest // (LAYOUT_COLUMNS - 1) - DOCK_CHROME.width()
     height = (area.height() - WINDOW_CHROME.height()) // LAYOUT_ROWS - DOCK_CHROME.height()

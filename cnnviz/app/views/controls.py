@@ -60,6 +60,7 @@ class ControlsView(QWidget):
     momentumChanged = pyqtSignal(float)
     speedChanged = pyqtSignal(float)              # batches per second (inf: full speed)
     pauseEachEpochChanged = pyqtSignal(bool)
+    runStateChanged = pyqtSignal(str)             # after set_run_state relabelled the buttons
 
     def __init__(self, state=None, parent=None) -> None:
         super().__init__(parent)
@@ -109,9 +110,9 @@ class ControlsView(QWidget):
         self.schedule_combo.setToolTip("cosine: the rate falls smoothly to 5% of the base rate "
                                        "by the last epoch; step: × decay every few epochs")
         self.lr_now_label = QLabel()
-        self.lr_now_label.setWordWrap(True)     # a long schedule wraps instead of being cut
         self.lr_now_label.setToolTip("The learning rate the optimizer uses now")
         self.schedule_label = QLabel()
+        self.schedule_label.setWordWrap(True)   # "cosine to 5% over 30 epochs" in a narrow dock
         self.schedule_label.setToolTip("How the learning rate changes over the run")
         self.lr_decay_spin = QDoubleSpinBox()
         self.lr_decay_spin.setDecimals(3)
@@ -147,10 +148,8 @@ class ControlsView(QWidget):
         decay_row.addWidget(self.lr_decay_spin)
         decay_row.addWidget(self.lr_every_spin)
         form.addRow("Learning rate", lr_row)
-        schedule_row = QHBoxLayout()
-        schedule_row.addWidget(self.schedule_combo)
-        schedule_row.addWidget(self.schedule_label, 1)
-        form.addRow("LR schedule", schedule_row)
+        form.addRow("LR schedule", self.schedule_combo)
+        form.addRow(self.schedule_label)      # its own row: wraps in a narrow dock
         form.addRow("LR decay ×", decay_row)
         self._decay_row = decay_row
         form.addRow("Momentum", self.momentum_spin)
@@ -312,6 +311,7 @@ class ControlsView(QWidget):
             self._show_schedule()
         elif self._last_snapshot is not None:
             self.show_progress(self._last_snapshot, getattr(self, "_epochs_before", 0.0))
+        self.runStateChanged.emit(self.run_state)
 
     def reset_progress(self) -> None:
         """Back to "not started" (fresh weights: the old run's progress no longer applies)."""

@@ -193,6 +193,7 @@ class PreprocessPipelineView(QWidget):
         arrow.setPointSizeF(base * 3)
         for label in self.titles.values():
             label.setFont(bold)
+        QTimer.singleShot(0, self._hold_title_heights)
         for label in self.arrows:
             label.setFont(arrow)
         self._release_caption_heights()
@@ -338,6 +339,16 @@ class PreprocessPipelineView(QWidget):
         super().resizeEvent(event)
         if event.oldSize().width() != event.size().width():
             self._release_caption_heights()      # other widths wrap into other heights
+            QTimer.singleShot(0, self._hold_title_heights)
+
+    def _hold_title_heights(self) -> None:
+        """Each title as tall as its words wrap into at its column's width: a grid row does
+        not ask its word-wrapped labels (the view's minimum height ignored the third line
+        of "2. bounding box of the ink" in a narrow dock, and cut it)."""
+        for label in self.titles.values():
+            need = label.heightForWidth(max(1, label.width()))
+            if need != label.minimumHeight():
+                label.setMinimumHeight(max(0, need))
 
     def _show_predictions(self, canvas: np.ndarray, center: bool) -> None:
         """The pad's own prediction (what the network gets now) and, for comparison, what the

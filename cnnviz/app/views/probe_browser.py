@@ -11,7 +11,7 @@ probe.
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, Qt
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout,
                              QWidget)
@@ -36,10 +36,8 @@ class ProbeBrowser(RefreshWhenExposed, QWidget):
         self.image = DigitImage(minimum=112)
         self.label_text = QLabel()
         self.prediction_text = QLabel()
+        self._apply_fonts()
         for label in (self.label_text, self.prediction_text):
-            font = QFont(label.font())
-            font.setPointSizeF(font.pointSizeF() * 1.3)
-            label.setFont(font)
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setTextFormat(Qt.TextFormat.RichText)
         self.prev_button = QPushButton("◀ Previous")
@@ -82,6 +80,18 @@ class ProbeBrowser(RefreshWhenExposed, QWidget):
         self._on_dataset(select=False)
 
     # -- data ---------------------------------------------------------------------------------
+
+    def _apply_fonts(self) -> None:
+        """The label and prediction 1.3x the widget's font (which presentation mode enlarges)."""
+        for label in (self.label_text, self.prediction_text):
+            font = QFont(self.font())
+            font.setPointSizeF(self.font().pointSizeF() * 1.3)
+            label.setFont(font)
+
+    def changeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "prediction_text"):
+            self._apply_fonts()
+        super().changeEvent(event)
     def _images(self) -> np.ndarray | None:
         ds = self.state.dataset
         return None if ds is None else ds.test_images
