@@ -225,6 +225,8 @@ def open_at(qtbot, dataset, size, presentation: bool):
     """The window as on a screen of ``size`` (the test screen is 1920x1080)."""
     win = open_window(qtbot, dataset, restore_layout=False)
     area = QRect(0, 0, *size)
+    # a digit on the pad: the preprocessing view's captions and predictions filled in
+    win.views["drawing_pad"].draw_stroke([(60, 50), (180, 50), (165, 90), (115, 210)], 22)
     if presentation:
         win.set_presentation(True, persist=False)
         qtbot.wait(50)
@@ -250,4 +252,23 @@ def test_every_view_fits_the_window_at_classroom_sizes(qtbot, small_dataset, siz
         problems = window_fit_problems(win, qtbot, presentation)
         assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
     finally:
+        win.close()
+
+
+@pytest.mark.parametrize("presentation", [False, True], ids=["normal", "presentation"])
+def test_the_recording_bar_fits_with_a_usable_slider_at_1280x720(qtbot, small_dataset, recording,
+                                                                  presentation):
+    """The timeline bar of an open recording: nothing overlapped or cut, and a slider a
+    teacher can drag (it had 60 px left beside the buttons in large type)."""
+    win = open_at(qtbot, small_dataset, (1280, 720), presentation)
+    try:
+        assert win.replay.open(recording)
+        bar = win.replay.bar
+        qtbot.waitUntil(lambda: bar.isVisible() and bar.slider.width() > 0)
+        qtbot.wait(100)
+        problems = toolbar_problems(win, presentation)
+        assert not problems, "\n".join(problems)
+        assert bar.slider.width() >= 0.3 * bar.width(), (bar.slider.width(), bar.width())
+    finally:
+        win.replay.close()
         win.close()

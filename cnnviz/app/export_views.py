@@ -151,6 +151,10 @@ def _fill_views(window) -> None:
         trainer = Trainer(net, images_to_float(ds.train_images[:640]), ds.train_labels[:640],
                           test_x[:10], ds.test_labels[:10], get_preset("lenet").training)
         views["step_explainer"].show_step(detailed_step(trainer)[1])
+    pad = views.get("drawing_pad")
+    if pad is not None and hasattr(pad, "draw_stroke"):
+        # a "7" drawn off-centre: the pad, its prediction and the preprocessing have something
+        pad.draw_stroke([(60.0, 50.0), (180.0, 50.0), (165.0, 90.0), (115.0, 210.0)], 22)
     if "conv_explainer" in views and "conv1" in state.trace.names:
         conv1 = state.trace["conv1"].output[0]                  # (C, H, W)
         channel, row, col = np.unravel_index(int(conv1.argmax()), conv1.shape)
@@ -180,7 +184,7 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
         for name in (names or list(window.docks)):
             try:
                 window.raise_dock(name)
-                _settle(app)
+                _settle(app, 25)     # the view's layout catches up with its new size
                 image = view_of(window.docks[name]).grab()
                 if image.isNull() or image.width() < 2 or image.height() < 2:
                     raise ExportError("nothing was drawn")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import QEvent, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider,
-                             QToolButton, QWidget)
+                             QToolButton, QVBoxLayout, QWidget)
 
 SPEEDS = (("1 point/s", 1), ("2 points/s", 2), ("5 points/s", 5), ("10 points/s", 10),
           ("25 points/s", 25))
+SLIDER_SHARE = 0.35     # the slider gets a row of its own when it would be narrower than this
 _BAR_KEYS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End,
              Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
 
@@ -69,12 +70,15 @@ class ReplayBar(QWidget):
         close.setText("✕")
         close.setToolTip("Close the recording")
         close.clicked.connect(self.closeRequested)
-        layout = QHBoxLayout(self)
+        self._close = close
+        self._row = QHBoxLayout()          # the buttons and numbers (and the slider, if wide)
+        self._row.setContentsMargins(0, 0, 0, 0)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
-        for w, stretch in ((self.title, 0), (self.play_button, 0), (self.speed_combo, 0),
-                           (self.slider, 1), (self.info, 0), (self.continue_button, 0),
-                           (close, 0)):
-            layout.addWidget(w, stretch)
+        layout.setSpacing(2)
+        layout.addLayout(self._row)
+        self._two_rows = None
+        self._arrange(two_rows=False)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._advance)
         self._apply_speed()
@@ -82,6 +86,44 @@ class ReplayBar(QWidget):
         self._emit_timer.setSingleShot(True)
         self._emit_timer.setInterval(0)
         self._emit_timer.timeout.connect(lambda: self.pointRequested.emit(self.slider.value()))
+
+    # -- layout -------------------------------------------------------------------------------
+    def _arrange(self, two_rows: bool) -> None:
+        """One row, or (when the slider would be small: large type, a projector) the slider
+        on a full-width row of its own above the buttons."""
+        if two_rows == self._two_rows:
+            return
+        self._two_rows = two_rows
+        outer = self.layout()
+        outer.removeWidget(self.slider)
+        for w in (self.title, self.play_button, self.speed_combo, self.info,
+                  self.continue_button, self._close):
+            self._row.removeWidget(w)
+        if two_rows:
+            outer.insertWidget(0, self.slider)
+        order = [(self.title, 0), (self.play_button, 0), (self.speed_combo, 0)]
+        order += [] if two_rows else [(self.slider, 1)]
+        order += [(self.info, 1 if two_rows else 0), (self.continue_button, 0), (self._close, 0)]
+        for w, stretch in order:
+            self._row.addWidget(w, stretch)
+
+    def _row_width(self) -> int:
+        """The width the buttons, combo and labels of one row need, without the slider."""
+        widgets = (self.title, self.play_button, self.speed_combo, self.info,
+                   self.continue_button, self._close)
+        return (sum(max(w.sizeHint().width(), w.minimumWidth()) for w in widgets)
+                + self._row.spacing() * len(widgets) + 12)
+
+    def resizeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        width = event.size().width()
+        self._arrange(two_rows=width - self._row_width() < SLIDER_SHARE * width)
+
+    def changeEvent(self, event) -> None:      # noqa: N802
+        if event.type() == QEvent.Type.FontChange and self._two_rows is not None:
+            self._arrange(two_rows=self.width() - self._row_width()
+                          < SLIDER_SHARE * self.width())
+        super().changeEvent(event)
 
     # -- content ------------------------------------------------------------------------------
     def set_points(self, steps: np.ndarray, title: str) -> None:

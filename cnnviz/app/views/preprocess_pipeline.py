@@ -62,6 +62,7 @@ class PreprocessPipelineView(QWidget):
         self.predicted: tuple[int, float] | None = None   # (class, probability) shown
         self._raw_shape: tuple[int, int] | None = None
         self._dirty = True
+        self._fit_pending = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._refresh_if_visible)
@@ -82,12 +83,16 @@ class PreprocessPipelineView(QWidget):
 
         self.prediction = QLabel("–")
         self.prediction.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.prediction.setWordWrap(True)       # large type in a narrow dock: wraps
         self.other = QLabel(" ")
         self.other.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.other.setWordWrap(True)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.prediction, 1)
-        bottom.addWidget(self.other, 1)
+        # one above the other: beside the large prediction the comparison was squeezed into
+        # a narrow column of five lines, taking the pictures' height
+        bottom = QVBoxLayout()
+        bottom.setSpacing(0)
+        bottom.addWidget(self.prediction)
+        bottom.addWidget(self.other)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -187,7 +192,7 @@ class PreprocessPipelineView(QWidget):
         self.other.setFont(medium)
         self.hint.setFont(medium)
         self.centre_box.setFont(medium)
-        bold = QFont(medium)
+        bold = QFont(self.font())        # (1.3x wrapped into three lines on a projector)
         bold.setBold(True)
         arrow = QFont(self.font())
         arrow.setPointSizeF(base * 3)
@@ -330,6 +335,13 @@ class PreprocessPipelineView(QWidget):
         needed = max(needed, label.sizeHint().height())
         if needed > label.minimumHeight():
             label.setMinimumHeight(needed)
+        if not self._fit_pending:        # once laid out, the width may differ: check again
+            self._fit_pending = True
+            QTimer.singleShot(0, self._fit_after_layout)
+
+    def _fit_after_layout(self) -> None:
+        self._fit_pending = False
+        self._hold_title_heights()
 
     def _release_caption_heights(self) -> None:
         for label in (*self.captions.values(), self.prediction, self.other):
@@ -342,13 +354,19 @@ class PreprocessPipelineView(QWidget):
             QTimer.singleShot(0, self._hold_title_heights)
 
     def _hold_title_heights(self) -> None:
-        """Each title as tall as its words wrap into at its column's width: a grid row does
-        not ask its word-wrapped labels (the view's minimum height ignored the third line
-        of "2. bounding box of the ink" in a narrow dock, and cut it)."""
+        """Each title and caption at least as tall as its words wrap into at its column's
+        width: a grid row does not ask its word-wrapped labels (the view's minimum height
+        ignored the third line of "2. bounding box of the ink" in a narrow dock and cut
+        it). Titles get exactly that; captions keep a larger held height (see
+        ``_set_held_text``)."""
         for label in self.titles.values():
             need = label.heightForWidth(max(1, label.width()))
             if need != label.minimumHeight():
                 label.setMinimumHeight(max(0, need))
+        for label in (*self.captions.values(), self.other):
+            need = label.heightForWidth(max(1, label.width()))
+            if need > label.minimumHeight():
+                label.setMinimumHeight(need)
 
     def _show_predictions(self, canvas: np.ndarray, center: bool) -> None:
         """The pad's own prediction (what the network gets now) and, for comparison, what the

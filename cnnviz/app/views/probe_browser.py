@@ -40,6 +40,7 @@ class ProbeBrowser(RefreshWhenExposed, QWidget):
         for label in (self.label_text, self.prediction_text):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setTextFormat(Qt.TextFormat.RichText)
+            label.setWordWrap(True)       # "Network says: ... wrong" in a narrow column
         self.prev_button = QPushButton("◀ Previous")
         self.next_button = QPushButton("Next ▶")
         self.random_button = QPushButton("Random")
