@@ -194,3 +194,26 @@ def test_cli_reset_settings_empties_the_settings_file(capsys):
     assert main(["--reset-settings"]) == 0
     assert app_settings().allKeys() == []
     assert str(settings_path()) in capsys.readouterr().out
+
+
+def test_restored_floating_docks_come_up_over_the_window_and_inside_the_screen(qtbot,
+                                                                               small_dataset):
+    """A view left floating (here far off a 1920x1080 screen) comes back at the next launch
+    as a window of the main window (a transient: a window manager keeps it above the main
+    window) and inside the screen; it had come up behind the main window."""
+    first = open_window(qtbot, small_dataset)
+    dock = first.docks["filters"]
+    dock.setFloating(True)
+    dock.setGeometry(QRect(2500, 1400, 500, 350))
+    qtbot.waitUntil(lambda: dock.isFloating() and dock.isVisible())
+    first.close()
+
+    second = open_window(qtbot, small_dataset)
+    dock = second.docks["filters"]
+    assert dock.isFloating() and dock.isVisible()
+    qtbot.waitUntil(lambda: dock.windowHandle() is not None
+                    and dock.windowHandle().transientParent() is second.windowHandle())
+    area = second.screen().availableGeometry()
+    qtbot.waitUntil(lambda: area.contains(dock.frameGeometry()))
+    assert dock.width() > 100 and dock.height() > 100
+    second.close()

@@ -14,12 +14,20 @@ restored first, while the window is still in its normal state, and the geometry 
 maximise it) after.
 
 ``fit_into_screen(window)`` keeps a window inside the available area of its screen.
+
+Floating docks of the saved layout are restored (and shown) while the main window is still
+hidden: their native windows are made before the main window's, so they get no transient
+parent, and a window manager stacks them as ordinary windows (a tester saw them behind the
+main window, or off a smaller screen). ``restore_window`` therefore schedules
+``bring_floating_docks_forward``: once the main window is shown, every floating dock is
+made a transient of it, moved inside the available screen area, and raised.
 """
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QByteArray, QDataStream, QRect, QSettings, Qt
+from PyQt6.QtCore import QByteArray, QDataStream, QRect, QSettings, Qt, QTimer
 from PyQt6.QtGui import QGuiApplication
+from PyQt6.QtWidgets import QDockWidget
 
 from .settings import app_settings
 
@@ -101,6 +109,9 @@ def restore_window(window, default_state: QByteArray, version: int) -> list[str]
             notes.append("The saved window layout could not be restored; "
                          "using the default layout.")
 
+    if any(d.isFloating() for d in window.findChildren(QDockWidget)):
+        _when_shown(window, bring_floating_docks_forward)
+
     geometry = settings.value(GEOMETRY_KEY)
     if geometry is not None:
         if not isinstance(geometry, QByteArray) or not _restore_geometry(window, geometry):
@@ -112,6 +123,51 @@ def restore_window(window, default_state: QByteArray, version: int) -> list[str]
             notes.append("The saved window size did not fit this screen; the window was "
                          "made to fit.")
     return notes
+
+
+def bring_floating_docks_forward(window) -> list:
+    """Every visible floating dock of ``window``: a transient of the (shown) main window,
+    inside the available area of its screen, raised above the main window. Returns them."""
+    docks = [d for d in window.findChildren(QDockWidget)
+             if d.isFloating() and d.isVisible() and d.parentWidget() is window]
+    parent = window.windowHandle()
+    for dock in docks:
+        handle = dock.windowHandle()
+        if handle is not None and parent is not None and handle.transientParent() is not parent:
+            handle.setTransientParent(parent)
+        screen = QGuiApplication.screenAt(dock.frameGeometry().center()) or window.screen()
+        if screen is not None:
+            _fit_rect(dock, screen.availableGeometry())
+        dock.raise_()
+    return docks
+
+
+def _fit_rect(widget, area: QRect) -> None:
+    """Shrink and move the top-level ``widget`` (frame included) into ``area``."""
+    extra_w, extra_h = frame_extra(widget)
+    width = min(widget.width(), area.width() - extra_w)
+    height = min(widget.height(), area.height() - extra_h)
+    if (width, height) != (widget.width(), widget.height()):
+        widget.resize(width, height)
+    frame = widget.frameGeometry()
+    x = min(max(frame.x(), area.x()), area.right() + 1 - width - extra_w)
+    y = min(max(frame.y(), area.y()), area.bottom() + 1 - height - extra_h)
+    if (x, y) != (frame.x(), frame.y()):
+        widget.move(x, y)
+
+
+def _when_shown(window, action, tries: int = 40) -> None:
+    """Call ``action(window)`` once ``window`` is shown (checked every 50 ms, a few times)."""
+    def check(left=tries):
+        try:
+            visible = window.isVisible()
+        except RuntimeError:            # the window was deleted first
+            return
+        if visible:
+            action(window)
+        elif left > 0:
+            QTimer.singleShot(50, lambda: check(left - 1))
+    QTimer.singleShot(0, check)
 
 
 def _restore_state(window, layout: QByteArray, version: int) -> bool:
