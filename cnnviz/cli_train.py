@@ -137,10 +137,11 @@ def run(args: argparse.Namespace) -> int:
         except DivergenceError as exc:
             if bar is not None:
                 bar.close()
-            print(f"cnnviz: error: training diverged at step {exc.step} with learning rate "
+            print(f"cnnviz: error: training {exc.verb} at step {exc.step} with learning rate "
                   f"{exc.lr:g} ({exc.reason}); try --lr {exc.suggested_lr:g}; nothing was "
                   f"saved to {out}", file=sys.stderr)
-            cli_record.finish(recorder, trainer, completed=False, note="diverged")
+            cli_record.finish(recorder, trainer, completed=False,
+                              note=exc.verb.replace(" ", "_"))
             return EXIT_DIVERGED
         if bar is not None:
             bar.close()

@@ -530,9 +530,12 @@ class MainWindow(QMainWindow):
             f"{detail.loss_after:.4f} after.")
 
     def _on_diverged(self, message: str) -> None:
+        """A run blew up or stopped learning (a dead network): paused, with the message."""
+        what = "stopped learning" if message.startswith("training stopped learning") \
+            else "diverged"
         self.controls.set_run_state("paused")
-        self.statusBar().showMessage("Training diverged and was paused.")
-        QMessageBox.warning(self, "Training diverged", message)
+        self.statusBar().showMessage(f"Training {what} and was paused.")
+        QMessageBox.warning(self, f"Training {what}", message)
 
     def _on_errored(self, message: str) -> None:
         """An unexpected exception ended the run: the window keeps the last weights it
@@ -548,7 +551,8 @@ class MainWindow(QMainWindow):
         shown = self.statusBar().currentMessage()
         if state == "running":
             self.statusBar().showMessage("Training: Space pauses; the Speed slider slows it.")
-        elif state == "paused" and not shown.startswith(("Epoch", "Step", "Training diverged")):
+        elif state == "paused" and not shown.startswith(("Epoch", "Step", "Training diverged",
+                                                          "Training stopped learning")):
             self.statusBar().showMessage("Paused: Space resumes, S trains one mini-batch.")
 
     def _on_finished(self, completed: bool) -> None:

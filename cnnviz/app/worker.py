@@ -228,6 +228,8 @@ class TrainingWorker(QObject):
                 else:
                     self._train_one()
             except DivergenceError as exc:
+                if getattr(exc, "result", None) is not None:
+                    self._account(exc.result)   # a dead run's last step counted: show it
                 with self._lock:
                     self._paused = True
                     self._steps_pending = 0

@@ -22,6 +22,7 @@ import numpy as np
 from ..nn.network import Network
 from ..nn.optim import SGD
 from ..nn.presets import TrainConfig
+from .dead_run import DeadRunWatch
 from .divergence import DivergenceGuard
 from .evaluate import EvalResult, evaluate
 
@@ -29,6 +30,8 @@ from .evaluate import EvalResult, evaluate
 class DivergenceError(RuntimeError):
     """The run blew up (see ``divergence.DivergenceGuard``); the step was not applied and the
     network holds the last good weights (from step ``kept_step``)."""
+
+    verb = "diverged"
 
     def __init__(self, lr: float, step: int, loss: float, reason: str | None = None,
                  kept_step: int | None = None) -> None:
@@ -40,6 +43,23 @@ class DivergenceError(RuntimeError):
         super().__init__(
             f"training diverged at step {step} with learning rate {lr:g}: {reason}; {kept}. "
             f"Try a lower learning rate, e.g. {self.suggested_lr:g}.")
+
+
+class DeadRunError(DivergenceError):
+    """The run stopped learning (see ``dead_run.DeadRunWatch``): its loss sits at a guess's
+    and its accuracy at chance. The step was applied and counted (``result``: its
+    ``StepResult``); the weights are the run's own (no earlier ones were better known)."""
+
+    verb = "stopped learning"
+
+    def __init__(self, lr: float, step: int, loss: float, reason: str, result=None) -> None:
+        RuntimeError.__init__(self)
+        self.lr, self.step, self.loss, self.kept_step = lr, step, loss, None
+        self.suggested_lr = lr / 10
+        self.reason, self.result = reason, result
+        self.args = (f"training stopped learning at step {step} with learning rate {lr:g}: "
+                     f"{reason}. The learning rate is probably too high: press Reset for "
+                     f"fresh weights and try a lower one, e.g. {self.suggested_lr:g}.",)
 
 
 @dataclass(frozen=True)
@@ -103,6 +123,8 @@ class Trainer:
         self.config = config
         self.base_lr = config.lr
         self.guard = DivergenceGuard(classes=net.config.classes)
+        self.dead_watch = DeadRunWatch(classes=net.config.classes)
+        self.dead_watch.start(net.params)
         self.optimizer = SGD(net.params, lr=config.lr_at_epoch(0), momentum=config.momentum,
                              weight_decay=config.weight_decay)
         self._rng = np.random.default_rng(config.seed)
@@ -125,6 +147,7 @@ class Trainer:
             raise ValueError(f"learning rate must be a positive number, got {lr}")
         self.base_lr = lr
         self.guard.restart()
+        self.dead_watch.restart()
         self._notify(lr=lr)
 
     def set_momentum(self, momentum: float) -> None:
@@ -163,6 +186,8 @@ class Trainer:
         Raises ``DivergenceError`` if the run blows up (a loss or gradient not finite, the
         loss far above its start for several batches, the weights growing without bound):
         the step is not counted and the network is put back to the last good weights.
+        Raises ``DeadRunError`` (a ``DivergenceError``) after the step if the run has stopped
+        learning (``dead_run.DeadRunWatch``): the step counts, ``exc.result`` is its result.
         """
         if self.finished:
             raise RuntimeError("training already finished all its epochs")
@@ -206,6 +231,13 @@ class Trainer:
         result = StepResult(event, epoch_event)
         for observer in self.observers:
             observer.after_step(self, result)
+        dead = self.dead_watch.check_batch(loss, correct / len(y), self.net.params)
+        if dead is None and epoch_event is not None:
+            dead = self.dead_watch.check_epoch(epoch_event.test_loss, epoch_event.test_accuracy,
+                                               self.net.params)
+        if dead is not None:
+            self.dead_watch.restart()          # warned once; resumed, it is watched afresh
+            raise DeadRunError(self.base_lr, self.step_count, loss, dead, result)
         return result
 
     def _finish_epoch(self) -> EpochEvent:
