@@ -79,7 +79,7 @@ def test_activation_mosaics_equal_the_trace(qtbot, state):
     conv1 = view.groups["conv1"].panel
     np.testing.assert_array_equal(conv1.tile_of(conv1.image.image, 3), trace["relu1"].output[0, 3])
     units = trace["relu3"].output[0]
-    np.testing.assert_array_equal(view.fc1.image.image.ravel()[:units.size], units)
+    np.testing.assert_array_equal(view.groups["fc1"].panel.image.image.ravel()[:units.size], units)
     # one mosaic per group, every map labelled with its channel number
     assert len(conv1._label_items) == 20
     assert [item.text() for item in view.groups["pool2"].panel._label_items] == \

@@ -111,3 +111,24 @@ def _best_in_template(width, height, rows, options, title_px, spacing, titled, w
         y += t + h + spacing
         col += len(row)
     return float(score[m]), placements
+
+
+def row_templates(keys: list[str], max_rows: int = 4) -> list[list[list[str]]]:
+    """Every way to cut ``keys`` (in order) into 1..``max_rows`` rows: the templates for
+    ``arrange`` when the panels are a network's layers and keep the data-flow order."""
+    n = len(keys)
+    templates = []
+    for rows in range(1, min(n, max_rows) + 1):
+        for cuts in itertools.combinations(range(1, n), rows - 1):
+            bounds = (0, *cuts, n)
+            templates.append([list(keys[a:b]) for a, b in zip(bounds, bounds[1:])])
+    return templates
+
+
+def spread_options(options: list[Option], most: int = 5) -> list[Option]:
+    """At most ``most`` of ``options`` (kept in order, evenly spread): fewer combinations for
+    ``arrange`` to score when a network has many layers."""
+    if len(options) <= most:
+        return options
+    picks = sorted({round(i) for i in np.linspace(0, len(options) - 1, most)})
+    return [options[i] for i in picks]

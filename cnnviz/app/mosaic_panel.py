@@ -43,6 +43,15 @@ from .image_panel import MosaicPanel, colormap
 
 BAR_WIDTH = 14          # the colour bar's colour strip, pixels
 BAR_GAP = 4             # between the mosaic and the bar
+#: A stack of maps pages when it holds more data pixels than this (32 maps of 28x28).
+PAGE_PIXELS = 32 * 28 * 28
+
+
+def page_size_for(count: int, height: int, width: int, budget: int = PAGE_PIXELS) -> int | None:
+    """Maps per page for ``count`` maps of ``height x width`` (None: they fit on one page)."""
+    if count * height * width <= budget:
+        return None
+    return max(4, budget // (height * width))
 
 
 class _PagerLabel(pg.LabelItem):
@@ -77,6 +86,7 @@ class MosaicBarPanel(QObject):
         self.page_size = page_size
         self.page = 0
         self._maps: np.ndarray | None = None        # all maps (K, H, W), every page
+        self._render = None
         self._levels = (0.0, 1.0)
         self._titles: list[str] = [""]
         self._width = 0.0
@@ -104,6 +114,11 @@ class MosaicBarPanel(QObject):
         return self.panel.title
 
     @property
+    def mosaic(self):
+        """The current page's ``MosaicLayout`` (None before the first ``set_maps``)."""
+        return self.panel.mosaic
+
+    @property
     def columns(self) -> int | None:
         return self.panel.columns
 
@@ -117,6 +132,12 @@ class MosaicBarPanel(QObject):
         for item in (self.bar, self.prev_label, self.next_label):
             if item is not None:
                 item.setParentItem(parent)
+
+    def remove(self) -> None:
+        """Take the panel's items off their scene (a view rebuilt for another network)."""
+        for item in (self.panel.layout, self.bar, self.prev_label, self.next_label):
+            if item is not None and item.scene() is not None:
+                item.scene().removeItem(item)
 
     def set_visible(self, on: bool) -> None:
         self.panel.layout.setVisible(on)
@@ -167,12 +188,16 @@ class MosaicBarPanel(QObject):
             label.setVisible(on and self.panel.layout.isVisible())
 
     # -- data ----------------------------------------------------------------------------
-    def set_maps(self, maps: np.ndarray, levels, ticks=None) -> None:
+    def set_maps(self, maps: np.ndarray, levels, ticks=None, render=None) -> None:
         """Show ``maps (K, H, W)`` (the current page of them) with colour ``levels``.
 
         ``ticks``: the colour bar's ticks as for ``AxisItem.setTicks`` (None: automatic).
+        ``render(start, stop, layout)``: draw the page yourself: return the image to show,
+        e.g. an ``(H, W, 4)`` uint8 RGBA composition of ``maps[start:stop]`` tiled with
+        ``layout`` (``mosaic.tile``); it is drawn as is (no levels).
         The panel keeps ``maps`` as given: pass a copy if the caller changes it in place.
         """
+        self._render = render
         self._maps = np.asarray(maps)
         self._levels = tuple(float(v) for v in levels)
         if self.page >= self.pages:
@@ -189,7 +214,14 @@ class MosaicBarPanel(QObject):
     def _draw(self) -> None:
         if self._maps is None:
             return
-        self.panel.set_maps(self._maps[self.page_start:self.page_stop], self._levels)
+        start, stop = self.page_start, self.page_stop
+        if self._render is None:
+            self.panel.set_maps(self._maps[start:stop], self._levels)
+        else:
+            k, h, w = self._maps[start:stop].shape[:3]
+            image = self._render(start, stop, self.panel.ensure_layout(k, h, w))
+            self.panel.image.setLevels(None)
+            self.panel.image.setImage(image, autoLevels=False)
         self._relabel_page()
 
     def _relabel_page(self) -> None:
@@ -306,9 +338,19 @@ class MosaicBarPanel(QObject):
         Returns True if the mosaic was re-tiled (the column count changed)."""
         x, y, w, h = placement.rect
         bar = self.bar_width(font)
+        columns = placement.value if columns is None else columns
+        retiled = isinstance(columns, int) and columns != self.panel.columns
+        if retiled:
+            self.panel.columns = columns
+            self._draw()
         self._width = w - bar
         self._update_title()
         self.panel.layout.setGeometry(QRectF(x, y, w - bar, h))
+        # lay out and map now, not at the next paint: a caller (or a test) reading where the
+        # maps are right after placing would get the previous size's mapping
+        self.panel.layout.layout.activate()
+        self.panel.box.updateViewRange()
+        self.panel.box.updateMatrix()
         arrow, title_h = self._arrow_width(), h - placement.content_h
         for i, label in enumerate((self.prev_label, self.next_label)):
             label.setGeometry(QRectF(x + w - bar - (2 - i) * arrow, y, arrow, max(title_h, 1)))
@@ -319,9 +361,4 @@ class MosaicBarPanel(QObject):
             pad = min(QFontMetricsF(font).height() / 2, placement.content_h / 4)
             self.bar.setGeometry(QRectF(x + w - bar + BAR_GAP, top + pad, bar - BAR_GAP,
                                         placement.content_h - 2 * pad))
-        columns = placement.value if columns is None else columns
-        if isinstance(columns, int) and columns != self.panel.columns:
-            self.panel.columns = columns
-            self._draw()
-            return True
-        return False
+        return retiled
