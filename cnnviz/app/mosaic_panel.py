@@ -248,6 +248,11 @@ class MosaicBarPanel(QObject):
         """``(k, H, W)``: the tiles drawn now, decoded from the drawn image."""
         return self.panel.untile(self.panel.image.image)
 
+    def untile(self, image: np.ndarray) -> np.ndarray:
+        """A drawn mosaic ``image`` (e.g. ``panel.image.image``) back to ``(k, H, W[, ...])``
+        for the current page."""
+        return self.panel.untile(image)
+
     def tile_of(self, index: int) -> np.ndarray:
         """Global tile ``index``'s block of the drawn image (turn to its page first)."""
         return self.panel.tile_of(self.panel.image.image, index - self.page_start)
