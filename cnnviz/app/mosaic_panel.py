@@ -5,11 +5,12 @@ unsigned maps with a scale) places on its ``FitCanvas``::
 
     panel = MosaicBarPanel(DIVERGING_CMAP, page_size=32)      # None: never page
     panel.set_parent(canvas)                                  # a FitCanvas / GraphicsWidget
-    panel.set_titles(["conv1 filters (20 x 5x5)", "conv1 filters", "conv1"])
+    conv = next(l for l in net.describe() if l.kind == "conv")
+    panel.set_titles([f"{conv.name} filters (20 x 5x5)", f"{conv.name} filters", conv.name])
     panel.set_maps(weights, levels=(-0.4, 0.4))               # weights (K, H, W)
     # in the view's arrange(): options for fit_layout.arrange, then the chosen placement
-    options = {"conv1": panel.options((2, 4, 5, 10), font)}
-    place = arrange(w, h, templates, options, title_px=panel.title_px())["conv1"]
+    options = {"filters": panel.options((2, 4, 5, 10), font)}
+    place = arrange(w, h, [[["filters"]]], options, title_px=panel.title_px())["filters"]
     panel.place(place, font)
 
 * The maps draw as ONE mosaic image (``image_panel.MosaicPanel``: one ImageItem per panel,
@@ -17,13 +18,18 @@ unsigned maps with a scale) places on its ``FitCanvas``::
 * The colour bar (optional) sits right of the mosaic and spans exactly its content height;
   its tick labels get the width they need in the current font (``"-0.25"`` in large type).
 * The title is the longest of ``set_titles``' candidates that fits the panel's width.
-* Paging: with ``page_size`` set and more maps than that, only one page of tiles is drawn and
-  the title ends with ``◀ 33–64 of 64 ▶``: clicking the arrows (or ``next_page()``,
-  ``set_page(i)``) turns the page and emits ``pageChanged(page)``. A tile keeps its global
-  index everywhere: its label, ``locate()``, ``tile_of()`` and ``highlight()`` all speak
-  global indices (``page_start`` is the first index shown). For a table (``labels="grid"``)
-  give ``page_size`` as a whole number of rows (``rows_per_page * columns``): the row labels
-  then count on from page to page.
+* Paging: with ``page_size`` set and more maps than that, only one page of tiles is drawn,
+  the title ends with `` · 32–63 of 64`` and ◀ ▶ arrows sit at the right end of the title
+  row: clicking them (or ``next_page()``, ``set_page(i)``, ``show_index(tile)``) turns the
+  page and emits ``pageChanged(page)``. A tile keeps its global index everywhere: its label,
+  ``locate()``, ``tile_of()``, ``tile_pixel_to_scene()`` and ``highlight()`` all speak global
+  indices (``page_start``/``page_stop`` bound the page shown; ``shown_maps()`` decodes it
+  from the drawn image). For a table (``labels="grid"``) give ``page_size`` as a whole number
+  of rows (``rows_per_page * columns``): the row labels then count on from page to page.
+  ``page_size_for(count, h, w)`` is the app's rule for activation maps (``PAGE_PIXELS``).
+* ``set_maps(..., render=fn)`` draws a page you compose yourself (e.g. RGBA winners of a
+  max-pool) while the panel still pages, tiles and hit-tests; ``remove()`` takes the panel
+  off its scene (a view rebuilt for another network).
 
 Everything is in data coordinates of the mosaic; no pixel sizes are hard-coded except the
 colour bar's width.
