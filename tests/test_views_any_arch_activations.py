@@ -187,3 +187,22 @@ class _Click:
 
     def scenePos(self):
         return self._pos
+
+
+def test_a_deep_network_is_placed_whole_with_a_bounded_search(qtbot):
+    from cnnviz.app.fit_layout import Option, row_templates, within_budget
+    arch = ("conv8x3p1 relu conv8x3p1 relu conv8x3p1 relu conv8x3p1 relu maxpool conv16x3p1 "
+            "relu conv16x3p1 relu conv16x3p1 relu maxpool conv16x3p1 relu fc64 relu fc32 relu "
+            "fc16 relu fc10")
+    view = make_view(qtbot, arch)
+    assert set(view.placements) == set(view.groups) | {"probs"} and len(view.groups) == 14
+    frame = view.graphics.viewport().rect().adjusted(-3, -3, 3, 3)
+    for key, group in view.groups.items():
+        rect = view.graphics.mapFromScene(group.panel.box.sceneBoundingRect()).boundingRect()
+        assert frame.contains(rect), key
+    # the search is thinned to a budget: ten varied panels would be 5**10 combinations a template
+    options = {f"k{i}": [Option(c, c, 1.0) for c in range(1, 8)] for i in range(10)}
+    templates = len(row_templates(list(options), 4))
+    thinned = within_budget(options, templates, budget=60_000)
+    combos = templates * np.prod([len(o) for o in thinned.values()])
+    assert combos <= 60_000 and all(len(o) >= 1 for o in thinned.values())

@@ -130,5 +130,19 @@ def spread_options(options: list[Option], most: int = 5) -> list[Option]:
     ``arrange`` to score when a network has many layers."""
     if len(options) <= most:
         return options
-    picks = sorted({round(i) for i in np.linspace(0, len(options) - 1, most)})
-    return [options[i] for i in picks]
+    n = len(options)
+    # one or two: from the middle (the ends are the extreme shapes); more: ends included
+    spots = np.linspace(0, n - 1, most + 2)[1:-1] if most <= 2 else np.linspace(0, n - 1, most)
+    return [options[i] for i in sorted({int(round(x)) for x in spots})]
+
+
+def within_budget(options: dict[str, list[Option]], templates: int, budget: int = 60_000
+                  ) -> dict[str, list[Option]]:
+    """``options`` thinned (``spread_options``) so that ``arrange`` scores at most about
+    ``budget`` combinations over ``templates`` templates: a network of ten layers would
+    otherwise cost ``templates * 5**10`` of them (a minute per resize)."""
+    varied = sum(1 for choices in options.values() if len(choices) > 1)
+    most = 5
+    while most > 1 and templates * most ** varied > budget:
+        most -= 1
+    return {key: spread_options(choices, most) for key, choices in options.items()}

@@ -24,7 +24,7 @@ from PyQt6.QtCore import QEvent, QRectF, Qt, pyqtSignal
 from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from ...explain.map_groups import MapGroup, input_window, map_groups
-from ..fit_layout import Option, arrange, row_templates, spread_options
+from ..fit_layout import Option, arrange, row_templates, within_budget
 from ..image_panel import GREY_CMAP, FitCanvas
 from ..lazy_refresh import RefreshWhenExposed
 from ..mosaic import range_levels
@@ -144,7 +144,7 @@ class ActivationsView(RefreshWhenExposed, QWidget):
             if group.info.kind in ("input", "dense"):
                 options[key] = group.card.options((1,), font)
             else:
-                options[key] = spread_options(group.card.options(COLUMN_CHOICES, font))
+                options[key] = group.card.options(COLUMN_CHOICES, font)
         axis_w = self.prob_plot.getAxis("left").width()
         # room for the axis, and for a title wider than the bars (large type)
         extra = max(axis_w, self.prob_plot.minimumWidth() * 0.6)
@@ -156,14 +156,14 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         size = self.canvas.size()
         if not self.groups or not self._maps or size.width() < 20 or size.height() < 20:
             return
-        options = self._options()
         keys = list(self.groups) + [PROBS]
+        templates = row_templates(keys, 4)
+        options = within_budget(self._options(), len(templates))
         title_px = max(g.card.title_px() for g in self.groups.values())
         weights = {k: 0.3 if g.info.kind == "input" else 0.5 if g.info.kind == "dense" else 1.0
                    for k, g in self.groups.items()}
         weights[PROBS] = 0.4
-        self.placements = arrange(size.width(), size.height(),
-                                  row_templates(keys, 4 if len(keys) <= 8 else 5), options,
+        self.placements = arrange(size.width(), size.height(), templates, options,
                                   title_px=title_px, spacing=8, titled=set(self.groups),
                                   weights=weights)
         for key, place in self.placements.items():

@@ -26,7 +26,7 @@ from PyQt6.QtCore import QEvent
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...explain.map_groups import MapGroup, layer_input, pool_groups
-from ..fit_layout import arrange, row_templates, spread_options
+from ..fit_layout import arrange, row_templates, within_budget
 from ..image_panel import ACTIVATION_CMAP, FitCanvas, colormap
 from ..lazy_refresh import RefreshWhenExposed
 from ..mosaic import range_levels, tile
@@ -130,11 +130,11 @@ class PoolingView(RefreshWhenExposed, QWidget):
         size = self.canvas.size()
         if not self.panels or not self._maps or size.width() < 20 or size.height() < 20:
             return
-        options = {key: spread_options(panel.options(COLUMN_CHOICES, self.font()))
-                   for key, panel in self.panels.items()}
+        templates = row_templates(list(self.panels), 3)
+        options = within_budget({key: panel.options(COLUMN_CHOICES, self.font())
+                                 for key, panel in self.panels.items()}, len(templates))
         title_px = max(panel.title_px() for panel in self.panels.values())
-        self.placements = arrange(size.width(), size.height(),
-                                  row_templates(list(self.panels), 3), options,
+        self.placements = arrange(size.width(), size.height(), templates, options,
                                   title_px=title_px, spacing=10)
         for key, place in self.placements.items():
             self.panels[key].place(place, self.font())
