@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PyQt6.QtWidgets import QMenu
 
-from cnnviz.app.state import AppState
+from cnnviz.app.state import AppState, is_exposed
 from cnnviz.app.views.compare import CompareView
 from cnnviz.app.worker import live_training_threads
 from cnnviz.nn import build_network
@@ -118,3 +119,12 @@ def test_closing_the_window_during_a_run_stops_and_joins_its_thread(qtbot):
         win.close()
     assert outcome.args[0] == "stopped"
     qtbot.waitUntil(lambda: thread not in live_training_threads(), timeout=WAIT_MS)
+
+
+def test_the_training_menu_raises_the_compare_view(qtbot):
+    win = open_window(qtbot, small_dataset(100, 50))
+    win.raise_dock("activations")
+    action = next(a for menu in win.menuBar().findChildren(QMenu)
+                  for a in menu.actions() if a.text() == "&Compare architectures...")
+    action.trigger()
+    qtbot.waitUntil(lambda: is_exposed(win.views["compare"]))

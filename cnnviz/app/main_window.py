@@ -335,6 +335,10 @@ class MainWindow(QMainWindow):
             self._action(train_menu, "&Architecture editor...",
                          lambda: self.raise_dock("arch_editor"), "Ctrl+Shift+A",
                          "Edit the network's layers, then Apply for fresh weights")
+        if "compare" in self.docks:
+            self._action(train_menu, "&Compare architectures...",
+                         lambda: self.raise_dock("compare"), tip="Train the current "
+                         "architecture and a challenger side by side from the same seed")
 
         self.view_menu = bar.addMenu("&View")
         for dock in self.docks.values():
