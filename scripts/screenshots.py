@@ -10,8 +10,8 @@ saves the whole window and every view (the classroom views floated at 1400 x 800
 convolution explainer after clicking a conv1 pixel, the preprocessing pipeline with a digit
 drawn in a corner and centring off. Then Reset and a few Steps from fresh weights for the
 one-step explainer (each tab) and the timeline, and the window in presentation mode. Last,
-``docs/views/`` gets every view at 1920x1080, 1366x768 and in presentation mode at 1280x720
-from ``cnnviz export-views`` (``--only-view-sets`` makes just those, without a display).
+``docs/views/`` gets every view at 1920x1080, 1366x768 and 1280x720, each in normal and in
+presentation mode, from ``cnnviz export-views`` (``--only-view-sets`` makes just those, without a display).
 Look at the PNGs before committing them.
 """
 
@@ -221,8 +221,10 @@ def main(argv=None) -> int:
     return 0
 
 
-# every view of the window, as `cnnviz export-views` draws it: (size, presentation mode)
-VIEW_SETS = [("1920x1080", False), ("1366x768", False), ("1280x720", True)]
+# every view of the window, as `cnnviz export-views` draws it: (size, presentation mode), at
+# the classroom screen sizes in both modes
+VIEW_SETS = [(size, presentation) for size in ("1920x1080", "1366x768", "1280x720")
+             for presentation in (False, True)]
 
 
 def export_view_sets(out: Path) -> None:

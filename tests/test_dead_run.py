@@ -53,13 +53,13 @@ def test_lenet_at_lr_03_dies_and_is_caught_with_a_lower_rate_to_try(data):
 
 
 def test_a_healthy_and_a_slow_run_are_never_flagged(data):
-    """lr 0.02: two epochs of 3,200 digits learn (over 90 %); lr 1e-5: a whole epoch with the
+    """lr 0.02: an epoch of 3,200 digits learns (over 85 %); lr 1e-5: a whole epoch with the
     loss near ln 10 and the accuracy near chance, but the weights hardly moved: slow, not
     dead. ``step`` would raise DeadRunError on a false alarm."""
-    healthy = lenet_trainer(data, 3200, lr=0.02, epochs=2)
+    healthy = lenet_trainer(data, 3200, lr=0.02, epochs=1)     # 100 batches: a full window
     while not healthy.finished:
         healthy.step()
-    assert healthy.history[-1].test_accuracy > 0.9
+    assert healthy.history[-1].test_accuracy > 0.85
     slow = lenet_trainer(data, 3200, lr=1e-5, epochs=1)
     while not slow.finished:
         slow.step()

@@ -221,10 +221,16 @@ def window_fit_problems(window, qtbot, presentation: bool) -> list[str]:
     return list(dict.fromkeys(problems))          # a tab problem once, not once per view
 
 
-def open_at(qtbot, dataset, size, presentation: bool):
-    """The window as on a screen of ``size`` (the test screen is 1920x1080)."""
-    win = open_window(qtbot, dataset, restore_layout=False)
+def open_at(qtbot, dataset, size, presentation: bool, monkeypatch=None):
+    """The window as on a screen of ``size`` (the test screen is 1920x1080): built for that
+    screen's area (its default size and dock proportions), then at that size."""
     area = QRect(0, 0, *size)
+    if monkeypatch is not None:
+        import cnnviz.app.main_window as main_window
+        import cnnviz.app.window_settings as window_settings
+        for module in (main_window, window_settings):
+            monkeypatch.setattr(module, "available_area", lambda _window: QRect(area))
+    win = open_window(qtbot, dataset, restore_layout=False)
     # a digit on the pad: the preprocessing view's captions and predictions filled in
     win.views["drawing_pad"].draw_stroke([(60, 50), (180, 50), (165, 90), (115, 210)], 22)
     if presentation:
@@ -241,8 +247,11 @@ def open_at(qtbot, dataset, size, presentation: bool):
 
 @pytest.mark.parametrize("presentation", [False, True], ids=["normal", "presentation"])
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_every_view_fits_the_window_at_classroom_sizes(qtbot, small_dataset, size, presentation):
-    win = open_at(qtbot, small_dataset, size, presentation)
+def test_every_view_fits_the_window_at_classroom_sizes(qtbot, small_dataset, size, presentation,
+                                                       monkeypatch):
+    # presentation mode as built on a screen of that size; normal mode resized to it
+    win = open_at(qtbot, small_dataset, size, presentation,
+                  monkeypatch if presentation else None)
     try:
         hint = win.minimumSizeHint()
         if not presentation:       # opens (maximised, with a frame) inside the screen
@@ -257,10 +266,10 @@ def test_every_view_fits_the_window_at_classroom_sizes(qtbot, small_dataset, siz
 
 @pytest.mark.parametrize("presentation", [False, True], ids=["normal", "presentation"])
 def test_the_recording_bar_fits_with_a_usable_slider_at_1280x720(qtbot, small_dataset, recording,
-                                                                  presentation):
+                                                                  presentation, monkeypatch):
     """The timeline bar of an open recording: nothing overlapped or cut, and a slider a
     teacher can drag (it had 60 px left beside the buttons in large type)."""
-    win = open_at(qtbot, small_dataset, (1280, 720), presentation)
+    win = open_at(qtbot, small_dataset, (1280, 720), presentation, monkeypatch)
     try:
         assert win.replay.open(recording)
         bar = win.replay.bar

@@ -9,7 +9,7 @@ architecture here.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QFontDatabase
 from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                              QLineEdit, QMenu, QPushButton, QTableWidget, QTableWidgetItem,
@@ -51,7 +51,7 @@ class ArchEditorView(QWidget):
         self.preset_combo.setToolTip("Start from a preset architecture")
         self.text_edit = QLineEdit()
         self.text_edit.setObjectName("archText")
-        self.text_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text_edit.setFont(self._fixed_font())
         self.text_edit.setPlaceholderText("conv8x3p1 relu maxpool fc10")
         self.text_edit.setToolTip(
             "Layers separated by spaces: conv<F>x<K>[p<P>][s<S>], relu, sigmoid, tanh, maxpool, "
@@ -139,6 +139,18 @@ class ArchEditorView(QWidget):
         self.set_text(self.current)
 
     # -- the text ------------------------------------------------------------------------
+
+    def _fixed_font(self) -> QFont:
+        """The system's fixed-width font at the widget's size (presentation mode enlarges it)."""
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(self.font().pointSizeF())
+        return font
+
+    def changeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "table"):
+            self.text_edit.setFont(self._fixed_font())
+            self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        super().changeEvent(event)
     def text(self) -> str:
         return self.text_edit.text()
 

@@ -19,12 +19,16 @@ from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlide
 from ... import explain
 from ..background import BackgroundJob
 from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel
+from ..label_fit import fit_label
 from ..state import AppState, is_exposed
 from .embedding import CLASS_COLOURS
 
 ANY = "any other class"
 COALESCE_MS = 150
 
+
+PLOT_TITLES = ["probability of each class, step by step", "probability of each class",
+               "P(class)"]
 
 class FoolView(QWidget):
     def __init__(self, state: AppState, parent=None) -> None:
@@ -74,7 +78,7 @@ class FoolView(QWidget):
         }
         for col, panel in enumerate(self.panels.values()):
             g.addItem(panel.layout, row=0, col=col)
-        self.prob_plot = g.addPlot(row=0, col=3, title="probability of each class, step by step")
+        self.prob_plot = g.addPlot(row=0, col=3, title=PLOT_TITLES[0])
         self.prob_plot.setMenuEnabled(False)
         self.prob_plot.setMouseEnabled(x=False, y=False)
         self.prob_plot.hideButtons()
@@ -97,7 +101,9 @@ class FoolView(QWidget):
         self.check_button.clicked.connect(self.check_drawing)
         self.score = QLabel()
         challenge = QHBoxLayout()
-        challenge.addWidget(QLabel("Challenge: draw a digit it misreads. I drew a"))
+        prompt = QLabel("Challenge: draw a digit it misreads. I drew a")
+        prompt.setWordWrap(True)          # a narrow dock: wraps instead of scrolling sideways
+        challenge.addWidget(prompt, 2)
         challenge.addWidget(self.drew_box)
         challenge.addWidget(self.check_button)
         challenge.addWidget(self.score, 1)
@@ -140,6 +146,12 @@ class FoolView(QWidget):
         self._stale = True
         if is_exposed(self) and not self._timer.isActive():
             self._timer.start()
+
+    def resizeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        # the plot's title no wider than the plot (its 2 of 5 column shares): a long title
+        # widened the plot past the view and was cut at the right edge
+        fit_label(self.prob_plot.titleLabel, PLOT_TITLES, event.size().width() * 0.4)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
