@@ -18,9 +18,9 @@ the front in turn and the whole window is checked (``window_fit_problems``):
 from __future__ import annotations
 
 import pytest
-from PyQt6.QtCore import QPoint, QRect, Qt
+from PyQt6.QtCore import QEvent, QPoint, QRect, Qt
 from PyQt6.QtGui import QFontInfo
-from PyQt6.QtWidgets import (QAbstractButton, QAbstractScrollArea, QAbstractSpinBox, QCheckBox,
+from PyQt6.QtWidgets import (QAbstractButton, QApplication, QAbstractScrollArea, QAbstractSpinBox, QCheckBox,
                              QComboBox, QLabel, QPushButton, QRadioButton, QScrollBar, QSlider, QStyle,
                              QTabBar, QToolBar, QToolButton, QWidget)
 
@@ -214,7 +214,10 @@ def window_fit_problems(window, qtbot, presentation: bool) -> list[str]:
     problems = []
     for name in window.docks:
         window.raise_dock(name)
-        qtbot.wait(30)
+        qtbot.wait(100)          # the raised view's deferred refresh and layout
+        for _ in range(3):       # and every layout that refresh asked for, done now
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            qtbot.wait(20)
         problems += view_problems(window, name, presentation)
         problems += tab_problems(window)
     problems += toolbar_problems(window, presentation)

@@ -83,11 +83,14 @@ class FiltersView(RefreshWhenExposed, QWidget):
         controls.addWidget(QLabel("Show"))
         controls.addWidget(self.mode_combo)
         controls.addWidget(self.per_filter_box)
-        controls.addSpacing(8)
+        controls.addStretch(1)
+        # the layer row under the display row: on one row they made the view 587 px wide,
+        # wider than a dock column at 1280 x 720 (it scrolled sideways)
+        layer_row = QHBoxLayout()
         self.layer_label, self.out_label = QLabel("layer:"), QLabel("out:")
         for widget in (self.layer_label, self.layer_combo, self.out_label, self.channel_box):
-            controls.addWidget(widget)
-        controls.addStretch(1)
+            layer_row.addWidget(widget)
+        layer_row.addStretch(1)
 
         self.graphics = pg.GraphicsView(background="k")
         self.canvas = FitCanvas(self.arrange)
@@ -106,6 +109,7 @@ class FiltersView(RefreshWhenExposed, QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
+        layout.addLayout(layer_row)
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.note)
         layout.addWidget(self.status)

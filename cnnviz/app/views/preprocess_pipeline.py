@@ -266,6 +266,7 @@ class PreprocessPipelineView(QWidget):
         super().showEvent(event)
         if self._dirty:
             self.schedule()
+        QTimer.singleShot(0, self._hold_title_heights)    # laid out while hidden: re-measure
 
     def refresh(self) -> None:
         """Recompute the stages from the pad's canvas and redraw every panel."""
