@@ -31,6 +31,8 @@ How it is made fast (the arithmetic is the textbook one; only the memory layout 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -367,7 +369,7 @@ class Flatten(Layer):
         if x.flags.c_contiguous:
             return x.reshape(x.shape[0], -1)
         # An NHWC-backed view: one small copy into (C, H, W) order.
-        out = self._buffer("out", (x.shape[0], int(np.prod(x.shape[1:]))), x.dtype)
+        out = self._buffer("out", (x.shape[0], math.prod(x.shape[1:])), x.dtype)
         np.copyto(out.reshape(x.shape), x)
         return out
 
