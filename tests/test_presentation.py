@@ -54,13 +54,13 @@ def test_presentation_mode_enlarges_type_thickens_lines_and_goes_back(qtbot, win
     assert window.windowState() & Qt.WindowState.WindowFullScreen
     bar = window.presentation.toolbar                        # the training buttons above
     front = window.docks[window.presentation.bar.current_view()]
-    qtbot.waitUntil(lambda: front.geometry().top() > 0)
+    qtbot.waitUntil(lambda: front.geometry().top() > 0, timeout=20000)
     assert bar.isVisible() and bar.geometry().bottom() <= front.geometry().top()
     step = window.views["step_explainer"]
     assert step.loss_before.font().pointSizeF() >= 2 * 18    # big numbers grow too
     # the views stay usable: Step still works and is shown
     window.step_training()
-    qtbot.waitUntil(lambda: step.detail is not None, timeout=10000)
+    qtbot.waitUntil(lambda: step.detail is not None, timeout=60000)
 
     window.presentation_action.trigger()
     assert not window.presentation.active
