@@ -229,6 +229,7 @@ def main() -> int:
     join_training_threads()
     window.state.set_modified(False)
     window.close()
+    app.processEvents()
     return 0
 
 
