@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF
+from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QFontMetricsF
 from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -47,6 +47,8 @@ class CanvasTab(QWidget):
         self.graphics.setCentralItem(self.canvas)
         self.note = QLabel()
         self.note.setWordWrap(True)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note.setMargin(24)
         self.note.hide()
         self.text = QLabel(caption)
         self.text.setWordWrap(True)

@@ -149,9 +149,13 @@ class DeltaTab(CanvasTab):
     def _options(self, name: str, bar_w: float) -> list[Option]:
         panel, how = self.panels[name], self._shapes[name]
         if how[0] == "matrix":
+            # a heatmap stretches to any shape: a few, up to its own aspect (within 0.5..3)
             units, inputs = how[1]
-            aspect = float(np.clip(inputs / units, 0.75, 3.0))
-            return [Option(None, aspect, max(units, 40) / 2, extra_w=bar_w)]
+            own = float(np.clip(inputs / units, 0.5, 3.0))
+            aspects = sorted({a for a in (0.5, 1.0, 2.0) if a < own} | {own})
+            # scored by the area a weight gets: sqrt(w * h / (units * inputs)) per weight
+            return [Option(None, a, float(np.sqrt(units * inputs / a)), extra_w=bar_w)
+                    for a in aspects]
         if how[0] == "units":
             count, (h, w) = how[1][0], how[2]
             choices = [c for c in FILTER_COLUMNS if c <= count] or [count]
