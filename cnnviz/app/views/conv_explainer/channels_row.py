@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF
+from PyQt6.QtCore import QPointF, QRectF
 from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QTransform
 from PyQt6.QtWidgets import QGraphicsSimpleTextItem
 
@@ -172,9 +172,10 @@ class ChannelsRow:
     def bar_rect(self, index: int) -> QRectF:
         """Bar ``index``'s rectangle in the row's viewport pixels (for tests and scripts)."""
         height = float(self.bars.opts["height"][index])
-        data = QRectF(index - 0.4, min(0.0, height), 0.8, abs(height))
-        scene = self.bars_plot.vb.mapViewToScene(data).boundingRect()
-        return self.graphics.mapFromScene(scene).boundingRect().toRectF()
+        vb = self.bars_plot.vb
+        corners = [self.graphics.mapFromScene(vb.mapViewToScene(QPointF(x, y)))
+                   for x, y in ((index - 0.4, 0.0), (index + 0.4, height))]
+        return QRectF(QPointF(corners[0]), QPointF(corners[1])).normalized()
 
     def _on_click(self, event) -> None:
         pos = event.scenePos()
