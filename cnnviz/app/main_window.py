@@ -60,6 +60,7 @@ VIEW_SPECS = [
     ("grad_cam", "Grad-CAM and guided backprop", "Grad-CAM", "grad_cam", "GradCamView"),
     ("embedding", "Embedding of the held-out digits", "Embedding", "embedding", "EmbeddingView"),
     ("fool", "Fool the network", "Fool it", "fool", "FoolView"),
+    ("compare", "Compare two architectures", "Compare", "compare", "CompareView"),
 ]
 
 # The default layout: tab groups (first name in front) in four places.
@@ -69,7 +70,7 @@ VIEW_SPECS = [
 LAYOUT_GROUPS = {
     "controls": ("controls", "arch_editor"),
     "digits": ("drawing_pad", "probe_browser"),
-    "maps": ("activations", "pooling", "inspector"),
+    "maps": ("activations", "pooling", "inspector", "compare"),
     "classroom": ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
                   "grad_cam", "fool"),
     "curves": ("loss_curves",),
@@ -274,6 +275,8 @@ class MainWindow(QMainWindow):
             v["confusion"].cellSelected.connect(v["embedding"].highlight_cell)
         if "arch_editor" in v:
             v["arch_editor"].applyRequested.connect(self.apply_architecture)
+        if "compare" in v:          # a comparison trains with the Training controls' settings
+            v["compare"].config_source = c.config
         c.preset_combo.currentIndexChanged.connect(lambda _i: arch_actions.on_training_preset(self))
 
     def explain_pixel(self, layer: str, channel: int, row: int, col: int) -> None:
@@ -332,6 +335,10 @@ class MainWindow(QMainWindow):
             self._action(train_menu, "&Architecture editor...",
                          lambda: self.raise_dock("arch_editor"), "Ctrl+Shift+A",
                          "Edit the network's layers, then Apply for fresh weights")
+        if "compare" in self.docks:
+            self._action(train_menu, "&Compare architectures...",
+                         lambda: self.raise_dock("compare"), tip="Train the current "
+                         "architecture and a challenger side by side from the same seed")
 
         self.view_menu = bar.addMenu("&View")
         for dock in self.docks.values():

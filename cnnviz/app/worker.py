@@ -38,7 +38,7 @@ from ..nn.network import Network
 from ..nn.presets import TrainConfig
 from ..training import DivergenceError, Trainer, TrainingInterrupted
 from ..training.pacing import Pacing
-from .timeline import CONV_KEYS, wants_step
+from .timeline import timeline_keys, wants_step
 from ..training.snapshot import Snapshot, detailed_step
 # one count shared with the explain jobs: no automatic garbage collection while any worker
 # thread runs (a collection there would destroy closed widgets off the UI thread)
@@ -78,6 +78,7 @@ class TrainingWorker(QObject):
         # the start of a run (``wants_step``), sent with the next snapshot
         self._records: list[tuple] = []
         self._probe: np.ndarray | None = None
+        self._timeline_keys = timeline_keys(net)        # every conv layer's parameters
         self.trainer = Trainer(net, train_images, train_labels, test_images, test_labels, config)
         self.trainer.should_stop = lambda: self._stop
         self.net = net
@@ -269,16 +270,14 @@ class TrainingWorker(QObject):
     def _record_step(self, step: int, epoch_progress: float) -> None:
         """Keep the conv weights after ``step`` and, if a probe is set, its probabilities."""
         params = self.net.params
-        if not all(k in params for k in CONV_KEYS):
-            return
         with self._lock:
             probe = self._probe
         probs = None
         if probe is not None:
             with np.errstate(all="ignore"):
                 probs = self.net.predict_proba(probe[None, None].astype(self.net.dtype))[0]
-        self._records.append((step, epoch_progress, {k: params[k].copy() for k in CONV_KEYS},
-                              probs, probe))
+        conv = {k: params[k].copy() for k in self._timeline_keys}
+        self._records.append((step, epoch_progress, conv, probs, probe))
 
     def _single_step(self):
         """One batch, with the before/after detail the classroom views explain. Of a burst of
@@ -341,6 +340,16 @@ def join_training_threads(timeout_ms: int = 30000) -> bool:
         if thread.wait(left):
             _forget_run(key)
     return not _LIVE
+
+
+def keep_until_joined(thread: QThread, worker) -> None:
+    """Hold ``thread`` in ``_LIVE`` from before it starts until it has ended and been joined
+    (automatic garbage collection pauses meanwhile); ``worker.stop()`` (thread-safe) is how
+    ``join_training_threads`` asks it to end. Any QThread that trains uses this."""
+    key = id(thread)
+    _LIVE[key] = (thread, worker)
+    _pause_gc()
+    thread.finished.connect(functools.partial(_reap, key))
 
 
 def _forget_run(key: int) -> None:
@@ -445,10 +454,7 @@ class TrainingController(QObject):
                              (worker.stateChanged, self._on_state),
                              (worker.finished, self._on_finished)):
             signal.connect(functools.partial(slot, worker))
-        key = id(thread)
-        _LIVE[key] = (thread, worker)
-        _pause_gc()
-        thread.finished.connect(functools.partial(_reap, key))
+        keep_until_joined(thread, worker)
         self.worker, self.thread = worker, thread
         self._timer.setInterval(self.base_interval_ms)
         self._mark = (time.perf_counter(), time.thread_time())
