@@ -4,7 +4,7 @@
 real ``MainWindow`` on the bundled digits and the model ``source`` gives, brings each view to
 the front in turn (in presentation mode on its stage), fills the views that need an event
 (one real training step for "One step", an evaluation for the confusion matrix, a clicked
-conv1 pixel for the convolution explainer) and writes ``<view>.png`` for every view plus
+pixel of the first conv layer for the convolution explainer) and writes ``<view>.png`` for every view plus
 ``window.png``. ``cnnviz export-views`` and ``scripts/screenshots.py`` use it.
 
 The model comes from a *source*: any object with ``name`` and ``load() -> (Network, str)``
@@ -155,10 +155,11 @@ def _fill_views(window) -> None:
     if pad is not None and hasattr(pad, "draw_stroke"):
         # a "7" drawn off-centre: the pad, its prediction and the preprocessing have something
         pad.draw_stroke([(60.0, 50.0), (180.0, 50.0), (165.0, 90.0), (115.0, 210.0)], 22)
-    if "conv_explainer" in views and "conv1" in state.trace.names:
-        conv1 = state.trace["conv1"].output[0]                  # (C, H, W)
-        channel, row, col = np.unravel_index(int(conv1.argmax()), conv1.shape)
-        views["conv_explainer"].explain("conv1", int(channel), int(row), int(col))
+    convs = [info.name for info in state.net.describe() if info.kind == "conv"]
+    if "conv_explainer" in views and convs:             # the first conv's brightest pixel
+        first = state.trace[convs[0]].output[0]                 # (C, H, W)
+        channel, row, col = np.unravel_index(int(first.argmax()), first.shape)
+        views["conv_explainer"].explain(convs[0], int(channel), int(row), int(col))
 
 
 def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = False,
