@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QTimer
+from PyQt6.QtCore import QEvent, QTimer
 from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                              QWidget)
 
@@ -53,6 +53,15 @@ class EmbeddingView(QWidget):
         state.datasetChanged.connect(self._on_model)
         self._fill_layers()
 
+
+    def resizeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._status_fit.start()          # the status line re-measured at its new width
+
+    def changeEvent(self, event) -> None:      # noqa: N802
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_status_fit"):
+            self._status_fit.start()
+        super().changeEvent(event)
     def _build(self) -> None:
         self.method_box = QComboBox()
         self.method_box.addItems(["PCA (live)", "t-SNE (on demand)"])
@@ -95,6 +104,12 @@ class EmbeddingView(QWidget):
 
         self.status = QLabel("Hover a point to see its digit; click it to make it the probe.")
         self.status.setWordWrap(True)
+        # as tall as its words wrap into (its layout row did not ask: two lines were cut)
+        self._status_fit = QTimer(self)
+        self._status_fit.setSingleShot(True)
+        self._status_fit.setInterval(0)
+        self._status_fit.timeout.connect(lambda: self.status.setMinimumHeight(
+            self.status.heightForWidth(max(1, self.status.width()))))
         middle = QHBoxLayout()
         middle.addWidget(self.plot, 1)
         middle.addWidget(self.preview)
@@ -174,6 +189,7 @@ class EmbeddingView(QWidget):
         self._draw_marks()
         accuracy = float((self.predictions == labels).mean())
         what = "PCA" if tag[1] == "pca" else "t-SNE"
+        self._status_fit.start()
         self.status.setText(f"{what} of {len(labels):,} held-out digits "
                             f"({self.layer_box.currentText()}); the network reads "
                             f"{accuracy:.1%} of them right. Hover a point to see its digit.")
