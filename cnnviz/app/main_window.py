@@ -248,9 +248,8 @@ class MainWindow(QMainWindow):
         c.speedChanged.connect(ctl.pacing.set_batches_per_second)
         c.pauseEachEpochChanged.connect(ctl.pacing.set_pause_each_epoch)
         ctl.pacing.set_batches_per_second(c.speed())
-        ctl.lossesArrived.connect(self.loss_view.add_snapshot)
-        if "timeline" in self.views:     # every snapshot's records, not only the drawn ones
-            ctl.lossesArrived.connect(self.views["timeline"].add_worker_records)
+        # the run reaches the views through the app state's signals (views connect themselves)
+        ctl.lossesArrived.connect(self.state.publish_losses)
         self.state.probeChanged.connect(lambda: ctl.set_probe(self.state.probe_image))
         ctl.set_probe(self.state.probe_image)
         ctl.renderSnapshot.connect(self._render_snapshot)
@@ -266,8 +265,8 @@ class MainWindow(QMainWindow):
         v = self.views
         if "preprocess_pipeline" in v and "drawing_pad" in v:
             v["preprocess_pipeline"].set_pad(v["drawing_pad"])
-        if "activations" in v and "conv_explainer" in v:
-            v["activations"].pixelClicked.connect(self.explain_pixel)
+        if "conv_explainer" in v:     # a feature-map pixel clicked: explain it
+            self.state.pixelSelected.connect(lambda *_: self.raise_dock("conv_explainer"))
         if "channel_card" in v:     # a channel clicked in any view: show its card
             self.state.channelSelected.connect(lambda *_: self.raise_dock("channel_card"))
         if "confusion" in v and "embedding" in v:
@@ -277,10 +276,8 @@ class MainWindow(QMainWindow):
         c.preset_combo.currentIndexChanged.connect(lambda _i: arch_actions.on_training_preset(self))
 
     def explain_pixel(self, layer: str, channel: int, row: int, col: int) -> None:
-        """A conv feature-map pixel was clicked: take it apart in the convolution explainer."""
-        self.view_guard.call("conv_explainer", self.views["conv_explainer"].explain,
-                             layer, channel, row, col)
-        self.raise_dock("conv_explainer")
+        """Take conv feature-map pixel ``(row, col)`` apart in the convolution explainer."""
+        self.state.select_pixel(layer, channel, row, col)
 
     def raise_dock(self, name: str) -> None:
         """Show dock ``name`` and bring it to the front of its tab group."""
@@ -394,6 +391,7 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot start training", str(exc))
             return False
         self.loss_view.begin_run()
+        self.state.epochs_before = self.loss_view.history.offset   # the plot's x starts there
         self.controls.set_run_state("paused" if start_paused else "running")
         return True
 
@@ -497,22 +495,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(exc))
 
     def _render_snapshot(self, snapshot) -> None:
-        self.state.set_params(snapshot.params)
-        timeline = self.views.get("timeline")
-        if timeline is not None:
-            # the position after the last finished batch, in epochs
-            self.view_guard.call(
-                "timeline", timeline.record_from_state,
-                snapshot.step, snapshot.epoch + snapshot.batch / max(1, snapshot.batches_per_epoch))
-        self.controls.show_progress(snapshot, self.loss_view.history.offset)
-        self.loss_view.refresh()
+        self.state.apply_snapshot(snapshot)        # weights, then every view's progressed
         self.state.set_modified(True)
 
     def _on_epoch(self, event) -> None:
-        self.loss_view.add_epoch(event)
-        for name, view in self.views.items():
-            if hasattr(view, "show_evaluation"):
-                self.view_guard.call(name, view.show_evaluation, event.evaluation)
+        self.state.publish_epoch(event)
         self.statusBar().showMessage(
             f"Epoch {event.epoch + 1}: train loss {event.train_loss:.4f}, held-out accuracy "
             f"{100 * event.test_accuracy:.1f}% ({event.images_per_second:,.0f} images/s)"
@@ -520,9 +507,7 @@ class MainWindow(QMainWindow):
                .isChecked() and event.epoch + 1 < self.controls.epochs_spin.value() else ""))
 
     def _on_stepped(self, detail) -> None:
-        for name, view in self.views.items():
-            if hasattr(view, "show_step"):
-                self.view_guard.call(name, view.show_step, detail)
+        self.state.publish_step(detail)
         self.statusBar().showMessage(
             f"Step {detail.step}: batch loss {detail.loss_before:.4f} before the update, "
             f"{detail.loss_after:.4f} after.")

@@ -33,9 +33,8 @@ def apply_step(recording: Recording, step: int, weights: dict, state, views: dic
     """Show ``recording``'s ``step`` (with its ``weights``) in ``views`` (name -> view).
 
     The weights go into ``state`` as a training snapshot's do; the loss view (if in
-    ``views``) gets the curve up to the step and a marker; views with ``show_evaluation``
-    get the nearest held-out evaluation at or before the step (or are cleared before the
-    first one).
+    ``views``) gets the curve up to the step and a marker; the state publishes the nearest
+    held-out evaluation at or before the step (``None`` before the first one).
     """
     state.set_params(weights)
     loss = views.get("loss_curves")
@@ -54,13 +53,8 @@ def apply_step(recording: Recording, step: int, weights: dict, state, views: dic
             loss.loss_plot.setYRange(0, float(np.nanmax(recording.losses[:, 2])), padding=0.02)
         loss.refresh()
     done = recording.epochs_until(step)
-    result = recording.evaluation(done[-1]["epoch"]) if done else None
-    for view in views.values():
-        if hasattr(view, "show_evaluation"):
-            if result is not None:
-                view.show_evaluation(result)
-            elif hasattr(view, "clear"):          # no evaluation yet at this step
-                view.clear()
+    # the nearest evaluation, or None before the first one (the views clear theirs)
+    state.publish_evaluation(recording.evaluation(done[-1]["epoch"]) if done else None)
 
 
 class ReplaySession(QObject):

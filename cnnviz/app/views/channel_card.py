@@ -66,6 +66,7 @@ class ChannelCardView(RefreshWhenExposed, QWidget):
         state.modelChanged.connect(self._on_model)
         state.datasetChanged.connect(self._on_data)
         state.paramsChanged.connect(self._on_params)
+        state.evaluated.connect(self._on_evaluated)
         self._fill_layers()
 
     # -- construction ------------------------------------------------------------------------
@@ -167,8 +168,12 @@ class ChannelCardView(RefreshWhenExposed, QWidget):
         self.schedule_refresh()
 
     def show_evaluation(self, _evaluation) -> None:
-        """Called after every epoch: the top patches may have changed."""
+        """A new held-out evaluation (after every epoch): the top patches may have changed."""
         self.refresh_patches()
+
+    def _on_evaluated(self, evaluation) -> None:
+        if evaluation is not None:        # None: a replayed step before any evaluation
+            self.show_evaluation(evaluation)
 
     def _on_model(self) -> None:
         self._fill_layers()

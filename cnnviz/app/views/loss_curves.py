@@ -2,7 +2,8 @@
 and held-out loss (top plot) and accuracy (bottom plot), x axis in epochs, live.
 
 The data lives in a bounded ``LossHistory``; adding batches is cheap and the curves are
-redrawn by ``refresh()`` (called by the main window's render timer), only while visible.
+redrawn by ``refresh()`` (on the app state's ``progressed``, i.e. each drawn training snapshot),
+only while visible.
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ class LossCurvesView(QWidget):
         self._late_redraw = QTimer(self)      # a throttled refresh is done a little later
         self._late_redraw.setSingleShot(True)
         self._late_redraw.timeout.connect(self.refresh)
+        if state is not None:
+            state.lossesArrived.connect(self.add_snapshot)
+            state.epochEnded.connect(self.add_epoch)
+            state.progressed.connect(self._on_progressed)
 
         # the legend: one row under the plots (the colours are shared), never over a curve
         self.legend = QLabel("&nbsp;&nbsp;&nbsp;".join([
@@ -155,6 +160,9 @@ class LossCurvesView(QWidget):
         self.refresh()
 
     # -- drawing ------------------------------------------------------------------------------
+    def _on_progressed(self, _snapshot) -> None:
+        self.refresh()          # a training snapshot was drawn: the curves follow
+
     def refresh(self) -> None:
         """Redraw the curves if new data arrived (skipped while hidden; done on show)."""
         if not self._dirty or not is_exposed(self):

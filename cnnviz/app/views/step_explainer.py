@@ -148,6 +148,7 @@ class StepExplainerView(QWidget):
         self._dirty = False
         self._build()
         state.modelChanged.connect(self._on_model)
+        state.stepped.connect(self.show_step)
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:

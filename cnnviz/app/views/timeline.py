@@ -119,6 +119,8 @@ class TimelineView(QWidget):
         # state has retraced it (probeChanged is emitted before).
         state.traceChanged.connect(self._on_trace)
         state.modelChanged.connect(self._on_model)
+        state.progressed.connect(self._on_progressed)
+        state.lossesArrived.connect(self.add_worker_records)
         self._on_model()
 
     # -- construction -----------------------------------------------------------------------
@@ -246,6 +248,9 @@ class TimelineView(QWidget):
         if self._shown is None:
             raise IndexError("the timeline is empty")
         return np.asarray(self.timeline[self._shown].params["conv1.weight"][:, 0])
+
+    def _on_progressed(self, snapshot) -> None:
+        self.record_from_state(snapshot.step, snapshot.position)
 
     def record_from_state(self, step: int, epoch_progress: float) -> None:
         """Note that ``state.net`` now holds the weights after ``step`` mini-batches.
