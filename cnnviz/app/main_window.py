@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow
                              QWidget)
 
 from ..data import images_to_float, load_idx_folder
-from ..nn import build_network, load_checkpoint
+from ..nn import build_network
 from . import arch_actions, lifecycle, replay
 from .dialogs import DownloadDialog, show_about, show_error, show_shortcuts
 from .presentation import PresentationMode, stored_choice

@@ -44,14 +44,13 @@ def apply_step(recording: Recording, step: int, weights: dict, state, views: dic
         loss.add_snapshot(SimpleNamespace(epoch_progress=rows[:, 1], losses=rows[:, 2]))
         for e in recording.epochs_until(step):
             loss.add_epoch(SimpleNamespace(**e))
-        loss._dirty = True
         loss.set_marker(epoch_progress(recording, step))
         # the whole run's extent, so the curve grows towards a fixed right edge
         loss.loss_plot.setXRange(0, epoch_progress(recording, recording.last_step),
                                  padding=0.02)
         if len(recording.losses) and not loss.log_check.isChecked():
             loss.loss_plot.setYRange(0, float(np.nanmax(recording.losses[:, 2])), padding=0.02)
-        loss.refresh()
+        loss.schedule_refresh()
     done = recording.epochs_until(step)
     # the nearest evaluation, or None before the first one (the views clear theirs)
     state.publish_evaluation(recording.evaluation(done[-1]["epoch"]) if done else None)
