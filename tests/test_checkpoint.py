@@ -190,3 +190,9 @@ def test_refuses_unexpected_array(tmp_path):
     path = tmp_path / "extra.npz"
     np.savez(path, **arrays)
     assert_refused(path, "fc3.weight")
+
+
+def test_a_training_recording_is_named_as_such(recording):
+    """A ``.cnnrun`` given where a model is expected says what it is and what opens it."""
+    with pytest.raises(CheckpointError, match=r"training recording.*cnnviz replay"):
+        load_checkpoint(recording)

@@ -7,12 +7,15 @@ import numpy as np
 import pytest
 
 from cnnviz.app.state import AppState
-from cnnviz.app.timeline import CONV_KEYS, ProbeTimeline, thin_older_half
+from cnnviz.app.timeline import ProbeTimeline, thin_older_half, timeline_keys
 from cnnviz.app.views.timeline import TimelineView
 from cnnviz.data import images_to_float, load_bundled
 from cnnviz.nn import build_network, get_preset, load_checkpoint
 from cnnviz.resources import resource_path
 from cnnviz.training import Trainer
+
+
+CONV_KEYS = ("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias")     # LeNet's
 
 
 def small_params(value: float) -> dict:
@@ -30,7 +33,7 @@ def test_thinning_drops_every_other_of_the_older_half():
 
 
 def test_capacity_holds_over_a_long_run_and_keeps_first_and_newest():
-    store = ProbeTimeline(capacity=300, curve_capacity=500)
+    store = ProbeTimeline(capacity=300, curve_capacity=500, keys=CONV_KEYS)
     for step in range(10_000):
         store.record(step, step / 100, small_params(step), np.full(10, 0.1))
         assert len(store) <= 300
@@ -53,7 +56,8 @@ def test_capacity_holds_over_a_long_run_and_keeps_first_and_newest():
 def test_only_conv_weights_are_copied_and_memory_is_bounded():
     net = build_network("lenet", seed=0)
     params = net.params                                       # live arrays
-    store = ProbeTimeline(capacity=300)
+    assert timeline_keys(net) == CONV_KEYS                    # every conv layer's, in order
+    store = ProbeTimeline(capacity=300, keys=timeline_keys(net))
     for step in range(400):
         store.record(step, 0.0, params, np.zeros(10))
     assert set(store[0].params) == set(CONV_KEYS)             # no fc layers
@@ -68,7 +72,7 @@ def test_only_conv_weights_are_copied_and_memory_is_bounded():
 
 
 def test_a_lower_step_starts_a_new_run_and_restart_curve_keeps_weights():
-    store = ProbeTimeline(capacity=10)
+    store = ProbeTimeline(capacity=10, keys=CONV_KEYS)
     for step in range(5):
         store.record(step, 0.0, small_params(step), np.ones(10) * step)
     store.restart_curve()

@@ -2,10 +2,12 @@
 
 Pure NumPy (no Qt). ``ProbeTimeline`` keeps two things while training runs:
 
-* **weight snapshots**: at each ``record`` a COPY of the conv layers' parameters
-  (``conv1.weight (20,1,5,5)``, ``conv1.bias``, ``conv2.weight (50,20,5,5)``, ``conv2.bias``:
-  ~104 KB for LeNet; the fc layers (~1.6 MB) are deliberately not kept). They are enough to
-  replay the feature maps of ANY probe digit and the filters at that step.
+* **weight snapshots**: at each ``record`` a COPY of every conv layer's parameters (``keys``,
+  from ``conv_param_keys(net.describe())``: for LeNet ``conv1.weight (20,1,5,5)``,
+  ``conv1.bias``, ``conv2.weight (50,20,5,5)``, ``conv2.bias``, ~104 KB; the fc layers, ~1.6
+  MB, are deliberately not kept). They are enough to replay the feature maps of ANY probe
+  digit and the filters at that step (``cnnviz.explain.replay_trace``). A network without
+  conv layers keeps empty snapshots: the steps and the curve still work.
 * **the probability curve**: the probe's ``(classes,)`` probabilities at each recorded step,
   for the plot. It belongs to one probe: ``restart_curve`` (a new probe) empties it, while the
   weight snapshots stay.
@@ -26,9 +28,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CONV_KEYS = ("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias")
+from ..explain.replay_trace import conv_param_keys
+
 DEFAULT_CAPACITY = 400          # ~41 MB of LeNet conv weights at most
+MEMORY_BUDGET = 48_000_000      # bytes of weight snapshots a timeline may hold (big convs)
 DENSE_STEPS = 300               # every step is recorded up to here
+
+
+def timeline_keys(net) -> tuple[str, ...]:
+    """The parameters a timeline keeps for ``net``: every conv layer's (see module doc)."""
+    return conv_param_keys(net.describe())
+
+
+def capacity_for(net, budget: int = MEMORY_BUDGET, most: int = DEFAULT_CAPACITY) -> int:
+    """How many snapshots of ``net``'s conv weights fit ``budget`` bytes (4 to ``most``)."""
+    params = net.params
+    nbytes = sum(params[k].nbytes for k in timeline_keys(net))
+    return int(min(most, max(4, budget // max(1, nbytes))))
 
 
 def wants_step(step: int, dense: int = DENSE_STEPS) -> bool:
@@ -85,9 +101,12 @@ def thin_older_half(steps) -> list[int]:
 
 
 class ProbeTimeline:
-    """Bounded weight snapshots plus the current probe's probability curve (see module doc)."""
+    """Bounded weight snapshots plus the current probe's probability curve (see module doc).
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY, keys: tuple[str, ...] = CONV_KEYS,
+    ``keys``: the parameter names each snapshot copies (``timeline_keys(net)``).
+    """
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, keys: tuple[str, ...] = (),
                  curve_capacity: int = DEFAULT_CURVE_CAPACITY) -> None:
         if capacity < 4 or curve_capacity < 4:
             raise ValueError("a timeline needs a capacity of at least 4")
@@ -102,7 +121,7 @@ class ProbeTimeline:
     # -- recording ---------------------------------------------------------------------------
     def record(self, step: int, epoch_progress: float, params: dict[str, np.ndarray],
                probabilities: np.ndarray | None) -> None:
-        """Keep a copy of ``params``' conv weights at ``step`` and the probe's probabilities.
+        """Keep a copy of ``params``' ``keys`` (the conv weights) at ``step`` and the probe's probabilities.
 
         ``params`` may hold every layer; only ``self.keys`` are copied. ``probabilities``
         ``(classes,)`` is the probe's prediction with these weights (None: weights only).
@@ -155,6 +174,14 @@ class ProbeTimeline:
     def clear(self) -> None:
         self.snapshots = []
         self.restart_curve()
+
+    def reset_for(self, keys: tuple[str, ...], capacity: int) -> None:
+        """Empty the store and keep ``keys`` from now on, at most ``capacity`` snapshots
+        (another network: ``timeline_keys(net)``, ``capacity_for(net)``)."""
+        if capacity < 4:
+            raise ValueError("a timeline needs a capacity of at least 4")
+        self.keys, self.capacity = tuple(keys), int(capacity)
+        self.clear()
 
     # -- reading -----------------------------------------------------------------------------
     def __len__(self) -> int:

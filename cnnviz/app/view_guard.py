@@ -134,6 +134,8 @@ class ViewGuard(QObject):
             path = Path(frame.f_code.co_filename)
             if path.parent == _VIEWS_DIR and path.stem in by_module:
                 return by_module[path.stem]
+            if path.parent.parent == _VIEWS_DIR and path.parent.name in by_module:
+                return by_module[path.parent.name]      # a view split into a package
         return None
 
 

@@ -38,7 +38,7 @@ from ..nn.network import Network
 from ..nn.presets import TrainConfig
 from ..training import DivergenceError, Trainer, TrainingInterrupted
 from ..training.pacing import Pacing
-from .timeline import CONV_KEYS, wants_step
+from .timeline import timeline_keys, wants_step
 from ..training.snapshot import Snapshot, detailed_step
 # one count shared with the explain jobs: no automatic garbage collection while any worker
 # thread runs (a collection there would destroy closed widgets off the UI thread)
@@ -78,6 +78,7 @@ class TrainingWorker(QObject):
         # the start of a run (``wants_step``), sent with the next snapshot
         self._records: list[tuple] = []
         self._probe: np.ndarray | None = None
+        self._timeline_keys = timeline_keys(net)        # every conv layer's parameters
         self.trainer = Trainer(net, train_images, train_labels, test_images, test_labels, config)
         self.trainer.should_stop = lambda: self._stop
         self.net = net
@@ -269,16 +270,14 @@ class TrainingWorker(QObject):
     def _record_step(self, step: int, epoch_progress: float) -> None:
         """Keep the conv weights after ``step`` and, if a probe is set, its probabilities."""
         params = self.net.params
-        if not all(k in params for k in CONV_KEYS):
-            return
         with self._lock:
             probe = self._probe
         probs = None
         if probe is not None:
             with np.errstate(all="ignore"):
                 probs = self.net.predict_proba(probe[None, None].astype(self.net.dtype))[0]
-        self._records.append((step, epoch_progress, {k: params[k].copy() for k in CONV_KEYS},
-                              probs, probe))
+        conv = {k: params[k].copy() for k in self._timeline_keys}
+        self._records.append((step, epoch_progress, conv, probs, probe))
 
     def _single_step(self):
         """One batch, with the before/after detail the classroom views explain. Of a burst of

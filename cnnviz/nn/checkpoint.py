@@ -77,6 +77,10 @@ def read_checkpoint_metadata(path) -> dict:
     return json.loads(str(raw)) if raw is not None else {}
 
 
+# members every training recording has (cnnviz.training.recording), and no checkpoint has
+_RECORDING_KEYS = frozenset({"header", "format_version"})
+
+
 def load_checkpoint(path, dtype=np.float32, arch: str | None = None) -> Network:
     """Load a network from an ``.npz`` checkpoint; raises ``CheckpointError`` on any problem.
 
@@ -85,6 +89,9 @@ def load_checkpoint(path, dtype=np.float32, arch: str | None = None) -> Network:
     """
     path = Path(path)
     arrays, _ = _read_arrays(path)
+    if _RECORDING_KEYS <= arrays.keys() and _CONFIG_KEY not in arrays:
+        raise CheckpointError(f"{path.name}: is a training recording (.cnnrun), not a model; "
+                              "open it with `cnnviz replay RUN` or File > Open recording")
     version = arrays.pop(_VERSION_KEY, None)
     if version is not None and int(version) > FORMAT_VERSION:
         raise CheckpointError(f"{path.name}: format version {int(version)} is newer than this "

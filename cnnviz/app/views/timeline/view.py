@@ -1,22 +1,25 @@
 """Watch one digit learn: its class probabilities over training, and a slider to replay the past.
 
-* A plot of the probe digit's probability for each of the 10 classes against the training
-  step (one coloured line per class, a legend row under the plot; the true class drawn thick). The curve starts
-  again when the probe changes: the points were another digit's.
+* A plot of the probe digit's probability for each class against the training step
+  (``ProbabilityCurve``: one coloured line per class, the true class thick). The curve
+  starts again when the probe changes: the points were another digit's.
 * A slider over the weight snapshots kept so far (``cnnviz.app.timeline.ProbeTimeline``:
-  the conv weights only, at most a few hundred, older ones thinned) with "step 1234 · epoch
-  1.37", and a *Live* button. While live, the slider follows the newest snapshot. Dragging it
-  replays, for the CURRENT probe, the conv1 / pool1 / conv2 / pool2 feature maps and the
-  conv1 filters as they were at that step: a scratch network gets that step's conv weights
-  and runs conv1 -> act -> pool -> conv2 -> act -> pool (the fc layers are not kept or used).
+  every conv layer's weights, at most a few hundred, older ones thinned) with "step 1234 ·
+  epoch 1.37", and a *Live* button. While live, the slider follows the newest snapshot.
+  Dragging it replays, for the CURRENT probe, the feature maps of the first conv layer and of
+  a deeper one (``ReplayMaps``) and the first layer's filters as they were at that step:
+  ``cnnviz.explain.replay_trace.FeatureReplay`` runs the probe through the network's spatial
+  layers with that step's conv weights (the fc layers are not kept or needed).
 
 The main window calls ``record_from_state(step, epoch_progress)`` after each training snapshot
-it applies to the state. It is throttled (a snapshot kept at most every
-``RECORD_INTERVAL_S``; the newest is always recorded shortly after training pauses) and cheap;
-drawing is coalesced by a timer and skipped while the view is hidden.
+it applies to the state, and ``add_worker_records(snapshot)`` with every snapshot (the
+worker's dense early records). Recording is throttled (a snapshot kept at most every
+``RECORD_INTERVAL_S``; the newest is always recorded shortly after training pauses) and
+cheap; drawing is coalesced by a timer and skipped while the view is hidden.
 
 Public API (tests, scripts): ``timeline`` (the store), ``record_from_state``, ``show_index(i)``,
-``live`` / ``set_live(bool)``, ``shown_index``, ``replayed_maps(layer)``, ``replayed_filters()``.
+``live`` / ``set_live(bool)``, ``shown_index``, ``replayed_maps(layer)``,
+``replayed_filters()``, ``maps.select_lower(conv)``, ``panels``.
 """
 
 from __future__ import annotations
@@ -24,54 +27,17 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtGui import QFont, QFontMetricsF
-from PyQt6.QtWidgets import (QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QSlider,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from ...nn import build_network
-from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, MosaicPanel
-from ..mosaic import range_levels, symmetric_levels
-from ..state import is_exposed
-from ..timeline import ProbeTimeline
+from ....explain.replay_trace import FeatureReplay
+from ...state import is_exposed
+from ...timeline import ProbeTimeline, capacity_for, timeline_keys
+from .curve import ProbabilityCurve
+from .maps import ReplayMaps
 
 RECORD_INTERVAL_S = 0.5     # keep a weight snapshot at most this often (wall time)
 REDRAW_MS = 200             # coalesce redraws after records: at most ~5 per second
-# Ten distinguishable line colours (the common "category 10" palette), class 0..9.
-CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
-                 (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
-                 (188, 189, 34), (23, 190, 207)]
-THIN, THICK = 2.0, 5.0
-
-
-def conv_forward(net, image: np.ndarray) -> dict[str, np.ndarray]:
-    """Run ``image (28, 28)`` through ``net``'s layers up to the second pool.
-
-    Returns ``{layer name: (C, H, W) copy}`` for conv1, its activation, pool1, conv2, its
-    activation and pool2 (names as in ``net.layers``, e.g. "relu1").
-    """
-    out = np.asarray(image, dtype=net.dtype)[None, None]
-    outputs: dict[str, np.ndarray] = {}
-    pools = 0
-    for name, layer in net.layers:
-        out = layer.forward(out)
-        outputs[name] = out[0].copy()
-        if name.startswith("pool"):
-            pools += 1
-            if pools == 2:
-                break
-    return outputs
-
-
-class IntegerAxis(pg.AxisItem):
-    """An axis whose ticks are whole numbers (training steps: no "0.5" with one snapshot)."""
-
-    def tickSpacing(self, minVal, maxVal, size):
-        levels = [(spacing, offset) for spacing, offset in super().tickSpacing(minVal, maxVal,
-                                                                                 size)
-                  if spacing >= 1]
-        return levels or [(1.0, 0.0)]
 
 
 class TimelineView(QWidget):
@@ -87,13 +53,13 @@ class TimelineView(QWidget):
         self._shown: int | None = None
         self._replayed: dict[str, np.ndarray] = {}
         self._replay_key: tuple | None = None     # (snapshot, probe image) of _replayed
+        self._replayer: FeatureReplay | None = None
         self._curve_probe: np.ndarray | None = None
         self._last_step: int | None = None         # the step state.net's weights are at
         self._worker_step: int | None = None       # newest step the worker recorded
         self._last_epoch = 0.0
         self._last_record_time = -np.inf
         self._pending: tuple[int, float] | None = None
-        self._scratch = None
         self.record_ms: list[float] = []          # cost of each record_from_state (ms)
         self.record_interval_s = RECORD_INTERVAL_S
 
@@ -104,15 +70,15 @@ class TimelineView(QWidget):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.timeout.connect(self._redraw_if_visible)
 
-        self._build_plot()
+        self.curve = ProbabilityCurve()
         self._build_controls()
-        self._build_maps()
+        self.maps = ReplayMaps()
+        self.maps.lowerChanged.connect(lambda _name: self._draw_replay())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.plot_widget, 2)
-        layout.addLayout(self.legend_row)
+        layout.addWidget(self.curve, 2)
         layout.addLayout(self._controls)
-        layout.addWidget(self.graphics, 3)
+        layout.addWidget(self.maps, 3)
         layout.addWidget(self.status)
 
         # traceChanged, not probeChanged: the new probe's probabilities exist only after the
@@ -123,40 +89,13 @@ class TimelineView(QWidget):
         state.lossesArrived.connect(self.add_worker_records)
         self._on_model()
 
-    # -- construction -----------------------------------------------------------------------
-    def _build_plot(self) -> None:
-        self.plot_widget = pg.PlotWidget(axisItems={"bottom": IntegerAxis("bottom")})
-        plot = self.plot = self.plot_widget.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.setMouseEnabled(x=False, y=False)
-        plot.setYRange(-0.02, 1.02, padding=0.0)
-        plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1)]])
-        plot.setLabel("left", "probability")
-        plot.setLabel("bottom", "training step")
-        plot.showGrid(x=True, y=True, alpha=0.2)
-        for side in ("bottom", "left"):   # axes + grid repaint with every curve update: cache
-            plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        # the legend is a row of coloured labels under the plot, never over the curves
-        self.legend_row = QHBoxLayout()
-        self.legend_row.addWidget(QLabel("class:"))
-        self.legend_labels = []
-        self.lines = []
-        for k in range(10):
-            line = plot.plot([], [], pen=pg.mkPen(CLASS_COLOURS[k], width=THIN))
-            self.lines.append(line)
-            r, g, b = CLASS_COLOURS[k]
-            label = QLabel(f"<span style='color: rgb({r},{g},{b})'>━━</span> {k}")
-            self.legend_labels.append(label)
-            self.legend_row.addWidget(label)
-        self.legend_row.addStretch(1)
-        self._thick: int | None = None
-        self.cursor = pg.InfiniteLine(angle=90, movable=False,
-                                      pen=pg.mkPen((200, 200, 200), width=1,
-                                                   style=Qt.PenStyle.DashLine))
-        plot.addItem(self.cursor, ignoreBounds=True)
-        self.cursor.hide()
-        self._plot_title = ""
+    # the curve's parts, as the view's own (tests, presentation mode)
+    plot = property(lambda self: self.curve.plot)
+    plot_widget = property(lambda self: self.curve.plot_widget)
+    lines = property(lambda self: self.curve.lines)
+    legend_labels = property(lambda self: self.curve.legend_labels)
+    cursor = property(lambda self: self.curve.cursor)
+    panels = property(lambda self: self.maps.panels)
 
     def _build_controls(self) -> None:
         self.live_button = QPushButton("Live")
@@ -179,29 +118,6 @@ class TimelineView(QWidget):
         self._controls.addWidget(self.slider, 1)
         self._controls.addWidget(self.step_label)
         self.status = QLabel(" ")
-
-    def _build_maps(self) -> None:
-        self.graphics = pg.GraphicsLayoutWidget()
-        top = self.graphics.ci.addLayout(row=0, col=0)
-        bottom = self.graphics.ci.addLayout(row=1, col=0)
-        self.probe_panel = ImagePanel("probe", cmap=GREY_CMAP)
-        self.panels = {
-            "filters": MosaicPanel("conv1 filters", DIVERGING_CMAP, columns=5, gap=1,
-                                   labels="tiles"),
-            "conv1": MosaicPanel("conv1 + ReLU", columns=5),
-            "pool1": MosaicPanel("pool1", columns=5),
-            "conv2": MosaicPanel("conv2 + ReLU", columns=10),
-            "pool2": MosaicPanel("pool2", columns=10),
-        }
-        top.addItem(self.probe_panel.layout, row=0, col=0)
-        for col, key in enumerate(("filters", "conv1", "pool1"), start=1):
-            top.addItem(self.panels[key].layout, row=0, col=col)
-        for col, key in enumerate(("conv2", "pool2")):
-            bottom.addItem(self.panels[key].layout, row=0, col=col)
-        for col, stretch in enumerate((2, 3, 5, 4)):
-            top.layout.setColumnStretchFactor(col, stretch)
-        for col, stretch in enumerate((5, 4)):
-            bottom.layout.setColumnStretchFactor(col, stretch)
 
     # -- public API ---------------------------------------------------------------------------
     @property
@@ -236,18 +152,23 @@ class TimelineView(QWidget):
         self._select(index)
 
     def replayed_maps(self, layer: str) -> np.ndarray:
-        """``(C, H, W)`` output of ``layer`` ("conv1", "relu1", "pool1", "conv2", "relu2",
-        "pool2") for the current probe with the conv weights of the shown snapshot."""
+        """``(C, H, W)`` output of spatial layer ``layer`` (any conv, activation or pool
+        before the flatten) for the current probe with the shown snapshot's conv weights."""
         self._replay()
         if layer not in self._replayed:
-            raise KeyError(f"no replayed layer {layer!r}; have {', '.join(self._replayed)}")
+            raise KeyError(f"no replayed layer {layer!r}; have "
+                           f"{', '.join(self._replayed) or 'none (no snapshot or no conv layer)'}")
         return self._replayed[layer]
 
     def replayed_filters(self) -> np.ndarray:
-        """``(C1, K, K)`` conv1 filters of the shown snapshot."""
+        """``(F, K, K)`` filters of the first conv layer in the shown snapshot."""
         if self._shown is None:
             raise IndexError("the timeline is empty")
-        return np.asarray(self.timeline[self._shown].params["conv1.weight"][:, 0])
+        if not self.maps.blocks:
+            raise ValueError("this network has no conv layer, so no filters")
+        weight = np.asarray(self.timeline[self._shown].params[f"{self.maps.blocks[0].name}"
+                                                              ".weight"])
+        return weight.reshape(-1, *weight.shape[2:])
 
     def _on_progressed(self, snapshot) -> None:
         self.record_from_state(snapshot.step, snapshot.position)
@@ -285,6 +206,8 @@ class TimelineView(QWidget):
             return
         self._ensure_curve_probe()
         for step, epoch_progress, params, probs, probe in records:
+            if any(k not in params for k in self.timeline.keys):
+                continue                   # another network's run, still queued
             same = probs is not None and probe is not None \
                 and np.array_equal(probe, self._curve_probe)
             self.timeline.record(step, epoch_progress, params, probs if same else None)
@@ -330,8 +253,8 @@ class TimelineView(QWidget):
     def _on_model(self) -> None:
         """Another network (loaded, reset): its history is not this one's."""
         net = self.state.net
-        self._scratch = build_network(config=net.config, dtype=net.dtype)
-        self.timeline.clear()
+        self._replayer = FeatureReplay(net)
+        self.timeline.reset_for(timeline_keys(net), capacity_for(net))
         self._record_timer.stop()
         self._pending = None
         self._last_step = None
@@ -340,10 +263,8 @@ class TimelineView(QWidget):
         self._shown = None
         self._replay_key = None
         self._replayed = {}
-        act1 = net.layers[1][0]
-        act2 = next(name for name, _ in net.layers[4:] if name.endswith("2"))
-        self.panels["conv1"].set_title(f"conv1 + {_act_caption(act1)}")
-        self.panels["conv2"].set_title(f"conv2 + {_act_caption(act2)}")
+        self.curve.set_classes(net.classes)
+        self.maps.set_network(net.describe(), net.arch)
         self._schedule_redraw(immediate=True)
 
     # -- showing ------------------------------------------------------------------------------
@@ -375,11 +296,6 @@ class TimelineView(QWidget):
         if is_exposed(self) and self._dirty:
             self.redraw()
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if hasattr(self, "plot_widget"):
-            self._fit_plot_title()
-
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._dirty:
@@ -406,50 +322,14 @@ class TimelineView(QWidget):
 
     def _draw_curve(self) -> None:
         steps, probs = self.timeline.curve()
-        label = self.state.probe_label
-        for k, line in enumerate(self.lines):
-            if len(steps):
-                line.setData(steps, probs[:, k])
-            else:
-                line.setData([], [])
-        if label != self._thick:
-            if self._thick is not None:
-                self.lines[self._thick].setPen(pg.mkPen(CLASS_COLOURS[self._thick], width=THIN))
-            if label is not None:
-                self.lines[label].setPen(pg.mkPen(CLASS_COLOURS[label], width=THICK))
-            for k, legend in enumerate(self.legend_labels):
-                font = legend.font()
-                font.setBold(k == label)
-                legend.setFont(font)
-            self._thick = label
         who = "the drawing" if self.state.probe_source == "drawing" else (
             f"held-out digit #{self.state.probe_index}" if self.state.probe_index is not None
             else "the probe")
-        truth = f" (true class {label}, thick line)" if label is not None else ""
-        self._title_parts = (who, truth)
-        self._fit_plot_title()
-
-    def _fit_plot_title(self) -> None:
-        """The longest wording of the plot's title that fits the plot's width (it was cut
-        at the right in a 1920x1080 window)."""
-        who, truth = getattr(self, "_title_parts", ("the probe", ""))
-        size = self.plot.titleLabel.opts.get("size") or "11pt"
-        font = QFont(self.font())
-        font.setPointSizeF(float(size[:-2]) if size.endswith("pt") else 11.0)
-        room = self.plot_widget.width() - 16
-        short_truth = truth.replace(", thick line", "")
-        for title in (f"How sure the network is about {who}{truth}, step by step",
-                      f"How sure the network is about {who}{short_truth}",
-                      f"Probabilities for {who}{short_truth}", f"{who}: probabilities"):
-            if QFontMetricsF(font).horizontalAdvance(title) <= room:
-                break
-        if title != self._plot_title:
-            self._plot_title = title
-            self.plot.setTitle(title, size=size)
+        self.curve.draw(steps, probs, self.state.probe_label, who)
 
     def _replay(self) -> None:
         """Compute the shown snapshot's maps for the current probe (cached)."""
-        if self._shown is None or self._scratch is None:
+        if self._shown is None or self._replayer is None:
             self._replayed = {}
             return
         snapshot = self.timeline[self._shown]
@@ -457,44 +337,26 @@ class TimelineView(QWidget):
         cached_snapshot, cached_probe = self._replay_key or (None, None)
         if snapshot is cached_snapshot and np.array_equal(probe, cached_probe):
             return
-        for name, array in snapshot.params.items():
-            layer, param = name.split(".")
-            self._scratch.layer(layer).params[param][...] = array
-        self._replayed = conv_forward(self._scratch, probe)
+        self._replayed = self._replayer.replay(snapshot.params, probe)
         self._replay_key = (snapshot, probe.copy())
 
     def _draw_replay(self) -> None:
-        self.probe_panel.set_image(self.state.probe_image, (0.0, 1.0))
         label = self.state.probe_label
-        self.probe_panel.set_title("probe" + (f" (true {label})" if label is not None else ""))
         if self._shown is None:
+            self.maps.draw(None, None, self.state.probe_image, label)
             self.step_label.setText("no snapshots yet: start training")
-            self.cursor.hide()
+            self.curve.set_cursor(None)
             return
         self._replay()
         snapshot = self.timeline[self._shown]
-        names = list(self._replayed)
-        act1, act2 = names[1], names[4]
-        for key, source in (("conv1", act1), ("pool1", "pool1"), ("conv2", act2),
-                            ("pool2", "pool2")):
-            maps = self._replayed[source]
-            self.panels[key].set_maps(maps, range_levels(maps))
-        filters = np.asarray(snapshot.params["conv1.weight"][:, 0])
-        levels = symmetric_levels(filters)
-        self.panels["filters"].set_maps(filters, levels)
-        self.panels["filters"].set_title(f"conv1 filters (±{levels[1]:.2g})")
+        filters = self.replayed_filters() if self.maps.blocks else None
+        self.maps.draw(self._replayed, filters, self.state.probe_image, label)
         n = len(self.timeline)
         where = "newest" if self._shown == n - 1 else f"{self._shown + 1} of {n}"
         self.step_label.setText(f"step {snapshot.step} · epoch {snapshot.epoch_progress:.2f}"
                                 f"  ({where})")
-        self.cursor.setValue(snapshot.step)
-        self.cursor.show()
+        self.curve.set_cursor(snapshot.step)
+        what = ("Drag the slider to replay; Live follows training." if self.maps.blocks else
+                "Drag the slider to see the step; Live follows training.")
         self.status.setText(f"{n} snapshots kept ({self.timeline.memory_bytes / 1e6:.1f} MB; "
-                            "older ones thinned). Drag the slider to replay; Live follows "
-                            "training.")
-
-
-def _act_caption(name: str) -> str:
-    """"relu1" -> "ReLU", "sigmoid2" -> "sigmoid"."""
-    base = name.rstrip("0123456789")
-    return "ReLU" if base == "relu" else base
+                            f"older ones thinned). {what}")

@@ -1,0 +1,145 @@
+"""The probe digit's class probabilities against the training step: one line per class.
+
+``ProbabilityCurve`` is a plot (whole-number step axis, probabilities 0..1), a row of
+coloured class labels under it (never a legend over the curves), the true class drawn thick,
+a dashed cursor at the replayed step, and a title that says whose curve it is, worded as
+long as the plot's width allows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QFont, QFontMetricsF
+from PyQt6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+# Ten distinguishable line colours (the common "category 10" palette), class 0..9; more
+# classes get evenly spaced hues after these.
+CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+                 (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
+                 (188, 189, 34), (23, 190, 207)]
+THIN, THICK = 2.0, 5.0
+
+
+def class_colour(k: int) -> tuple[int, int, int]:
+    if k < len(CLASS_COLOURS):
+        return CLASS_COLOURS[k]
+    colour = pg.intColor(k, hues=max(k + 1, 12))
+    return colour.red(), colour.green(), colour.blue()
+
+
+class IntegerAxis(pg.AxisItem):
+    """An axis whose ticks are whole numbers (training steps: no "0.5" with one snapshot)."""
+
+    def tickSpacing(self, minVal, maxVal, size):
+        levels = [(spacing, offset) for spacing, offset in super().tickSpacing(minVal, maxVal,
+                                                                                 size)
+                  if spacing >= 1]
+        return levels or [(1.0, 0.0)]
+
+
+class ProbabilityCurve(QWidget):
+    """The plot, its class-label row and the replay cursor (see module doc)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": IntegerAxis("bottom")})
+        plot = self.plot = self.plot_widget.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setYRange(-0.02, 1.02, padding=0.0)
+        plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1)]])
+        plot.setLabel("left", "probability")
+        plot.setLabel("bottom", "training step")
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        for side in ("bottom", "left"):   # axes + grid repaint with every curve update: cache
+            plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.legend_row = QHBoxLayout()
+        self.legend_row.addWidget(QLabel("class:"))
+        self.legend_row.addStretch(1)
+        self.lines: list = []
+        self.legend_labels: list[QLabel] = []
+        self._thick: int | None = None
+        self.cursor = pg.InfiniteLine(angle=90, movable=False,
+                                      pen=pg.mkPen((200, 200, 200), width=1,
+                                                   style=Qt.PenStyle.DashLine))
+        plot.addItem(self.cursor, ignoreBounds=True)
+        self.cursor.hide()
+        self._title = ""
+        self._title_parts = ("the probe", "")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addLayout(self.legend_row)
+        self.set_classes(10)
+
+    def set_classes(self, count: int) -> None:
+        """One line and one label per class (another network may have other classes)."""
+        if count == len(self.lines):
+            return
+        for line in self.lines:
+            self.plot.removeItem(line)
+        for label in self.legend_labels:
+            self.legend_row.removeWidget(label)
+            label.deleteLater()
+        self.lines, self.legend_labels, self._thick = [], [], None
+        for k in range(count):
+            r, g, b = class_colour(k)
+            self.lines.append(self.plot.plot([], [], pen=pg.mkPen((r, g, b), width=THIN)))
+            label = QLabel(f"<span style='color: rgb({r},{g},{b})'>━━</span> {k}")
+            self.legend_labels.append(label)
+            self.legend_row.insertWidget(1 + k, label)
+
+    def draw(self, steps: np.ndarray, probs: np.ndarray, label: int | None, who: str) -> None:
+        """``steps (M,)``, ``probs (M, classes)``; ``label``: the true class (thick)."""
+        for k, line in enumerate(self.lines):
+            if len(steps) and k < probs.shape[1]:
+                line.setData(steps, probs[:, k])
+            else:
+                line.setData([], [])
+        if label is not None and not 0 <= label < len(self.lines):
+            label = None
+        if label != self._thick:
+            if self._thick is not None:
+                self.lines[self._thick].setPen(pg.mkPen(class_colour(self._thick), width=THIN))
+            if label is not None:
+                self.lines[label].setPen(pg.mkPen(class_colour(label), width=THICK))
+            for k, legend in enumerate(self.legend_labels):
+                font = legend.font()
+                font.setBold(k == label)
+                legend.setFont(font)
+            self._thick = label
+        truth = f" (true class {label}, thick line)" if label is not None else ""
+        self._title_parts = (who, truth)
+        self.fit_title()
+
+    def set_cursor(self, step: int | None) -> None:
+        if step is None:
+            self.cursor.hide()
+        else:
+            self.cursor.setValue(step)
+            self.cursor.show()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_title()
+
+    def fit_title(self) -> None:
+        """The longest wording of the plot's title that fits the plot's width (it was cut
+        at the right in a 1920x1080 window)."""
+        who, truth = self._title_parts
+        size = self.plot.titleLabel.opts.get("size") or "11pt"
+        font = QFont(self.font())
+        font.setPointSizeF(float(size[:-2]) if size.endswith("pt") else 11.0)
+        room = self.plot_widget.width() - 16
+        short_truth = truth.replace(", thick line", "")
+        for title in (f"How sure the network is about {who}{truth}, step by step",
+                      f"How sure the network is about {who}{short_truth}",
+                      f"Probabilities for {who}{short_truth}", f"{who}: probabilities"):
+            if QFontMetricsF(font).horizontalAdvance(title) <= room:
+                break
+        if title != self._title:
+            self._title = title
+            self.plot.setTitle(title, size=size)

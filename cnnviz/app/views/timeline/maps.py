@@ -1,0 +1,173 @@
+"""The replayed feature maps under the timeline's slider, for any network.
+
+``ReplayMaps`` draws, from ``conv_blocks(net.describe())`` (a conv, its activation, its
+pool): an upper row with the probe, the first conv layer's filters, that layer's maps and its
+pool's; a lower row with a deeper conv block (the last by default; a selector picks another
+when there are several). A network without conv layers shows a sentence instead: it has no
+feature maps to replay.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout,
+                             QWidget)
+
+from ....explain.replay_trace import conv_blocks
+from ...image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, MosaicPanel
+from ...mosaic import range_levels, symmetric_levels
+
+
+def mosaic_columns(count: int, wide: bool = False) -> int:
+    """Columns for ``count`` maps: near-square, or twice as wide as tall for a wide row."""
+    return max(1, min(count, math.ceil(math.sqrt(count * (2 if wide else 1)))))
+
+
+class ReplayMaps(QWidget):
+    """Feature maps and first-layer filters of one replayed step (see module doc).
+
+    ``panels``: layer name (``"relu1"``, ``"pool1"``, ...) or ``"filters"`` -> its panel;
+    ``lower``: the conv block drawn in the lower row (None: one conv layer, or none).
+    """
+
+    lowerChanged = pyqtSignal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.blocks: list = []
+        self.lower = None
+        self.panels: dict[str, ImagePanel] = {}
+        self.probe_panel: ImagePanel | None = None
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.graphics)
+        self.stack.addWidget(self.note)
+        self.selector = QComboBox()
+        self.selector.setToolTip("Which deeper conv layer to replay in the lower row")
+        self.selector.currentTextChanged.connect(self._on_selector)
+        self.selector_label = QLabel("deeper layer (lower row):")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.selector_label)
+        row.addWidget(self.selector)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.stack, 1)
+
+    # -- structure ---------------------------------------------------------------------------
+    def set_network(self, layers, arch: str = "") -> None:
+        """Panels for the network described by ``layers`` (``net.describe()``)."""
+        self.blocks = conv_blocks(layers)
+        deeper = [b.name for b in self.blocks[1:]]
+        self.lower = self.blocks[-1] if deeper else None
+        self.selector.blockSignals(True)
+        self.selector.clear()
+        self.selector.addItems(deeper)
+        if deeper:
+            self.selector.setCurrentText(deeper[-1])
+        self.selector.blockSignals(False)
+        several = len(deeper) > 1
+        self.selector.setVisible(several)
+        self.selector_label.setVisible(several)
+        if not self.blocks:
+            self.note.setText(
+                f"This network ({arch}) has no convolution layers, so there are no feature "
+                "maps or filters to replay. The curve above still shows how sure it was "
+                "about the probe at every recorded step.")
+            self.stack.setCurrentWidget(self.note)
+        else:
+            self.stack.setCurrentWidget(self.graphics)
+        self._rebuild()
+
+    def select_lower(self, conv: str) -> None:
+        """Replay conv layer ``conv``'s block in the lower row (not the first conv layer)."""
+        names = [b.name for b in self.blocks[1:]]
+        if conv not in names:
+            raise ValueError(f"no deeper conv layer {conv!r}; choose one of: "
+                             f"{', '.join(names) or 'none (one conv layer only)'}")
+        if self.selector.currentText() != conv:
+            self.selector.setCurrentText(conv)        # -> _on_selector
+        elif self.lower is None or self.lower.name != conv:
+            self._on_selector(conv)
+
+    def _on_selector(self, conv: str) -> None:
+        block = next((b for b in self.blocks[1:] if b.name == conv), None)
+        if block is None or block is self.lower:
+            return
+        self.lower = block
+        self._rebuild()
+        self.lowerChanged.emit(conv)
+
+    def _rebuild(self) -> None:
+        self.graphics.ci.clear()
+        self.panels = {}
+        self.probe_panel = None
+        if not self.blocks:
+            return
+        first = self.blocks[0]
+        top = self.graphics.ci.addLayout(row=0, col=0)
+        self.probe_panel = ImagePanel("probe", cmap=GREY_CMAP)
+        f, _c, k, _ = first.conv.params[0][1]
+        filters = MosaicPanel(f"{first.name} filters", DIVERGING_CMAP,
+                              columns=mosaic_columns(f), gap=1, labels="tiles")
+        self.panels["filters"] = filters
+        cells = [(self.probe_panel, 1.0), (filters, _aspect(filters, f, k, k))]
+        cells += self._block_panels(first, wide=False)
+        self._place(top, cells)
+        if self.lower is not None:
+            bottom = self.graphics.ci.addLayout(row=1, col=0)
+            self._place(bottom, self._block_panels(self.lower, wide=True))
+
+    def _block_panels(self, block, wide: bool) -> list[tuple[ImagePanel, float]]:
+        cells = []
+        for info, title in ((block.shown, block.caption), (block.pool, None)):
+            if info is None:
+                continue
+            c, h, w = info.output_shape
+            panel = MosaicPanel(title or info.name, columns=mosaic_columns(c, wide))
+            self.panels[info.name] = panel
+            cells.append((panel, _aspect(panel, c, h, w)))
+        return cells
+
+    @staticmethod
+    def _place(row, cells) -> None:
+        for col, (panel, aspect) in enumerate(cells):
+            row.addItem(panel.layout, row=0, col=col)
+            row.layout.setColumnStretchFactor(col, max(1, round(10 * aspect)))
+
+    # -- data --------------------------------------------------------------------------------
+    def shown_layers(self) -> list[str]:
+        """The layer names whose maps are drawn, upper row first."""
+        return [name for name in self.panels if name != "filters"]
+
+    def draw(self, maps: dict[str, np.ndarray] | None, filters: np.ndarray | None,
+             probe: np.ndarray, label: int | None) -> None:
+        """Draw the replayed ``maps`` (layer name -> ``(C, H, W)``) and the first conv
+        layer's ``filters (F, K, K)`` (None: nothing recorded yet) beside ``probe (28, 28)``."""
+        if self.probe_panel is None:
+            return
+        self.probe_panel.set_image(probe, (0.0, 1.0))
+        self.probe_panel.set_title("probe" + (f" (true {label})" if label is not None else ""))
+        if maps is None or filters is None:
+            for panel in self.panels.values():
+                panel.image.clear()
+            return
+        for name, panel in self.panels.items():
+            if name != "filters":
+                panel.set_maps(maps[name], range_levels(maps[name]))
+        levels = symmetric_levels(filters)
+        self.panels["filters"].set_maps(filters, levels)
+        self.panels["filters"].set_title(f"{self.blocks[0].name} filters (±{levels[1]:.2g})")
+
+
+def _aspect(panel: MosaicPanel, count: int, h: int, w: int) -> float:
+    width, height = panel.extent(count, h, w, panel.columns or count)
+    return width / max(height, 1e-9)
