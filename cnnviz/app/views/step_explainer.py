@@ -1,6 +1,6 @@
 """One step, before and after: what a single mini-batch of SGD did to the network.
 
-After each Step (the main window calls ``show_step(detail)`` with the worker's ``StepDetail``)
+After each Step (``state.stepped`` calls ``show_step(detail)`` with the worker's ``StepDetail``)
 the view shows:
 
 * the batch's digits with their true labels and the network's predictions before and after

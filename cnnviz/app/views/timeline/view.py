@@ -11,9 +11,9 @@
   ``cnnviz.explain.replay_trace.FeatureReplay`` runs the probe through the network's spatial
   layers with that step's conv weights (the fc layers are not kept or needed).
 
-The main window calls ``record_from_state(step, epoch_progress)`` after each training snapshot
-it applies to the state, and ``add_worker_records(snapshot)`` with every snapshot (the
-worker's dense early records). Recording is throttled (a snapshot kept at most every
+``record_from_state(step, epoch_progress)`` runs after each training snapshot the state
+applies (``state.progressed``), ``add_worker_records(snapshot)`` with every snapshot
+(``state.lossesArrived``: the worker's dense early records). Recording is throttled (a snapshot kept at most every
 ``RECORD_INTERVAL_S``; the newest is always recorded shortly after training pauses) and
 cheap; drawing is coalesced by a timer and skipped while the view is hidden.
 
