@@ -1,14 +1,14 @@
 """The main window: every view in a dock, the training controller, menus and shortcuts.
 
-Views are looked up in ``VIEW_SPECS``; each is one module in ``cnnviz/app/views`` with one
-QWidget class taking ``(state, parent=None)``. The window wires the controls to the
-``TrainingController`` (worker thread) and feeds the newest snapshot to ``AppState``, which
-retraces the probe and so updates every view.
+Views are the rows of ``view_registry.VIEWS``; each is one module (or package) in
+``cnnviz/app/views`` with one QWidget class taking ``(state, parent=None)``. The window wires
+the controls to the ``TrainingController`` (worker thread) and hands what the run reports to
+``AppState`` (``apply_snapshot``, ``publish_epoch``, ``publish_step``), whose signals every
+view listens to.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 
@@ -29,79 +29,35 @@ from .view_frame import ViewFrame, fit_views_to, view_of
 from .window_settings import available_area, default_geometry, reset_settings, restore_window
 from .state import AppState, catch_up_when_raised, checkpoint_training
 from .view_guard import ViewGuard
+from .view_registry import (CLASSROOM_KEYS, CLASSROOM_VIEWS, LAYOUT_GROUPS, WIDE_VIEWS,
+                            ViewSpec, classroom_views, column_views, layout_groups)
+from .view_registry import VIEWS as VIEW_REGISTRY
 from .views.controls import ControlsView
 from .views.loss_curves import LossCurvesView
 from .worker import TrainingController
 
-# (dock object name, full title, short tab title, module in cnnviz.app.views, class). The short
-# title is the dock's window title (so it is the tab's text, readable in full); the full title
-# names the view in the View and Classroom menus.
-VIEW_SPECS = [
-    ("controls", "Training controls", "Training", "controls", "ControlsView"),
-    ("arch_editor", "Architecture editor", "Architecture", "arch_editor", "ArchEditorView"),
-    ("drawing_pad", "Drawing pad", "Drawing pad", "drawing_pad", "DrawingPadView"),
-    ("probe_browser", "Probe digit", "Probe digit", "probe_browser", "ProbeBrowser"),
-    ("activations", "Activations", "Activations", "activations", "ActivationsView"),
-    ("loss_curves", "Loss and accuracy", "Loss and accuracy", "loss_curves", "LossCurvesView"),
-    ("filters", "Filters", "Filters", "filters", "FiltersView"),
-    ("pooling", "Pooling masks", "Pooling", "pooling", "PoolingView"),
-    ("inspector", "Layer inspector", "Inspector", "inspector", "InspectorView"),
-    ("conv_explainer", "Convolution explained", "Convolution", "conv_explainer",
-     "ConvExplainerView"),
-    ("step_explainer", "One step, before and after", "One step", "step_explainer",
-     "StepExplainerView"),
-    ("saliency", "Saliency", "Saliency", "saliency", "SaliencyView"),
-    ("confusion", "Confusion matrix", "Confusion", "confusion", "ConfusionView"),
-    ("preprocess_pipeline", "Preprocessing", "Preprocessing", "preprocess_pipeline",
-     "PreprocessPipelineView"),
-    ("timeline", "Watch one digit learn", "Timeline", "timeline", "TimelineView"),
-    ("channel_card", "What does this channel detect?", "Channel", "channel_card",
-     "ChannelCardView"),
-    ("grad_cam", "Grad-CAM and guided backprop", "Grad-CAM", "grad_cam", "GradCamView"),
-    ("embedding", "Embedding of the held-out digits", "Embedding", "embedding", "EmbeddingView"),
-    ("fool", "Fool the network", "Fool it", "fool", "FoolView"),
-]
+# the registry's layout constants stay importable from here (tests, scripts)
+__all__ = ["MainWindow", "LAYOUT_VERSION", "LAYOUT_GROUPS", "WIDE_VIEWS", "CLASSROOM_VIEWS",
+           "CLASSROOM_KEYS"]
 
-# The default layout: tab groups (first name in front) in four places.
-#   left column: controls over (drawing pad | probe digit)
-#   centre: (activations | pooling | inspector) over the Classroom group
-#   right: loss and accuracy over (filters | confusion | timeline)
-LAYOUT_GROUPS = {
-    "controls": ("controls", "arch_editor"),
-    "digits": ("drawing_pad", "probe_browser"),
-    "maps": ("activations", "pooling", "inspector"),
-    "classroom": ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
-                  "grad_cam", "fool"),
-    "curves": ("loss_curves",),
-    "results": ("filters", "confusion", "timeline", "channel_card", "embedding"),
-}
 # saved dock layouts carry this number; a layout saved by an older arrangement is ignored
 LAYOUT_VERSION = 3
 
 
-# views of controls (never squeezed sideways; they scroll) in the wide left column
-WIDE_VIEWS = ("controls", "drawing_pad", "probe_browser")
-
-# The classroom explainers (issue 4), raised from the Classroom menu in lesson order.
-CLASSROOM_VIEWS = ("preprocess_pipeline", "conv_explainer", "step_explainer", "saliency",
-                   "confusion", "timeline")
-# keys 1-9 raise these (the classroom views, then the three a lesson returns to most)
-CLASSROOM_KEYS = CLASSROOM_VIEWS + ("activations", "filters", "loss_curves")
-# what the network has learnt (cnnviz.explain), after those in the Classroom menu
-EXPLAIN_VIEWS = ("channel_card", "grad_cam", "embedding", "fool")
-
-
-def _load_view_class(module: str, cls: str):
-    """The view class ``cls`` from ``cnnviz.app.views.<module>``."""
-    return getattr(importlib.import_module(f"cnnviz.app.views.{module}"), cls)
+def view_spec_key(specs: list[ViewSpec], name: str) -> int | None:
+    """The Classroom number key of view ``name`` (None: it has none)."""
+    return next((s.key for s in specs if s.name == name), None)
 
 
 class MainWindow(QMainWindow):
-    """The cnnviz window. ``state.dataset`` must hold the data to train on."""
+    """The cnnviz window. ``state.dataset`` must hold the data to train on; ``views``: the
+    registry rows of its views (default: every row of ``view_registry.VIEWS``)."""
 
-    def __init__(self, state: AppState, parent=None, restore_layout: bool = True) -> None:
+    def __init__(self, state: AppState, parent=None, restore_layout: bool = True,
+                 views: list[ViewSpec] | None = None) -> None:
         super().__init__(parent)
         self.state = state
+        self.view_specs: list[ViewSpec] = list(VIEW_REGISTRY if views is None else views)
         self.setObjectName("cnnvizMainWindow")
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks
@@ -120,20 +76,22 @@ class MainWindow(QMainWindow):
         self.views: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.full_titles: dict[str, str] = {}
-        for name, title, short, module, cls_name in VIEW_SPECS:
-            view = _load_view_class(module, cls_name)(state)
-            dock = QDockWidget(short, self)
-            dock.setObjectName(f"{name}Dock")
-            dock.toggleViewAction().setText(title)
-            dock.toggleViewAction().setStatusTip(f"Show or hide the {title} view")
-            self.full_titles[name] = title
+        for spec in self.view_specs:
+            view = spec.load()(state)
+            dock = QDockWidget(spec.short, self)
+            dock.setObjectName(f"{spec.name}Dock")
+            dock.toggleViewAction().setText(spec.title)
+            dock.toggleViewAction().setStatusTip(f"Show or hide the {spec.title} view")
+            self.full_titles[spec.name] = spec.title
             dock.setWidget(ViewFrame(view))   # scrolls rather than overlap or grow the window
             catch_up_when_raised(dock)      # a raised tab's view redraws what it skipped
-            self.views[name], self.docks[name] = view, dock
-        fit_views_to(self, available_area(self), WIDE_VIEWS)   # the window fits the screen
+            self.views[spec.name], self.docks[spec.name] = view, dock
+        # the window fits the screen
+        fit_views_to(self, available_area(self), column_views(self.view_specs))
         # a view that cannot show the current network is covered with a note, not a crash
-        self.view_guard = ViewGuard(self.views, state, {n: m for n, _, _, m, _ in VIEW_SPECS},
-                                    self)
+        self.view_guard = ViewGuard(self.views, state,
+                                    {s.name: s.module.rsplit(".", 1)[-1]
+                                     for s in self.view_specs}, self)
         self.controls: ControlsView = self.views["controls"]
         self.loss_view: LossCurvesView = self.views["loss_curves"]
         self._arrange_docks()
@@ -161,11 +119,12 @@ class MainWindow(QMainWindow):
 
     # -- layout ------------------------------------------------------------------------------
     def _arrange_docks(self) -> None:
-        """The default layout (see ``LAYOUT_GROUPS``)."""
+        """The default layout (see ``view_registry``: each view's group)."""
         d = self.docks
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         H, V = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        groups = {key: [d[n] for n in names if n in d] for key, names in LAYOUT_GROUPS.items()}
+        groups = {key: [d[n] for n in names]
+                  for key, names in layout_groups(self.view_specs).items()}
         first = {key: docks[0] for key, docks in groups.items() if docks}
         self.addDockWidget(left, first["controls"])
         for key in first:
@@ -325,12 +284,9 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Esc"), self, self._on_escape,
                   context=Qt.ShortcutContext.WindowShortcut)
         self._action(train_menu, "Reset weights...", self.confirm_reset, "Ctrl+R")
-        if "arch_editor" in self.docks:
-            self._action(train_menu, "&Architecture editor...",
-                         lambda: self.raise_dock("arch_editor"), "Ctrl+Shift+A",
-                         "Edit the network's layers, then Apply for fresh weights")
-
+        menus = {"Training": train_menu}
         self.view_menu = bar.addMenu("&View")
+        menus["View"] = self.view_menu
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()
@@ -340,18 +296,21 @@ class MainWindow(QMainWindow):
             self.view_menu, "Presentation mode", self.set_presentation, "F11",
             "Full screen, large type and thick lines for a projector (F11 or Esc leaves)")
         self.presentation_action.setCheckable(True)
+        for spec in self.view_specs:         # a view's own shortcut raises it
+            if spec.shortcut:
+                self._action(menus.get(spec.menu, self.view_menu), f"&{spec.title}...",
+                             lambda _checked=False, n=spec.name: self.raise_dock(n),
+                             spec.shortcut, spec.tip)
 
         classroom = bar.addMenu("&Classroom")
-        for key, name in enumerate((n for n in CLASSROOM_KEYS if n in self.docks), start=1):
-            if name == CLASSROOM_KEYS[len(CLASSROOM_VIEWS)]:
-                classroom.addSeparator()
-            self._action(classroom, self.view_title(name),
-                         lambda _checked=False, n=name: self.raise_dock(n), str(key))
-        classroom.addSeparator()
-        for name in (n for n in EXPLAIN_VIEWS if n in self.docks):
-            self._action(classroom, self.view_title(name),
-                         lambda _checked=False, n=name: self.raise_dock(n))
-        classroom.addSeparator()
+        # the lessons, then the views a lesson returns to (keys 1-9), then what it has learnt
+        for role in ("lesson", "revisit", "explain"):
+            for name in classroom_views(role, self.view_specs):
+                key = view_spec_key(self.view_specs, name)
+                self._action(classroom, self.view_title(name),
+                             lambda _checked=False, n=name: self.raise_dock(n),
+                             str(key) if key else None)
+            classroom.addSeparator()
         classroom.addAction(self.presentation_action)
 
         self.replay = replay.install(self, file_menu, train_menu)

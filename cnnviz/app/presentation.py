@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import QApplication, QTabBar, QWidget
 
 from .settings import read_value, write_value
 from .view_frame import ViewFrame, view_of
+from .view_registry import CLASSROOM_VIEWS, LEFT_COLUMN    # beside the stage, not on it
 
 PRESENTATION_KEY = "view/presentation"
 FONT_POINT_SIZE = 20          # application font in presentation mode (the issue asks >= 18)
@@ -37,7 +38,6 @@ MIN_CURVE_ALPHA = 150
 MIN_WIDTH_SHARE = 0.22        # no view demands more than this share of the screen width
 MIN_HEIGHT_SHARE = 0.25
 CONTROLS_SHARE = 0.25         # the left column's share of the screen width
-LEFT_COLUMN = ("controls", "drawing_pad", "probe_browser")   # beside the stage, not on it
 TAB_POINT_SIZE = 15           # the stage's tabs: the teacher reads them, not the back row
 # tab titles on the stage where the window's own (already short) ones are still long
 SHORT_TITLES = {"loss_curves": "Loss"}
@@ -231,7 +231,6 @@ class PresentationMode:
         for name, dock in docks.items():
             if dock is last and name in exposed:
                 return name
-        from .main_window import CLASSROOM_VIEWS
         for name in exposed:
             if name in CLASSROOM_VIEWS:
                 return name
