@@ -4,6 +4,7 @@
     cnnviz train ...            train and save a checkpoint
     cnnviz eval ...             accuracy and mean loss of a checkpoint
     cnnviz predict IMAGE...     top-3 classes of pictures of digits
+    cnnviz compare --arch A --arch B   train architectures side by side
     cnnviz bench ...            speed of the NumPy network (and PyTorch's, if installed)
     cnnviz data download        fetch the full MNIST into the cache
     cnnviz export-views --out D every view of the window as a PNG
@@ -35,7 +36,8 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cnnviz import bench, cli_data, cli_eval, cli_export, cli_replay, cli_train
+    from cnnviz import (bench, cli_compare, cli_data, cli_eval, cli_export, cli_replay,
+                        cli_train)
 
     parser = OneLineErrorParser(
         prog="cnnviz",
@@ -47,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_train.add_parser(subparsers)
     cli_eval.add_parsers(subparsers)
+    cli_compare.add_parser(subparsers)
     bench.add_parser(subparsers)
     cli_data.add_parser(subparsers)
     cli_export.add_parser(subparsers)

@@ -101,6 +101,8 @@ class MainWindow(DockLayout, Menus, TrainingActions, FileActions, QMainWindow):
             v["confusion"].cellSelected.connect(v["embedding"].highlight_cell)
         if "arch_editor" in v:
             v["arch_editor"].applyRequested.connect(self.apply_architecture)
+        if "compare" in v:          # a comparison trains with the Training controls' settings
+            v["compare"].config_source = c.config
         c.preset_combo.currentIndexChanged.connect(lambda _i: arch_actions.on_training_preset(self))
 
     def explain_pixel(self, layer: str, channel: int, row: int, col: int) -> None:

@@ -24,6 +24,8 @@ GROUPS = ("controls", "digits", "maps", "classroom", "curves", "results")
 #: where a view sits in the Classroom menu: the lessons (keys 1..), the views a lesson
 #: returns to most (the next keys), what the network has learnt (no key)
 CLASSROOM_ROLES = ("lesson", "revisit", "explain")
+#: the menus besides View a row may add an action to
+MENUS = ("File", "Training")
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class ViewSpec:
     front of its group; ``column``: a view of controls in the wide left column (never squeezed
     sideways; beside presentation mode's stage, not on it); ``classroom``: its role in the
     Classroom menu (``CLASSROOM_ROLES``) and ``key`` its number key there (1-9);
-    ``shortcut`` / ``menu`` / ``tip``: an extra key that raises it, listed in that menu.
+    ``menu``: another menu ("Training") with an action that raises it (``action``: its text,
+    default "<title>..."; ``shortcut``: its key; ``tip``: its status tip).
     """
 
     name: str
@@ -51,8 +54,9 @@ class ViewSpec:
     column: bool = False
     classroom: str | None = None
     key: int | None = None
+    menu: str | None = None
+    action: str | None = None
     shortcut: str | None = None
-    menu: str = "View"
     tip: str | None = None
 
     def __post_init__(self) -> None:
@@ -61,6 +65,8 @@ class ViewSpec:
         if self.classroom is not None and self.classroom not in CLASSROOM_ROLES:
             raise ValueError(f"view {self.name!r}: classroom {self.classroom!r} is not one of "
                              f"{CLASSROOM_ROLES}")
+        if self.menu is not None and self.menu not in MENUS:
+            raise ValueError(f"view {self.name!r}: menu {self.menu!r} is not one of {MENUS}")
         if self.key is not None and (self.classroom not in ("lesson", "revisit")
                                      or not 1 <= self.key <= 9):
             raise ValueError(f"view {self.name!r}: key {self.key} needs a lesson or revisit "
@@ -79,7 +85,7 @@ VIEWS: list[ViewSpec] = [
     ViewSpec("controls", "Training controls", "Training", "controls", "ControlsView",
              group="controls", column=True),
     ViewSpec("arch_editor", "Architecture editor", "Architecture", "arch_editor",
-             "ArchEditorView", group="controls", shortcut="Ctrl+Shift+A", menu="Training",
+             "ArchEditorView", group="controls", menu="Training", shortcut="Ctrl+Shift+A",
              tip="Edit the network's layers, then Apply for fresh weights"),
     ViewSpec("drawing_pad", "Drawing pad", "Drawing pad", "drawing_pad", "DrawingPadView",
              group="digits", column=True),
@@ -94,6 +100,10 @@ VIEWS: list[ViewSpec] = [
     ViewSpec("pooling", "Pooling masks", "Pooling", "pooling", "PoolingView", group="maps"),
     ViewSpec("inspector", "Layer inspector", "Inspector", "inspector", "InspectorView",
              group="maps"),
+    ViewSpec("compare", "Compare two architectures", "Compare", "compare", "CompareView",
+             group="maps", menu="Training", action="&Compare architectures...",
+             tip="Train the current architecture and a challenger side by side from the "
+             "same seed"),
     ViewSpec("conv_explainer", "Convolution explained", "Convolution", "conv_explainer",
              "ConvExplainerView", group="classroom", classroom="lesson", key=2),
     ViewSpec("step_explainer", "One step, before and after", "One step", "step_explainer",

@@ -342,6 +342,16 @@ def join_training_threads(timeout_ms: int = 30000) -> bool:
     return not _LIVE
 
 
+def keep_until_joined(thread: QThread, worker) -> None:
+    """Hold ``thread`` in ``_LIVE`` from before it starts until it has ended and been joined
+    (automatic garbage collection pauses meanwhile); ``worker.stop()`` (thread-safe) is how
+    ``join_training_threads`` asks it to end. Any QThread that trains uses this."""
+    key = id(thread)
+    _LIVE[key] = (thread, worker)
+    _pause_gc()
+    thread.finished.connect(functools.partial(_reap, key))
+
+
 def _forget_run(key: int) -> None:
     if _LIVE.pop(key, None) is not None:
         _resume_gc()
@@ -444,10 +454,7 @@ class TrainingController(QObject):
                              (worker.stateChanged, self._on_state),
                              (worker.finished, self._on_finished)):
             signal.connect(functools.partial(slot, worker))
-        key = id(thread)
-        _LIVE[key] = (thread, worker)
-        _pause_gc()
-        thread.finished.connect(functools.partial(_reap, key))
+        keep_until_joined(thread, worker)
         self.worker, self.thread = worker, thread
         self._timer.setInterval(self.base_interval_ms)
         self._mark = (time.perf_counter(), time.thread_time())

@@ -63,7 +63,7 @@ class Menus:
         QShortcut(QKeySequence("Esc"), self, self._on_escape,
                   context=Qt.ShortcutContext.WindowShortcut)
         self._action(train_menu, "Reset weights...", self.confirm_reset, "Ctrl+R")
-        menus = {"Training": train_menu}
+        menus = {"File": file_menu, "Training": train_menu}
         self.view_menu = bar.addMenu("&View")
         menus["View"] = self.view_menu
         for dock in self.docks.values():
@@ -75,9 +75,9 @@ class Menus:
             self.view_menu, "Presentation mode", self.set_presentation, "F11",
             "Full screen, large type and thick lines for a projector (F11 or Esc leaves)")
         self.presentation_action.setCheckable(True)
-        for spec in self.view_specs:         # a view's own shortcut raises it
-            if spec.shortcut:
-                self._action(menus.get(spec.menu, self.view_menu), f"&{spec.title}...",
+        for spec in self.view_specs:         # e.g. Training > Architecture editor...
+            if spec.menu:
+                self._action(menus[spec.menu], spec.action or f"&{spec.title}...",
                              lambda _checked=False, n=spec.name: self.raise_dock(n),
                              spec.shortcut, spec.tip)
 
