@@ -26,8 +26,11 @@ calls the ``publish_*`` / ``apply_snapshot`` / ``select_*`` methods, so a view w
 ``AppState`` alone, without a window.
 
 The state owns a UI-side copy of the network (``self.net``) used only for inference on the
-UI thread. The worker's network is never shared: weights reach the UI as copies made by the
-worker and are copied again into ``self.net``.
+UI thread, through its one inference service (``self.inference``, ``cnnviz.app.inference``):
+the probe's trace is computed once per change of weights, network or probe and shared by
+every view (``trace``, ``probabilities``); ``predict(image)`` gives another digit's
+probabilities, shared too. The worker's network is never shared: weights reach the UI as
+copies made by the worker and are copied again into ``self.net``.
 
 Keeping the UI cheap while training (the worker shares the GIL with the UI thread):
 
@@ -51,6 +54,7 @@ from PyQt6.QtGui import QShowEvent
 
 from ..nn.checkpoint import read_checkpoint_metadata
 from ..nn.network import Network, Trace, build_network
+from .inference import Inference
 
 
 def is_exposed(widget) -> bool:
@@ -199,7 +203,8 @@ class AppState(QObject):
         self.probe_label: int | None = None           # the true label when known
         self.probe_source = "dataset"                 # "dataset" or "drawing"
         self.probe_index: int | None = None           # index into the held-out set
-        self.trace: Trace = self.net.trace(self.probe_image[None, None])
+        self.inference = Inference(self.net)           # the probe's one forward pass
+        self.trace: Trace = self.inference.trace(self.probe_image)
         self.selected_channel: tuple[str, int] | None = None   # (layer name, channel)
         self.evaluation = None                        # the newest held-out EvalResult
         self.epochs_before = 0.0                      # epochs trained in earlier runs
@@ -210,6 +215,7 @@ class AppState(QObject):
         """Replace the inference network (a loaded checkpoint, a reset). ``pretrained``: it
         was trained already (``accuracy``: its recorded held-out accuracy, if known)."""
         self.net, self.model_name = net, name
+        self.inference.set_network(net)
         self.pretrained, self.model_accuracy = bool(pretrained), accuracy
         self.modified = False
         self.evaluation = None                        # it was another network's
@@ -229,6 +235,7 @@ class AppState(QObject):
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         """Copy new weights (e.g. from a training snapshot) into the inference network."""
         self.net.load_params(params)
+        self.inference.weights_changed()
         self.paramsChanged.emit()
         self._retrace()
 
@@ -287,9 +294,12 @@ class AppState(QObject):
         self.traceChanged.emit(self.trace)
 
     def _compute_trace(self) -> None:
-        # The last weights of a diverging run can be huge: show what they give, no warnings.
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.trace = self.net.trace(self.probe_image[None, None])
+        self.trace = self.inference.trace(self.probe_image)
+
+    def predict(self, image: np.ndarray) -> np.ndarray:
+        """``(classes,)`` probabilities of digit ``image (28, 28)`` with the current weights
+        (the probe's come from its trace; others are shared by every view asking)."""
+        return self.inference.probabilities(image)
 
     @property
     def probabilities(self) -> np.ndarray:

@@ -466,7 +466,7 @@ class DrawingPadView(QWidget):
     def _own_probabilities(self) -> np.ndarray:
         if self.state.probe_source == "drawing":
             return np.array(self.state.probabilities, dtype=np.float64)
-        return self.state.net.predict_proba(self._preprocessed[None, None])[0].astype(np.float64)
+        return self.state.predict(self._preprocessed).astype(np.float64)
 
     def _on_trace(self, trace) -> None:
         # Weights changed (training, a loaded model) while the drawing is the probe.

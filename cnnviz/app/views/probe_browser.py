@@ -162,7 +162,7 @@ class ProbeBrowser(LiveView):
         if self._is_probe():
             probs = self.state.probabilities
         else:   # the probe is the drawing: one small forward pass for this digit
-            probs = self.state.net.predict_proba(image[None, None])[0]
+            probs = self.state.predict(image)
         guess = int(np.argmax(probs))
         verdict = (f'<span style="color:{RIGHT_COLOR}">✓ right</span>' if guess == label
                    else f'<span style="color:{WRONG_COLOR}">✗ wrong</span>')
@@ -175,4 +175,4 @@ class ProbeBrowser(LiveView):
         if self.count() == 0:
             return None
         image, _ = self.digit(self.index)
-        return int(np.argmax(self.state.net.predict_proba(image[None, None])[0]))
+        return int(np.argmax(self.state.predict(image)))
