@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import (QGraphicsRectItem, QHBoxLayout, QLabel, QListView, 
                              QPushButton, QVBoxLayout, QWidget)
 
 from ..state import AppState
-from .number_grid import NumberGrid
+from ..number_grid import NumberGrid
 
 CLASSES = 10
 THUMB = 56          # thumbnail side, pixels (28 x 2)

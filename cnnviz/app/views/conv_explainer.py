@@ -33,7 +33,7 @@ from ..label_fit import fit_label
 from ..mosaic import mosaic_layout, range_levels, symmetric_levels, tile
 from ..state import AppState
 from ..state import is_exposed, request_refresh
-from .number_grid import DIVERGING_CMAP, GREY_CMAP, NumberGrid, image_box
+from ..number_grid import DIVERGING_CMAP, GREY_CMAP, NumberGrid, image_box
 
 CONV_LAYERS = ("conv1", "conv2")
 # rows of panels for the main row: one row when wide, two or three when narrow

@@ -18,14 +18,11 @@ from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxL
 
 from ... import explain
 from ..background import BackgroundJob
+from ..class_colours import CLASS_COLOURS
 from ..image_panel import GREY_CMAP, ImagePanel
 from ..state import AppState, is_exposed
 
 LIVE_INTERVAL_MS = 1500
-# ten well-separated colours (a "tab10"-like qualitative palette)
-CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
-                 (148, 103, 189), (140, 86, 75), (227, 119, 194), (160, 160, 160),
-                 (188, 189, 34), (23, 190, 207)]
 HOVER_RADIUS_PX = 8
 
 

@@ -18,9 +18,9 @@ from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlide
 
 from ... import explain
 from ..background import BackgroundJob
+from ..class_colours import CLASS_COLOURS
 from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel
 from ..state import AppState, is_exposed
-from .embedding import CLASS_COLOURS
 
 ANY = "any other class"
 COALESCE_MS = 150

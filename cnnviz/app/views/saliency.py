@@ -27,7 +27,7 @@ from ..label_fit import fit_label
 from ..mosaic import symmetric_levels
 from ..state import AppState
 from ..state import is_exposed
-from .number_grid import DIVERGING_CMAP, GREY_CMAP, image_box
+from ..number_grid import DIVERGING_CMAP, GREY_CMAP, image_box
 
 PATCH = 4                 # occluding square, pixels
 PATCH_VALUE = 0.5         # grey
