@@ -21,7 +21,10 @@ network trains, and catches up on what it skipped as soon as it is shown again::
 * exposed: ``state.request_refresh``: the redraw runs at once, or, while a training snapshot
   is applied (``refresh_queue().spread()``), in its own event-loop turn, one view per turn;
 * while training, less than ``min_interval_ms`` after the last redraw: a single-shot timer
-  draws the newest data once the interval is over (the last snapshot is never left undrawn).
+  draws the newest data once the interval is over (the last snapshot is never left undrawn);
+* ``coalesce_ms`` (a view whose redraw starts background work, e.g. on every slider step):
+  the redraw waits that long after the first change, so the changes meanwhile (a slider
+  drag, a target chosen then a size) are drawn together, once.
 
 ``refresh()`` draws unconditionally (tests, user actions call it directly). ``LiveRefresh``
 is the same behaviour as a mixin for a view whose base class is not a plain ``QWidget`` (put
@@ -43,6 +46,8 @@ class LiveRefresh:
 
     #: while training, redraw at most this often (0: every snapshot the UI can take)
     min_interval_ms = 0
+    #: gather the changes of this many ms after the first into one redraw (0: none)
+    coalesce_ms = 0
     _dirty = True
     _last_redraw = float("-inf")          # time.perf_counter() of the last redraw
     _late_timer: QTimer | None = None
@@ -58,7 +63,10 @@ class LiveRefresh:
         if not is_exposed(self):
             return                        # caught up in showEvent
         wait_ms = self.min_interval_ms - 1000 * (time.perf_counter() - self._last_redraw)
-        if wait_ms > 0 and refresh_queue().spreading:
+        if not refresh_queue().spreading:
+            wait_ms = 0                   # a user's action or a loaded model: at once
+        wait_ms = max(wait_ms, self.coalesce_ms)
+        if wait_ms > 0:
             timer = self._late()
             if not timer.isActive():
                 timer.start(int(wait_ms) + 1)
@@ -85,8 +93,12 @@ class LiveRefresh:
         if self._late_timer is None:
             self._late_timer = QTimer(self)
             self._late_timer.setSingleShot(True)
-            self._late_timer.timeout.connect(self.schedule_refresh)
+            self._late_timer.timeout.connect(self._late_redraw)
         return self._late_timer
+
+    def _late_redraw(self) -> None:
+        if is_exposed(self):
+            request_refresh(self, self._refresh_if_dirty)
 
     def refresh(self) -> None:  # pragma: no cover - every view defines its own
         raise NotImplementedError
