@@ -46,7 +46,7 @@ def cpu_count() -> int:
 # Setting and reading the BLAS thread count
 
 
-def _loaded_openblas() -> list[str]:
+def loaded_openblas() -> list[str]:
     """Paths of OpenBLAS libraries mapped into this process (Linux), best effort."""
     try:
         with open("/proc/self/maps") as maps:
@@ -59,7 +59,7 @@ def _loaded_openblas() -> list[str]:
 def _openblas_function(names: tuple[str, ...]):
     import numpy  # noqa: F401  (make sure NumPy's OpenBLAS is loaded)
 
-    for path in _loaded_openblas():
+    for path in loaded_openblas():
         try:
             lib = ctypes.CDLL(path)
         except OSError:

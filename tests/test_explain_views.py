@@ -238,8 +238,8 @@ def test_clicking_a_channel_anywhere_raises_its_card(qtbot, window, source):
         qtbot.waitUntil(lambda: view.groups["pool1"].panel.mosaic is not None)
         panel, graphics, expected = view.groups["pool1"].panel, view.graphics, ("pool1", 4)
     elif source == "filters":
-        qtbot.waitUntil(lambda: view.panels["conv1"].mosaic is not None)
-        panel, graphics, expected = view.panels["conv1"], view.graphics, ("conv1", 4)
+        qtbot.waitUntil(lambda: view.panels["filters"].mosaic is not None)
+        panel, graphics, expected = view.panels["filters"], view.graphics, ("conv1", 4)
     elif source == "pooling":
         qtbot.waitUntil(lambda: view.panels["pool2"].mosaic is not None)
         panel, graphics, expected = view.panels["pool2"], view.graphics, ("pool2", 4)

@@ -71,9 +71,9 @@ def test_filters_view_shows_change_since_reset_and_restarts_on_a_new_model(qtbot
     state.set_params(params)
     view.set_show_change(True)
     view.refresh()
-    panel = view.panels["conv1"]
+    panel = view.panels["filters"]
     shown = panel.untile(panel.image.image)
-    assert view.per_filter and view.levels("conv1") == (-1.0, 1.0)
+    assert view.per_filter and view.levels("filters") == (-1.0, 1.0)
     np.testing.assert_allclose(shown[2], 1.0, atol=1e-6)          # +0.5 everywhere, own scale
     assert shown[7][1, 1] == pytest.approx(-1.0) and not np.delete(shown, [2, 7], 0).any()
     assert "change" in panel.title.item.toPlainText() or "Δ" in panel.title.item.toPlainText()

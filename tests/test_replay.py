@@ -64,7 +64,7 @@ def test_scrubbing_shows_each_step_in_the_views(qtbot, dataset, recorded, errors
         for name, value in weights[index].items():          # exactly the run's weights
             np.testing.assert_array_equal(window.state.net.params[name], value)
         filters.refresh()
-        np.testing.assert_array_equal(filters._weights["conv1"],
+        np.testing.assert_array_equal(filters._weights["filters"],
                                       weights[index]["conv1.weight"][:, 0])
         history = window.loss_view.history
         assert history.batches_seen == index                 # the curve up to the step

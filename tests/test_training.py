@@ -210,3 +210,43 @@ def test_detailed_step_records_exactly_what_one_step_did(data):
     after, _ = replay.loss_and_grads(detail.images, detail.labels)
     assert detail.loss_after == pytest.approx(after, rel=1e-6)
     assert set(detail.output_grads) >= {"conv1", "pool1", "conv2", "pool2", "fc2"}
+
+
+def test_sgd_on_a_network_updates_its_one_flat_buffer_like_parameter_by_parameter():
+    """A network keeps its parameters in one flat array: SGD then updates the whole buffer
+    at once, which must give what the one-parameter-at-a-time update gives."""
+    net = build_network(dtype=np.float64)
+    separate = {name: value.copy() for name, value in net.params.items()}
+    flat_opt = SGD(net.params, lr=0.1, momentum=0.9, weight_decay=1e-3)
+    loop_opt = SGD(separate, lr=0.1, momentum=0.9, weight_decay=1e-3)
+    velocity = list(flat_opt.velocity.values())
+    assert all(v.base is velocity[0].base for v in velocity)       # one buffer
+    assert all(v.base is None for v in loop_opt.velocity.values())
+    x, labels = np.random.default_rng(0).random((3, 1, 28, 28)), np.array([1, 7, 3])
+    for lr in (0.1, 0.05, 0.2):
+        _, grads = net.loss_and_grads(x, labels)
+        loop_grads = {name: g.copy() for name, g in grads.items()}   # not views: the loop
+        flat_opt.lr = loop_opt.lr = lr
+        flat_opt.step(grads)
+        loop_opt.step(loop_grads)
+    for name, value in net.params.items():
+        np.testing.assert_allclose(value, separate[name], rtol=1e-12, atol=1e-15, err_msg=name)
+        np.testing.assert_allclose(flat_opt.velocity[name], loop_opt.velocity[name],
+                                   rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_axpby_blas_and_numpy_fallback_agree(dtype):
+    from cnnviz.nn.blas import axpby
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(1000).astype(dtype), rng.standard_normal(1000).astype(dtype)
+    expected = 0.3 * x.astype(np.float64) + 0.9 * y.astype(np.float64)
+    fused = y.copy()
+    axpby(0.3, x, 0.9, fused, np.empty_like(x))                      # contiguous: BLAS
+    strided = np.repeat(y, 2)[::2]                                   # not contiguous: NumPy
+    axpby(0.3, np.repeat(x, 2)[::2], 0.9, strided, np.empty_like(x))
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(fused, expected, rtol=tol, atol=tol)
+    np.testing.assert_allclose(strided, expected, rtol=tol, atol=tol)
+    assert fused.dtype == strided.dtype == dtype

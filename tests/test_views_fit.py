@@ -93,8 +93,8 @@ def test_filters_panels_and_colour_bars_fit(qtbot, state, size):
     # what is drawn is still the weights, whichever way the table is turned (each kernel
     # scaled to its own largest |w| by default)
     w2 = state.net.params["conv2.weight"]
-    table = view.panels["conv2"]
-    np.testing.assert_allclose(table.tile_of(table.image.image, view.table_index(7, 3)),
+    table = view.panels["table"]
+    np.testing.assert_allclose(table.tile_of(view.table_index(7, 3)),
                                w2[7, 3] / np.abs(w2[7, 3]).max(), rtol=1e-5)
 
 

@@ -79,7 +79,7 @@ def test_activation_mosaics_equal_the_trace(qtbot, state):
     conv1 = view.groups["conv1"].panel
     np.testing.assert_array_equal(conv1.tile_of(conv1.image.image, 3), trace["relu1"].output[0, 3])
     units = trace["relu3"].output[0]
-    np.testing.assert_array_equal(view.fc1.image.image.ravel()[:units.size], units)
+    np.testing.assert_array_equal(view.groups["fc1"].panel.image.image.ravel()[:units.size], units)
     # one mosaic per group, every map labelled with its channel number
     assert len(conv1._label_items) == 20
     assert [item.text() for item in view.groups["pool2"].panel._label_items] == \
@@ -204,21 +204,22 @@ def test_filters_show_the_weights_with_symmetric_levels(qtbot, state):
     view = shown(qtbot, FiltersView(state), size=(1100, 850))
     view.per_filter_box.setChecked(False)          # one scale for all (the default: per filter)
     w1 = state.net.params["conv1.weight"]
-    panel = view.panels["conv1"]
-    np.testing.assert_array_equal(panel.untile(panel.image.image), w1[:, 0])
-    low, high = view.levels("conv1")
+    panel = view.panels["filters"]
+    np.testing.assert_array_equal(panel.shown_maps(), w1[:, 0])
+    low, high = view.levels("filters")
     m = float(np.abs(w1).max())
     assert low == -high and m <= high <= 1.25 * m       # symmetric, covering every weight
-    assert view.bars["conv1"].levels() == pytest.approx((low, high))
+    assert view.bars["filters"].levels() == pytest.approx((low, high))
     w2 = state.net.params["conv2.weight"]
-    conv2 = view.panels["conv2"]
-    np.testing.assert_array_equal(conv2.tile_of(conv2.image.image, view.table_index(3, 7)), w2[3, 7])
-    low2, high2 = view.levels("conv2")
+    assert view.table_layer().name == "conv2"
+    conv2 = view.panels["table"]
+    np.testing.assert_array_equal(conv2.tile_of(view.table_index(3, 7)), w2[3, 7])
+    low2, high2 = view.levels("table")
     m2 = float(np.abs(w2).max())
     assert low2 == -high2 and m2 <= high2 <= 1.25 * m2
     view.channel_box.setValue(9)
-    one = view.panels["conv2_channel"]
-    np.testing.assert_array_equal(one.untile(one.image.image), w2[9])
+    one = view.panels["channel"]
+    np.testing.assert_array_equal(one.shown_maps(), w2[9])
 
 
 def test_filters_follow_new_params(qtbot, state):
@@ -228,13 +229,13 @@ def test_filters_follow_new_params(qtbot, state):
     params["conv1.weight"] = params["conv1.weight"] * -2.0
     params["conv1.weight"][5, 0, 0, 0] = 3.0
     state.set_params(params)
-    panel = view.panels["conv1"]
-    np.testing.assert_array_equal(panel.untile(panel.image.image), params["conv1.weight"][:, 0])
-    assert view.levels("conv1") == (-3.0, 3.0)
-    assert view.bars["conv1"].levels() == pytest.approx((-3.0, 3.0))
+    panel = view.panels["filters"]
+    np.testing.assert_array_equal(panel.shown_maps(), params["conv1.weight"][:, 0])
+    assert view.levels("filters") == (-3.0, 3.0)
+    assert view.bars["filters"].levels() == pytest.approx((-3.0, 3.0))
     # the view drew a copy: later in-place changes to the network do not leak into it
     state.net.params["conv1.weight"][...] = 0
-    assert panel.tile_of(panel.image.image, 5)[0, 0] == 3.0
+    assert panel.tile_of(5)[0, 0] == 3.0
 
 
 # -- layout: the maps use the widget at the sizes users see -----------------------------------

@@ -111,3 +111,38 @@ def _best_in_template(width, height, rows, options, title_px, spacing, titled, w
         y += t + h + spacing
         col += len(row)
     return float(score[m]), placements
+
+
+def row_templates(keys: list[str], max_rows: int = 4) -> list[list[list[str]]]:
+    """Every way to cut ``keys`` (in order) into 1..``max_rows`` rows: the templates for
+    ``arrange`` when the panels are a network's layers and keep the data-flow order."""
+    n = len(keys)
+    templates = []
+    for rows in range(1, min(n, max_rows) + 1):
+        for cuts in itertools.combinations(range(1, n), rows - 1):
+            bounds = (0, *cuts, n)
+            templates.append([list(keys[a:b]) for a, b in zip(bounds, bounds[1:])])
+    return templates
+
+
+def spread_options(options: list[Option], most: int = 5) -> list[Option]:
+    """At most ``most`` of ``options`` (kept in order, evenly spread): fewer combinations for
+    ``arrange`` to score when a network has many layers."""
+    if len(options) <= most:
+        return options
+    n = len(options)
+    # one or two: from the middle (the ends are the extreme shapes); more: ends included
+    spots = np.linspace(0, n - 1, most + 2)[1:-1] if most <= 2 else np.linspace(0, n - 1, most)
+    return [options[i] for i in sorted({int(round(x)) for x in spots})]
+
+
+def within_budget(options: dict[str, list[Option]], templates: int, budget: int = 60_000
+                  ) -> dict[str, list[Option]]:
+    """``options`` thinned (``spread_options``) so that ``arrange`` scores at most about
+    ``budget`` combinations over ``templates`` templates: a network of ten layers would
+    otherwise cost ``templates * 5**10`` of them (a minute per resize)."""
+    varied = sum(1 for choices in options.values() if len(choices) > 1)
+    most = 5
+    while most > 1 and templates * most ** varied > budget:
+        most -= 1
+    return {key: spread_options(choices, most) for key, choices in options.items()}

@@ -31,6 +31,8 @@ How it is made fast (the arithmetic is the textbook one; only the memory layout 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -179,15 +181,27 @@ class Conv2D(Layer):
             padded = self._buffer("padded", (n, h + 2 * p, w + 2 * p, c), dtype, fill=0)
             padded[:, p:p + h, p:p + w, :] = xh
             xh = padded
-        # Every window as one view (N, OH, OW, K, K*C): for a window row u, the K pixels of
-        # all C channels lie side by side in NHWC memory, so the copy below moves K*C
-        # contiguous numbers at a time.
         sn, sh, sw, _ = xh.strides        # contiguous: a pixel's C numbers, then the next
-        windows = as_strided(xh, (n, oh, ow, k, k * c), (sn, s * sh, s * sw, sh, xh.itemsize),
-                             writeable=False)
         kkc = k * k * c
-        cols = self._buffer("cols", (n * oh * ow, kkc + 1), dtype, fill=1)  # last column: 1s
-        cols[:, :kkc].reshape(n, oh, ow, k, k * c)[...] = windows
+        if c > 1:
+            # Every window as one view (N, OH, OW, K, K*C): for a window row u, the K pixels
+            # of all C channels lie side by side in NHWC memory, so the copy below moves K*C
+            # contiguous numbers at a time.
+            windows = as_strided(xh, (n, oh, ow, k, k * c),
+                                 (sn, s * sh, s * sw, sh, xh.itemsize), writeable=False)
+            cols = self._buffer("cols", (n * oh * ow, kkc + 1), dtype, fill=1)  # last: 1s
+            cols[:, :kkc].reshape(n, oh, ow, k, k * c)[...] = windows
+        else:
+            # One channel (a first conv on grey images): a window row would be only K
+            # numbers, and copying 5 at a time was 5x slower than this. Here the matrix is
+            # stored transposed, (K*K + 1, N*OH*OW), so window pixel (u, v) of all output
+            # positions is one row, copied OW neighbouring pixels at a time; `cols` is its
+            # .T view (BLAS reads either memory order at the same speed).
+            windows = as_strided(xh, (k, k, n, oh, ow), (sh, sw, sn, s * sh, s * sw),
+                                 writeable=False)
+            cols_t = self._buffer("cols_t", (kkc + 1, n * oh * ow), dtype, fill=1)
+            cols_t[:kkc].reshape(k, k, n, oh, ow)[...] = windows
+            cols = cols_t.T
         out = self._buffer("out", (n * oh * ow, f), dtype)
         np.matmul(cols, self._weight_matrix(dtype).T, out=out)           # bias included
         self._cols, self._input_shape = cols, (n, c, h, w)
@@ -355,7 +369,7 @@ class Flatten(Layer):
         if x.flags.c_contiguous:
             return x.reshape(x.shape[0], -1)
         # An NHWC-backed view: one small copy into (C, H, W) order.
-        out = self._buffer("out", (x.shape[0], int(np.prod(x.shape[1:]))), x.dtype)
+        out = self._buffer("out", (x.shape[0], math.prod(x.shape[1:])), x.dtype)
         np.copyto(out.reshape(x.shape), x)
         return out
 

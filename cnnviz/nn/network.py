@@ -94,6 +94,7 @@ class Network:
         self.architecture = self.config = architecture
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self.dtype = next(l.params["weight"].dtype for _, l in layers if l.params)
+        _pack_params(layers)
 
     @property
     def arch(self) -> str:
@@ -325,6 +326,31 @@ def build_network(arch: str | Architecture = "lenet", seed: int = 0, dtype=np.fl
     for key, factor in scales:          # a preset's own starting scale (e.g. classroom)
         net.params[key] *= factor
     return net
+
+
+def _pack_params(layers: list[tuple[str, Layer]]) -> None:
+    """Move every parameter into one flat array, and every gradient into another, leaving
+    views of them in the layers (same shapes, same names).
+
+    Nothing about a layer changes; the point is the optimizer: ``SGD`` sees that the arrays
+    tile one buffer and updates all of them with a few whole-buffer operations instead of a
+    few per parameter (at batch 5 the per-parameter loop was about a sixth of a step).
+    Parameters of mixed dtypes stay as they are.
+    """
+    arrays = [(layer, key, value) for _, layer in layers for key, value in layer.params.items()]
+    if not arrays or len({value.dtype for _, _, value in arrays}) != 1:
+        return
+    dtype = arrays[0][2].dtype
+    size = sum(value.size for _, _, value in arrays)
+    flat_params, flat_grads = np.empty(size, dtype), np.zeros(size, dtype)
+    start = 0
+    for layer, key, value in arrays:
+        stop = start + value.size
+        view = flat_params[start:stop].reshape(value.shape)
+        view[...] = value
+        layer.params[key] = view
+        layer.grads[key] = flat_grads[start:stop].reshape(value.shape)
+        start = stop
 
 
 def _arch_text_of(layers: list[tuple[str, Layer]]) -> str:

@@ -1,0 +1,375 @@
+"""One reusable "title + mosaic + colour bar" panel, with paging for layers of many channels.
+
+``MosaicBarPanel`` is what the filters view (and any view that shows a stack of signed or
+unsigned maps with a scale) places on its ``FitCanvas``::
+
+    panel = MosaicBarPanel(DIVERGING_CMAP, page_size=32)      # None: never page
+    panel.set_parent(canvas)                                  # a FitCanvas / GraphicsWidget
+    conv = next(l for l in net.describe() if l.kind == "conv")
+    panel.set_titles([f"{conv.name} filters (20 x 5x5)", f"{conv.name} filters", conv.name])
+    panel.set_maps(weights, levels=(-0.4, 0.4))               # weights (K, H, W)
+    # in the view's arrange(): options for fit_layout.arrange, then the chosen placement
+    options = {"filters": panel.options((2, 4, 5, 10), font)}
+    place = arrange(w, h, [[["filters"]]], options, title_px=panel.title_px())["filters"]
+    panel.place(place, font)
+
+* The maps draw as ONE mosaic image (``image_panel.MosaicPanel``: one ImageItem per panel,
+  channel numbers above the tiles or row/column numbers for a table).
+* The colour bar (optional) sits right of the mosaic and spans exactly its content height;
+  its tick labels get the width they need in the current font (``"-0.25"`` in large type).
+* The title is the longest of ``set_titles``' candidates that fits the panel's width.
+* Paging: with ``page_size`` set and more maps than that, only one page of tiles is drawn,
+  the title ends with `` · 32–63 of 64`` and ◀ ▶ arrows sit at the right end of the title
+  row: clicking them (or ``next_page()``, ``set_page(i)``, ``show_index(tile)``) turns the
+  page and emits ``pageChanged(page)``. A tile keeps its global index everywhere: its label,
+  ``locate()``, ``tile_of()``, ``tile_pixel_to_scene()`` and ``highlight()`` all speak global
+  indices (``page_start``/``page_stop`` bound the page shown; ``shown_maps()`` decodes it
+  from the drawn image). For a table (``labels="grid"``) give ``page_size`` as a whole number
+  of rows (``rows_per_page * columns``): the row labels then count on from page to page.
+  ``page_size_for(count, h, w)`` is the app's rule for activation maps (``PAGE_PIXELS``).
+* ``set_maps(..., render=fn)`` draws a page you compose yourself (e.g. RGBA winners of a
+  max-pool) while the panel still pages, tiles and hit-tests; ``remove()`` takes the panel
+  off its scene (a view rebuilt for another network).
+
+Everything is in data coordinates of the mosaic; no pixel sizes are hard-coded except the
+colour bar's width.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QObject, QRectF, pyqtSignal
+from PyQt6.QtGui import QFont, QFontMetricsF
+
+from .fit_layout import Option, Placement
+from .image_panel import MosaicPanel, colormap
+
+BAR_WIDTH = 14          # the colour bar's colour strip, pixels
+BAR_GAP = 4             # between the mosaic and the bar
+#: A stack of maps pages when it holds more data pixels than this (32 maps of 28x28).
+PAGE_PIXELS = 32 * 28 * 28
+
+
+def page_size_for(count: int, height: int, width: int, budget: int = PAGE_PIXELS) -> int | None:
+    """Maps per page for ``count`` maps of ``height x width`` (None: they fit on one page)."""
+    if count * height * width <= budget:
+        return None
+    return max(4, budget // (height * width))
+
+
+class _PagerLabel(pg.LabelItem):
+    """A clickable "◀" or "▶" beside a panel's title."""
+
+    def __init__(self, text: str, on_click) -> None:
+        super().__init__(text, size="11pt")
+        self._on_click = on_click
+
+    def mouseClickEvent(self, event) -> None:     # pyqtgraph's scene calls this on a click
+        event.accept()
+        self._on_click()
+
+
+class MosaicBarPanel(QObject):
+    """A titled mosaic of ``(K, H, W)`` maps with an optional colour bar and paging.
+
+    ``cmap``: colour map name; ``labels``: ``"tiles"`` (channel numbers), ``"grid"`` (row and
+    column numbers of a table) or None; ``columns``: mosaic column count (``place()`` sets it
+    from the chosen option); ``gap``: pixels between tiles (None: room for the labels);
+    ``colour_bar``: draw a colour bar; ``page_size``: tiles per page (None: all at once).
+    """
+
+    pageChanged = pyqtSignal(int)
+
+    def __init__(self, cmap: str | None, labels: str | None = "tiles",
+                 columns: int | None = None, gap: int | None = None, colour_bar: bool = True,
+                 page_size: int | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.panel = MosaicPanel("", cmap, columns=columns, gap=gap, labels=labels)
+        self.panel.layout.setContentsMargins(0, 0, 0, 0)
+        self.page_size = page_size
+        self.page = 0
+        self._maps: np.ndarray | None = None        # all maps (K, H, W), every page
+        self._render = None
+        self._levels = (0.0, 1.0)
+        self._titles: list[str] = [""]
+        self._width = 0.0
+        self.bar: pg.ColorBarItem | None = None
+        if colour_bar:
+            self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=colormap(cmap or "viridis"),
+                                       interactive=False, width=BAR_WIDTH, colorMapMenu=False)
+            self._ticks = None
+        # the pager sits at the right end of the title row; hidden with one page
+        self.prev_label = _PagerLabel("◀", lambda: self.set_page(self.page - 1))
+        self.next_label = _PagerLabel("▶", lambda: self.set_page(self.page + 1))
+        self._show_pager(False)
+
+    # -- the items, for views that reach inside ------------------------------------------
+    @property
+    def box(self):
+        return self.panel.box
+
+    @property
+    def image(self):
+        return self.panel.image
+
+    @property
+    def title(self):
+        return self.panel.title
+
+    @property
+    def mosaic(self):
+        """The current page's ``MosaicLayout`` (None before the first ``set_maps``)."""
+        return self.panel.mosaic
+
+    @property
+    def columns(self) -> int | None:
+        return self.panel.columns
+
+    @columns.setter
+    def columns(self, value: int | None) -> None:
+        self.panel.columns = value
+
+    def set_parent(self, parent) -> None:
+        """Put the panel (and its colour bar) on ``parent`` (a ``FitCanvas``)."""
+        self.panel.layout.setParentItem(parent)
+        for item in (self.bar, self.prev_label, self.next_label):
+            if item is not None:
+                item.setParentItem(parent)
+
+    def remove(self) -> None:
+        """Take the panel's items off their scene (a view rebuilt for another network)."""
+        for item in (self.panel.layout, self.bar, self.prev_label, self.next_label):
+            if item is not None and item.scene() is not None:
+                item.scene().removeItem(item)
+
+    def set_visible(self, on: bool) -> None:
+        self.panel.layout.setVisible(on)
+        if self.bar is not None:
+            self.bar.setVisible(on)
+        self._show_pager(on and self.pages > 1)
+
+    # -- paging ----------------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        """How many maps in all (every page)."""
+        return 0 if self._maps is None else len(self._maps)
+
+    @property
+    def pages(self) -> int:
+        if not self.page_size or self.count <= self.page_size:
+            return 1
+        return math.ceil(self.count / self.page_size)
+
+    @property
+    def page_start(self) -> int:
+        """Global index of the first tile shown."""
+        return self.page * self.page_size if self.pages > 1 else 0
+
+    @property
+    def page_stop(self) -> int:
+        return min(self.count, self.page_start + self.page_size) if self.pages > 1 else self.count
+
+    def set_page(self, page: int) -> None:
+        """Show page ``page`` (clamped to the pages there are)."""
+        page = max(0, min(int(page), self.pages - 1))
+        if page != self.page:
+            self.page = page
+            self._draw()
+            self._update_title()
+            self.pageChanged.emit(page)
+
+    def next_page(self) -> None:
+        self.set_page(self.page + 1)
+
+    def show_index(self, index: int) -> None:
+        """Turn to the page holding global tile ``index``."""
+        if self.pages > 1:
+            self.set_page(index // self.page_size)
+
+    def _show_pager(self, on: bool) -> None:
+        for label in (self.prev_label, self.next_label):
+            label.setVisible(on and self.panel.layout.isVisible())
+
+    # -- data ----------------------------------------------------------------------------
+    def set_maps(self, maps: np.ndarray, levels, ticks=None, render=None) -> None:
+        """Show ``maps (K, H, W)`` (the current page of them) with colour ``levels``.
+
+        ``ticks``: the colour bar's ticks as for ``AxisItem.setTicks`` (None: automatic).
+        ``render(start, stop, layout)``: draw the page yourself: return the image to show,
+        e.g. an ``(H, W, 4)`` uint8 RGBA composition of ``maps[start:stop]`` tiled with
+        ``layout`` (``mosaic.tile``); it is drawn as is (no levels).
+        The panel keeps ``maps`` as given: pass a copy if the caller changes it in place.
+        """
+        self._render = render
+        self._maps = np.asarray(maps)
+        self._levels = tuple(float(v) for v in levels)
+        if self.page >= self.pages:
+            self.page = self.pages - 1
+        self._draw()
+        if self.bar is not None:
+            if tuple(self.bar.levels()) != self._levels:   # an axis redraw costs milliseconds
+                self.bar.setLevels(self._levels)
+            if ticks != self._ticks:
+                self._ticks = ticks
+                self.bar.axis.setTicks(ticks)
+        self._update_title()
+
+    def _draw(self) -> None:
+        if self._maps is None:
+            return
+        start, stop = self.page_start, self.page_stop
+        if self._render is None:
+            self.panel.set_maps(self._maps[start:stop], self._levels)
+        else:
+            k, h, w = self._maps[start:stop].shape[:3]
+            image = self._render(start, stop, self.panel.ensure_layout(k, h, w))
+            self.panel.image.setLevels(None)
+            self.panel.image.setImage(image, autoLevels=False)
+        self._relabel_page()
+
+    def _relabel_page(self) -> None:
+        """Tile labels count on from the page's first global index."""
+        start = self.page_start
+        m = self.panel.mosaic
+        if not start or m is None:
+            items = self.panel._label_items
+            if self.panel.labels == "tiles":
+                for i, item in enumerate(items):
+                    item.setText(str(i))
+            return
+        if self.panel.labels == "tiles":
+            for i, item in enumerate(self.panel._label_items):
+                item.setText(str(start + i))
+        elif self.panel.labels == "grid":
+            first_row = start // max(1, m.columns)
+            rows = [item for item in self.panel._label_items if item.x() < 0]
+            for r, item in zip(range(0, m.rows, 5 if max(m.rows, m.columns) > 25 else 1),
+                               rows):
+                item.setText(str(first_row + r))
+
+    def shown_maps(self) -> np.ndarray:
+        """``(k, H, W)``: the tiles drawn now, decoded from the drawn image."""
+        return self.panel.untile(self.panel.image.image)
+
+    def untile(self, image: np.ndarray) -> np.ndarray:
+        """A drawn mosaic ``image`` (e.g. ``panel.image.image``) back to ``(k, H, W[, ...])``
+        for the current page."""
+        return self.panel.untile(image)
+
+    def tile_of(self, index: int) -> np.ndarray:
+        """Global tile ``index``'s block of the drawn image (turn to its page first)."""
+        return self.panel.tile_of(self.panel.image.image, index - self.page_start)
+
+    def locate(self, scene_pos) -> tuple[int, int, int] | None:
+        """``(global tile index, row, col)`` under a scene position, or None."""
+        found = self.panel.locate(scene_pos)
+        if found is None:
+            return None
+        return found[0] + self.page_start, found[1], found[2]
+
+    def tile_pixel_to_scene(self, index: int, row: int, col: int):
+        return self.panel.tile_pixel_to_scene(index - self.page_start, row, col)
+
+    def highlight(self, tiles, row: int = 0, col: int = 0, height: int = 1,
+                  width: int | None = None) -> None:
+        """Outline a block of the given global ``tiles`` (those on this page)."""
+        if tiles is not None and not isinstance(tiles, str):
+            tiles = [t - self.page_start for t in tiles
+                     if self.page_start <= t < self.page_stop]
+        self.panel.highlight(tiles, row, col, height, width)
+
+    def levels(self) -> tuple[float, float]:
+        return tuple(float(v) for v in self.panel.image.getLevels())
+
+    # -- title -----------------------------------------------------------------------------
+    def set_titles(self, titles) -> None:
+        """Candidate titles, longest first: the longest that fits the panel is shown."""
+        titles = [titles] if isinstance(titles, str) else list(titles)
+        if titles != self._titles:
+            self._titles = titles or [""]
+            self._update_title()
+
+    def _pager_text(self) -> str:
+        if self.pages <= 1:
+            return ""
+        return f" · {self.page_start}–{self.page_stop - 1} of {self.count}"
+
+    def _update_title(self) -> None:
+        paging = self.pages > 1
+        self._show_pager(paging)
+        pager = self._pager_text()
+        room = self._width - (2 * self._arrow_width() if paging else 0) - 8
+        font = self.panel.title.item.font()
+        metrics = QFontMetricsF(font)
+        fitting = [t + pager for t in self._titles
+                   if room <= 0 or metrics.horizontalAdvance(t + pager) <= room]
+        if not fitting:     # the page range alone, else the shortest title
+            fitting = [pager.lstrip(" ·")] if paging else [self._titles[-1]]
+        self.panel.set_title(fitting[0])
+
+    def _arrow_width(self) -> float:
+        return QFontMetricsF(self.prev_label.item.font()).horizontalAdvance("◀") + 10
+
+    # -- layout ------------------------------------------------------------------------------
+    def bar_width(self, font: QFont) -> float:
+        """Pixels right of the mosaic for the colour bar and its tick labels (0 without)."""
+        if self.bar is None:
+            return 0.0
+        return BAR_GAP + BAR_WIDTH + self._tick_width(font)
+
+    @staticmethod
+    def _tick_width(font: QFont) -> float:
+        return QFontMetricsF(font).horizontalAdvance("-0.25") + 14
+
+    def title_px(self) -> float:
+        """Height of the title row, pixels (``title_px`` of ``fit_layout.arrange``)."""
+        return self.panel.title.minimumHeight() + 2
+
+    def options(self, column_choices, font: QFont, value_of=None) -> list[Option]:
+        """``fit_layout.Option`` s for the current page's tiles in each column count of
+        ``column_choices`` whose last row is at least half full (value: the column count,
+        or ``value_of(columns)``)."""
+        count = max(1, self.page_stop - self.page_start)
+        h, w = (self._maps.shape[1:3] if self._maps is not None else (1, 1))
+        extra = self.bar_width(font)
+        options = []
+        for columns in sorted({min(c, count) for c in column_choices
+                               if -count % min(c, count) < min(c, count) / 2} or {count}):
+            ew, eh = self.panel.extent(count, h, w, columns)
+            value = columns if value_of is None else value_of(columns)
+            options.append(Option(value, ew / eh, eh, extra_w=extra))
+        return options
+
+    def place(self, placement: Placement, font: QFont, columns: int | None = None) -> bool:
+        """Put the panel in ``placement.rect`` (title included) with its colour bar on the
+        right; ``columns`` (default ``placement.value``) becomes the mosaic's column count.
+        Returns True if the mosaic was re-tiled (the column count changed)."""
+        x, y, w, h = placement.rect
+        bar = self.bar_width(font)
+        columns = placement.value if columns is None else columns
+        retiled = isinstance(columns, int) and columns != self.panel.columns
+        if retiled:
+            self.panel.columns = columns
+            self._draw()
+        self._width = w - bar
+        self._update_title()
+        self.panel.layout.setGeometry(QRectF(x, y, w - bar, h))
+        # lay out and map now, not at the next paint: a caller (or a test) reading where the
+        # maps are right after placing would get the previous size's mapping
+        self.panel.layout.layout.activate()
+        self.panel.box.updateViewRange()
+        self.panel.box.updateMatrix()
+        arrow, title_h = self._arrow_width(), h - placement.content_h
+        for i, label in enumerate((self.prev_label, self.next_label)):
+            label.setGeometry(QRectF(x + w - bar - (2 - i) * arrow, y, arrow, max(title_h, 1)))
+        if self.bar is not None:
+            self.bar.axis.setWidth(self._tick_width(font))
+            top = y + h - placement.content_h
+            # inset by half a line: the end ticks' text is centred on the bar's ends
+            pad = min(QFontMetricsF(font).height() / 2, placement.content_h / 4)
+            self.bar.setGeometry(QRectF(x + w - bar + BAR_GAP, top + pad, bar - BAR_GAP,
+                                        placement.content_h - 2 * pad))
+        return retiled
