@@ -97,8 +97,6 @@ class MainWindow(DockLayout, Menus, TrainingActions, FileActions, QMainWindow):
             self.state.pixelSelected.connect(lambda *_: self.raise_dock("conv_explainer"))
         if "channel_card" in v:     # a channel clicked in any view: show its card
             self.state.channelSelected.connect(lambda *_: self.raise_dock("channel_card"))
-        if "confusion" in v and "embedding" in v:
-            v["confusion"].cellSelected.connect(v["embedding"].highlight_cell)
         if "arch_editor" in v:
             v["arch_editor"].applyRequested.connect(self.apply_architecture)
         if "compare" in v:          # a comparison trains with the Training controls' settings

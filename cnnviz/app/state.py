@@ -13,6 +13,8 @@ Views never touch the training worker. They read ``AppState`` and listen to its 
   shows it);
 * ``pixelSelected(layer, channel, row, col)``: a feature-map pixel was clicked (the
   convolution explainer takes it apart);
+* ``cellSelected(true, predicted)``: a confusion-matrix cell was chosen (the embedding
+  rings its digits);
 * ``progressed(snapshot)``: a training ``Snapshot`` was applied (its weights are already in
   ``net`` and ``trace``); ``lossesArrived(snapshot)``: every snapshot's batch losses, also
   those of snapshots never drawn;
@@ -185,6 +187,7 @@ class AppState(QObject):
     modifiedChanged = pyqtSignal(bool)
     channelSelected = pyqtSignal(str, int)
     pixelSelected = pyqtSignal(str, int, int, int)
+    cellSelected = pyqtSignal(int, int)
     progressed = pyqtSignal(object)
     lossesArrived = pyqtSignal(object)
     epochEnded = pyqtSignal(object)
@@ -247,6 +250,10 @@ class AppState(QObject):
     def select_pixel(self, layer: str, channel: int, row: int, col: int) -> None:
         """Explain output pixel ``(row, col)`` of ``channel`` of ``layer`` (a trace name)."""
         self.pixelSelected.emit(str(layer), int(channel), int(row), int(col))
+
+    def select_cell(self, true: int, predicted: int) -> None:
+        """The held-out digits of class ``true`` read as ``predicted`` are the ones to show."""
+        self.cellSelected.emit(int(true), int(predicted))
 
     # -- training ---------------------------------------------------------------------------
     def apply_snapshot(self, snapshot) -> None:

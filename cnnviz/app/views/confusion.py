@@ -178,6 +178,7 @@ class ConfusionView(QWidget):
         """List the held-out digits with true label ``true`` predicted as ``pred``."""
         self.selected = (int(true), int(pred))
         self.cellSelected.emit(int(true), int(pred))
+        self.state.select_cell(true, pred)           # the embedding rings these digits
         labels = self._labels()
         self.thumbs.clear()
         if self.predictions is None or labels is None:

@@ -46,6 +46,7 @@ class EmbeddingView(LiveView):
         state.paramsChanged.connect(self._on_params)
         state.modelChanged.connect(self._on_model)
         state.datasetChanged.connect(self._on_model)
+        state.cellSelected.connect(self.highlight_cell)
         self._fill_layers()
 
     def _build(self) -> None:
