@@ -24,7 +24,7 @@ class FileActions:
 
     def reload_pretrained(self) -> bool:
         """File > Reload pre-trained model: the bundled model, as at start-up."""
-        from ..resources import resource_path
+        from ...resources import resource_path
 
         if self._modified and QMessageBox.question(
                 self, "Reload pre-trained model", "Replace the trained weights with the "
