@@ -110,6 +110,8 @@ def test_feature_map_gradients_and_pool_routing(qtbot, window, small_dataset):
             r = view.routing(pool)
             c = r["channel"]
             np.testing.assert_array_equal(r["winners"], trace[pool].mask[0, c])
+            # the winners are the step's own (its forward pass), not a re-run's
+            np.testing.assert_array_equal(r["winners"], d.pool_masks[pool][k, c])
             np.testing.assert_allclose(r["arriving"], grads[pool][k, c], rtol=1e-5, atol=1e-9)
             routed = r["routed"]
             # the gradient reaches only the winner of each 2x2 window ...
@@ -124,7 +126,7 @@ def test_feature_map_gradients_and_pool_routing(qtbot, window, small_dataset):
 
     view.select_pool_channel("pool1", 7)
     assert view.routing("pool1")["channel"] == 7
-    assert view.channel_spins["pool1"].value() == 7
+    assert view.routing_tab.spins["pool1"].value() == 7
 
 
 def test_a_new_step_replaces_the_shown_one(qtbot, window):

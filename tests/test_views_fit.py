@@ -190,11 +190,13 @@ def test_step_explainer_fits_and_never_widens_the_window(qtbot, tmp_path, monkey
                 # the text fits its label (not cut like "loss afte")
                 width = QFontMetricsF(label.font()).horizontalAdvance(label.text())
                 assert width <= label.width() + 1, label.text()
-            frame = view.delta_graphics.viewport().rect()
-            for name, panel in view.delta_panels.items():
-                assert_inside(frame, view_rect(view.delta_graphics, panel.box), name)
-                assert_inside(frame, view_rect(view.delta_graphics, panel.title), name)
-                assert_inside(frame, view_rect(view.delta_graphics, view.delta_bars[name]), name)
+            delta = view.delta_tab
+            frame = delta.graphics.viewport().rect()
+            assert set(delta.panels) == {k for k in state.net.params if k.endswith(".weight")}
+            for name, panel in delta.panels.items():
+                assert_inside(frame, view_rect(delta.graphics, panel.box), name)
+                assert_inside(frame, view_rect(delta.graphics, panel.title), name)
+                assert_inside(frame, view_rect(delta.graphics, delta.bars[name]), name)
     finally:
         win.stop_training()
         view.close()
@@ -280,7 +282,7 @@ def test_step_explainer_gradient_and_routing_tabs_fit(qtbot, state):
 
     from PyQt6.QtGui import QFont
 
-    from cnnviz.app.views.step_explainer import GRAD_LAYERS, StepExplainerView
+    from cnnviz.app.views.step_explainer import StepExplainerView
     from cnnviz.data import load_bundled
     spec = importlib.util.spec_from_file_location(
         "preview_fit", Path(__file__).resolve().parent.parent / "scripts" / "preview_fit.py")
@@ -299,34 +301,36 @@ def test_step_explainer_gradient_and_routing_tabs_fit(qtbot, state):
         tick_w = QFontMetricsF(view.font()).horizontalAdvance("-0.25")
         view.tabs.setCurrentIndex(1)
         qtbot.wait(50)
-        assert len(view.grad_placements) == len(GRAD_LAYERS)
-        frame = view.grad_graphics.viewport().rect()
-        for name, panel in view.grad_panels.items():
-            assert_inside(frame, view_rect(view.grad_graphics, panel.box), name)
-            assert_inside(frame, view_rect(view.grad_graphics, panel.title), f"{name} title")
-            bar = view.grad_bars[name]
-            assert_inside(frame, view_rect(view.grad_graphics, bar), f"{name} colour bar")
+        grads = view.grad_tab
+        assert len(grads.placements) == 6           # LeNet: conv, relu, pool twice
+        frame = grads.graphics.viewport().rect()
+        for name, panel in grads.panels.items():
+            assert_inside(frame, view_rect(grads.graphics, panel.box), name)
+            assert_inside(frame, view_rect(grads.graphics, panel.title), f"{name} title")
+            bar = grads.bars[name]
+            assert_inside(frame, view_rect(grads.graphics, bar), f"{name} colour bar")
             assert bar.axis.width() >= tick_w
-            image = view_rect(view.grad_graphics, panel.image)
-            assert not view_rect(view.grad_graphics, bar.bar).intersects(image), (name, size)
+            image = view_rect(grads.graphics, panel.image)
+            assert not view_rect(grads.graphics, bar.bar).intersects(image), (name, size)
             title_w = panel.title.item.boundingRect().width() - 8   # as drawn
-            assert title_w <= view.grad_placements[name].rect[2], name
+            assert title_w <= grads.placements[name].rect[2], name
         view.tabs.setCurrentIndex(2)
         qtbot.wait(50)
-        assert len(view.routing_placements) == 4
-        frame = view.routing_graphics.viewport().rect()
-        for pool, pair in view.routing_panels.items():
+        routing = view.routing_tab
+        assert len(routing.placements) == 4
+        frame = routing.graphics.viewport().rect()
+        for pool, pair in routing.panels.items():
             for which, panel in pair.items():
                 key = f"{pool}.{which}"
-                assert_inside(frame, view_rect(view.routing_graphics, panel.box), key)
-                assert_inside(frame, view_rect(view.routing_graphics, panel.title), key)
+                assert_inside(frame, view_rect(routing.graphics, panel.box), key)
+                assert_inside(frame, view_rect(routing.graphics, panel.title), key)
                 title_w = panel.title.item.boundingRect().width() - 8   # as drawn
-                assert title_w <= view.routing_placements[key].rect[2], key
-            arrow = view_rect(view.routing_graphics, view.routing_arrows[pool])
+                assert title_w <= routing.placements[key].rect[2], key
+            arrow = view_rect(routing.graphics, routing.arrows[pool])
             assert_inside(frame, arrow, f"{pool} arrow")
-            assert not arrow.intersects(view_rect(view.routing_graphics, pair["routed"].image))
-            bar = view.routing_bars[pool]
-            assert_inside(frame, view_rect(view.routing_graphics, bar), f"{pool} colour bar")
+            assert not arrow.intersects(view_rect(routing.graphics, pair["routed"].image))
+            bar = routing.bars[pool]
+            assert_inside(frame, view_rect(routing.graphics, bar), f"{pool} colour bar")
             assert bar.axis.width() >= tick_w
         assert_widget_inside(view, view.routing_text, "routing text")
     view.close()

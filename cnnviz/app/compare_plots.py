@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, Qt
+from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget,
                              QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -65,9 +66,6 @@ class ComparePlots(QWidget):
             plot.getViewBox().setLimits(xMin=0)
             for side in ("bottom", "left"):
                 plot.getAxis(side).enableAutoSIPrefix(False)
-            # one width for both left axes, so the linked x axes line up epoch for epoch
-            plot.getAxis("left").setWidth(max(40, 4 * self.fontMetrics().horizontalAdvance("0")
-                                             + self.fontMetrics().height()))
         self.acc_plot.setXLink(self.loss_plot)
         self.loss_plot.setLabel("left", "loss")
         self.acc_plot.setLabel("left", "accuracy")
@@ -102,6 +100,18 @@ class ComparePlots(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._arrange(self.graphics.width() > 1.6 * self.graphics.height())
+        self._align_axes()
+
+    def _align_axes(self) -> None:
+        """One width for both left axes, wide enough for "0.00" in their tick font (larger
+        in presentation mode), so stacked plots' linked x axes line up epoch for epoch."""
+        widths = []
+        for plot in (self.loss_plot, self.acc_plot):
+            axis = plot.getAxis("left")
+            metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
+            widths.append(metrics.horizontalAdvance("0.00") + 2 * metrics.height() + 8)
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.getAxis("left").setWidth(max(widths))
 
     def _arrange(self, side_by_side: bool) -> None:
         """Loss above accuracy, or beside it when the view is wide and low (a short dock)."""
@@ -132,6 +142,7 @@ class ComparePlots(QWidget):
             accuracies.extend(acc.tolist())
         low = max(0.0, min(accuracies) - 0.02) if accuracies else 0.0
         self.acc_plot.setYRange(low, 1.0, padding=0.05)
+        self._align_axes()
 
     def points(self, index: int) -> tuple[int, int]:
         """(loss points, accuracy points) drawn for model ``index`` (tests)."""
@@ -148,7 +159,7 @@ class CompareTable(QTableWidget):
         self.setObjectName("compareTable")
         self.setHorizontalHeaderLabels(TABLE_COLUMNS)
         self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self._fit_rows()
         self.setWordWrap(False)             # a long architecture is elided (full: tooltip)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -157,6 +168,18 @@ class CompareTable(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def _fit_rows(self) -> None:
+        """Rows one line of the current font high; the table exactly as high as its rows."""
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        rows = max(2, self.rowCount())
+        self.setFixedHeight(self.horizontalHeader().sizeHint().height() + 4
+                            + rows * self.verticalHeader().defaultSectionSize())
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:      # presentation mode
+            self._fit_rows()
 
     def show_runs(self, runs) -> None:
         self.setRowCount(len(runs))
@@ -178,9 +201,7 @@ class CompareTable(QTableWidget):
                     item.setForeground(pg.mkColor(MODEL_STYLES[row][0]))
                 item.setToolTip(run.diverged or text)
                 self.setItem(row, col, item)
-        rows = max(2, len(runs))
-        self.setFixedHeight(self.horizontalHeader().height() + 4
-                            + rows * self.verticalHeader().defaultSectionSize())
+        self._fit_rows()
 
     def cell_text(self, row: int, column: str) -> str:
         item = self.item(row, TABLE_COLUMNS.index(column))

@@ -236,7 +236,8 @@ class Network:
         return grad
 
     def loss_and_grads(self, x: np.ndarray, labels: np.ndarray,
-                       output_grads: dict[str, np.ndarray] | None = None
+                       output_grads: dict[str, np.ndarray] | None = None,
+                       pool_masks: dict[str, np.ndarray] | None = None
                        ) -> tuple[float, dict[str, np.ndarray]]:
         """Mean cross-entropy over the batch and its gradient for every parameter.
 
@@ -244,10 +245,15 @@ class Network:
         shapes as ``params``, hold no weight decay and are rewritten by the next backward
         pass; ``self.last_logits`` keeps the batch's
         logits ``(N, classes)``. Pass a dict as ``output_grads`` to
-        also receive each layer's output gradient (the app's "one step" explainer uses it).
+        also receive each layer's output gradient (the app's "one step" explainer uses it),
+        and as ``pool_masks`` to receive each max-pool layer's winners in this very pass
+        (name -> ``(N, C, H, W)`` bool at the pre-pool resolution, as in ``trace``).
         """
         logits = self._forward(x)
         self.last_logits = logits.copy()
+        if pool_masks is not None:
+            pool_masks.update({name: layer.mask for name, layer in self.layers
+                               if isinstance(layer, MaxPool2D)})
         loss, dlogits = softmax_cross_entropy(logits, np.asarray(labels))
         self.backward(dlogits, output_grads=output_grads)
         return loss, self.grads()

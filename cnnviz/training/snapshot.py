@@ -73,7 +73,9 @@ class StepDetail:
     params_before / params_after: name -> copies of the weights around the update;
     output_grads: layer name -> d loss / d output ``(B, ...)`` for the batch (copies).
     images: ``(B, 1, 28, 28)`` the batch's inputs; logits_before / logits_after: ``(B, classes)``
-    the network's logits for the batch with the weights before / after the update.
+    the network's logits for the batch with the weights before / after the update;
+    pool_masks: max-pool layer name -> ``(B, C, H, W)`` bool, the winner of every 2 x 2
+    window in the step's own forward pass (the one its backward routed through).
     """
 
     step: int
@@ -87,6 +89,7 @@ class StepDetail:
     images: np.ndarray | None = None
     logits_before: np.ndarray | None = None
     logits_after: np.ndarray | None = None
+    pool_masks: dict[str, np.ndarray] = field(default_factory=dict)
 
     def delta(self, name: str) -> np.ndarray:
         """``params_after[name] - params_before[name]`` (the weight change)."""
@@ -108,7 +111,8 @@ def detailed_step(trainer) -> tuple:
     labels = trainer.train_labels[indices].copy()
     before = net.copy_params()
     grads: dict = {}
-    result = trainer.step(grads)
+    masks: dict = {}
+    result = trainer.step(grads, masks)
     logits_before = np.array(net.last_logits, copy=True)
     x = np.array(trainer.train_images[indices], copy=True)
     logits_after = np.array(net.forward(x), copy=True)
@@ -118,5 +122,6 @@ def detailed_step(trainer) -> tuple:
         loss_before=float(result.batch.loss), loss_after=float(loss_after),
         params_before=before, params_after=net.copy_params(),
         output_grads={k: np.array(v, copy=True) for k, v in grads.items()},
-        images=x, logits_before=logits_before, logits_after=logits_after)
+        images=x, logits_before=logits_before, logits_after=logits_after,
+        pool_masks={k: np.array(v, copy=True) for k, v in masks.items()})
     return result, detail

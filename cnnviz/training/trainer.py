@@ -157,7 +157,8 @@ class Trainer:
         return self._order[self.batch * b:(self.batch + 1) * b]
 
     # -- one mini-batch ----------------------------------------------------------------
-    def step(self, output_grads: dict | None = None) -> StepResult:
+    def step(self, output_grads: dict | None = None, pool_masks: dict | None = None
+             ) -> StepResult:
         """Train on exactly one mini-batch; at the end of an epoch also evaluate.
 
         Raises ``DivergenceError`` if the run blows up (a loss or gradient not finite, the
@@ -174,7 +175,8 @@ class Trainer:
         self.net.training = True        # dropout layers drop only here
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                loss, grads = self.net.loss_and_grads(x, y, output_grads=output_grads)
+                loss, grads = self.net.loss_and_grads(x, y, output_grads=output_grads,
+                                                      pool_masks=pool_masks)
         finally:
             self.net.training = False
         step = self.step_count + 1

@@ -64,10 +64,9 @@ class CompareView(QWidget):
         self._watched = None                # the top-level window whose closing stops a run
         self._current = state.net.arch if state is not None else PRESETS["lenet"].arch
 
-        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.challenger_edit = QLineEdit(self._current)
         self.challenger_edit.setObjectName("challengerArch")
-        self.challenger_edit.setFont(fixed)
+        self._fit_fixed_font()
         self.challenger_edit.setPlaceholderText("fc32 relu fc10")
         self.challenger_edit.setToolTip(
             "The challenger's architecture (as in the Architecture editor), or a preset name")
@@ -210,7 +209,7 @@ class CompareView(QWidget):
         self._set_status(f"Training both on {n:,} images for {config.epochs} epoch(s), one "
                          f"batch each in turn: {self.settings_text()}...")
         self.start_button.setText("Stop")
-        self.challenger_edit.setReadOnly(True)
+        self._lock_settings(True)
         self._watch_window()
         return True
 
@@ -234,7 +233,7 @@ class CompareView(QWidget):
             return
         self.thread = self.worker = None       # kept in _LIVE until joined
         self.start_button.setText("Start")
-        self.challenger_edit.setReadOnly(False)
+        self._lock_settings(False)
         self._validate()
         self._dirty = True
         self.refresh()
@@ -246,6 +245,12 @@ class CompareView(QWidget):
             text = f"The comparison stopped by an error: {outcome[len('error: '):]}"
         self._set_status(text, error=outcome.startswith("error"))
         self.finished.emit(outcome)
+
+    def _lock_settings(self, running: bool) -> None:
+        """A run keeps the settings it started with: they are not editable meanwhile."""
+        self.challenger_edit.setReadOnly(running)
+        self.epochs_spin.setEnabled(not running)
+        self.images_spin.setEnabled(not running)
 
     def _verdict(self) -> str:
         diverged = [r for r in self.runs if r.diverged]
@@ -276,6 +281,18 @@ class CompareView(QWidget):
         if not self.running:
             self._show_current()          # the Training controls may have changed meanwhile
         self.refresh()
+
+    def _fit_fixed_font(self) -> None:
+        """The architecture in a fixed-width font of the view's size (presentation mode
+        enlarges it)."""
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        fixed.setPointSizeF(self.font().pointSizeF())
+        self.challenger_edit.setFont(fixed)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_fixed_font()
 
     # -- the window closing stops the run ---------------------------------------------------
     def _watch_window(self) -> None:
