@@ -243,3 +243,28 @@ def test_loss_keeps_float32():
     _, d = softmax_cross_entropy(z, np.array([1, 2, 3, 4]))
     assert d.dtype == np.float32
     assert softmax(z).dtype == np.float32
+
+
+def test_weight_gradients_of_a_single_example_are_outer_products():
+    """At batch 1 (and for a conv with a 1x1 output) the weight gradient is an outer
+    product, computed without matmul: it must equal the textbook sums."""
+    rng = np.random.default_rng(3)
+    dense = Dense(7, 4, rng, dtype=np.float64)
+    x = rng.standard_normal((1, 7))
+    dense.forward(x)
+    dout = rng.standard_normal((1, 4))
+    dense.backward(dout)
+    np.testing.assert_allclose(dense.grads["weight"], np.outer(dout[0], x[0]), rtol=1e-13)
+    np.testing.assert_allclose(dense.grads["bias"], dout[0], rtol=1e-13)
+
+    conv = Conv2D(2, 3, 5, rng, dtype=np.float64)            # 5x5 input -> 1x1 output
+    x = rng.standard_normal((1, 2, 5, 5))
+    out = conv.forward(x)
+    assert out.shape == (1, 3, 1, 1)
+    dout = rng.standard_normal((1, 3, 1, 1))
+    dx = conv.backward(dout)
+    np.testing.assert_allclose(conv.grads["weight"], dout[0, :, 0, 0, None, None, None] * x[0],
+                               rtol=1e-13)
+    np.testing.assert_allclose(conv.grads["bias"], dout[0, :, 0, 0], rtol=1e-13)
+    np.testing.assert_allclose(dx[0], np.einsum("f,fcuv->cuv", dout[0, :, 0, 0],
+                                                conv.params["weight"]), rtol=1e-12)

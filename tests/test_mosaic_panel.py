@@ -82,3 +82,18 @@ def test_a_small_set_has_no_pager(qtbot):
     assert panel.pages == 1 and panel.bar is None
     assert not panel.next_label.isVisible()
     assert panel.bar_width(pg.QtGui.QFont()) == 0.0
+
+
+def test_table_row_labels_count_on_per_page_and_come_back(qtbot):
+    panel = MosaicBarPanel(DIVERGING_CMAP, labels="grid", columns=4, page_size=3 * 4)
+    panel.set_maps(np.zeros((8 * 4, 3, 3), np.float32), (-1, 1))   # 8 rows of 4, 3 per page
+
+    def row_labels():
+        return [item.text() for item in panel.panel._label_items if item.x() < 0]
+    assert panel.pages == 3 and row_labels() == ["0", "1", "2"]
+    panel.next_page()
+    assert row_labels() == ["3", "4", "5"]
+    panel.set_page(0)                      # the same tiling again: labels back to 0..2
+    assert row_labels() == ["0", "1", "2"]
+    panel.set_page(2)                      # the last page: two rows
+    assert row_labels() == ["6", "7"]

@@ -93,6 +93,7 @@ class MosaicBarPanel(QObject):
         self.page = 0
         self._maps: np.ndarray | None = None        # all maps (K, H, W), every page
         self._render = None
+        self._labelled: tuple = (0, None)           # (page start, layout) labelled last
         self._levels = (0.0, 1.0)
         self._titles: list[str] = [""]
         self._width = 0.0
@@ -231,15 +232,13 @@ class MosaicBarPanel(QObject):
         self._relabel_page()
 
     def _relabel_page(self) -> None:
-        """Tile labels count on from the page's first global index."""
-        start = self.page_start
-        m = self.panel.mosaic
-        if not start or m is None:
-            items = self.panel._label_items
-            if self.panel.labels == "tiles":
-                for i, item in enumerate(items):
-                    item.setText(str(i))
+        """Tile labels count on from the page's first global index (only when the page or
+        the tiling changed: relabelling every refresh would re-lay out every label)."""
+        start, m = self.page_start, self.panel.mosaic
+        # the layout object itself is kept (not its id): a freed one's id could come back
+        if m is None or (self._labelled[1] is m and self._labelled[0] == start):
             return
+        self._labelled = (start, m)
         if self.panel.labels == "tiles":
             for i, item in enumerate(self.panel._label_items):
                 item.setText(str(start + i))
