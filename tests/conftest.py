@@ -34,6 +34,17 @@ def offscreen_platform(width: int, height: int) -> str:
 os.environ.setdefault("QT_QPA_PLATFORM", offscreen_platform(*TEST_SCREEN))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_blas_thread():
+    """The tests run with one BLAS thread, as the app does (``cnnviz.app.blas``). With
+    OpenBLAS's default, a training thread and the UI thread's traces both drive the spinning
+    BLAS pool: on a machine at load 19 a batch of 16 digits took ~1 s and a 50-Step test
+    timed out (tests/test_step_bursts.py). Tests of the thread policy set their own."""
+    from cnnviz.threads import set_blas_threads
+    set_blas_threads(1)
+    yield
+
+
 @pytest.fixture(autouse=True)
 def settings_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_SETTINGS_DIR", str(tmp_path / "settings"))

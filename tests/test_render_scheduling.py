@@ -1,7 +1,6 @@
 """Training renders are coalesced and spread: one view redraw per event-loop turn, the newest
 snapshot wins, and the render interval grows when the UI thread is busy."""
 
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -74,15 +73,23 @@ def test_a_training_render_queues_the_views_instead_of_drawing_them_all_at_once(
 
 
 def test_the_render_interval_grows_while_the_ui_thread_is_busy(window, qtbot):
+    """The controller's clocks are driven here: each tick lasts the timer's interval and each
+    render costs 60 ms of UI CPU, so the test sees the same load on an idle machine and on
+    one so loaded that a real 60 ms of CPU took half a second (which hid the load)."""
     controller = window.controller
     for name, dock in window.docks.items():     # only a cheap view left on screen
         if name != "controls":
             dock.close()
+    clock = {"wall": 0.0, "cpu": 0.0}
+    controller.wall_clock = lambda: clock["wall"]
+    controller.cpu_clock = lambda: clock["cpu"]
+
+    def tick(_snapshot):                     # a render tick's wall time
+        clock["wall"] += controller._timer.interval() / 1000
 
     def busy(_snapshot, cpu_seconds=0.06):   # a slow view: 60 ms of UI CPU per render
-        end = time.thread_time() + cpu_seconds
-        while time.thread_time() < end:
-            pass
+        clock["cpu"] += cpu_seconds
+    controller.renderSnapshot.connect(tick)
     controller.renderSnapshot.connect(busy)
     window.start_training()
     qtbot.waitUntil(lambda: controller._timer.interval() >= 3 * controller.base_interval_ms,

@@ -46,6 +46,10 @@ from .background import _job_ended as _resume_gc, _job_started as _pause_gc
 from .state import refresh_queue
 
 RATE_SMOOTHING = 0.05     # weight of the newest batch in the images/s moving average
+# While paused, the next step is drawn no sooner than this many times the previous drawing's
+# cost after it (drawing a step explained in every view takes 10-150 ms on a loaded 2-core
+# machine; at 3 the UI thread spends at most about a third of its time on them).
+STEP_SHOW_SPACING = 3.0
 
 
 class TrainingWorker(QObject):
@@ -374,8 +378,11 @@ class TrainingController(QObject):
     views' redraws are spread one per event-loop turn (``refresh_queue``), a new snapshot is
     applied only once the previous one is drawn, and the interval grows while the UI thread
     is busier than ``ui_share`` of the time (many views visible, a slow machine). While
-    paused (single steps) the newest snapshot and step detail are shown once per event-loop
-    pass, however many arrived in it.
+    paused (single steps) the newest snapshot and step detail are shown once, however many
+    arrived meanwhile, and no sooner after the previous show than one render interval or
+    ``STEP_SHOW_SPACING`` times what that show cost (its painting comes on top): with Step
+    held down (key auto-repeat) or pressed faster than the views draw a step, the UI thread
+    keeps most of its time for input and painting.
     """
 
     lossesArrived = pyqtSignal(object)        # Snapshot (for its losses)
@@ -404,16 +411,20 @@ class TrainingController(QObject):
         self._pending: Snapshot | None = None
         self._pending_step = None             # the newest StepDetail not yet shown
         self.state = "idle"
-        self._mark = (time.perf_counter(), time.thread_time())
+        # the clocks the render interval adapts by: wall time and this thread's CPU time
+        # (a test drives them to see the adaptation the same on an idle or a loaded machine)
+        self.wall_clock, self.cpu_clock = time.perf_counter, time.thread_time
+        self._mark = (self.wall_clock(), self.cpu_clock())
         self.pacing = Pacing()                # shared by every run: the speed control's
         self._probe: np.ndarray | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(self.base_interval_ms)
         self._timer.timeout.connect(self._on_tick)
-        self._soon = QTimer(self)             # "show it now", coalesced to one per pass
+        self._soon = QTimer(self)             # "show it soon": one show for many arrivals
         self._soon.setSingleShot(True)
-        self._soon.setInterval(0)
         self._soon.timeout.connect(self._show_now)
+        self._next_show = 0.0                 # perf_counter time before which none starts
+        self.step_shows = 0                   # shows while paused (snapshot and/or detail)
 
     @property
     def active(self) -> bool:
@@ -457,7 +468,7 @@ class TrainingController(QObject):
         keep_until_joined(thread, worker)
         self.worker, self.thread = worker, thread
         self._timer.setInterval(self.base_interval_ms)
-        self._mark = (time.perf_counter(), time.thread_time())
+        self._mark = (self.wall_clock(), self.cpu_clock())
         self._timer.start()
         thread.start()
         return worker
@@ -534,7 +545,7 @@ class TrainingController(QObject):
     def _on_stepped(self, worker, detail) -> None:
         if self._from_current(worker):
             self._pending_step = detail
-            self._soon.start()
+            self._show_soon()
 
     def _on_snapshot(self, worker, snapshot: Snapshot) -> None:
         if not self._from_current(worker):
@@ -544,14 +555,28 @@ class TrainingController(QObject):
         # a single step or a pause: show it soon, once; during a burst of Steps the render
         # timer paces the views as while running
         if self.state == "paused" and not worker._more_steps():
-            self._soon.start()
+            self._show_soon()
+
+    def _show_soon(self) -> None:
+        """Show the newest snapshot and detail once, as soon as the spacing allows (a show
+        already scheduled will pick up whatever arrived after it was scheduled)."""
+        if not self._soon.isActive():
+            wait = max(0.0, self._next_show - time.perf_counter())
+            self._soon.start(int(math.ceil(wait * 1000)))
 
     def _show_now(self) -> None:
         """The newest snapshot and step detail that arrived while paused, drawn once."""
+        if self._pending is None and self._pending_step is None:
+            return
+        start = time.perf_counter()
         self._render()
         detail, self._pending_step = self._pending_step, None
         if detail is not None:
             self.stepped.emit(detail)
+        end = time.perf_counter()
+        self._next_show = end + max(self.base_interval_ms / 1000,
+                                    STEP_SHOW_SPACING * (end - start))
+        self.step_shows += 1
 
     def _on_tick(self) -> None:
         """Render timer: apply the newest snapshot, then adapt the interval to the UI's load."""
@@ -562,7 +587,7 @@ class TrainingController(QObject):
         self._adapt_interval()
 
     def _adapt_interval(self) -> None:
-        now, cpu = time.perf_counter(), time.thread_time()
+        now, cpu = self.wall_clock(), self.cpu_clock()
         wall = now - self._mark[0]
         if wall <= 0:
             return
