@@ -125,7 +125,7 @@ def test_conv_explainer_titles_never_overlap_and_the_input_digit_is_drawn(
         cg = view.channels_graphics
         row = {"patches": text_rect(cg, view.patches_title),
                "kernels": text_rect(cg, view.kernels_title),
-               "bars": text_rect(cg, view.bars_plot.titleLabel)}
+               "bars": text_rect(cg, view.bars_title)}
         assert_no_overlap(row)
         for key, rect in row.items():
             assert_inside(cg.viewport().rect(), rect, f"{key} title")

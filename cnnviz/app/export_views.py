@@ -4,7 +4,7 @@
 real ``MainWindow`` on the bundled digits and the model ``source`` gives, brings each view to
 the front in turn (in presentation mode on its stage), fills the views that need an event
 (one real training step for "One step", an evaluation for the confusion matrix, a clicked
-conv1 pixel for the convolution explainer) and writes ``<view>.png`` for every view plus
+pixel of the first conv layer for the convolution explainer) and writes ``<view>.png`` for every view plus
 ``window.png``. ``cnnviz export-views`` and ``scripts/screenshots.py`` use it.
 
 The model comes from a *source*: any object with ``name`` and ``load() -> (Network, str)``
@@ -148,10 +148,11 @@ def _fill_views(window) -> None:
         trainer = Trainer(net, images_to_float(ds.train_images[:640]), ds.train_labels[:640],
                           test_x[:10], ds.test_labels[:10], get_preset("lenet").training)
         state.publish_step(detailed_step(trainer)[1])
-    if "conv_explainer" in views and "conv1" in state.trace.names:
-        conv1 = state.trace["conv1"].output[0]                  # (C, H, W)
-        channel, row, col = np.unravel_index(int(conv1.argmax()), conv1.shape)
-        state.select_pixel("conv1", int(channel), int(row), int(col))
+    convs = [info.name for info in state.net.describe() if info.kind == "conv"]
+    if "conv_explainer" in views and convs:             # the first conv's brightest pixel
+        first = state.trace[convs[0]].output[0]                 # (C, H, W)
+        channel, row, col = np.unravel_index(int(first.argmax()), first.shape)
+        state.select_pixel(convs[0], int(channel), int(row), int(col))
 
 
 def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = False,

@@ -55,10 +55,25 @@ class NumberGrid:
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get(cmap))
         self.box.addItem(self.image)
+        self._items: list[list[QGraphicsSimpleTextItem]] = []
+        self._lines: QGraphicsPathItem | None = None
+        self.set_shape(shape)
+
+    def set_shape(self, shape: tuple[int, int]) -> None:
+        """Make the grid ``shape`` cells (a kernel of another size): new text items and lines."""
+        shape = (int(shape[0]), int(shape[1]))
+        if self._items and shape == self.shape:
+            return
+        for row in self._items:
+            for item in row:
+                self.box.removeItem(item)
+        if self._lines is not None:
+            self.box.removeItem(self._lines)
+        self.shape = shape
         font = QFont()
         font.setPixelSize(100)
         font.setBold(True)
-        self._items: list[list[QGraphicsSimpleTextItem]] = []
+        self._items = []
         for r in range(shape[0]):
             row_items = []
             for c in range(shape[1]):
@@ -84,6 +99,7 @@ class NumberGrid:
         lines.setPen(pen)
         lines.setZValue(4)
         self.box.addItem(lines, ignoreBounds=True)
+        self._lines = lines
         self.box.setRange(xRange=(0, shape[1]), yRange=(0, shape[0]), padding=0.02)
 
     def set_title(self, text: str) -> None:

@@ -1,4 +1,5 @@
-"""Where the network looks for a class: Grad-CAM and guided backpropagation."""
+"""Where the network looks for a class: Grad-CAM, guided backpropagation and gradient
+saliency (occlusion, which needs no gradient, is in ``occlusion.py``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network_walk import (as_batch, backward_from, find_layer, image_size,
-                           last_conv_activation, receptive_field)
+from .network_walk import as_batch, backward_from, find_layer, image_size, last_conv_activation
+from .receptive_field import receptive_field
 
 
 @dataclass(frozen=True)
@@ -88,3 +89,25 @@ def guided_backprop(net, image, class_index: int) -> np.ndarray:
     dlogits[0, class_index] = 1
     last = net.layers[-1][0]
     return backward_from(net, dlogits, last, guided=True)[0, 0].copy()
+
+
+@dataclass(frozen=True)
+class Saliency:
+    """Gradient saliency of one image: ``gradient (H, W)`` is ``d logit[class_index] / d
+    pixel``; ``probability`` the class's probability for the image."""
+
+    class_index: int
+    probability: float
+    gradient: np.ndarray
+
+
+def gradient_saliency(net, image, class_index: int | None = None) -> Saliency:
+    """The input gradient of the logit of ``class_index`` (default: the predicted class) for
+    ``image (H, W)``: red where more ink would raise the score. Any architecture, with or
+    without conv layers (one backward pass through the whole network)."""
+    x = as_batch(net, image)[:1]
+    probs = net.predict_proba(x)[0]
+    cls = int(probs.argmax()) if class_index is None else int(class_index)
+    if not 0 <= cls < len(probs):
+        raise ValueError(f"class {cls} is out of range 0..{len(probs) - 1}")
+    return Saliency(cls, float(probs[cls]), net.input_gradient(x, cls)[0, 0].copy())

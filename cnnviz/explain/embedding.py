@@ -73,7 +73,7 @@ def top_eigenvectors(matrix: np.ndarray, k: int, block: int = 12, tol: float = 1
     Small matrices go to ``numpy.linalg.eigh``. Large ones by subspace iteration: a block of
     ``block`` vectors (a fixed start, so the result is deterministic) multiplied by the
     matrix and re-orthonormalised until the top ``k`` Ritz values stop changing. A full
-    ``eigh`` of fc1's 500 x 500 covariance takes ~60 ms here; this takes a few.
+    ``eigh`` of a 500-unit layer's 500 x 500 covariance takes ~60 ms here; this takes a few.
     """
     d = len(matrix)
     k = min(k, d)

@@ -3,7 +3,8 @@
 Everything here reads the network only through ``net.layers`` (ordered ``(name, layer)``
 pairs), each layer's ``forward``/``backward``, and ``net.describe()`` when the network has it,
 so it works for any architecture, not only LeNet. Layer names are the ones of ``net.trace``
-("conv1", "pool1", "fc1", ...).
+and ``net.describe()``; layers are found by name or kind, never by a literal name or
+position. Receptive fields live in ``receptive_field.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
+
 
 # Kinds that act on every channel separately (so one channel can be computed alone).
 CHANNELWISE = {"relu", "sigmoid", "tanh", "maxpool", "avgpool", "dropout", "identity"}
@@ -154,7 +156,8 @@ def backward_from(net, grad: np.ndarray, layer: str, guided: bool = False) -> np
 
 
 def layer_geometry(module) -> tuple[int, int, int]:
-    """``(kernel, stride, padding)`` of a spatial layer; ``(1, 1, 0)`` for element-wise ones."""
+    """``(kernel, stride, padding)`` of an engine layer; ``(1, 1, 0)`` for element-wise ones
+    (``receptive_field.geometry`` reads the same from a ``describe()`` record)."""
     if module.kind == "conv":
         kernel = getattr(module, "kernel_size", None)
         if kernel is None:
@@ -166,59 +169,8 @@ def layer_geometry(module) -> tuple[int, int, int]:
     return (1, 1, 0)
 
 
-def _described_geometry(net) -> dict[str, tuple[int, int, int]]:
-    """``name -> (kernel, stride, padding)`` from ``net.describe()`` where it gives them."""
-    describe = getattr(net, "describe", None)
-    if not callable(describe):
-        return {}
-    out = {}
-    for record in describe():
-        kernel = getattr(record, "kernel_size", None)
-        if kernel is not None:
-            stride = getattr(record, "stride", None) or kernel
-            out[record.name] = (_int(kernel), _int(stride), _int(getattr(record, "padding", 0) or 0))
-    return out
-
-
 def _int(value) -> int:
     return int(value[0]) if isinstance(value, (tuple, list)) else int(value)
-
-
-@dataclass(frozen=True)
-class ReceptiveField:
-    """Where a layer's output pixels look in the input.
-
-    Output pixel ``(i, j)`` sees input rows ``start + i * jump`` to ``start + i * jump +
-    size - 1`` (and the same for columns), before clipping to the image.
-    """
-
-    size: int
-    jump: int
-    start: int
-
-    def box(self, i: int, j: int, image_size: int) -> tuple[int, int, int, int]:
-        """``(top, left, bottom, right)`` inclusive, clipped to the image."""
-        top, left = self.start + i * self.jump, self.start + j * self.jump
-        last = image_size - 1
-        return (max(top, 0), max(left, 0),
-                min(top + self.size - 1, last), min(left + self.size - 1, last))
-
-    def centre(self, i) -> np.ndarray:
-        """Input coordinate of the centre of output row/column ``i`` (array or number)."""
-        return self.start + np.asarray(i) * self.jump + (self.size - 1) / 2
-
-
-def receptive_field(net, layer: str) -> ReceptiveField:
-    """The receptive field of ``layer``'s output pixels (spatial layers only)."""
-    stop = find_layer(net, layer).index
-    described = _described_geometry(net)
-    size, jump, start = 1, 1, 0
-    for name, module in net.layers[: stop + 1]:
-        kernel, stride, padding = described.get(name) or layer_geometry(module)
-        start -= padding * jump
-        size += (kernel - 1) * jump
-        jump *= stride
-    return ReceptiveField(size, jump, start)
 
 
 def detached_copy(net):

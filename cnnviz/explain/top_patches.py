@@ -10,8 +10,8 @@ import zlib
 
 import numpy as np
 
-from .network_walk import (as_batch, find_layer, image_size, layer_geometry, layer_infos,
-                           receptive_field)
+from .network_walk import as_batch, find_layer, image_size, layer_geometry, layer_infos
+from .receptive_field import receptive_field
 
 # Element-wise layers whose forward works on one channel alone, so a channel can be computed
 # without its neighbours; for any other kind the whole layer is computed.

@@ -1,11 +1,15 @@
 """Which pixels of the probe digit does the network look at? Two answers side by side.
 
 * Gradient saliency: ``d logit[c] / d pixel`` for the predicted class ``c``, one backward
-  pass of the UI-side network (``net.input_gradient``). Red: more ink here would raise the
-  class's score; blue: it would lower it. Colour scale symmetric around zero.
+  pass of the UI-side network (``cnnviz.explain.attribution.gradient_saliency``; any
+  architecture, with or without conv layers). Red: more ink here would raise the class's
+  score; blue: it would lower it. Colour scale symmetric around zero.
 * Occlusion: cover the digit with a grey 4x4 patch (value 0.5) at every position on a grid
   with stride ``OCCLUSION_STRIDE`` and measure how much the predicted class's probability
-  drops. All occluded copies go through ONE forward pass ``(K, 1, 28, 28)``.
+  drops (``cnnviz.explain.occlusion``); the occluded copies go through a few chunked
+  forward passes ``(K, 1, H, W)``.
+
+The view only draws: every number comes from ``cnnviz.explain``.
 
 Both recompute as the probe changes (drawing, browsing, a training snapshot), coalesced by a
 single-shot timer and skipped while the view is hidden.
@@ -25,15 +29,17 @@ from ..fit_layout import Option, Placement, arrange
 from ..image_panel import FitCanvas
 from ..label_fit import fit_label
 from ..mosaic import symmetric_levels
+from ...explain.attribution import gradient_saliency
+from ...explain.occlusion import (OCCLUSION_STRIDE, PATCH, occluded_batch, occlusion_drop,
+                                  occlusion_grid, occlusion_positions)
 from ..state import AppState
 from ..state import is_exposed
 from ..number_grid import DIVERGING_CMAP, GREY_CMAP, image_box
 
-PATCH = 4                 # occluding square, pixels
-PATCH_VALUE = 0.5         # grey
-# Stride 3 puts 9 x 9 = 81 patches exactly across 28 pixels (0, 3, ..., 24): one forward of
-# 81 images takes ~20-30 ms here, where stride 2 (169 images) takes ~60-90 ms.
-OCCLUSION_STRIDE = 3
+# the computations live in cnnviz.explain; these names stay importable from the view
+__all__ = ["OCCLUSION_STRIDE", "PATCH", "SaliencyView", "occluded_batch", "occlusion_drop",
+           "occlusion_positions"]
+
 OCCLUSION_MIN_SCALE = 0.05
 # rows of panels: one row when wide, two rows when narrow or tall
 TEMPLATES = [
@@ -50,34 +56,6 @@ WEIGHTS_COALESCE_MS = 300  # after a weight update only (training): at most ~3 H
 OCCLUSION_CHUNK = 27      # occluded copies per event-loop turn while live (~7 ms each)
 
 
-def occlusion_positions(size: int = 28, patch: int = PATCH, stride: int = OCCLUSION_STRIDE
-                        ) -> np.ndarray:
-    """Top-left offsets of the patch along one axis: ``0, stride, ..., size - patch``."""
-    return np.arange(0, size - patch + 1, stride)
-
-
-def occluded_batch(image: np.ndarray, patch: int = PATCH, stride: int = OCCLUSION_STRIDE,
-                   value: float = PATCH_VALUE) -> np.ndarray:
-    """``image (H, W)`` -> ``(K, 1, H, W)`` copies, copy ``i * n + j`` grey at position ``(i, j)``."""
-    h, w = image.shape
-    ys, xs = occlusion_positions(h, patch, stride), occlusion_positions(w, patch, stride)
-    batch = np.repeat(image[None, None].astype(np.float32), len(ys) * len(xs), axis=0)
-    for i, y in enumerate(ys):
-        for j, x in enumerate(xs):
-            batch[i * len(xs) + j, 0, y:y + patch, x:x + patch] = value
-    return batch
-
-
-def occlusion_drop(net, image: np.ndarray, class_index: int, patch: int = PATCH,
-                   stride: int = OCCLUSION_STRIDE) -> np.ndarray:
-    """``(H', W')`` drop of ``P(class_index)`` when each patch position is greyed out."""
-    h, w = image.shape
-    ys, xs = occlusion_positions(h, patch, stride), occlusion_positions(w, patch, stride)
-    base = net.predict_proba(image[None, None])[0, class_index]
-    probs = net.predict_proba(occluded_batch(image, patch, stride))[:, class_index]
-    return (base - probs).reshape(len(ys), len(xs))
-
-
 class SaliencyView(QWidget):
     """The probe, its input gradient for the predicted class, and its occlusion map."""
 
@@ -88,7 +66,7 @@ class SaliencyView(QWidget):
         self.predicted_class: int | None = None
         self.probability = 0.0
         self.last_compute_ms = 0.0
-        self._saliency = np.zeros((28, 28), np.float32)
+        self._saliency = np.zeros(self._image_shape(), np.float32)
         self._occlusion = np.zeros((1, 1), np.float32)
         self._dirty = True
         self._timer = QTimer(self)
@@ -147,8 +125,9 @@ class SaliencyView(QWidget):
             bar.setParentItem(self.canvas)
         self._titles = {"input": self.input_title, "grad": self.grad_title,
                         "occ": self.occ_title}
+        h, w = self._image_shape()
         for box in (self.input_box, self.grad_box, self.occ_box):
-            box.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
+            box.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
 
         self.absolute = QCheckBox("show |gradient| (how much, not which way)")
         self.absolute.toggled.connect(self._draw)
@@ -191,9 +170,10 @@ class SaliencyView(QWidget):
             return
         bar_w = 4 + 14 + self._tick_width()
         # the probe at a fraction k of the maps' height: content k*h wide, drawn k*h tall
-        options = {"input": [Option(k, k, 28 / k) for k in INPUT_SCALES],
-                   "grad": [Option(1.0, 1.0, 28, extra_w=bar_w)],
-                   "occ": [Option(1.0, 1.0, 28, extra_w=bar_w)]}
+        side = self._image_shape()[0]
+        options = {"input": [Option(k, k, side / k) for k in INPUT_SCALES],
+                   "grad": [Option(1.0, 1.0, side, extra_w=bar_w)],
+                   "occ": [Option(1.0, 1.0, side, extra_w=bar_w)]}
         title_px = max(t.minimumHeight() for t in self._titles.values()) + 2
         placements = arrange(size.width(), size.height(), TEMPLATES, options,
                              title_px=title_px, spacing=8, weights={"input": 0.6})
@@ -240,8 +220,12 @@ class SaliencyView(QWidget):
         super().changeEvent(event)
 
     # -- public API ----------------------------------------------------------------------------
+    def _image_shape(self) -> tuple[int, int]:
+        """The probe's ``(H, W)``, from the network's description."""
+        return tuple(self.state.net.describe()[0].output_shape[1:])
+
     def saliency_map(self) -> np.ndarray:
-        """``(28, 28)`` d logit[predicted class] / d pixel for the current probe."""
+        """``(H, W)`` d logit[predicted class] / d pixel for the current probe."""
         if self._dirty:
             self.recompute()
         return self._saliency
@@ -265,12 +249,11 @@ class SaliencyView(QWidget):
         self._job = None                    # supersedes a recompute in progress over turns
         started = time.perf_counter()
         net, image = self.state.net, self.state.probe_image.astype(np.float32)
-        x = image[None, None]
-        probs = net.predict_proba(x)[0]
-        cls = int(probs.argmax())
-        self._saliency = net.input_gradient(x, cls)[0, 0].copy()
+        saliency = gradient_saliency(net, image)
+        cls = saliency.class_index
+        self._saliency = saliency.gradient
         self._occlusion = occlusion_drop(net, image, cls).astype(np.float32)
-        self.predicted_class, self.probability = cls, float(probs[cls])
+        self.predicted_class, self.probability = cls, saliency.probability
         self._dirty = False
         self.last_compute_ms = (time.perf_counter() - started) * 1e3
         self._draw()
@@ -285,11 +268,9 @@ class SaliencyView(QWidget):
         copies a chunk per turn (one forward of all 81 would hold the UI thread ~25 ms)."""
         started = time.perf_counter()
         net, image = self.state.net, self.state.probe_image.astype(np.float32)
-        x = image[None, None]
-        probs = net.predict_proba(x)[0]
-        cls = int(probs.argmax())
-        self._job = {"image": image, "cls": cls, "prob": float(probs[cls]),
-                     "saliency": net.input_gradient(x, cls)[0, 0].copy(),
+        saliency = gradient_saliency(net, image)
+        self._job = {"image": image, "cls": saliency.class_index,
+                     "prob": saliency.probability, "saliency": saliency.gradient,
                      "batch": occluded_batch(image), "drops": [], "done": 0,
                      "ms": (time.perf_counter() - started) * 1e3}
         QTimer.singleShot(0, self._step)
@@ -313,9 +294,9 @@ class SaliencyView(QWidget):
             QTimer.singleShot(0, self._step)
             return
         self._job = None
-        n = len(occlusion_positions())
         self._saliency = job["saliency"]
-        self._occlusion = np.concatenate(job["drops"]).reshape(n, n).astype(np.float32)
+        self._occlusion = np.concatenate(job["drops"]).reshape(
+            occlusion_grid(job["image"])).astype(np.float32)
         self.predicted_class, self.probability = cls, job["prob"]
         self._dirty = False
         self.last_compute_ms = job["ms"]
