@@ -227,9 +227,10 @@ def test_a_throttled_redraw_is_done_a_little_later(qtbot, window):
     window.raise_dock("loss_curves")
     qtbot.wait(100)                           # the raised tab's catch-up redraw is done
     view.add_epoch(_Epoch(0, 0.9, 0.92))
-    view._redraw()                            # just drew: the next training redraw waits
+    view.schedule_refresh()                   # drawn now: the next training redraw waits
+    assert len(view.test_acc_curve.getData()[0]) == 1
     view.add_epoch(_Epoch(1, 0.95, 0.96))     # e.g. the run's last epoch
     with refresh_queue().spread():
-        view.refresh()
+        view.schedule_refresh()
     assert len(view.test_acc_curve.getData()[0]) == 1
     qtbot.waitUntil(lambda: len(view.test_acc_curve.getData()[0]) == 2, timeout=3000)

@@ -34,10 +34,106 @@ def test_the_probe_would_see_qt():
     assert "PyQt6.QtCore" in result.stdout, result.stdout + result.stderr
 
 
+# -- static checks of every module's imports (ast) ---------------------------------------------
+
+import ast  # noqa: E402
+
+PACKAGE = ROOT / "cnnviz"
+VIEWS = PACKAGE / "app" / "views"
+PURE = ("nn", "data", "training", "explain")
+QT = ("PyQt6", "PyQt5", "PySide6", "PySide2", "pyqtgraph")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path, source: str | None = None) -> list[tuple[int, str]]:
+    """``(line, absolute module)`` for every import in ``path`` (or in ``source`` as if it
+    were ``path``), relative ones resolved; ``from M import name`` also yields ``M.name``
+    (``name`` may be a submodule)."""
+    module = _module_name(path)
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    found = []
+    tree = ast.parse(path.read_text() if source is None else source, str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            found.append((node.lineno, target))
+            found += [(node.lineno, f"{target}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _view_unit(path: Path) -> str:
+    """The view a file of cnnviz/app/views belongs to: its module, or its package."""
+    return path.relative_to(VIEWS).parts[0].removesuffix(".py")
+
+
+def test_imports_of_resolves_relative_imports():
+    path = VIEWS / "confusion.py"
+    names = {name for _, name in imports_of(path)}
+    assert "cnnviz.app.state" in names or "cnnviz.app.state.AppState" in names
+
+
+def test_engine_data_training_and_explain_import_no_qt_and_no_app():
+    bad = []
+    for package in PURE:
+        for path in sorted((PACKAGE / package).rglob("*.py")):
+            for line, name in imports_of(path):
+                if name.split(".")[0] in QT or name.startswith("cnnviz.app"):
+                    bad.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    assert not bad, "\n".join(bad)
+
+
+def view_violations(path: Path, source: str | None = None) -> list[str]:
+    """What view file ``path`` (or ``source`` as if it were it) imports that it must not:
+    another view (a module or package of cnnviz/app/views other than its own) or one of the
+    engine's layer classes."""
+    from cnnviz.nn import layers
+
+    classes = {name for name, value in vars(layers).items()
+               if isinstance(value, type) and issubclass(value, layers.Layer)}
+    engine_layers = {"cnnviz.nn.layers"} | {f"cnnviz.nn.{c}" for c in classes} \
+        | {f"cnnviz.nn.layers.{c}" for c in classes}
+    unit, bad = _view_unit(path), []
+    for line, name in imports_of(path, source):
+        where = f"{path.relative_to(ROOT)}:{line} imports {name}"
+        if name in engine_layers:
+            bad.append(where + " (a layer class of the engine: read net.describe())")
+        elif name.startswith("cnnviz.app.views.") and name.split(".")[3] != unit:
+            bad.append(where + " (another view: share it through a module of cnnviz.app)")
+    return bad
+
+
+def test_views_import_neither_each_other_nor_the_engines_layer_classes():
+    files = [p for p in sorted(VIEWS.rglob("*.py")) if p != VIEWS / "__init__.py"]
+    assert len(files) > 15
+    bad = [problem for path in files for problem in view_violations(path)]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_boundary_check_sees_a_violation():
+    # Control: the same check on a view importing another view and a layer class.
+    fake = VIEWS / "confusion.py"
+    bad = view_violations(fake, "from .embedding import CLASS_COLOURS\n"
+                                "from ...nn.layers import Conv2D\n"
+                                "from ...nn import Dense, build_network\n"
+                                "from .timeline.curve import ProbabilityCurve\n")
+    text = "\n".join(bad)
+    for name in ("views.embedding", "layers.Conv2D", "cnnviz.nn.Dense", "views.timeline.curve"):
+        assert name in text, text
+    assert "build_network" not in text                 # the engine's functions are fine
+    inside = VIEWS / "timeline" / "view.py"           # its own package's files are its own
+    assert view_violations(inside, "from .curve import ProbabilityCurve\n") == []
+
+
 # -- no literal layer names outside the engine --------------------------------------------------
 # Views and explain functions derive layers from ``net.describe()``; a string like "conv1" or
 # "pool2" in their code ties them to one architecture. Docstrings may name layers as examples.
-import ast  # noqa: E402
 import re  # noqa: E402
 
 LAYER_NAME = re.compile(r"\b(?:conv|pool|maxpool|avgpool|relu|sigmoid|tanh|fc|dropout)\d+\b")

@@ -160,8 +160,7 @@ def test_one_step_never_shows_negative_epochs(qtbot, window):
     window.step_training()
     view = window.loss_view
     qtbot.waitUntil(lambda: view.history.batches_seen == 1, timeout=10000)
-    view._dirty = True
-    view._redraw()
+    view.refresh()
     box = view.loss_plot.getViewBox()
     box.updateAutoRange()
     assert box.viewRange()[0][0] >= 0, box.viewRange()

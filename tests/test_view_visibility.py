@@ -19,7 +19,7 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 REDRAW = {"activations": "refresh", "pooling": "refresh", "filters": "refresh",
           "inspector": "refresh", "probe_browser": "refresh", "conv_explainer": "_draw",
           "saliency": "recompute", "timeline": "redraw", "preprocess_pipeline": "refresh",
-          "loss_curves": "_redraw", "step_explainer": "refresh"}
+          "loss_curves": "refresh", "step_explainer": "refresh"}
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Animations of a recording: one view drawn offscreen at every recorded step.
 
-``render_frames`` builds the app's own view class (from ``VIEW_SPECS``) on an ``AppState``,
+``render_frames`` builds the app's own view class (from ``view_registry``) on an ``AppState``,
 shows each step through ``replay.apply_step`` (the path the timeline bar uses) and grabs
 the widget, with a caption strip ``step N · epoch E``. ``write_animation`` saves the frames
 as a GIF (Pillow) or, when the ``ffmpeg`` program exists, an MP4; the file appears only
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: short names accepted besides the dock names of ``VIEW_SPECS``
+#: short names accepted besides the view names of ``view_registry.VIEWS``
 ALIASES = {"loss": "loss_curves", "curves": "loss_curves", "activation": "activations",
            "filter": "filters", "confusion_matrix": "confusion",
            "filter_changes": "filters"}
@@ -74,20 +74,19 @@ def render_frames(recording, view: str, size=(640, 480), probe: int = 0,
     from PyQt6.QtGui import QColor, QFont, QPainter
     from PyQt6.QtWidgets import QApplication
 
-    from .main_window import VIEW_SPECS, _load_view_class
+    from .view_registry import view_spec
     from .replay import apply_step, epoch_progress
     from .state import AppState, refresh_queue
 
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
     key = resolve_view(view)
-    module, cls = next((m, c) for n, _t, _s, m, c in VIEW_SPECS if n == key)
     dataset = dataset_for(recording)
     state = AppState(recording.build_network(), dataset)
     if dataset.n_test:
         index = int(np.clip(probe, 0, dataset.n_test - 1))
         state.set_probe(dataset.test_images[index].astype(np.float32) / 255.0,
                         label=int(dataset.test_labels[index]), source="dataset", index=index)
-    widget = _load_view_class(module, cls)(state)
+    widget = view_spec(key).load()(state)
     if view in SETUPS:
         SETUPS[view](widget)
     width, height = size

@@ -141,16 +141,13 @@ def _fill_views(window) -> None:
     state, views = window.state, window.views
     ds = state.dataset
     test_x = images_to_float(ds.test_images)
-    result = evaluate(state.net, test_x, ds.test_labels)
-    for view in views.values():
-        if hasattr(view, "show_evaluation"):
-            view.show_evaluation(result)
+    state.publish_evaluation(evaluate(state.net, test_x, ds.test_labels))
     if "step_explainer" in views:        # one real step on a copy of the shown network
         net = build_network(config=state.net.config)
         net.load_params(state.net.copy_params())
         trainer = Trainer(net, images_to_float(ds.train_images[:640]), ds.train_labels[:640],
                           test_x[:10], ds.test_labels[:10], get_preset("lenet").training)
-        views["step_explainer"].show_step(detailed_step(trainer)[1])
+        state.publish_step(detailed_step(trainer)[1])
     pad = views.get("drawing_pad")
     if pad is not None and hasattr(pad, "draw_stroke"):
         # a "7" drawn off-centre: the pad, its prediction and the preprocessing have something
@@ -159,7 +156,7 @@ def _fill_views(window) -> None:
     if "conv_explainer" in views and convs:             # the first conv's brightest pixel
         first = state.trace[convs[0]].output[0]                 # (C, H, W)
         channel, row, col = np.unravel_index(int(first.argmax()), first.shape)
-        views["conv_explainer"].explain(convs[0], int(channel), int(row), int(col))
+        state.select_pixel(convs[0], int(channel), int(row), int(col))
 
 
 def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = False,

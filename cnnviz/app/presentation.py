@@ -30,6 +30,7 @@ from PyQt6.QtWidgets import QApplication, QTabBar, QToolBar, QWidget
 
 from .settings import read_value, write_value
 from .view_frame import ViewFrame, view_of
+from .view_registry import CLASSROOM_VIEWS
 
 PRESENTATION_KEY = "view/presentation"
 FONT_POINT_SIZE = 20          # application font in presentation mode (the issue asks >= 18)
@@ -252,7 +253,6 @@ class PresentationMode:
         for name, dock in docks.items():
             if dock is last and name in exposed:
                 return name
-        from .main_window import CLASSROOM_VIEWS
         for name in exposed:
             if name in CLASSROOM_VIEWS:
                 return name

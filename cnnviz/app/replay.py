@@ -33,9 +33,8 @@ def apply_step(recording: Recording, step: int, weights: dict, state, views: dic
     """Show ``recording``'s ``step`` (with its ``weights``) in ``views`` (name -> view).
 
     The weights go into ``state`` as a training snapshot's do; the loss view (if in
-    ``views``) gets the curve up to the step and a marker; views with ``show_evaluation``
-    get the nearest held-out evaluation at or before the step (or are cleared before the
-    first one).
+    ``views``) gets the curve up to the step and a marker; the state publishes the nearest
+    held-out evaluation at or before the step (``None`` before the first one).
     """
     state.set_params(weights)
     loss = views.get("loss_curves")
@@ -45,22 +44,16 @@ def apply_step(recording: Recording, step: int, weights: dict, state, views: dic
         loss.add_snapshot(SimpleNamespace(epoch_progress=rows[:, 1], losses=rows[:, 2]))
         for e in recording.epochs_until(step):
             loss.add_epoch(SimpleNamespace(**e))
-        loss._dirty = True
         loss.set_marker(epoch_progress(recording, step))
         # the whole run's extent, so the curve grows towards a fixed right edge
         loss.loss_plot.setXRange(0, epoch_progress(recording, recording.last_step),
                                  padding=0.02)
         if len(recording.losses) and not loss.log_check.isChecked():
             loss.loss_plot.setYRange(0, float(np.nanmax(recording.losses[:, 2])), padding=0.02)
-        loss.refresh()
+        loss.schedule_refresh()
     done = recording.epochs_until(step)
-    result = recording.evaluation(done[-1]["epoch"]) if done else None
-    for view in views.values():
-        if hasattr(view, "show_evaluation"):
-            if result is not None:
-                view.show_evaluation(result)
-            elif hasattr(view, "clear"):          # no evaluation yet at this step
-                view.clear()
+    # the nearest evaluation, or None before the first one (the views clear theirs)
+    state.publish_evaluation(recording.evaluation(done[-1]["epoch"]) if done else None)
 
 
 class ReplaySession(QObject):

@@ -10,11 +10,29 @@ Views never touch the training worker. They read ``AppState`` and listen to its 
 * ``modifiedChanged(bool)``: the model was trained since it was loaded, reset or saved
   (``modified``; closing the window then asks to save it);
 * ``channelSelected(layer, channel)``: a channel was clicked in some view (the channel card
-  shows it).
+  shows it);
+* ``pixelSelected(layer, channel, row, col)``: a feature-map pixel was clicked (the
+  convolution explainer takes it apart);
+* ``cellSelected(true, predicted)``: a confusion-matrix cell was chosen (the embedding
+  rings its digits);
+* ``progressed(snapshot)``: a training ``Snapshot`` was applied (its weights are already in
+  ``net`` and ``trace``); ``lossesArrived(snapshot)``: every snapshot's batch losses, also
+  those of snapshots never drawn;
+* ``epochEnded(event)``: an ``EpochEvent``; then ``evaluated(result)``: the held-out
+  ``EvalResult`` (of an epoch, Evaluate now, a replayed step; ``None``: no evaluation at
+  this point, views clear what they showed). ``evaluation`` keeps the newest;
+* ``stepped(detail)``: the ``StepDetail`` of one Step (weights before and after).
+
+Views connect to these in their own ``__init__``; the window (or a script, or a test) only
+calls the ``publish_*`` / ``apply_snapshot`` / ``select_*`` methods, so a view works on an
+``AppState`` alone, without a window.
 
 The state owns a UI-side copy of the network (``self.net``) used only for inference on the
-UI thread. The worker's network is never shared: weights reach the UI as copies made by the
-worker and are copied again into ``self.net``.
+UI thread, through its one inference service (``self.inference``, ``cnnviz.app.inference``):
+the probe's trace is computed once per change of weights, network or probe and shared by
+every view (``trace``, ``probabilities``); ``predict(image)`` gives another digit's
+probabilities, shared too. The worker's network is never shared: weights reach the UI as
+copies made by the worker and are copied again into ``self.net``.
 
 Keeping the UI cheap while training (the worker shares the GIL with the UI thread):
 
@@ -38,6 +56,7 @@ from PyQt6.QtGui import QShowEvent
 
 from ..nn.checkpoint import read_checkpoint_metadata
 from ..nn.network import Network, Trace, build_network
+from .inference import Inference
 
 
 def is_exposed(widget) -> bool:
@@ -167,6 +186,13 @@ class AppState(QObject):
     datasetChanged = pyqtSignal()
     modifiedChanged = pyqtSignal(bool)
     channelSelected = pyqtSignal(str, int)
+    pixelSelected = pyqtSignal(str, int, int, int)
+    cellSelected = pyqtSignal(int, int)
+    progressed = pyqtSignal(object)
+    lossesArrived = pyqtSignal(object)
+    epochEnded = pyqtSignal(object)
+    evaluated = pyqtSignal(object)
+    stepped = pyqtSignal(object)
 
     def __init__(self, net: Network | None = None, dataset=None, parent=None) -> None:
         super().__init__(parent)
@@ -180,8 +206,11 @@ class AppState(QObject):
         self.probe_label: int | None = None           # the true label when known
         self.probe_source = "dataset"                 # "dataset" or "drawing"
         self.probe_index: int | None = None           # index into the held-out set
-        self.trace: Trace = self.net.trace(self.probe_image[None, None])
+        self.inference = Inference(self.net)           # the probe's one forward pass
+        self.trace: Trace = self.inference.trace(self.probe_image)
         self.selected_channel: tuple[str, int] | None = None   # (layer name, channel)
+        self.evaluation = None                        # the newest held-out EvalResult
+        self.epochs_before = 0.0                      # epochs trained in earlier runs
 
     # -- model -------------------------------------------------------------------------
     def set_model(self, net: Network, name: str, pretrained: bool = False,
@@ -189,8 +218,10 @@ class AppState(QObject):
         """Replace the inference network (a loaded checkpoint, a reset). ``pretrained``: it
         was trained already (``accuracy``: its recorded held-out accuracy, if known)."""
         self.net, self.model_name = net, name
+        self.inference.set_network(net)
         self.pretrained, self.model_accuracy = bool(pretrained), accuracy
         self.modified = False
+        self.evaluation = None                        # it was another network's
         # the new network's trace first: a view reading state.trace on modelChanged must not
         # get the old network's layers
         self._compute_trace()
@@ -207,6 +238,7 @@ class AppState(QObject):
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         """Copy new weights (e.g. from a training snapshot) into the inference network."""
         self.net.load_params(params)
+        self.inference.weights_changed()
         self.paramsChanged.emit()
         self._retrace()
 
@@ -214,6 +246,38 @@ class AppState(QObject):
         """Make ``channel`` of ``layer`` (a name of ``net.trace``) the one to explain."""
         self.selected_channel = (str(layer), int(channel))
         self.channelSelected.emit(str(layer), int(channel))
+
+    def select_pixel(self, layer: str, channel: int, row: int, col: int) -> None:
+        """Explain output pixel ``(row, col)`` of ``channel`` of ``layer`` (a trace name)."""
+        self.pixelSelected.emit(str(layer), int(channel), int(row), int(col))
+
+    def select_cell(self, true: int, predicted: int) -> None:
+        """The held-out digits of class ``true`` read as ``predicted`` are the ones to show."""
+        self.cellSelected.emit(int(true), int(predicted))
+
+    # -- training ---------------------------------------------------------------------------
+    def apply_snapshot(self, snapshot) -> None:
+        """A training ``Snapshot`` to show: its weights (retraced), then ``progressed``."""
+        self.set_params(snapshot.params)
+        self.progressed.emit(snapshot)
+
+    def publish_losses(self, snapshot) -> None:
+        """Every snapshot's batch losses (cheap; the drawing waits for ``progressed``)."""
+        self.lossesArrived.emit(snapshot)
+
+    def publish_epoch(self, event) -> None:
+        """An epoch ended (``EpochEvent``): ``epochEnded``, then its held-out evaluation."""
+        self.epochEnded.emit(event)
+        self.publish_evaluation(event.evaluation)
+
+    def publish_evaluation(self, result) -> None:
+        """A held-out ``EvalResult`` of the current weights (``None``: none at this point)."""
+        self.evaluation = result
+        self.evaluated.emit(result)
+
+    def publish_step(self, detail) -> None:
+        """One Step's ``StepDetail`` (what the batch did to the weights)."""
+        self.stepped.emit(detail)
 
     # -- data ----------------------------------------------------------------------------
     def set_dataset(self, dataset) -> None:
@@ -237,9 +301,12 @@ class AppState(QObject):
         self.traceChanged.emit(self.trace)
 
     def _compute_trace(self) -> None:
-        # The last weights of a diverging run can be huge: show what they give, no warnings.
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.trace = self.net.trace(self.probe_image[None, None])
+        self.trace = self.inference.trace(self.probe_image)
+
+    def predict(self, image: np.ndarray) -> np.ndarray:
+        """``(classes,)`` probabilities of digit ``image (28, 28)`` with the current weights
+        (the probe's come from its trace; others are shared by every view asking)."""
+        return self.inference.probabilities(image)
 
     @property
     def probabilities(self) -> np.ndarray:

@@ -58,6 +58,11 @@ class Snapshot:
         """Fraction of all planned steps done, in [0, 1]."""
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
 
+    @property
+    def position(self) -> float:
+        """Epochs trained after the last finished batch (fractional; x of the loss plot)."""
+        return self.epoch + self.batch / max(1, self.batches_per_epoch)
+
 
 @dataclass(frozen=True, eq=False)
 class StepDetail:

@@ -103,6 +103,7 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         state.traceChanged.connect(self.schedule_refresh)
         state.modelChanged.connect(self.schedule_refresh)
+        self.pixelClicked.connect(state.select_pixel)
         self.schedule_refresh()
 
     # -- the groups of this network ----------------------------------------------------------

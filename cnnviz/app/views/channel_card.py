@@ -22,13 +22,12 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QTimer
 from PyQt6.QtGui import QColor, QPainterPath, QPen
-from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
 from ... import explain
 from ..background import BackgroundJob
 from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, MosaicPanel
-from ..lazy_refresh import RefreshWhenExposed
+from ..live_view import LiveView
 from ..mosaic import symmetric_levels
 from ..state import AppState, is_exposed
 
@@ -39,10 +38,9 @@ BAR_COLOR = (90, 120, 170)
 DIM = 0.35                     # brightness outside a patch's receptive field
 
 
-class ChannelCardView(RefreshWhenExposed, QWidget):
+class ChannelCardView(LiveView):
     def __init__(self, state: AppState, parent=None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.layer: str | None = None
         self.channel = 0
         self.patches: explain.TopPatches | None = None
@@ -66,6 +64,7 @@ class ChannelCardView(RefreshWhenExposed, QWidget):
         state.modelChanged.connect(self._on_model)
         state.datasetChanged.connect(self._on_data)
         state.paramsChanged.connect(self._on_params)
+        state.evaluated.connect(self._on_evaluated)
         self._fill_layers()
 
     # -- construction ------------------------------------------------------------------------
@@ -167,8 +166,12 @@ class ChannelCardView(RefreshWhenExposed, QWidget):
         self.schedule_refresh()
 
     def show_evaluation(self, _evaluation) -> None:
-        """Called after every epoch: the top patches may have changed."""
+        """A new held-out evaluation (after every epoch): the top patches may have changed."""
         self.refresh_patches()
+
+    def _on_evaluated(self, evaluation) -> None:
+        if evaluation is not None:        # None: a replayed step before any evaluation
+            self.show_evaluation(evaluation)
 
     def _on_model(self) -> None:
         self._fill_layers()

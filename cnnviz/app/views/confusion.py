@@ -1,8 +1,8 @@
 """The confusion matrix on the held-out set: which digits does the network mix up?
 
-Row = true label, column = prediction, the count written in every cell. The main window
-calls ``show_evaluation`` after each epoch with that epoch's ``EvalResult`` (its predictions
-align with ``state.dataset.test_labels``); "Evaluate now" runs ``cnnviz.training.evaluate``
+Row = true label, column = prediction, the count written in every cell. Each held-out
+``EvalResult`` the app state publishes (``state.evaluated``: every epoch, a replayed step) is
+shown (its predictions align with ``state.dataset.test_labels``); "Evaluate now" runs ``cnnviz.training.evaluate``
 with the current weights on the UI thread (1,000 digits take ~0.1 s). Click a cell to list
 its digits (the mistakes, or for a diagonal cell the ones it got right); click a digit to
 make it the probe every other view shows.
@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import (QGraphicsRectItem, QHBoxLayout, QLabel, QListView, 
                              QPushButton, QVBoxLayout, QWidget)
 
 from ..state import AppState
-from .number_grid import NumberGrid
+from ..number_grid import NumberGrid
 
 CLASSES = 10
 THUMB = 56          # thumbnail side, pixels (28 x 2)
@@ -51,6 +51,7 @@ class ConfusionView(QWidget):
         self._build()
         state.datasetChanged.connect(self.clear)
         state.modelChanged.connect(self.clear)
+        state.evaluated.connect(self._on_evaluated)
 
     # -- construction --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -155,6 +156,12 @@ class ConfusionView(QWidget):
         if self.selected is not None:
             self.select_cell(*self.selected)
 
+    def _on_evaluated(self, result) -> None:
+        if result is None:          # a replayed step before the first evaluation
+            self.clear()
+        else:
+            self.show_evaluation(result)
+
     def evaluate_now(self) -> None:
         """Evaluate the current weights on the held-out set (UI thread, ~0.1 s)."""
         from ...data import images_to_float
@@ -165,12 +172,13 @@ class ConfusionView(QWidget):
             self.summary.setText("No held-out digits loaded: open a dataset first.")
             return
         result = evaluate(self.state.net, images_to_float(ds.test_images), ds.test_labels)
-        self.show_evaluation(result)
+        self.state.publish_evaluation(result)        # every view that shows one follows
 
     def select_cell(self, true: int, pred: int) -> None:
         """List the held-out digits with true label ``true`` predicted as ``pred``."""
         self.selected = (int(true), int(pred))
         self.cellSelected.emit(int(true), int(pred))
+        self.state.select_cell(true, pred)           # the embedding rings these digits
         labels = self._labels()
         self.thumbs.clear()
         if self.predictions is None or labels is None:

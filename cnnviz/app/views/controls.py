@@ -221,6 +221,7 @@ class ControlsView(QWidget):
         self.set_run_state("idle")
         if state is not None:
             state.modelChanged.connect(self.show_model)
+            state.progressed.connect(self._on_progressed)
         self.show_model()
 
     # -- settings -------------------------------------------------------------------------
@@ -319,6 +320,9 @@ class ControlsView(QWidget):
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("not started")
         self.set_run_state("idle")
+
+    def _on_progressed(self, snapshot) -> None:
+        self.show_progress(snapshot, self.state.epochs_before)
 
     def show_progress(self, snapshot, epochs_before: float = 0.0) -> None:
         """Update the progress bar and the status line from a ``Snapshot``. ``epochs_before``:

@@ -13,46 +13,42 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QTimer
-from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from ... import explain
 from ..background import BackgroundJob
+from ..class_colours import CLASS_COLOURS
 from ..image_panel import GREY_CMAP, ImagePanel
+from ..live_view import LiveView
 from ..state import AppState, is_exposed
 
 LIVE_INTERVAL_MS = 1500
-# ten well-separated colours (a "tab10"-like qualitative palette)
-CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
-                 (148, 103, 189), (140, 86, 75), (227, 119, 194), (160, 160, 160),
-                 (188, 189, 34), (23, 190, 207)]
 HOVER_RADIUS_PX = 8
 
 
-class EmbeddingView(QWidget):
+class EmbeddingView(LiveView):
+    """The held-out digits mapped by a layer's activations (a ``LiveView``: the PCA map
+    follows the weights at most every ``LIVE_INTERVAL_MS``, in the background)."""
+
+    coalesce_ms = LIVE_INTERVAL_MS
+
     def __init__(self, state: AppState, parent=None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.points: np.ndarray | None = None          # (N, 2)
         self.predictions: np.ndarray | None = None     # (N,)
         self.highlighted = np.zeros(0, dtype=np.int64)
         self.method = "pca"
         self.hovered: int | None = None
-        self._stale = True
         self._generation = 0
         self.job = BackgroundJob(self)
         self.job.finished.connect(self._on_result)
         self.job.failed.connect(lambda _tag, message: self.status.setText(message))
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(LIVE_INTERVAL_MS)
-        self._timer.timeout.connect(self.recompute)
         self._build()
         state.paramsChanged.connect(self._on_params)
         state.modelChanged.connect(self._on_model)
         state.datasetChanged.connect(self._on_model)
+        state.cellSelected.connect(self.highlight_cell)
         self._fill_layers()
-
 
     def resizeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
         super().resizeEvent(event)
@@ -62,6 +58,7 @@ class EmbeddingView(QWidget):
         if event.type() == QEvent.Type.FontChange and hasattr(self, "_status_fit"):
             self._status_fit.start()
         super().changeEvent(event)
+
     def _build(self) -> None:
         self.method_box = QComboBox()
         self.method_box.addItems(["PCA (live)", "t-SNE (on demand)"])
@@ -129,9 +126,8 @@ class EmbeddingView(QWidget):
 
     # -- when to compute -----------------------------------------------------------------------
     def _on_params(self) -> None:
-        self._stale = True
-        if self.method == "pca" and is_exposed(self) and not self._timer.isActive():
-            self._timer.start()
+        if self.method == "pca":        # t-SNE is computed on demand (Compute)
+            self.schedule_refresh()
 
     def _on_model(self) -> None:
         self._fill_layers()
@@ -145,18 +141,12 @@ class EmbeddingView(QWidget):
         """Forget the map (another layer, method, model or data) and compute afresh."""
         self.points = None
         self._generation += 1
-        self._stale = True
+        self._dirty = True
         if is_exposed(self):
             self.recompute()
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale and (self.points is None or self.method == "pca"):
-            QTimer.singleShot(0, self._recompute_if_exposed)
-
-    def _recompute_if_exposed(self) -> None:
-        if self._stale and is_exposed(self):
-            self.recompute()
+    def refresh(self) -> None:
+        self.recompute()
 
     def recompute(self) -> None:
         """Map the held-out digits with the current weights (in the background)."""
@@ -164,7 +154,7 @@ class EmbeddingView(QWidget):
         if ds is None:
             self.status.setText("No dataset loaded.")
             return
-        self._stale = False
+        self._dirty = False
         net = explain.detached_copy(self.state.net)
         images, layer, method = ds.test_images, self.layer_box.currentText() or None, self.method
         previous = self.points
@@ -193,8 +183,6 @@ class EmbeddingView(QWidget):
         self.status.setText(f"{what} of {len(labels):,} held-out digits "
                             f"({self.layer_box.currentText()}); the network reads "
                             f"{accuracy:.1%} of them right. Hover a point to see its digit.")
-        if self._stale and self.method == "pca" and not self._timer.isActive():
-            self._timer.start()
 
     def highlight_cell(self, true: int, predicted: int) -> None:
         """Ring the held-out digits of class ``true`` that the network reads as ``predicted``."""

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
-                             QVBoxLayout, QWidget)
+                             QVBoxLayout)
 
 from ... import explain
 from ..background import BackgroundJob
+from ..class_colours import CLASS_COLOURS
 from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel
 from ..label_fit import fit_label
-from ..state import AppState, is_exposed
-from .embedding import CLASS_COLOURS
+from ..live_view import LiveView
+from ..state import AppState
 
 ANY = "any other class"
 COALESCE_MS = 150
@@ -30,22 +31,22 @@ COALESCE_MS = 150
 PLOT_TITLES = ["probability of each class, step by step", "probability of each class",
                "P(class)"]
 
-class FoolView(QWidget):
+
+class FoolView(LiveView):
+    """The probe changed, pixel by pixel, until the network misreads it (a ``LiveView``:
+    the search runs in the background, for the newest probe, weights and settings)."""
+
+    coalesce_ms = COALESCE_MS       # a slider drag starts one search, not one per step
+
     def __init__(self, state: AppState, parent=None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.result: explain.Fooled | None = None
         self.tries = 0
         self.fooled = 0
         self._generation = 0
-        self._stale = True
         self.job = BackgroundJob(self)
         self.job.finished.connect(self._on_result)
         self.job.failed.connect(lambda _tag, message: self.summary.setText(message))
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(COALESCE_MS)
-        self._timer.timeout.connect(self.recompute_if_exposed)
         self._build()
         state.traceChanged.connect(self.schedule)
         state.modelChanged.connect(self._fill_classes)
@@ -143,9 +144,8 @@ class FoolView(QWidget):
         self.schedule()
 
     def schedule(self, *_args) -> None:
-        self._stale = True
-        if is_exposed(self) and not self._timer.isActive():
-            self._timer.start()
+        """The probe, the weights or a setting changed: search again (see ``LiveView``)."""
+        self.schedule_refresh()
 
     def resizeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
         super().resizeEvent(event)
@@ -153,18 +153,12 @@ class FoolView(QWidget):
         # widened the plot past the view and was cut at the right edge
         fit_label(self.prob_plot.titleLabel, PLOT_TITLES, event.size().width() * 0.4)
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self._timer.start()
-
-    def recompute_if_exposed(self) -> None:
-        if is_exposed(self):
-            self.recompute()
+    def refresh(self) -> None:
+        self.recompute()
 
     def recompute(self) -> None:
         """Search the smallest change that fools the network (in the background)."""
-        self._stale = False
+        self._dirty = False
         self._generation += 1
         net = explain.detached_copy(self.state.net)
         image, target, limit = self.state.probe_image.copy(), self.target, self.max_change

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from ... import explain
 from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, colormap
-from ..lazy_refresh import RefreshWhenExposed
+from ..live_view import LiveView
 from ..mosaic import symmetric_levels
 from ..state import AppState
 
@@ -36,10 +36,9 @@ def overlay(digit: np.ndarray, heat: np.ndarray, alpha: float = 0.6) -> np.ndarr
     return np.clip((1 - weight) * grey + weight * colour, 0, 1).astype(np.float32)
 
 
-class GradCamView(RefreshWhenExposed, QWidget):
+class GradCamView(LiveView):
     def __init__(self, state: AppState, parent=None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.cam: explain.GradCam | None = None
         self.guided: np.ndarray | None = None
         self.class_index = 0

@@ -2,21 +2,18 @@
 and held-out loss (top plot) and accuracy (bottom plot), x axis in epochs, live.
 
 The data lives in a bounded ``LossHistory``; adding batches is cheap and the curves are
-redrawn by ``refresh()`` (called by the main window's render timer), only while visible.
+redrawn (a ``LiveView``) after each drawn training snapshot (``state.progressed``), only while
+on screen and, while training, at most every ``TRAINING_REDRAW_S``.
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import (QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout
 
 from ..history import LossHistory
-from ..state import is_exposed, refresh_queue, request_refresh
+from ..live_view import LiveView
 
 BATCH_PEN = pg.mkPen((120, 160, 220, 90), width=1)
 AVERAGE_PEN = pg.mkPen((30, 90, 200), width=2)
@@ -35,13 +32,16 @@ def _swatch(color, text: str, dot: bool = False) -> str:
             f"&nbsp;{text}")
 
 
-class LossCurvesView(QWidget):
+class LossCurvesView(LiveView):
     """Two linked plots: loss (batch, moving average, per-epoch) and accuracy per epoch."""
+
+    # a history plot: 2 redraws a second will do while training (the plot is costly); the
+    # newest data (an epoch's points, the last batches of a run) is drawn once the wait is over
+    min_interval_ms = int(1000 * TRAINING_REDRAW_S)
 
     def __init__(self, state=None, parent=None, capacity: int = 5000,
                  average_window: int = 50) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.history = LossHistory(capacity)
         self.average_window = average_window
         self._dirty = False
@@ -91,10 +91,10 @@ class LossCurvesView(QWidget):
         self._marker.setVisible(False)
         self._marker.setZValue(10)
         self.loss_plot.addItem(self._marker, ignoreBounds=True)
-        self._last_redraw = -1.0
-        self._late_redraw = QTimer(self)      # a throttled refresh is done a little later
-        self._late_redraw.setSingleShot(True)
-        self._late_redraw.timeout.connect(self.refresh)
+        if state is not None:
+            state.lossesArrived.connect(self.add_snapshot)
+            state.epochEnded.connect(self.add_epoch)
+            state.progressed.connect(self._on_progressed)
 
         # the legend: one row under the plots (the colours are shared), never over a curve
         self.legend = QLabel("&nbsp;&nbsp;&nbsp;".join([
@@ -140,8 +140,7 @@ class LossCurvesView(QWidget):
 
     def clear(self) -> None:
         self.history.clear()
-        self._dirty = True
-        self.refresh()
+        self.schedule_refresh()
 
     def set_marker(self, x: float | None) -> None:
         """A vertical line at epoch ``x`` (a replayed recording's step); None hides it."""
@@ -151,28 +150,15 @@ class LossCurvesView(QWidget):
 
     def set_log_scale(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=bool(on))
-        self._dirty = True
-        self.refresh()
+        self.schedule_refresh()
 
     # -- drawing ------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Redraw the curves if new data arrived (skipped while hidden; done on show)."""
-        if not self._dirty or not is_exposed(self):
-            return
-        wait = TRAINING_REDRAW_S - (time.perf_counter() - self._last_redraw)
-        if refresh_queue().spreading and wait > 0:
-            # a history plot: 2 redraws a second will do; but the newest data (an epoch's
-            # points, the last batches before the run ends) is drawn once the wait is over
-            if not self._late_redraw.isActive():
-                self._late_redraw.start(int(wait * 1000) + 1)
-            return
-        request_refresh(self, self._redraw)   # while training: in its own event-loop turn
+    def _on_progressed(self, _snapshot) -> None:
+        self.schedule_refresh()     # a training snapshot was drawn: the curves follow
 
-    def _redraw(self) -> None:
-        if not self._dirty:
-            return
+    def refresh(self) -> None:
+        """Draw the curves from the history now."""
         self._dirty = False
-        self._last_redraw = time.perf_counter()
         h = self.history
         x, y = h.batch_x.copy(), h.batch_loss.copy()
         if self.log_check.isChecked():     # log axes cannot show zero
@@ -203,6 +189,3 @@ class LossCurvesView(QWidget):
             self._acc_low = low
             self.acc_plot.setYRange(low, 1.0, padding=0.05)
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self.refresh()

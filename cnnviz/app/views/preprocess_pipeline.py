@@ -380,7 +380,7 @@ class PreprocessPipelineView(QWidget):
         setting = "centred" if center else "not centred"
         self._set_held_text(self.prediction, f"Network reads: {k} ({p:.0%}, {setting})")
         other = preprocess_digit(canvas, center=not center)
-        probs = self.state.net.predict_proba(other[None, None])[0]
+        probs = self.state.predict(other)
         k2 = int(probs.argmax())
         other_setting = "with centring" if not center else "without centring"
         self._set_held_text(self.other, f"{other_setting} it would read {k2} ({probs[k2]:.0%})")

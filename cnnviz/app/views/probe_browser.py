@@ -13,22 +13,20 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import QEvent, Qt
 from PyQt6.QtGui import QFont
-from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
 from ..digit_widgets import DigitImage
-from ..lazy_refresh import RefreshWhenExposed
+from ..live_view import LiveView
 
 RIGHT_COLOR = "#2e9e44"
 WRONG_COLOR = "#d33c2c"
 
 
-class ProbeBrowser(RefreshWhenExposed, QWidget):
+class ProbeBrowser(LiveView):
     """Browse the held-out digits of ``state.dataset`` and make one the probe."""
 
     def __init__(self, state, parent=None, seed: int | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.index = 0
         self._rng = np.random.default_rng(seed)
         self._dirty = False
@@ -175,7 +173,7 @@ class ProbeBrowser(RefreshWhenExposed, QWidget):
         if self._is_probe():
             probs = self.state.probabilities
         else:   # the probe is the drawing: one small forward pass for this digit
-            probs = self.state.net.predict_proba(image[None, None])[0]
+            probs = self.state.predict(image)
         guess = int(np.argmax(probs))
         verdict = (f'<span style="color:{RIGHT_COLOR}">✓ right</span>' if guess == label
                    else f'<span style="color:{WRONG_COLOR}">✗ wrong</span>')
@@ -188,4 +186,4 @@ class ProbeBrowser(RefreshWhenExposed, QWidget):
         if self.count() == 0:
             return None
         image, _ = self.digit(self.index)
-        return int(np.argmax(self.state.net.predict_proba(image[None, None])[0]))
+        return int(np.argmax(self.state.predict(image)))

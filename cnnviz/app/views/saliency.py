@@ -34,7 +34,7 @@ from ...explain.occlusion import (OCCLUSION_STRIDE, PATCH, occluded_batch, occlu
                                   occlusion_grid, occlusion_positions)
 from ..state import AppState
 from ..state import is_exposed
-from .number_grid import DIVERGING_CMAP, GREY_CMAP, image_box
+from ..number_grid import DIVERGING_CMAP, GREY_CMAP, image_box
 
 # the computations live in cnnviz.explain; these names stay importable from the view
 __all__ = ["OCCLUSION_STRIDE", "PATCH", "SaliencyView", "occluded_batch", "occlusion_drop",

@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import QGraphicsSimpleTextItem
 
 from ...label_fit import fit_label
 from ...mosaic import mosaic_layout, range_levels, symmetric_levels, tile
-from ..number_grid import DIVERGING_CMAP, GREY_CMAP, image_box
+from ...number_grid import DIVERGING_CMAP, GREY_CMAP, image_box
 from .main_row import WINDOW_COLOUR, outline
 
 POSITIVE_BRUSH = QColor(200, 40, 40)

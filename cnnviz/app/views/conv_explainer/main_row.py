@@ -18,7 +18,7 @@ from ...fit_layout import Option, arrange
 from ...image_panel import FitCanvas
 from ...label_fit import fit_label
 from ...mosaic import range_levels, symmetric_levels
-from ..number_grid import DIVERGING_CMAP, GREY_CMAP, NumberGrid, image_box
+from ...number_grid import DIVERGING_CMAP, GREY_CMAP, NumberGrid, image_box
 
 # rows of panels: one row when wide, two or three when narrow
 MAIN_TEMPLATES = [

@@ -37,6 +37,7 @@ class ConvExplainerView(QWidget):
         self._build()
         state.traceChanged.connect(self._on_trace)
         state.modelChanged.connect(self._on_model)
+        state.pixelSelected.connect(self.explain)
         self._on_model()
 
     # -- construction ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """One step, before and after: what a single mini-batch of SGD did to the network.
 
-After each Step (the main window calls ``show_step(detail)`` with the worker's ``StepDetail``)
+After each Step (``state.stepped`` calls ``show_step(detail)`` with the worker's ``StepDetail``)
 the view shows, for any network (everything is read from ``net.describe()``):
 
 * the batch's digits with their true labels and the network's predictions before and after
@@ -62,6 +62,7 @@ class StepExplainerView(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(self.tabs, 1)
         state.modelChanged.connect(self._on_model)
+        state.stepped.connect(self.show_step)
         self._set_network()
 
     # the header's widgets, as the view's own (tests, presentation mode)

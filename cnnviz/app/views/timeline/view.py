@@ -11,9 +11,9 @@
   ``cnnviz.explain.replay_trace.FeatureReplay`` runs the probe through the network's spatial
   layers with that step's conv weights (the fc layers are not kept or needed).
 
-The main window calls ``record_from_state(step, epoch_progress)`` after each training snapshot
-it applies to the state, and ``add_worker_records(snapshot)`` with every snapshot (the
-worker's dense early records). Recording is throttled (a snapshot kept at most every
+``record_from_state(step, epoch_progress)`` runs after each training snapshot the state
+applies (``state.progressed``), ``add_worker_records(snapshot)`` with every snapshot
+(``state.lossesArrived``: the worker's dense early records). Recording is throttled (a snapshot kept at most every
 ``RECORD_INTERVAL_S``; the newest is always recorded shortly after training pauses) and
 cheap; drawing is coalesced by a timer and skipped while the view is hidden.
 
@@ -85,6 +85,8 @@ class TimelineView(QWidget):
         # state has retraced it (probeChanged is emitted before).
         state.traceChanged.connect(self._on_trace)
         state.modelChanged.connect(self._on_model)
+        state.progressed.connect(self._on_progressed)
+        state.lossesArrived.connect(self.add_worker_records)
         self._on_model()
 
     # the curve's parts, as the view's own (tests, presentation mode)
@@ -167,6 +169,9 @@ class TimelineView(QWidget):
         weight = np.asarray(self.timeline[self._shown].params[f"{self.maps.blocks[0].name}"
                                                               ".weight"])
         return weight.reshape(-1, *weight.shape[2:])
+
+    def _on_progressed(self, snapshot) -> None:
+        self.record_from_state(snapshot.step, snapshot.position)
 
     def record_from_state(self, step: int, epoch_progress: float) -> None:
         """Note that ``state.net`` now holds the weights after ``step`` mini-batches.

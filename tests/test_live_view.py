@@ -1,0 +1,98 @@
+"""LiveView: redraw only when exposed, one view per turn while training, at most every
+``min_interval_ms`` then, and catch up once when shown again."""
+
+import numpy as np
+import pytest
+
+from cnnviz.app.live_view import LiveView
+from cnnviz.app.state import AppState, refresh_queue
+from cnnviz.nn import build_network
+
+
+class Counting(LiveView):
+    """Counts its redraws and remembers the probe's top class each one saw."""
+
+    def __init__(self, state, parent=None):
+        super().__init__(state, parent)
+        self.drawn: list[int] = []
+        state.traceChanged.connect(self.schedule_refresh)
+
+    def refresh(self):
+        self.drawn.append(int(self.state.probabilities.argmax()))
+
+
+@pytest.fixture
+def state():
+    return AppState(build_network(seed=0))
+
+
+def _probe(state, seed):
+    state.set_probe(np.random.default_rng(seed).random((28, 28), dtype=np.float32))
+
+
+@pytest.fixture
+def view(qtbot, state):
+    v = Counting(state)
+    qtbot.addWidget(v)
+    v.resize(200, 200)
+    return v
+
+
+def test_a_hidden_view_only_remembers_and_catches_up_once_when_shown(qtbot, state, view):
+    for seed in range(3):
+        _probe(state, seed)
+    assert view.drawn == [] and view.dirty
+    view.show()
+    qtbot.waitExposed(view)
+    assert len(view.drawn) == 1 and not view.dirty
+    assert view.drawn[-1] == int(state.probabilities.argmax())     # the newest state
+
+
+def test_a_shown_view_follows_at_once_outside_training(qtbot, state, view):
+    view.show()
+    qtbot.waitExposed(view)
+    before = len(view.drawn)
+    _probe(state, 1)
+    assert len(view.drawn) == before + 1
+
+
+def test_while_training_the_redraw_waits_for_its_turn_and_the_newest_wins(qtbot, state, view):
+    view.show()
+    qtbot.waitExposed(view)
+    before = len(view.drawn)
+    with refresh_queue().spread():
+        _probe(state, 1)
+        _probe(state, 2)
+        assert len(view.drawn) == before                  # queued, not drawn in this turn
+    qtbot.waitUntil(lambda: len(view.drawn) == before + 1, timeout=2000)
+    refresh_queue().flush()
+    assert len(view.drawn) == before + 1                   # two requests, one redraw
+
+
+def test_a_queued_redraw_done_by_a_show_is_not_done_twice(qtbot, state, view):
+    view.show()
+    qtbot.waitExposed(view)
+    before = len(view.drawn)
+    with refresh_queue().spread():
+        _probe(state, 3)
+    view._refresh_if_dirty()                       # what a showEvent does
+    refresh_queue().flush()
+    assert len(view.drawn) == before + 1
+
+
+def test_while_training_a_minimum_interval_delays_but_never_drops_the_newest(qtbot, state):
+    class Slow(Counting):
+        min_interval_ms = 300
+
+    view = Slow(state)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.schedule_refresh()                    # outside training: drawn at once
+    drawn = len(view.drawn)
+    with refresh_queue().spread():
+        _probe(state, 4)                       # too soon after the last redraw: it waits
+    refresh_queue().flush()
+    assert len(view.drawn) == drawn and view.dirty
+    qtbot.waitUntil(lambda: len(view.drawn) == drawn + 1, timeout=3000)
+    assert view.drawn[-1] == int(state.probabilities.argmax())
