@@ -229,9 +229,9 @@ def open_at(qtbot, dataset, size, presentation: bool, monkeypatch=None):
     screen's area (its default size and dock proportions), then at that size."""
     area = QRect(0, 0, *size)
     if monkeypatch is not None:
-        import cnnviz.app.main_window as main_window
+        import cnnviz.app.window.docks as docks
         import cnnviz.app.window_settings as window_settings
-        for module in (main_window, window_settings):
+        for module in (docks, window_settings):
             monkeypatch.setattr(module, "available_area", lambda _window: QRect(area))
     win = open_window(qtbot, dataset, restore_layout=False)
     # a digit on the pad: the preprocessing view's captions and predictions filled in
