@@ -92,14 +92,31 @@ def test_a_diverging_challenger_is_reported_not_a_crash(qtbot, view):
     assert "diverged" in view.status.text()
 
 
-def test_stop_ends_the_run_early(qtbot, view):
+def test_stop_ends_the_run_early(qtbot, view, monkeypatch):
+    """Stop is honoured between mini-batches: the run is held after its first batch until
+    Stop has been clicked, so a fast machine cannot finish it first."""
+    import threading
+
+    from cnnviz.training.compare import Comparison
+
+    stepped_once, stop_clicked = threading.Event(), threading.Event()
+    plain_step = Comparison.step
+
+    def held_step(comparison):
+        if stepped_once.is_set():
+            stop_clicked.wait(WAIT_MS / 1000)
+        plain_step(comparison)
+        stepped_once.set()
+
+    monkeypatch.setattr(Comparison, "step", held_step)
     view.challenger_edit.setText(DENSE)
     view.images_spin.setValue(200)
     view.epochs_spin.setValue(3)
     assert view.start()
-    qtbot.waitUntil(lambda: any(len(r.batch_loss) for r in view.runs), timeout=WAIT_MS)
+    qtbot.waitUntil(stepped_once.is_set, timeout=WAIT_MS)
     with qtbot.waitSignal(view.finished, timeout=WAIT_MS) as outcome:
         view.start_button.click()                   # Stop
+        stop_clicked.set()
     assert outcome.args[0] == "stopped"
     assert len(view.runs[1].batch_loss) < 60 and not view.running
 
