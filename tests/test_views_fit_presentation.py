@@ -189,3 +189,23 @@ def test_drawing_pad_children_fit_and_do_not_overlap(qtbot, big_font, size):
         assert side >= 0.85 * view.width()
     else:
         assert side >= 0.6 * min(view.width(), view.height())
+
+
+@pytest.mark.parametrize("size", [(1268, 520), (1400, 900)])
+def test_activation_panels_stay_in_their_places_with_presentation_titles(qtbot, state, big_font,
+                                                                         size):
+    """A title too wide for its panel is shortened, never allowed to widen the panel over
+    its neighbour (at 1280x720 in presentation mode conv1's title and maps ran into pool1's:
+    titles were measured in the item's font, not the large size they are drawn in)."""
+    from cnnviz.app.views.activations import ActivationsView
+    view = ActivationsView(state)
+    shown(qtbot, view, size, presentation_titles=True)
+    view.arrange()
+    QApplication.processEvents()
+    placed = [(key, place) for key, place in view.placements.items() if key in view.groups]
+    assert len(placed) == len(view.groups)
+    for key, place in placed:
+        drawn = view.groups[key].card.panel.layout.geometry()
+        assert drawn.width() <= place.rect[2] + 1, (key, drawn.width(), place.rect[2])
+        title = view.groups[key].card.panel.title.item.boundingRect().width()
+        assert title <= place.rect[2], (key, title, place.rect[2])

@@ -301,13 +301,16 @@ class MosaicBarPanel(QObject):
         self._show_pager(paging)
         pager = self._pager_text()
         room = self._width - (2 * self._arrow_width() if paging else 0) - 8
-        font = self.panel.title.item.font()
-        metrics = QFontMetricsF(font)
-        fitting = [t + pager for t in self._titles
-                   if room <= 0 or metrics.horizontalAdvance(t + pager) <= room]
-        if not fitting:     # the page range alone, else the shortest title
-            fitting = [pager.lstrip(" ·")] if paging else [self._titles[-1]]
-        self.panel.set_title(fitting[0])
+        # measured as drawn: the title's size is set in its rich text (large in presentation
+        # mode), not in the item's font, so a font-metrics guess let a title too wide for
+        # its panel through, and the title's minimum width then widened the panel over its
+        # neighbour
+        for text in [t + pager for t in self._titles]:
+            self.panel.set_title(text)
+            if room <= 0 or self.panel.title.item.boundingRect().width() <= room:
+                return
+        # none fits: the page range alone, else the shortest title
+        self.panel.set_title(pager.lstrip(" ·") if paging else self._titles[-1])
 
     def _arrow_width(self) -> float:
         return QFontMetricsF(self.prev_label.item.font()).horizontalAdvance("◀") + 10
