@@ -294,7 +294,20 @@ class Sigmoid(Layer):
         return dout * self._out * (1 - self._out)
 
 
-class MaxPool2D(Layer):
+class _Pool2x2(Layer):
+    """What the 2x2, stride-2 pools share: ``(C, H, W) -> (C, H/2, W/2)``, H and W even."""
+
+    def output_shape(self, input_shape):
+        c, h, w = input_shape
+        return (c, h // 2, w // 2)
+
+    def _check_even(self, x: np.ndarray) -> None:
+        h, w = x.shape[2:]
+        if h % 2 or w % 2:
+            raise ValueError(f"{type(self).__name__} needs even height and width, got {h}x{w}")
+
+
+class MaxPool2D(_Pool2x2):
     """Max pooling over non-overlapping 2 x 2 windows (stride 2).
 
     Input ``(N, C, H, W)`` with even H and W, output ``(N, C, H/2, W/2)``. ``mask (N, C, H, W)``
@@ -310,14 +323,9 @@ class MaxPool2D(Layer):
         super().__init__()
         self._mask: np.ndarray | None = None
 
-    def output_shape(self, input_shape):
-        c, h, w = input_shape
-        return (c, h // 2, w // 2)
-
     def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check_even(x)
         n, c, h, w = x.shape
-        if h % 2 or w % 2:
-            raise ValueError(f"MaxPool2D needs even height and width, got {h}x{w}")
         xh = self._contiguous("input", _channels_last(x))
         # In NHWC memory the two pixels of a window row are neighbouring runs of C numbers:
         # first the max of each pair in a row (left wins ties), then of the window's two rows
@@ -441,7 +449,7 @@ class Tanh(Layer):
         return dout * (1 - self._out * self._out)
 
 
-class AvgPool2D(Layer):
+class AvgPool2D(_Pool2x2):
     """Average pooling over non-overlapping 2 x 2 windows (stride 2).
 
     Input ``(N, C, H, W)`` with even H and W, output ``(N, C, H/2, W/2)``:
@@ -451,14 +459,8 @@ class AvgPool2D(Layer):
 
     kind = "avgpool"
 
-    def output_shape(self, input_shape):
-        c, h, w = input_shape
-        return (c, h // 2, w // 2)
-
     def forward(self, x: np.ndarray) -> np.ndarray:
-        n, c, h, w = x.shape
-        if h % 2 or w % 2:
-            raise ValueError(f"AvgPool2D needs even height and width, got {h}x{w}")
+        self._check_even(x)
         self._input_shape = x.shape
         return (x[:, :, 0::2, 0::2] + x[:, :, 0::2, 1::2]
                 + x[:, :, 1::2, 0::2] + x[:, :, 1::2, 1::2]) * x.dtype.type(0.25)
