@@ -16,6 +16,8 @@ from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget,
                              QTableWidgetItem, QVBoxLayout, QWidget)
 
+from .epoch_plots import epoch_plots
+
 # (R, G, B), line style and marker of each model, in order (current model first)
 MODEL_STYLES = (((0, 114, 178), Qt.PenStyle.SolidLine, "o"),
                 ((213, 94, 0), Qt.PenStyle.DashLine, "s"))
@@ -52,23 +54,7 @@ class ComparePlots(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("w")
-        self.loss_plot = self.graphics.addPlot(row=0, col=0)
-        self.acc_plot = self.graphics.addPlot(row=1, col=0)
-        self.graphics.ci.layout.setRowStretchFactor(0, 3)
-        self.graphics.ci.layout.setRowStretchFactor(1, 2)
-        for plot in (self.loss_plot, self.acc_plot):
-            plot.showGrid(x=True, y=True, alpha=0.25)
-            plot.setLabel("bottom", "epoch")
-            plot.setMenuEnabled(False)
-            plot.getViewBox().setDefaultPadding(0.04)
-            plot.getViewBox().setLimits(xMin=0)
-            for side in ("bottom", "left"):
-                plot.getAxis(side).enableAutoSIPrefix(False)
-        self.acc_plot.setXLink(self.loss_plot)
-        self.loss_plot.setLabel("left", "loss")
-        self.acc_plot.setLabel("left", "accuracy")
+        self.graphics, self.loss_plot, self.acc_plot = epoch_plots("loss")
         self.batch_curves, self.average_curves, self.accuracy_curves = [], [], []
         for color, style, marker in MODEL_STYLES:
             self.batch_curves.append(self.loss_plot.plot(

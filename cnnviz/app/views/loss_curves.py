@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout
 
+from ..epoch_plots import epoch_plots
 from ..history import LossHistory
 from ..live_view import LiveView
 
@@ -46,29 +47,10 @@ class LossCurvesView(LiveView):
         self.average_window = average_window
         self._dirty = False
 
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("w")
-        self.loss_plot = self.graphics.addPlot(row=0, col=0)
-        self.acc_plot = self.graphics.addPlot(row=1, col=0)
-        self.graphics.ci.layout.setRowStretchFactor(0, 3)
-        self.graphics.ci.layout.setRowStretchFactor(1, 2)
-        for plot in (self.loss_plot, self.acc_plot):
-            plot.showGrid(x=True, y=True, alpha=0.25)
-            plot.setLabel("bottom", "epoch")
-            plot.setMenuEnabled(False)
-            for side in ("bottom", "left"):
-                plot.getAxis(side).enableAutoSIPrefix(False)   # no "epoch (x0.001)"
-        self.acc_plot.setXLink(self.loss_plot)
-        self.loss_plot.setLabel("left", "cross-entropy loss")
-        self.acc_plot.setLabel("left", "accuracy")
+        self.graphics, self.loss_plot, self.acc_plot = epoch_plots("cross-entropy loss")
         self.acc_plot.enableAutoRange(y=False)
         self.acc_plot.setYRange(0, 1, padding=0.02)
         self._acc_low = 0.0
-        for plot in (self.loss_plot, self.acc_plot):
-            # an epoch's point sits at the right end of the data: keep it off the edge
-            plot.getViewBox().setDefaultPadding(0.04)
-            # one point (a single Step) is auto-ranged as x +- 0.5: no negative epochs
-            plot.getViewBox().setLimits(xMin=0)
 
         self.batch_curve = self.loss_plot.plot([], [], pen=BATCH_PEN, name="batch loss")
         self.average_curve = self.loss_plot.plot([], [], pen=AVERAGE_PEN,
