@@ -368,16 +368,18 @@ class MosaicBarPanel(QObject):
         return self.panel.title.minimumHeight() + 2
 
     def options(self, column_choices, font: QFont, value_of=None,
-                count: int | None = None) -> list[Option]:
+                count: int | None = None, ragged: bool = False) -> list[Option]:
         """``fit_layout.Option`` s for the current page's tiles (or ``count`` tiles) in each
-        column count of ``column_choices`` whose last row is at least half full (value: the
-        column count, or ``value_of(columns)``)."""
+        column count of ``column_choices`` whose last row is at least half full (``ragged``:
+        any last row, for a page of many) (value: the column count, or
+        ``value_of(columns)``)."""
         count = max(1, self.page_stop - self.page_start if count is None else count)
         h, w = (self._maps.shape[1:3] if self._maps is not None else (1, 1))
         extra = self.bar_width(font)
         options = []
         for columns in sorted({min(c, count) for c in column_choices
-                               if -count % min(c, count) < min(c, count) / 2} or {count}):
+                               if ragged or -count % min(c, count) < min(c, count) / 2}
+                              or {count}):
             ew, eh = self.panel.extent(count, h, w, columns)
             value = columns if value_of is None else value_of(columns)
             options.append(Option(value, ew / eh, eh, extra_w=extra))

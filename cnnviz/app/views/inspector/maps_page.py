@@ -10,6 +10,7 @@ page with its output's, so channel c's input is always beside channel c.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -20,8 +21,6 @@ from ...image_panel import ACTIVATION_CMAP, GREY_CMAP, FitCanvas
 from ...mosaic_panel import MosaicBarPanel, page_size_for
 from ...paging import MIN_TILE_PX, page_sizes
 
-# mosaic column counts to choose from (whichever fits the picture's shape best)
-COLUMN_CHOICES = (1, 2, 4, 5, 7, 8, 10, 11, 13, 16, 17, 20, 25, 32)
 MAP_TEMPLATES = [[["input", "output"]], [["input"], ["output"]]]
 RANGE_PADDING = 1.02     # the mosaic's view box pads its range by 1% each side
 
@@ -82,9 +81,16 @@ class MapsPage:
         """Each panel's column options for ``per_page`` tiles, ``widen`` pixels wider (room
         for a paged title's arrows beside a narrow mosaic)."""
         font = self.view.font()
-        return {key: [replace(o, extra_w=o.extra_w + widen.get(key, 0.0))
-                      for o in self.panels[key].options(COLUMN_CHOICES, font, count=n)]
-                for key, n in per_page.items()}
+        options = {}
+        for key, n in per_page.items():
+            # the fewest columns for each row count (whichever fits the picture's shape
+            # best); a page of a paged layer may end in a short row
+            columns = {math.ceil(n / rows) for rows in range(1, n + 1)}
+            paged = n < len(self.drawn[key][0])
+            options[key] = [replace(o, extra_w=o.extra_w + widen.get(key, 0.0))
+                            for o in self.panels[key].options(columns, font, count=n,
+                                                              ragged=paged)]
+        return options
 
     def _arrange(self, width: float, height: float, per_page: dict[str, int]) -> dict:
         """``fit_layout.arrange`` for ``per_page`` tiles; a paged panel placed narrower than
@@ -93,11 +99,15 @@ class MapsPage:
         templates = MAP_TEMPLATES if "input" in per_page else [[["output"]]]
         title_px = max(p.title_px() for p in self.panels.values())
         need = {key: self.panels[key].paged_title_width(n) for key, n in per_page.items()}
+        # pixels per data pixel for maps MIN_TILE_PX a side
+        least = {key: MIN_TILE_PX * RANGE_PADDING / min(maps.shape[1:])
+                 for key, (maps, _) in self.drawn.items()}
         widen: dict[str, float] = {}
         for _ in range(4):
             self._options_now = self._options(per_page, widen)
             placements = arrange(width, height, templates, self._options_now,
-                                 title_px=title_px, spacing=10, weights={"input": 0.3})
+                                 title_px=title_px, spacing=10, weights={"input": 0.3},
+                                 least=least)
             short = {key: need[key] - place.rect[2] for key, place in placements.items()
                      if place.rect[2] < need[key] - 0.5}
             if not short:
