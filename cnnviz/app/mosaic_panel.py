@@ -334,18 +334,21 @@ class MosaicBarPanel(QObject):
                 return
         # none fits: the last (shortest) candidate stays
 
-    def paged_title_width(self, per_page: int) -> float:
-        """Pixels the title row needs at least with ``per_page`` maps a page: the arrows and
-        the page range in short (``"32–63/64"``) in the title's size; 0 without paging."""
-        count = self.count
-        if per_page >= count:
-            return 0.0
+    def min_title_width(self, per_page: int | None = None) -> float:
+        """Pixels the title row needs at least: the shortest title (with ``per_page`` maps
+        a page of more, the arrows and the page range in short, ``"32–63/64"``), in the
+        title's size."""
         font = QFont(self.panel.title.item.font())
         size = str(self.panel.title.opts.get("size", ""))
         if size.endswith("pt"):
             font.setPointSizeF(float(size[:-2]))
+        metrics = QFontMetricsF(font)
+        margins = 16            # the rich text's document margins, and _update_title's slack
+        count = self.count
+        if per_page is None or per_page >= count:
+            return metrics.horizontalAdvance(self._titles[-1]) + margins
         last = f"{count - per_page}–{count - 1}/{count}"      # the widest page range
-        return QFontMetricsF(font).horizontalAdvance(last) + 2 * self._arrow_width() + 12
+        return metrics.horizontalAdvance(last) + 2 * self._arrow_width() + margins
 
     def _arrow_width(self) -> float:
         # as drawn: an owner may enlarge the arrows' rich text (presentation mode)

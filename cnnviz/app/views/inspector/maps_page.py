@@ -93,12 +93,12 @@ class MapsPage:
         return options
 
     def _arrange(self, width: float, height: float, per_page: dict[str, int]) -> dict:
-        """``fit_layout.arrange`` for ``per_page`` tiles; a paged panel placed narrower than
-        its title row needs (``paged_title_width``) is given the missing width and placed
-        again."""
+        """``fit_layout.arrange`` for ``per_page`` tiles; a panel placed narrower than its
+        title row needs (``min_title_width``: its shortest title, a paged one's arrows) is
+        given the missing width and placed again."""
         templates = MAP_TEMPLATES if "input" in per_page else [[["output"]]]
         title_px = max(p.title_px() for p in self.panels.values())
-        need = {key: self.panels[key].paged_title_width(n) for key, n in per_page.items()}
+        need = {key: self.panels[key].min_title_width(n) for key, n in per_page.items()}
         # pixels per data pixel for maps MIN_TILE_PX a side
         least = {key: MIN_TILE_PX * RANGE_PADDING / min(maps.shape[1:])
                  for key, (maps, _) in self.drawn.items()}
