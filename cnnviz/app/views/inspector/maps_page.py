@@ -58,7 +58,7 @@ class MapsPage:
 
     def set_title_size(self, size: str) -> None:
         for panel in self.panels.values():
-            panel.title.setText(panel.title.text, size=size)
+            panel.set_title_size(size)
             for arrow in (panel.prev_label, panel.next_label):
                 arrow.setText(arrow.text, size=size)
         self.arrange()
