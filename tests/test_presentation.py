@@ -207,3 +207,20 @@ def test_a_view_title_set_after_entering_keeps_the_large_type(qtbot, small_datas
     win.set_presentation(False)
     assert 0 < title_pt(label) < 18, label.opts        # normal again, not left large
     win.close()
+
+
+def test_the_view_on_the_stage_comes_back_at_the_next_launch(qtbot, small_dataset):
+    """Under Xvfb: presenting the Loss view, Ctrl+Q, launch again: the stage showed
+    Activations. The teacher gets the view they left on the stage."""
+    first = open_window(qtbot, small_dataset)
+    first.set_presentation(True)
+    first.presentation.bar.viewRequested.emit("loss_curves")       # the selector, or key 9
+    qtbot.waitUntil(lambda: first.presentation.bar.current_view() == "loss_curves")
+    first.close()
+    second = open_window(qtbot, small_dataset)
+    assert second.presentation.active
+    assert second.presentation.bar.current_view() == "loss_curves"
+    qtbot.waitUntil(lambda: second.docks["loss_curves"].visibleRegion().boundingRect().height()
+                    > 100)
+    second.set_presentation(False)      # leaving: F11 in normal mode shows the last dock used
+    second.close()
