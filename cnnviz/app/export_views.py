@@ -4,8 +4,10 @@
 real ``MainWindow`` on the bundled digits and the model ``source`` gives, brings each view to
 the front in turn (in presentation mode on its stage), fills the views that need an event
 (one real training step for "One step", an evaluation for the confusion matrix, a clicked
-pixel of the first conv layer for the convolution explainer) and writes ``<view>.png`` for every view plus
-``window.png``. ``cnnviz export-views`` and ``scripts/screenshots.py`` use it.
+pixel of the first conv layer for the convolution explainer), waits for the view's background
+computations (``BackgroundJob``: Grad-CAM, saliency, embedding...; at most ``JOB_WAIT_S``) and
+writes ``<view>.png`` for every view plus ``window.png``. ``cnnviz export-views`` and
+``scripts/screenshots.py`` use it.
 
 The model comes from a *source*: any object with ``name`` and ``load() -> (Network, str)``
 (the network and the model name shown in the window). ``CheckpointSource`` reads a
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +29,9 @@ import numpy as np
 
 DEFAULT_SIZE = (1920, 1080)
 MIN_SIZE = (640, 480)
+#: how long a view's background computations (Grad-CAM, saliency, embedding...) may take
+#: before its export fails with a message saying so
+JOB_WAIT_S = 120.0
 
 
 class ExportError(RuntimeError):
@@ -82,17 +89,32 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def offscreen_app(size: tuple[int, int]):
-    """The QApplication, created offscreen with one screen of ``size`` if none exists yet."""
+    """The QApplication, created offscreen with one screen of ``size`` if none exists yet.
+
+    The offscreen platform's notes ("This plugin does not support propagateSizeHints()",
+    dozens per export) are dropped, and its screen file is removed once read (every export
+    had left a folder in the temp directory)."""
+    from PyQt6.QtCore import qInstallMessageHandler
     from PyQt6.QtWidgets import QApplication
     app = QApplication.instance()
     if app is None:
-        config = Path(tempfile.mkdtemp(prefix="cnnviz-export-")) / "screen.json"
+        folder = Path(tempfile.mkdtemp(prefix="cnnviz-export-"))
+        config = folder / "screen.json"
         config.write_text(json.dumps({"screens": [{
             "name": "export", "x": 0, "y": 0, "width": size[0], "height": size[1],
             "logicalDpiX": 96, "logicalDpiY": 96, "dpr": 1}]}))
         os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
-        app = QApplication(["cnnviz"])
+        qInstallMessageHandler(_quiet_platform_notes)
+        try:
+            app = QApplication(["cnnviz"])
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
     return app
+
+
+def _quiet_platform_notes(_kind, _context, message: str) -> None:
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
 
 
 def _settle(app, rounds: int = 12) -> None:
@@ -165,13 +187,15 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
     ``out_dir``; return the paths. Raises ExportError naming the first view that failed."""
     from PyQt6.QtWidgets import QApplication
 
+    from .background import BackgroundJob, wait_until_settled
     from .view_frame import view_of
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     app = offscreen_app(size)
     saved_env = os.environ.get("CNNVIZ_SETTINGS_DIR")
-    os.environ["CNNVIZ_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="cnnviz-export-settings-")
+    settings_dir = tempfile.mkdtemp(prefix="cnnviz-export-settings-")   # never the user's
+    os.environ["CNNVIZ_SETTINGS_DIR"] = settings_dir
     window = None
     try:
         window = open_export_window(source or CheckpointSource(), size, presentation, probe)
@@ -183,7 +207,12 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
             try:
                 window.raise_dock(name)
                 _settle(app, 25)     # the view's layout catches up with its new size
-                image = view_of(window.docks[name]).grab()
+                view = view_of(window.docks[name])
+                # the results its background jobs (started by being shown) are computing
+                if wait_until_settled(view.findChildren(BackgroundJob), JOB_WAIT_S):
+                    raise ExportError(f"its computation did not finish within {JOB_WAIT_S:.0f} s")
+                _settle(app, 5)      # the results drawn
+                image = view.grab()
                 if image.isNull() or image.width() < 2 or image.height() < 2:
                     raise ExportError("nothing was drawn")
             except ExportError as exc:
@@ -205,6 +234,7 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
             os.environ.pop("CNNVIZ_SETTINGS_DIR", None)
         else:
             os.environ["CNNVIZ_SETTINGS_DIR"] = saved_env
+        shutil.rmtree(settings_dir, ignore_errors=True)
 
 
 def _save(image, path: Path) -> Path:
