@@ -121,23 +121,3 @@ def recording(tmp_path):
         trainer.step()
     recorder.close(trainer, completed=True)
     return path
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item):
-    """The widgets a test gave ``qtbot.addWidget`` stay referenced until pytest-qt has
-    closed them. pytest-qt keeps only weak references and paints once more after the test:
-    a shown view left in a reference cycle was garbage-collected in the middle of its own
-    paint event there (a segfault, "Cannot destroy paint device that is being painted")."""
-    try:
-        return (yield)
-    finally:
-        item.widgets_kept = [ref() for ref, _ in getattr(item, "qt_widgets", [])]
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item):
-    try:
-        return (yield)
-    finally:
-        item.__dict__.pop("widgets_kept", None)       # closed by now: let them go
