@@ -16,6 +16,10 @@ How many per page: ``page_size_for`` (in ``mosaic_panel``) bounds the data a pag
 are at least ``MIN_TILE_PX`` on screen at the widget's current size (a 64-channel layer in
 a small dock pages instead of shrinking its maps to dots). Pages are split evenly:
 ``ceil(count / pages)`` channels each, so every page looks alike.
+
+Views that place several mosaics at once (activations, pooling) use ``readable_layout``: it
+lays them out for a guess of channels per page, pages the panels whose tiles came out too
+small, and lays out again (a few layouts per resize at most, never one per training step).
 """
 
 from __future__ import annotations
@@ -29,6 +33,14 @@ from PyQt6.QtCore import QObject, pyqtSignal
 MIN_TILE_PX = 24
 #: Never fewer channels than this on a page (a tiny widget shows 4 maps, not one).
 MIN_PAGE = 4
+#: A layer of a whole-network overview pages into at most this many pages (more would hide
+#: most of it); if its tiles are still small then, they are drawn small.
+MOST_PAGES = 4
+#: Layouts ``readable_layout`` tries at most (each one a ``fit_layout.arrange``): enough to
+#: reach ``MOST_PAGES`` pages one page at a time.
+LAYOUT_ROUNDS = MOST_PAGES
+#: A mosaic's view box pads its range by 1% each side: its tiles are this much smaller.
+RANGE_PADDING = 1.02
 
 
 def page_sizes(count: int, most: int | None = None) -> list[int]:
@@ -51,6 +63,45 @@ def readable_page_size(count: int, fits, most: int | None = None) -> int | None:
     sizes = page_sizes(count, most)
     chosen = next((n for n in sizes if fits(n)), sizes[-1])
     return None if chosen >= count else chosen
+
+
+def overview_page_sizes(count: int, most: int | None = None) -> list[int]:
+    """``page_sizes(count, most)`` down to ``MOST_PAGES`` pages (or the fewest ``most``
+    allows, if that is more)."""
+    sizes = page_sizes(count, most)
+    pages = max(MOST_PAGES, math.ceil(count / sizes[0]))
+    return [n for n in sizes if math.ceil(count / n) <= pages]
+
+
+def tile_px_in(place, option, height: int, width: int) -> float:
+    """Pixels a side (the shorter) of ``height x width`` tiles that ``fit_layout.arrange``
+    placed as ``place`` with ``option`` (before the panel is placed)."""
+    content_w = place.rect[2] - option.extra_w
+    scale = min(place.content_h, content_w / option.aspect) / (option.native_h * RANGE_PADDING)
+    return min(height, width) * scale
+
+
+def readable_layout(sizes: dict[str, list[int]], layout_for, tile_px, floor: float = MIN_TILE_PX,
+                    rounds: int = LAYOUT_ROUNDS):
+    """``(layout, per_page)``: channels per page of every key and the layout for them.
+
+    ``sizes[key]``: the page sizes to choose from, largest first (``overview_page_sizes``);
+    ``layout_for(per_page)``: the layout for ``per_page[key]`` channels a page;
+    ``tile_px(key, layout)``: the side of ``key``'s tiles in it (None: not placed).
+    Starts with the fewest pages; every key whose tiles come out under ``floor`` pixels
+    takes one page more and the keys are laid out again (the others may grow into the room
+    freed), at most ``rounds`` layouts: the last one is kept even if some tiles stay small."""
+    step = {key: 0 for key in sizes}
+    for round_ in range(rounds):
+        per_page = {key: sizes[key][step[key]] for key in sizes}
+        layout = layout_for(per_page)
+        small = [key for key, choices in sizes.items() if step[key] + 1 < len(choices)
+                 and (px := tile_px(key, layout)) is not None and px < floor]
+        if not small or round_ == rounds - 1:
+            break
+        for key in small:
+            step[key] += 1
+    return layout, per_page
 
 
 class Pager(QObject):

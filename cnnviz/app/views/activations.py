@@ -3,8 +3,10 @@
 The pictures come from ``explain.map_groups`` (read from ``net.describe()``), so any network
 works: the input, each conv layer after its activation, each pool, every hidden dense layer
 (its units as a near-square grid) and the class probabilities (bars). Each group has its own
-levels, so channels within a layer compare. A layer with more maps than fit a page
-(``mosaic_panel.PAGE_PIXELS`` data pixels) pages (◀ ▶ beside its title) instead of shrinking to dots.
+levels, so channels within a layer compare. A layer of many maps pages (◀ ▶ beside its title)
+instead of shrinking to dots: into the fewest pages (``paging.readable_layout``, at most
+``paging.MOST_PAGES``) whose tiles are at least ``OVERVIEW_TILE_PX`` a side at the view's size,
+and never more maps a page than ``mosaic_panel.PAGE_PIXELS`` data pixels.
 
 Hovering a pixel names its layer, channel, (row, col) and value, and outlines where it comes
 from: a conv pixel's KxK receptive field on the conv's input maps (all their channels; with
@@ -29,6 +31,7 @@ from ..image_panel import GREY_CMAP, FitCanvas
 from ..lazy_refresh import RefreshWhenExposed
 from ..mosaic import range_levels
 from ..mosaic_panel import MosaicBarPanel, page_size_for
+from ..paging import RANGE_PADDING, overview_page_sizes, readable_layout, tile_px_in
 
 BAR_COLOR = (90, 120, 170)
 PREDICTED_COLOR = (255, 170, 40)
@@ -37,6 +40,11 @@ PROB_TITLE_SIZE = "9pt"     # the probability plot's title in normal mode
 PROBS = "probs"             # layout key of the probability plot
 # mosaic column counts to choose from (whichever fits the widget's shape best)
 COLUMN_CHOICES = (2, 4, 5, 7, 8, 10, 13, 17, 20, 25)
+#: Pixels a side a map tile gets at least before its layer pages. Smaller than the
+#: inspector's ``paging.MIN_TILE_PX``: this view shows every layer at once (LeNet's 50 pool2
+#: maps of 4x4 come out ~17 px at 1920x1080, on one page).
+OVERVIEW_TILE_PX = 16
+PAGED_KINDS = ("conv", "pool")      # the groups that page (the input and dense ones never do)
 NO_CONV_NOTE = ("This network has no convolution layers: its first dense layer reads the "
                 "input as one vector of {n} values, so there are no feature maps to show.")
 
@@ -140,14 +148,17 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         return MosaicBarPanel("viridis", colour_bar=False, page_size=page_size_for(*info.shape))
 
     # -- layout --------------------------------------------------------------------------
-    def _options(self) -> dict[str, list[Option]]:
+    def _options(self, per_page: dict[str, int]) -> dict[str, list[Option]]:
+        """Each panel's options; a paged group's for ``per_page[key]`` maps a page."""
         font = self.font()
         options = {}
         for key, group in self.groups.items():
-            if group.info.kind in ("input", "dense"):
+            if group.info.kind not in PAGED_KINDS:
                 options[key] = group.card.options((1,), font)
             else:
-                options[key] = group.card.options(COLUMN_CHOICES, font)
+                n = per_page[key]
+                options[key] = group.card.options(COLUMN_CHOICES, font, count=n,
+                                                  ragged=n < group.info.shape[0])
         axis_w = self.prob_plot.getAxis("left").width()
         # room for the axis, and for a title wider than the bars (large type)
         extra = max(axis_w, self.prob_plot.minimumWidth() * 0.6)
@@ -155,20 +166,42 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         return options
 
     def arrange(self, *_args) -> None:
-        """Place every panel for the canvas's current size (see ``fit_layout.arrange``)."""
+        """Choose every layer's maps per page and place every panel for the canvas's current
+        size (``paging.readable_layout`` over ``fit_layout.arrange``: a few layouts at most)."""
         size = self.canvas.size()
         if not self.groups or not self._maps or size.width() < 20 or size.height() < 20:
             return
         keys = list(self.groups) + [PROBS]
         templates = row_templates(keys, 4)
-        options = within_budget(self._options(), len(templates))
         title_px = max(g.card.title_px() for g in self.groups.values())
         weights = {k: 0.3 if g.info.kind == "input" else 0.5 if g.info.kind == "dense" else 1.0
                    for k, g in self.groups.items()}
         weights[PROBS] = 0.4
-        self.placements = arrange(size.width(), size.height(), templates, options,
-                                  title_px=title_px, spacing=8, titled=set(self.groups),
-                                  weights=weights)
+        paged = {k: g.info.shape for k, g in self.groups.items() if g.info.kind in PAGED_KINDS}
+        sizes = {k: overview_page_sizes(shape[0], page_size_for(*shape))
+                 for k, shape in paged.items()}
+        # pixels per data pixel for tiles OVERVIEW_TILE_PX a side
+        least = {k: OVERVIEW_TILE_PX * RANGE_PADDING / min(shape[1:])
+                 for k, shape in paged.items()}
+
+        def layout_for(per_page):
+            options = within_budget(self._options(per_page), len(templates))
+            return options, arrange(size.width(), size.height(), templates, options,
+                                    title_px=title_px, spacing=8, titled=set(self.groups),
+                                    weights=weights, least=least)
+
+        def tile_px(key, layout):
+            options, placements = layout
+            place = placements.get(key)
+            if place is None:
+                return None
+            option = next(o for o in options[key] if o.value == place.value)
+            return tile_px_in(place, option, *paged[key][1:])
+
+        (_, self.placements), per_page = readable_layout(sizes, layout_for, tile_px,
+                                                         floor=OVERVIEW_TILE_PX)
+        for key, n in per_page.items():
+            self.groups[key].card.set_page_size(n if n < paged[key][0] else None)
         for key, place in self.placements.items():
             if key == PROBS:
                 rect = QRectF(*place.rect)

@@ -10,8 +10,10 @@ one of three modes:
 
 Average pooling has no winner: every pixel of a window counts 1/4 and gets 1/4 of the
 gradient back. Its panel shows the pre-pool maps (in every mode) and says so; hovering
-outlines the window. A layer of many channels pages (◀ ▶ beside its title). A network with
-no pool layer says that instead of showing empty panels.
+outlines the window. A layer of many channels pages (◀ ▶ beside its title): into the fewest
+pages (``paging.readable_layout``, at most ``paging.MOST_PAGES``) whose tiles are at least
+``paging.MIN_TILE_PX`` a side at the view's size. A network with no pool layer says that
+instead of showing empty panels.
 
 Images are composed as RGBA mosaics in NumPy. ``displayed_mask(layer)`` decodes the
 winners back from the very array drawn (a winner is the only pixel whose red and blue
@@ -31,6 +33,8 @@ from ..image_panel import ACTIVATION_CMAP, FitCanvas, colormap
 from ..lazy_refresh import RefreshWhenExposed
 from ..mosaic import range_levels, tile
 from ..mosaic_panel import MosaicBarPanel, page_size_for
+from ..paging import (MIN_TILE_PX, RANGE_PADDING, overview_page_sizes, readable_layout,
+                      tile_px_in)
 
 MODES = ("overlay", "map", "mask")
 WINNER = np.array([255, 140, 0], np.float32)     # orange
@@ -131,11 +135,33 @@ class PoolingView(RefreshWhenExposed, QWidget):
         if not self.panels or not self._maps or size.width() < 20 or size.height() < 20:
             return
         templates = row_templates(list(self.panels), 3)
-        options = within_budget({key: panel.options(COLUMN_CHOICES, self.font())
-                                 for key, panel in self.panels.items()}, len(templates))
         title_px = max(panel.title_px() for panel in self.panels.values())
-        self.placements = arrange(size.width(), size.height(), templates, options,
-                                  title_px=title_px, spacing=10)
+        shapes = {key: self._maps[key].shape for key in self.panels}        # (C, H, W)
+        sizes = {key: overview_page_sizes(shape[0], page_size_for(*shape))
+                 for key, shape in shapes.items()}
+        # pixels per data pixel for tiles MIN_TILE_PX a side
+        least = {key: MIN_TILE_PX * RANGE_PADDING / min(shape[1:])
+                 for key, shape in shapes.items()}
+
+        def layout_for(per_page):
+            options = within_budget(
+                {key: panel.options(COLUMN_CHOICES, self.font(), count=per_page[key],
+                                    ragged=per_page[key] < shapes[key][0])
+                 for key, panel in self.panels.items()}, len(templates))
+            return options, arrange(size.width(), size.height(), templates, options,
+                                    title_px=title_px, spacing=10, least=least)
+
+        def tile_px(key, layout):
+            options, placements = layout
+            place = placements.get(key)
+            if place is None:
+                return None
+            option = next(o for o in options[key] if o.value == place.value)
+            return tile_px_in(place, option, *shapes[key][1:])
+
+        (_, self.placements), per_page = readable_layout(sizes, layout_for, tile_px)
+        for key, n in per_page.items():
+            self.panels[key].set_page_size(n if n < shapes[key][0] else None)
         for key, place in self.placements.items():
             self.panels[key].place(place, self.font())
 
