@@ -180,6 +180,8 @@ class ActivationsView(RefreshWhenExposed, QWidget):
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
+            if self._prob_title:
+                self.prob_plot.setTitle(self._prob_title, size=self._title_size())
             self.arrange()
 
     def _on_page(self, _page: int) -> None:
@@ -238,7 +240,13 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         title = f"predicted <b>{predicted}</b> ({probs[predicted]:.0%}){truth}"
         if title != self._prob_title:
             self._prob_title = title
-            self.prob_plot.setTitle(title, size="9pt")
+            self.prob_plot.setTitle(title, size=self._title_size())
+
+    def _title_size(self) -> str:
+        """9 pt; in large type (presentation mode) a little above the view's font: the
+        title is set again on every new probe, after presentation mode styled the scene."""
+        pt = self.font().pointSizeF()
+        return f"{pt * 1.1:.1f}pt" if pt >= 18 else "9pt"
 
     # -- hover and click -------------------------------------------------------------------
     def hit(self, scene_pos) -> tuple[str, int, int, int] | None:
