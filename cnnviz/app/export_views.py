@@ -130,7 +130,7 @@ def open_export_window(source, size, presentation: bool = False, probe: int = 0)
     return window
 
 
-def _fill_views(window) -> None:
+def fill_views(window) -> None:
     """Give the views that wait for an event something real to show."""
     from ..data import images_to_float
     from ..nn import build_network, get_preset
@@ -175,7 +175,7 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
     window = None
     try:
         window = open_export_window(source or CheckpointSource(), size, presentation, probe)
-        _fill_views(window)
+        fill_views(window)
         if hasattr(source, "prepare"):
             source.prepare(window)
         written = []
