@@ -18,8 +18,9 @@ from cnnviz.cli_common import EXIT_INTERRUPTED, EXIT_OK, CliError, InterruptFlag
 
 
 def add_parser(subparsers) -> None:
+    from cnnviz.cli_args import (add_data_arguments, add_schedule_arguments, add_threads_argument,
+                                 positive_int, preset_names)
     from cnnviz.cli_common import architecture_arg
-    from cnnviz.cli_train import _positive_float, _positive_int, _preset_names
 
     p = subparsers.add_parser(
         "compare", help="train two or more architectures side by side and compare them",
@@ -32,22 +33,14 @@ def add_parser(subparsers) -> None:
                    metavar="TEXT", dest="archs",
                    help='an architecture (text or preset name); repeat it, e.g. --arch '
                         '"conv4x5 relu maxpool fc10" --arch "fc32 relu fc10"')
-    p.add_argument("--preset", choices=_preset_names(), default="lenet",
+    p.add_argument("--preset", choices=preset_names(), default="lenet",
                    help="training settings (and the baseline network for a single --arch); "
                         "default lenet")
-    p.add_argument("--epochs", type=_positive_int, help="epochs to train (preset's default)")
-    p.add_argument("--batch-size", type=_positive_int, help="images per mini-batch")
-    p.add_argument("--lr", type=_positive_float, help="learning rate")
-    p.add_argument("--seed", type=int, default=0,
-                   help="seed of every model's initial weights and of the shuffling (default 0)")
-    p.add_argument("--data", default="bundled", metavar="bundled|mnist|DIR",
-                   help="dataset (as for train; default: the bundled digits)")
-    p.add_argument("--limit", type=_positive_int, metavar="N",
-                   help="train on only the first N training images")
-    p.add_argument("--evaluations", type=_positive_int, default=1, metavar="K",
+    add_schedule_arguments(p)
+    add_data_arguments(p, seed_of="every model's initial weights")
+    p.add_argument("--evaluations", type=positive_int, default=1, metavar="K",
                    help="held-out evaluations per epoch (default 1: at each epoch's end)")
-    p.add_argument("--threads", type=_positive_int, metavar="N",
-                   help="BLAS threads (default: the CPUs other programs leave free)")
+    add_threads_argument(p)
     p.add_argument("--json", action="store_true",
                    help="print the settings and every model's results and curves as JSON")
     p.set_defaults(func=run)

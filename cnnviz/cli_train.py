@@ -10,6 +10,9 @@ from pathlib import Path
 from cnnviz.cli_common import (EXIT_INTERRUPTED, EXIT_OK, CliError, InterruptFlag,
                                describe_data)
 from cnnviz import cli_record
+from cnnviz.cli_args import (add_data_arguments, add_schedule_arguments, add_threads_argument,
+                             fraction, non_negative_float, positive_float, positive_int,
+                             preset_names)
 from cnnviz.cli_common import architecture_arg
 from cnnviz.cli_progress import ProgressBar
 
@@ -23,39 +26,29 @@ def add_parser(subparsers) -> None:
         description="Train the CNN on a dataset. A progress bar runs on stderr while an epoch "
                     "trains and one summary line per epoch goes to stdout. Ctrl-C stops after "
                     "the current mini-batch and saves what was learnt so far.")
-    p.add_argument("--preset", choices=_preset_names(),
+    p.add_argument("--preset", choices=preset_names(),
                    help="network and training defaults (default: the preset whose network "
                         "--arch is, else lenet)")
     p.add_argument("--arch", type=architecture_arg, metavar="TEXT",
                    help='the network, e.g. "conv8x3p1 relu maxpool conv16x3p1 relu maxpool '
                         'fc64 relu fc10" (default: the preset\'s); training settings still '
                         'come from --preset')
-    p.add_argument("--epochs", type=_positive_int, help="epochs to train (preset's default)")
-    p.add_argument("--batch-size", type=_positive_int, help="images per mini-batch")
-    p.add_argument("--lr", type=_positive_float, help="learning rate")
-    p.add_argument("--momentum", type=_fraction, help="SGD momentum in [0, 1)")
-    p.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
+    add_schedule_arguments(p)
+    p.add_argument("--momentum", type=fraction, help="SGD momentum in [0, 1)")
+    p.add_argument("--weight-decay", type=non_negative_float, help="L2 weight decay")
     p.add_argument("--lr-schedule", choices=("cosine", "step"),
                    help="cosine: fall smoothly to 5%% of --lr by the last epoch; step: "
                         "multiply by --lr-decay every --lr-decay-every epochs (preset's "
                         "default; step when --lr-decay is given)")
-    p.add_argument("--lr-decay", type=_positive_float, metavar="FACTOR",
+    p.add_argument("--lr-decay", type=positive_float, metavar="FACTOR",
                    help="multiply the learning rate by FACTOR every --lr-decay-every epochs")
-    p.add_argument("--lr-decay-every", type=_positive_int, metavar="EPOCHS",
+    p.add_argument("--lr-decay-every", type=positive_int, metavar="EPOCHS",
                    help="epochs between learning-rate decays")
-    p.add_argument("--data", default="bundled", metavar="bundled|mnist|DIR",
-                   help="dataset: the bundled 9,000/1,000 digits (default), the downloaded full "
-                        "MNIST, or a folder of the four standard IDX files")
-    p.add_argument("--seed", type=int, default=0,
-                   help="seed of the initial weights and of the shuffling (default: 0)")
+    add_data_arguments(p, seed_of="the initial weights")
     p.add_argument("--out", default="model.npz", metavar="FILE",
                    help="where to save the trained model (default: model.npz)")
-    p.add_argument("--limit", type=_positive_int, metavar="N",
-                   help="train on only the first N training images (quick experiments, tests)")
     cli_record.add_arguments(p)
-    p.add_argument("--threads", type=_positive_int, metavar="N",
-                   help="BLAS threads (default: the CPUs other programs leave free, "
-                        "re-checked every few seconds)")
+    add_threads_argument(p)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="draw the progress bar (default: only when stderr is a terminal)")
     p.set_defaults(func=run)
@@ -183,52 +176,3 @@ def _preset_of(arch) -> str:
 
     return next((name for name, p in PRESETS.items() if arch is not None and p.arch == arch.text),
                 "lenet")
-
-
-def _preset_names() -> list[str]:
-    from cnnviz.nn import PRESETS
-
-    return list(PRESETS)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _float(text: str) -> float:
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value:g}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = _float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value:g}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = _float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value:g}")
-    return value

@@ -97,23 +97,22 @@ class DeadRunWatch:
         if len(self._losses) < self.window:
             return None
         mean_loss, mean_acc = float(np.mean(self._losses)), float(np.mean(self._accuracies))
-        if not self._at_chance(mean_loss, mean_acc):
-            return None
-        why = self._why_not_slow(params)
-        if why is None:
-            return None
-        return (f"the network stopped learning {why}: over the last {self.window} batches its "
-                f"loss stayed at {mean_loss:.3f} (ln {self.classes} = {self.guess_loss:.3f}, "
-                f"a guess) and its accuracy at {mean_acc:.0%} (chance)")
+        return self._verdict(mean_loss, mean_acc, params,
+                             f"over the last {self.window} batches its")
 
     def check_epoch(self, test_loss: float, test_accuracy: float,
                     params: dict[str, np.ndarray]) -> str | None:
         """At an epoch's end: why the run is dead (held-out digits at chance), or None."""
-        if not self._at_chance(test_loss, test_accuracy):
+        return self._verdict(test_loss, test_accuracy, params, "at the epoch's end its held-out")
+
+    def _verdict(self, loss: float, accuracy: float, params: dict[str, np.ndarray],
+                 evidence: str) -> str | None:
+        """Why the run is dead given this loss and accuracy (``evidence`` says whose), or None."""
+        if not self._at_chance(loss, accuracy):
             return None
         why = self._why_not_slow(params)
         if why is None:
             return None
-        return (f"the network stopped learning {why}: the epoch ended with the held-out loss "
-                f"at {test_loss:.3f} (ln {self.classes} = {self.guess_loss:.3f}, a guess) and "
-                f"held-out accuracy {test_accuracy:.1%} (chance)")
+        return (f"the network stopped learning {why}: {evidence} loss was {loss:.3f} "
+                f"(ln {self.classes} = {self.guess_loss:.3f}, a guess) and accuracy "
+                f"{accuracy:.1%} (chance)")
