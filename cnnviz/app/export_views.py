@@ -97,8 +97,14 @@ def offscreen_app(size: tuple[int, int]):
 
 def _settle(app, rounds: int = 12) -> None:
     import time
+
+    from PyQt6.QtCore import QEvent
     for _ in range(rounds):
         app.processEvents()
+        # and the deleteLater()s, as the app's event loop does: the main window's unused dock
+        # tab bars (the docks' first tabbing) are deleted so, and stayed on screen otherwise
+        # ("ic" of a stale "Confusion" tab between two columns of every PNG)
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         time.sleep(0.01)
 
 
