@@ -20,6 +20,7 @@ CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                  (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
                  (188, 189, 34), (23, 190, 207)]
 THIN, THICK = 2.0, 5.0
+MIN_CURVE_HEIGHT = 90     # px of plot area the curves always get
 
 
 def class_colour(k: int) -> tuple[int, int, int]:
@@ -141,6 +142,11 @@ class ProbabilityCurve(QWidget):
         axis = self.plot.getAxis("left")
         font = axis.style.get("tickFont") or self.font()
         line = QFontMetricsF(font).height()
+        # room for the curves below the title and above the step axis (at 1280x720 the
+        # maps below took the view's height and left the curves 10 px)
+        least = int(3 * line + MIN_CURVE_HEIGHT)
+        if self.plot_widget.minimumHeight() != least:
+            self.plot_widget.setMinimumHeight(least)
         height = max(0.0, self.plot_widget.height() - 3 * line)   # less title and step axis
         ticks = next(t for t in ((0, 0.25, 0.5, 0.75, 1), (0, 0.5, 1), (0, 1))
                      if len(t) * line * 1.2 <= height or len(t) == 2)
