@@ -99,20 +99,25 @@ def test_channel_card_reports_a_bad_channel(qtbot):
 
 def test_grad_cam_view_follows_the_probe_and_the_chosen_class(qtbot):
     state = make_state(probe_index=0)
-    view = shown(qtbot, GradCamView(state))
+    view = GradCamView(state)
+    with qtbot.waitSignal(view.job.ready, timeout=WAIT_MS):
+        shown(qtbot, view)
     predicted = int(state.probabilities.argmax())
     assert view.class_index == predicted
     expected = explain.grad_cam(state.net, state.probe_image, predicted)
     np.testing.assert_allclose(view.cam.map, expected.map, rtol=1e-6)
-    view.set_class((predicted + 1) % 10)
+    with qtbot.waitSignal(view.job.ready, timeout=WAIT_MS):
+        view.set_class((predicted + 1) % 10)
     assert view.class_index == (predicted + 1) % 10
     other = explain.guided_backprop(state.net, state.probe_image, view.class_index)
     np.testing.assert_allclose(view.guided, other, rtol=1e-6)
     ds = state.dataset
-    state.set_probe(ds.test_images[5] / 255.0, int(ds.test_labels[5]), index=5)
+    with qtbot.waitSignal(view.job.ready, timeout=WAIT_MS):
+        state.set_probe(ds.test_images[5] / 255.0, int(ds.test_labels[5]), index=5)
     np.testing.assert_allclose(view.guided,
                                explain.guided_backprop(state.net, state.probe_image,
                                                        view.class_index), rtol=1e-6)
+    assert view.job.note.text() == ""         # nothing left computing
 
 
 # -- embedding ----------------------------------------------------------------------------------

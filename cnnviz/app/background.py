@@ -29,7 +29,7 @@ import threading
 import weakref
 
 from PyQt6 import sip
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtCore import QEventLoop, QObject, Qt, QTimer, pyqtSignal
 
 
 class _Relay(QObject):
@@ -87,6 +87,7 @@ def _deliver(key: int, tag, result, error: str) -> None:
 class BackgroundJob(QObject):
     finished = pyqtSignal(object, object)      # (tag, result)
     failed = pyqtSignal(object, str)           # (tag, one-line message)
+    settled = pyqtSignal()                     # reported back with nothing left to run
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -125,6 +126,33 @@ class BackgroundJob(QObject):
             tag, fn = self._pending
             self._pending = None
             self._start(tag, fn)
+        if not self.busy:
+            self.settled.emit()
+
+
+def wait_until_settled(jobs, timeout_s: float) -> list[BackgroundJob]:
+    """Run the event loop until none of ``jobs`` is busy (woken by their ``settled``
+    signals) or ``timeout_s`` has passed; return the jobs still busy then (empty: all done).
+    Results are delivered meanwhile, so the views have drawn them when this returns."""
+    import time
+    deadline = time.monotonic() + timeout_s
+    while True:
+        busy = [job for job in jobs if not sip.isdeleted(job) and job.busy]
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        if not busy or left_ms <= 0:
+            return busy
+        loop = QEventLoop()
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        for job in busy:
+            job.settled.connect(loop.quit)
+        timer.start(left_ms)
+        loop.exec()
+        timer.stop()
+        for job in busy:
+            if not sip.isdeleted(job):
+                job.settled.disconnect(loop.quit)
 
 
 def _run(relay: _Relay, key: int, tag, fn) -> None:

@@ -4,8 +4,10 @@
 real ``MainWindow`` on the bundled digits and the model ``source`` gives, brings each view to
 the front in turn (in presentation mode on its stage), fills the views that need an event
 (one real training step for "One step", an evaluation for the confusion matrix, a clicked
-pixel of the first conv layer for the convolution explainer) and writes ``<view>.png`` for every view plus
-``window.png``. ``cnnviz export-views`` and ``scripts/screenshots.py`` use it.
+pixel of the first conv layer for the convolution explainer), waits for the view's background
+computations (``BackgroundJob``: Grad-CAM, saliency, embedding...; at most ``JOB_WAIT_S``) and
+writes ``<view>.png`` for every view plus ``window.png``. ``cnnviz export-views`` and
+``scripts/screenshots.py`` use it.
 
 The model comes from a *source*: any object with ``name`` and ``load() -> (Network, str)``
 (the network and the model name shown in the window). ``CheckpointSource`` reads a
@@ -25,6 +27,9 @@ import numpy as np
 
 DEFAULT_SIZE = (1920, 1080)
 MIN_SIZE = (640, 480)
+#: how long a view's background computations (Grad-CAM, saliency, embedding...) may take
+#: before its export fails with a message saying so
+JOB_WAIT_S = 120.0
 
 
 class ExportError(RuntimeError):
@@ -171,6 +176,7 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
     ``out_dir``; return the paths. Raises ExportError naming the first view that failed."""
     from PyQt6.QtWidgets import QApplication
 
+    from .background import BackgroundJob, wait_until_settled
     from .view_frame import view_of
 
     out = Path(out_dir)
@@ -189,7 +195,12 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
             try:
                 window.raise_dock(name)
                 _settle(app, 25)     # the view's layout catches up with its new size
-                image = view_of(window.docks[name]).grab()
+                view = view_of(window.docks[name])
+                # the results its background jobs (started by being shown) are computing
+                if wait_until_settled(view.findChildren(BackgroundJob), JOB_WAIT_S):
+                    raise ExportError(f"its computation did not finish within {JOB_WAIT_S:.0f} s")
+                _settle(app, 5)      # the results drawn
+                image = view.grab()
                 if image.isNull() or image.width() < 2 or image.height() < 2:
                     raise ExportError("nothing was drawn")
             except ExportError as exc:

@@ -34,6 +34,12 @@ every view (``trace``, ``probabilities``); ``predict(image)`` gives another digi
 probabilities, shared too. The worker's network is never shared: weights reach the UI as
 copies made by the worker and are copied again into ``self.net``.
 
+Views never run the network themselves on the UI thread: a gradient or a batch of occluded
+copies runs in a ``cnnviz.app.probe_job.ProbeJob`` on a detached copy, tagged with
+``version`` (bumped on any change of network, weights or probe) and ``probe_version`` (bumped
+when the network or the probe changes) so that a result for a stale network or probe is
+dropped.
+
 Keeping the UI cheap while training (the worker shares the GIL with the UI thread):
 
 * ``is_exposed(view)``: a view does no work unless some of it is on screen. ``isVisible()``
@@ -207,6 +213,10 @@ class AppState(QObject):
         self.probe_source = "dataset"                 # "dataset" or "drawing"
         self.probe_index: int | None = None           # index into the held-out set
         self.inference = Inference(self.net)           # the probe's one forward pass
+        # bumped on every change the probe's trace depends on (network, weights, probe) /
+        # only when the network or the probe changes: background results carry them as tags
+        self.version = 0
+        self.probe_version = 0
         self.trace: Trace = self.inference.trace(self.probe_image)
         self.selected_channel: tuple[str, int] | None = None   # (layer name, channel)
         self.evaluation = None                        # the newest held-out EvalResult
@@ -219,6 +229,7 @@ class AppState(QObject):
         was trained already (``accuracy``: its recorded held-out accuracy, if known)."""
         self.net, self.model_name = net, name
         self.inference.set_network(net)
+        self._bump(probe=True)
         self.pretrained, self.model_accuracy = bool(pretrained), accuracy
         self.modified = False
         self.evaluation = None                        # it was another network's
@@ -239,6 +250,7 @@ class AppState(QObject):
         """Copy new weights (e.g. from a training snapshot) into the inference network."""
         self.net.load_params(params)
         self.inference.weights_changed()
+        self._bump()
         self.paramsChanged.emit()
         self._retrace()
 
@@ -293,8 +305,15 @@ class AppState(QObject):
             raise ValueError(f"probe image must be 28x28, got {image.shape}")
         self.probe_image, self.probe_label = image.copy(), label
         self.probe_source, self.probe_index = source, index
+        self._bump(probe=True)
         self.probeChanged.emit()
         self._retrace()
+
+    def _bump(self, probe: bool = False) -> None:
+        """A change of weights (or, ``probe``, of the network or the probe digit)."""
+        self.version += 1
+        if probe:
+            self.probe_version += 1
 
     def _retrace(self) -> None:
         self._compute_trace()

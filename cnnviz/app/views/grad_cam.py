@@ -6,8 +6,10 @@
   gradients through: sharp strokes that raise the score.
 * Guided Grad-CAM: the two multiplied, the strokes inside the places.
 
-Computed by ``cnnviz.explain`` on the UI-side network (about a millisecond), redrawn when the
-probe or the weights change, while the view is on screen.
+Computed by ``cnnviz.explain`` in a background thread on a copy of the network (a
+``ProbeJob``: about a millisecond at lenet, never on the UI thread), redone when the probe,
+the weights, the class or the layer change, while the view is on screen. Meanwhile the view
+keeps its last picture and says "computing…".
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, colormap
 from ..label_fit import fit_label, keep_layout_in_view
 from ..live_view import LiveView
 from ..mosaic import symmetric_levels
+from ..probe_job import ProbeJob
 from ..state import AppState
 
 HEAT_CMAP = "inferno"
@@ -43,6 +46,8 @@ class GradCamView(LiveView):
         self.cam: explain.GradCam | None = None
         self.guided: np.ndarray | None = None
         self.class_index = 0
+        self.job = ProbeJob(state, self)
+        self.job.ready.connect(self._draw)
 
         self.class_box = QComboBox()
         self.class_box.setToolTip("Which class to explain")
@@ -56,6 +61,7 @@ class GradCamView(LiveView):
         top.addWidget(QLabel("at layer"))
         top.addWidget(self.layer_box)
         top.addStretch(1)
+        top.addWidget(self.job.note)
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("k")
@@ -109,14 +115,20 @@ class GradCamView(LiveView):
         self.class_box.setCurrentText(PREDICTED if class_index is None else str(class_index))
 
     def refresh(self) -> None:
-        net, digit = self.state.net, self.state.probe_image
+        """Explain the chosen class at the chosen layer for the probe (in the background)."""
         choice = self.class_box.currentText()
-        probs = self.state.probabilities
-        self.class_index = int(np.argmax(probs)) if choice in ("", PREDICTED) else int(choice)
+        predicted = int(np.argmax(self.state.probabilities))
+        class_index = predicted if choice in ("", PREDICTED) else int(choice)
         layer = self.layer_box.currentText() or None
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.cam = explain.grad_cam(net, digit, self.class_index, layer)
-            self.guided = explain.guided_backprop(net, digit, self.class_index)
+
+        def work(net, digit):
+            return (explain.grad_cam(net, digit, class_index, layer),
+                    explain.guided_backprop(net, digit, class_index), digit, predicted,
+                    class_index)
+        self.job.submit(work, settings=(class_index, layer))
+
+    def _draw(self, result) -> None:
+        self.cam, self.guided, digit, predicted, self.class_index = result
         top = float(self.cam.map.max())
         heat = self.cam.map / top if top > 0 else np.zeros_like(self.cam.map)
         self.panels["input"].set_image(digit, (0.0, 1.0))
@@ -124,7 +136,7 @@ class GradCamView(LiveView):
         self.panels["guided"].set_image(self.guided, symmetric_levels(self.guided))
         both = self.guided * heat
         self.panels["guided_cam"].set_image(both, symmetric_levels(both))
-        reads, c = int(np.argmax(probs)), self.class_index
+        reads, c = predicted, self.class_index
         nothing = "" if top > 0 else " (nothing for it)"
         self._titles.update({
             "input": [f"probe: reads {reads}", f"reads {reads}"],
