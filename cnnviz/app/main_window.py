@@ -20,6 +20,7 @@ from .presentation import PresentationMode, stored_choice
 from .shortcut_focus import NumericFieldShortcuts
 from .status_bar import ElidingStatusBar
 from .tab_titles import keep_tab_titles_whole
+from .training_data import TrainingData
 from .state import AppState
 from .view_registry import (CLASSROOM_KEYS, CLASSROOM_VIEWS, LAYOUT_GROUPS, WIDE_VIEWS,
                             ViewSpec)
@@ -58,6 +59,8 @@ class MainWindow(DockLayout, Menus, TrainingActions, FileActions, QMainWindow):
         self.setStatusBar(ElidingStatusBar(self))   # a long message ends in "…", never cut
 
         self.controller = TrainingController(self)
+        self.training_data = TrainingData(self)    # float arrays, converted off this thread
+        self.training_data.prepare(state.dataset)
         self._window_gone = False            # the X server destroyed the window (see lifecycle)
 
         self._build_docks()
@@ -76,7 +79,8 @@ class MainWindow(DockLayout, Menus, TrainingActions, FileActions, QMainWindow):
         if stored_choice():
             self.set_presentation(True, persist=False)
         self._update_title()
-        self.statusBar().showMessage(" ".join(self.settings_notes) or (
+        notes = self.settings_notes + [n for n in [lifecycle.kept_model_note()] if n]
+        self.statusBar().showMessage(" ".join(notes) or (
             f"Model: {state.model_name}. Data: {self._dataset_text()}. "
             "Draw a digit on the pad, or press Start (Space)."))
         QApplication.instance().focusChanged.connect(self._on_focus_changed)

@@ -33,6 +33,7 @@ from ..mosaic_panel import MosaicBarPanel, page_size_for
 BAR_COLOR = (90, 120, 170)
 PREDICTED_COLOR = (255, 170, 40)
 PROB_ASPECT = 1.4           # width / height of the probability bars' plot
+PROB_TITLE_SIZE = "9pt"     # the probability plot's title in normal mode
 PROBS = "probs"             # layout key of the probability plot
 # mosaic column counts to choose from (whichever fits the widget's shape best)
 COLUMN_CHOICES = (2, 4, 5, 7, 8, 10, 13, 17, 20, 25)
@@ -94,7 +95,8 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.note)
         layout.addWidget(self.status)
-        self.prob_plot = pg.PlotItem(title="probabilities")
+        self.prob_plot = pg.PlotItem()
+        self.prob_plot.setTitle("probabilities", size=PROB_TITLE_SIZE)
         self.prob_plot.setParentItem(self.canvas)
         self._setup_prob_plot()
         self._build()
@@ -180,8 +182,6 @@ class ActivationsView(RefreshWhenExposed, QWidget):
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
-            if self._prob_title:
-                self.prob_plot.setTitle(self._prob_title, size=self._title_size())
             self.arrange()
 
     def _on_page(self, _page: int) -> None:
@@ -240,13 +240,9 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         title = f"predicted <b>{predicted}</b> ({probs[predicted]:.0%}){truth}"
         if title != self._prob_title:
             self._prob_title = title
-            self.prob_plot.setTitle(title, size=self._title_size())
-
-    def _title_size(self) -> str:
-        """9 pt; in large type (presentation mode) a little above the view's font: the
-        title is set again on every new probe, after presentation mode styled the scene."""
-        pt = self.font().pointSizeF()
-        return f"{pt * 1.1:.1f}pt" if pt >= 18 else "9pt"
+            # the size in place: presentation mode enlarges it, and undoes that on leaving
+            size = self.prob_plot.titleLabel.opts.get("size") or PROB_TITLE_SIZE
+            self.prob_plot.setTitle(title, size=size)
 
     # -- hover and click -------------------------------------------------------------------
     def hit(self, scene_pos) -> tuple[str, int, int, int] | None:
