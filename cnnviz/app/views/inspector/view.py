@@ -25,6 +25,7 @@ from .maps_page import MapsPage
 WIDE_RATIO = 1.3        # picture beside the text when the body is this much wider than tall
 WIDE_MIN = 500          # ... and at least this wide
 SIGNED_KINDS = ("conv",)   # maps with negative values: a diverging colour map
+PARAMS_SHARE = 0.6      # of the text column the parameters panel may take (the rest: the text)
 
 
 class InspectorView(RefreshWhenExposed, QWidget):
@@ -190,15 +191,16 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self._fit_params()
 
     def _fit_params(self) -> None:
-        """The parameters panel as tall as its lines, as far as the explanation above (which
-        scrolls) keeps its least height: at 1280x720 and 1366x768 the panel showed two of
-        its six lines."""
+        """The parameters panel as tall as its lines, up to ``PARAMS_SHARE`` of the text
+        column and as far as the explanation above (which scrolls) keeps its least height:
+        at 1280x720 and 1366x768 the panel showed two of its six lines."""
         area = self.params_area
         need = self.params_label.heightForWidth(max(1, area.viewport().width())) \
             + 2 * area.frameWidth()
         column = area.parentWidget()
-        room = column.height() - self.params_title.sizeHint().height() \
-            - self.explanation.minimumHeight() - 2 * column.layout().spacing()
+        room = min(column.height() - self.params_title.sizeHint().height()
+                   - self.explanation.minimumHeight() - 2 * column.layout().spacing(),
+                   int(column.height() * PARAMS_SHARE))
         if self.body.orientation() == Qt.Orientation.Vertical:
             room = min(room, column.height() // 2)    # under the picture: never squeeze it
         area.setMinimumHeight(max(40, min(need, room)))

@@ -20,7 +20,8 @@ CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                  (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
                  (188, 189, 34), (23, 190, 207)]
 THIN, THICK = 2.0, 5.0
-MIN_CURVE_HEIGHT = 90     # px of plot area the curves always get
+MIN_CURVE_HEIGHT = 90     # px of plot area the curves always get, and in large type
+MIN_CURVE_LINES = 5       # this many lines of the tick font (three ticks and the label fit)
 
 
 def class_colour(k: int) -> tuple[int, int, int]:
@@ -144,7 +145,7 @@ class ProbabilityCurve(QWidget):
         line = QFontMetricsF(font).height()
         # room for the curves below the title and above the step axis (at 1280x720 the
         # maps below took the view's height and left the curves 10 px)
-        least = int(3 * line + MIN_CURVE_HEIGHT)
+        least = int(3 * line + max(MIN_CURVE_HEIGHT, MIN_CURVE_LINES * line))
         if self.plot_widget.minimumHeight() != least:
             self.plot_widget.setMinimumHeight(least)
         height = max(0.0, self.plot_widget.height() - 3 * line)   # less title and step axis
@@ -158,7 +159,7 @@ class ProbabilityCurve(QWidget):
         if size.endswith("pt"):
             label_font.setPointSizeF(float(size[:-2]))
         label = "probability" if QFontMetricsF(label_font).horizontalAdvance(
-            "probability") + line <= height else "P"
+            "probability") + 10 <= height else "P"
         if label != self._y_label:
             self._y_label = label
             self.plot.setLabel("left", label)
