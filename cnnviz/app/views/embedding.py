@@ -96,7 +96,9 @@ class EmbeddingView(LiveView):
         # the hovered digit, drawn in the top-right corner of the plot
         self.preview = pg.GraphicsLayoutWidget()
         self.preview.setFixedSize(84, 100)
-        self.preview.setBackground("k")
+        # the view's own colour until a point is hovered: an empty black box beside the plot
+        # looked like a picture that failed to draw
+        self.preview.setBackground(self.palette().window().color())
         self.preview_panel = ImagePanel("", GREY_CMAP)
         self.preview.ci.addItem(self.preview_panel.layout)
         self.plot.scene().sigMouseMoved.connect(self._on_hover)
@@ -234,6 +236,7 @@ class EmbeddingView(LiveView):
             return
         self.hovered = i
         ds = self.state.dataset
+        self.preview.setBackground("k")
         self.preview_panel.set_image(ds.test_images[i].astype(np.float32) / 255, (0.0, 1.0))
         self.preview_panel.set_title(f"#{i}")
         self.status.setText(f"held-out digit #{i}: a {int(ds.test_labels[i])}, the network "
