@@ -20,8 +20,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from PyQt6.QtCore import QRect, Qt
 
 import cnnviz
+import window_support
+from cnnviz.app.main_window import WIDE_VIEWS
+from cnnviz.app.view_frame import ViewFrame, fit_views_to
+from window_fit_checks import scrolls
+from window_support import open_window
 
 SIZES = [(1280, 720), (1366, 768), (1920, 1080)]
 CHILD = Path(__file__).with_name("window_fit_child.py")
@@ -54,3 +60,44 @@ def test_the_recording_bar_fits_with_a_usable_slider_at_1280x720(tmp_path, recor
     teacher can drag (it had 60 px left beside the buttons in large type)."""
     problems = run_child(tmp_path, (1280, 720), mode, "--recording", str(recording))
     assert not problems, "\n".join(problems)
+
+
+# -- in this process (the test screen is 1920x1080), for what needs training --------------------
+@pytest.fixture(scope="module")
+def small_dataset():
+    return window_support.small_dataset(200, 50)
+
+
+def open_at(qtbot, dataset, size):
+    """The window with its views capped for a screen of ``size``, at that size."""
+    win = open_window(qtbot, dataset, restore_layout=False)
+    fit_views_to(win, QRect(0, 0, *size), WIDE_VIEWS)
+    qtbot.wait(50)
+    win.resize(*size)
+    qtbot.wait(200)
+    return win
+
+
+def test_the_training_controls_do_not_scroll_sideways_while_training(qtbot, small_dataset):
+    """Under Xvfb at 1280x720 the Training dock grew a horizontal scroll bar once training
+    ran (Pause and Reset cut at its right edge): the rate in use, "now 0.0157596" beside
+    the learning rate, widened its row. The controls fit while training as they do idle."""
+    win = open_at(qtbot, small_dataset, (1280, 720))
+    try:
+        controls = win.controls
+        frame = win.docks["controls"].widget()
+        assert isinstance(frame, ViewFrame) and not scrolls(frame, Qt.Orientation.Horizontal)
+        controls.epochs_spin.setValue(50)
+        win.start_training()
+        qtbot.waitUntil(lambda: controls.status_label.text().startswith("Training: step"),
+                        timeout=30000)
+        # a rate of the cosine schedule between two round numbers (as after a few batches)
+        qtbot.waitUntil(lambda: len(controls.lr_now_label.text()) > len("now 0.02"),
+                        timeout=30000)
+        qtbot.wait(100)
+        assert not scrolls(frame, Qt.Orientation.Horizontal), (
+            controls.lr_now_label.text(), controls.minimumSizeHint(), frame.viewport().width())
+    finally:
+        win.stop_training()
+        qtbot.waitUntil(lambda: not win.controller.active, timeout=30000)
+        win.close()
