@@ -59,7 +59,7 @@ def test_clicking_the_arrow_turns_the_page(qtbot, placed):
     graphics, panel, maps = placed
     centre = panel.next_label.sceneBoundingRect().center()
     pos = graphics.mapFromScene(centre)
-    with qtbot.waitSignal(panel.pageChanged, timeout=2000) as blocker:
+    with qtbot.waitSignal(panel.pageChanged, timeout=30000) as blocker:
         QTest.mouseClick(graphics.viewport(), Qt.MouseButton.LeftButton,
                          Qt.KeyboardModifier.NoModifier, QPoint(pos.x(), pos.y()))
     assert blocker.args == [1]

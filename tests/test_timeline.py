@@ -158,7 +158,7 @@ def test_curve_records_the_probes_probabilities_and_restarts_for_a_new_probe(qtb
     np.testing.assert_array_equal(steps, [1, 2, 3])
     np.testing.assert_allclose(probs[-1], state.probabilities, rtol=1e-6)
     qtbot.waitUntil(lambda: view.lines[3].getData()[0] is not None
-                    and len(view.lines[3].getData()[0]) == 3, timeout=2000)   # coalesced redraw
+                    and len(view.lines[3].getData()[0]) == 3, timeout=30000)   # coalesced redraw
     xs, ys = view.lines[3].getData()
     np.testing.assert_array_equal(xs, steps)
     np.testing.assert_allclose(ys, probs[:, 3])
@@ -205,7 +205,7 @@ def test_records_are_throttled_but_the_newest_step_is_kept(qtbot, setup):
     assert len(view.timeline) == 1                  # the first; the rest wait for the timer
     assert view._record_timer.isActive()
     view._record_timer.start(1)                     # let the pending record come due now
-    qtbot.waitUntil(lambda: view.timeline.steps[-1] == 6, timeout=3000)
+    qtbot.waitUntil(lambda: view.timeline.steps[-1] == 6, timeout=30000)
     np.testing.assert_array_equal(view.timeline[-1].params["conv2.weight"],
                                   state.net.params["conv2.weight"])
 

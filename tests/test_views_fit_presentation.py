@@ -136,7 +136,7 @@ def test_saliency_panels_fill_the_view_and_titles_fit(qtbot, state, big_font, si
     from cnnviz.app.views.saliency import SaliencyView
     view = shown(qtbot, SaliencyView(state), size, presentation_titles=big_font)
     view.recompute()
-    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=2000)
+    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=30000)
     qtbot.wait(30)
     g = view.graphics
     frame = g.viewport().rect()
