@@ -20,7 +20,8 @@ their ``FitCanvas``::
   its tick labels get the width they need in the larger of the view's font and the bar's own
   tick font (presentation mode) for the widest label expected (``tick_sample``, e.g.
   ``"-0.25"``, or ``"-5e-05"`` for gradients). A bar too short for three tick labels shows
-  one, the scale ("±0.4"), in its middle instead of a pile-up.
+  one, the scale ("±0.4", "±1e-4"), in its middle instead of a pile-up; one shorter than a
+  line, none.
 * The title is the longest of ``set_titles``' candidates that fits the panel's width, measured
   in the size it is drawn in (``set_title_size``, or presentation mode's); if none fits, the
   shortest drawn smaller (``label_fit.fit_label``): a title never reaches into the colour bar.
@@ -69,6 +70,15 @@ def page_size_for(count: int, height: int, width: int, budget: int = PAGE_PIXELS
     if count * height * width <= budget:
         return None
     return max(4, budget // (height * width))
+
+
+def short_number(value: float, digits: int = 2) -> str:
+    """``value`` in ``digits`` significant digits, in the shorter of fixed and scientific
+    notation with a short exponent: 0.00012 -> "0.00012", 1 digit -> "1e-4"."""
+    fixed = f"{value:.{digits}g}"
+    mantissa, _, exponent = f"{value:.{digits - 1}e}".partition("e")
+    science = f"{mantissa}e{int(exponent)}"
+    return science if len(science) < len(fixed) else fixed
 
 
 class _PagerLabel(pg.LabelItem):
@@ -250,8 +260,15 @@ class MosaicBarPanel(QObject):
         ticks = self._ticks
         if self._bar_h and self._bar_h < TICK_LINES * self._tick_line():
             lo, hi = self._levels
-            text = f"±{hi:.2g}" if lo == -hi else f"{lo:.2g}…{hi:.2g}"
-            ticks = [[((lo + hi) / 2, text)]]
+            # the shortest form when the longest would not fit (the axis drops a label
+            # wider than itself): "±0.00012", "±0.0001", "±1e-4"
+            forms = [(f"±{short_number(hi, d)}" if lo == -hi else
+                      f"{short_number(lo, d)}…{short_number(hi, d)}") for d in (2, 1)]
+            room = self.bar.axis.width() - 12
+            metrics = QFontMetricsF(self._tick_fonts()[-1] if self._tick_fonts() else QFont())
+            text = next((t for t in forms if metrics.horizontalAdvance(t) <= room), forms[-1])
+            # shorter than a line: no label, rather than one spilling over its neighbours
+            ticks = [[((lo + hi) / 2, text)]] if self._bar_h >= self._tick_line() else [[]]
         if ticks != self._shown_ticks:
             self._shown_ticks = ticks
             self.bar.axis.setTicks(ticks)
