@@ -293,8 +293,14 @@ class SaliencyView(QWidget):
         self.occ_digit.setImage(ink, autoLevels=False, levels=(0, 255))
         start = PATCH / 2 - OCCLUSION_STRIDE / 2         # (after setImage: it sizes the rect)
         h, w = image.shape
-        self.occ_digit.setRect(QRectF(-start / OCCLUSION_STRIDE, -start / OCCLUSION_STRIDE,
-                                      w / OCCLUSION_STRIDE, h / OCCLUSION_STRIDE))
+        digit = QRectF(-start / OCCLUSION_STRIDE, -start / OCCLUSION_STRIDE,
+                       w / OCCLUSION_STRIDE, h / OCCLUSION_STRIDE)
+        self.occ_digit.setRect(digit)
+        box = self.panels["occ"].box
+        if box.viewRect() != digit:    # the whole digit: its edge rows spill past the cells
+            box.setRange(digit, padding=0)
+            box.updateViewRange()
+            box.updateMatrix()
         if not self.placements or any(p.title_outgrew() for p in self.panels.values()):
             self._arrange()
         red = "red raises the score, blue lowers it" if not self.absolute.isChecked() else \
