@@ -43,6 +43,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self._order: list[str] = []
         self._output: np.ndarray | None = None      # (C, H, W) or (n,) of the selected layer
         self._oriented = False
+        self._drawn_layer: str | None = None        # the layer the maps page shows
 
         # schematic: one button per layer (name and shape), wrapping onto more rows
         self.schematic = QWidget()
@@ -57,6 +58,8 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self._map_panels = self.maps.panels
         # kept for scripts and tests: the one graphics view that holds both mosaics
         self.input_widget = self.output_widget = self.maps_view
+        for panel in self._map_panels.values():      # a hovered tile on another page
+            panel.pageChanged.connect(self._on_page)
         self.maps_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.maps_view.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
@@ -218,8 +221,6 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self.hover_label.setText("Hover the output to read its values.")
         self.output_panel.highlight(None)
         self.input_panel.highlight(None)
-        self.output_panel.mosaic = None      # relabel for the new layer's tiles
-        self.input_panel.mosaic = None
         self.refresh()
         self.layerSelected.emit(name)
 
@@ -255,13 +256,17 @@ class InspectorView(RefreshWhenExposed, QWidget):
             titles["output"] = [f"{name} output: {shape}{colours}", f"{name} output: {shape}",
                                 f"{name} {shape}", name]
             source = info.input
+            linked = False
             if source is not None and source in trace and trace[source].output.ndim == 4:
                 x = trace[source].output[0]
                 drawn["input"] = self._map(source, x, "input")
                 in_shape = shape_text(x.shape)
                 titles["input"] = [f"its input ({source}): {in_shape}", f"{source}: {in_shape}",
                                    source]
-            self.maps.show(drawn, titles, new_layer=self.output_panel.mosaic is None)
+                # channel c of a ReLU or a pool reads channel c only: one page for both
+                linked = info.kind != "conv" and len(x) == len(out)
+            self.maps.show(drawn, titles, new_layer=name != self._drawn_layer, linked=linked)
+            self._drawn_layer = name
         if self.hover_info is not None and self.hover_info.layer == name:
             self._refresh_hover_value()
 
@@ -286,7 +291,8 @@ class InspectorView(RefreshWhenExposed, QWidget):
         return None if window is None else (window.top, window.left, window.size)
 
     def hover(self, y: float, x: float) -> HoverInfo | None:
-        """Hover the output image at mosaic coordinates ``(y, x)`` (x only, for bars)."""
+        """Hover the output image at mosaic coordinates ``(y, x)`` of the page shown (x only,
+        for bars); the channel returned is the global one."""
         name = self.selected_layer
         out = self._output
         if out is None:
@@ -295,7 +301,8 @@ class InspectorView(RefreshWhenExposed, QWidget):
             hit = self.output_panel.mosaic.tile_at(y, x) if self.output_panel.mosaic else None
             if hit is None:
                 return self._clear_hover()
-            channel, row, col = hit
+            tile, row, col = hit
+            channel = self.output_panel.page_start + tile     # the page's first channel on
             field = self.receptive_field_for(name, row, col)
             info = HoverInfo(name, channel, row, col, float(out[channel, row, col]), field)
             self._highlight(info)
@@ -355,6 +362,9 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self.output_panel.highlight(None)
         self.input_panel.highlight(None)
         return None
+
+    def _on_page(self, _page: int) -> None:
+        self._highlight(self.hover_info)
 
     def _on_mouse_moved(self, scene_pos) -> None:
         if self.pages.currentIndex() != 0:
