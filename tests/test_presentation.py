@@ -3,7 +3,7 @@
 import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QTabBar
 
 from cnnviz.app.presentation import PRESENTATION_KEY, stored_choice
 from cnnviz.app.settings import read_value
@@ -209,18 +209,33 @@ def test_a_view_title_set_after_entering_keeps_the_large_type(qtbot, small_datas
     win.close()
 
 
-def test_the_view_on_the_stage_comes_back_at_the_next_launch(qtbot, small_dataset):
+@pytest.mark.parametrize("screen", ["same screen", "another screen"])
+def test_the_view_on_the_stage_comes_back_at_the_next_launch(qtbot, small_dataset, screen):
     """Under Xvfb: presenting the Loss view, Ctrl+Q, launch again: the stage showed
-    Activations. The teacher gets the view they left on the stage."""
+    Activations (and, saved at 1920x1080 and opened at 1280x720, still did after the view
+    was stored: showing the window brought another tab to the front). The teacher gets the
+    view they left on the stage."""
+    from PyQt6.QtCore import QRect
+
+    from cnnviz.app.settings import write_value
+    from test_settings_restore import geometry_from_another_screen
     first = open_window(qtbot, small_dataset)
     first.set_presentation(True)
-    first.presentation.bar.viewRequested.emit("loss_curves")       # the selector, or key 9
-    qtbot.waitUntil(lambda: first.presentation.bar.current_view() == "loss_curves")
+    first.presentation.bar.viewRequested.emit("filters")       # the selector, or key 8
+    qtbot.waitUntil(lambda: first.presentation.bar.current_view() == "filters")
     first.close()
+    if screen == "another screen":
+        write_value("window/geometry",
+                    geometry_from_another_screen(QRect(157, 44, 1600, 1000), False, 2560))
     second = open_window(qtbot, small_dataset)
     assert second.presentation.active
-    assert second.presentation.bar.current_view() == "loss_curves"
-    qtbot.waitUntil(lambda: second.docks["loss_curves"].visibleRegion().boundingRect().height()
-                    > 100)
+
+    def in_front() -> str:
+        """The current tab of the stage (the dock area's tab bar holding every view)."""
+        bars = [bar for bar in second.findChildren(QTabBar)
+                if bar.parent() is second and bar.isVisible() and bar.count() > 10]
+        return bars[0].tabText(bars[0].currentIndex()) if len(bars) == 1 else ""
+    qtbot.waitUntil(lambda: second.presentation.bar.current_view() == "filters"
+                    and in_front() == second.docks["filters"].windowTitle())
     second.set_presentation(False)      # leaving: F11 in normal mode shows the last dock used
     second.close()

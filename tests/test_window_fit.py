@@ -284,3 +284,28 @@ def test_the_recording_bar_fits_with_a_usable_slider_at_1280x720(qtbot, small_da
     finally:
         win.replay.close()
         win.close()
+
+
+def test_the_training_controls_do_not_scroll_sideways_while_training(qtbot, small_dataset):
+    """Under Xvfb at 1280x720 the Training dock grew a horizontal scroll bar once training
+    ran (Pause and Reset cut at its right edge): the rate in use, "now 0.0157596" beside
+    the learning rate, widened its row. The controls fit while training as they do idle."""
+    win = open_at(qtbot, small_dataset, (1280, 720), False)
+    try:
+        controls = win.controls
+        frame = win.docks["controls"].widget()
+        assert isinstance(frame, ViewFrame) and not scrolls(frame, Qt.Orientation.Horizontal)
+        controls.epochs_spin.setValue(50)
+        win.start_training()
+        qtbot.waitUntil(lambda: controls.status_label.text().startswith("Training: step"),
+                        timeout=30000)
+        # a rate of the cosine schedule between two round numbers (as after a few batches)
+        qtbot.waitUntil(lambda: len(controls.lr_now_label.text()) > len("now 0.02"),
+                        timeout=30000)
+        qtbot.wait(100)
+        assert not scrolls(frame, Qt.Orientation.Horizontal), (
+            controls.lr_now_label.text(), controls.minimumSizeHint(), frame.viewport().width())
+    finally:
+        win.stop_training()
+        qtbot.waitUntil(lambda: not win.controller.active, timeout=30000)
+        win.close()
