@@ -25,7 +25,7 @@ from step_support import start_paused, step
 
 WAIT_MS = 60_000
 # the views that moved their passes to a ProbeJob: each draws once per probe or weight change
-MOVED = ("grad_cam",)
+MOVED = ("grad_cam", "saliency")
 
 
 class PassRecorder:
@@ -125,6 +125,11 @@ def test_no_view_runs_the_network_on_the_ui_thread(qtbot, monkeypatch):
     cam = views["grad_cam"].cam
     expected = explain.grad_cam(state.net, state.probe_image, views["grad_cam"].class_index)
     np.testing.assert_allclose(cam.map, expected.map, rtol=1e-5, atol=1e-7)
+    saliency = explain.gradient_saliency(state.net, state.probe_image)
+    np.testing.assert_allclose(views["saliency"].saliency_map(), saliency.gradient,
+                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(views["saliency"].occlusion_map(), explain.occlusion_drop(
+        state.net, state.probe_image, saliency.class_index), rtol=1e-5, atol=1e-6)
 
 
 def test_a_result_for_a_stale_probe_is_dropped_and_the_newest_drawn(qtbot):
