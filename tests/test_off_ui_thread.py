@@ -25,7 +25,7 @@ from step_support import start_paused, step
 
 WAIT_MS = 60_000
 # the views that moved their passes to a ProbeJob: each draws once per probe or weight change
-MOVED = ("grad_cam", "saliency")
+MOVED = ("grad_cam", "saliency", "timeline")
 
 
 class PassRecorder:
@@ -104,6 +104,7 @@ def wait_quiet(qtbot, views) -> None:
 def test_no_view_runs_the_network_on_the_ui_thread(qtbot, monkeypatch):
     state = make_state(probe_index=0)
     views = {spec.name: shown(qtbot, spec.load()(state)) for spec in VIEWS}
+    views["timeline"].record_interval_s = 0.0        # every step's snapshot shown at once
     ctl = start_paused(qtbot, state, timeline=views["timeline"],
                        step_view=views["step_explainer"])
     try:
@@ -118,13 +119,18 @@ def test_no_view_runs_the_network_on_the_ui_thread(qtbot, monkeypatch):
         wait_quiet(qtbot, views)
     finally:
         ctl.abandon(5000)
-    moved = [c for c in recorder.ui_calls if any(f"views/{name}" in c for name in MOVED)]
-    assert moved == [], "passes on the UI thread:\n" + "\n".join(sorted(set(moved)))
+    assert recorder.ui_calls == [], "passes on the UI thread:\n" + "\n".join(
+        sorted(set(recorder.ui_calls)))
     assert recorder.worker_calls > 0 and recorder.service_calls > 0
     # what the moved views show is what the explain functions give for the new probe, weights
     cam = views["grad_cam"].cam
     expected = explain.grad_cam(state.net, state.probe_image, views["grad_cam"].class_index)
     np.testing.assert_allclose(cam.map, expected.map, rtol=1e-5, atol=1e-7)
+    timeline = views["timeline"]
+    assert timeline.replay_ready and len(timeline.timeline) == 2
+    first = state.net.describe()[1].name                # the first layer after the input
+    np.testing.assert_allclose(timeline.replayed_maps(first),
+                               state.trace[first].output[0], rtol=1e-5, atol=1e-6)
     saliency = explain.gradient_saliency(state.net, state.probe_image)
     np.testing.assert_allclose(views["saliency"].saliency_map(), saliency.gradient,
                                rtol=1e-5, atol=1e-7)
