@@ -150,7 +150,7 @@ def test_a_result_for_a_stale_probe_is_dropped_and_the_newest_drawn(qtbot):
         return float(probe.sum())
 
     job.submit(slow_sum)
-    assert job.note.text() == COMPUTING
+    qtbot.waitUntil(lambda: job.note.text() == COMPUTING, timeout=WAIT_MS)   # still running
     ds = state.dataset
     state.set_probe(ds.test_images[3] / 255.0, int(ds.test_labels[3]), index=3)
     job.submit(lambda net, probe: float(probe.sum()))      # the view asks again
