@@ -356,6 +356,23 @@ def test_a_destroyed_native_window_saves_and_exits(qtbot, window, monkeypatch):
         np.testing.assert_array_equal(kept.params[name], value)
 
 
+def test_the_next_launch_says_where_the_kept_model_is(qtbot, small_dataset):
+    """Under Xvfb, ``xdotool windowclose`` while training: the model was kept in
+    ``unsaved-model.npz``, said only on stderr, which a teacher who started the app from a
+    menu never sees. The next launch names the file in the status bar."""
+    path = lifecycle.recovery_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    build_network(seed=1).save(path)
+    win = window_support.open_window(qtbot, small_dataset)
+    message = win.statusBar().currentMessage()
+    assert str(path) in message and "File > Open model" in message, message
+    win.close()
+    path.unlink()
+    again = window_support.open_window(qtbot, small_dataset)
+    assert "unsaved-model" not in again.statusBar().currentMessage()
+    again.close()
+
+
 # -- collection only on the UI thread ------------------------------------------------------------
 def test_the_app_collects_garbage_only_on_the_ui_thread(qtbot, monkeypatch):
     from cnnviz.app.main import open_main_window

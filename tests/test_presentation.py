@@ -176,3 +176,51 @@ def test_presentation_bar_drives_the_controls_and_selects_views(qtbot, window):
     bar.buttons["stop"].click()
     qtbot.waitUntil(lambda: not window.controller.active, timeout=10000)
     qtbot.waitUntil(lambda: bar.buttons["start"].text() == "Start")
+
+
+def title_pt(label) -> float:
+    return float(label.opts.get("size", "0pt")[:-2])
+
+
+def test_a_view_title_set_after_entering_keeps_the_large_type(qtbot, small_dataset):
+    """Under Xvfb: relaunched in presentation mode, Activations' prediction title ("predicted
+    0 (100%), true 0") came up in 9 pt on the stage (set by the view's first refresh, after
+    the stage was styled) and in large type once back in normal mode. It must follow the
+    mode, also when the prediction changes while presenting."""
+    first = open_window(qtbot, small_dataset)
+    first.set_presentation(True)
+    first.close()
+    win = open_window(qtbot, small_dataset)              # the next launch, presenting
+    view = win.views["activations"]
+    win.raise_dock("activations")
+    label = view.prob_plot.titleLabel
+    qtbot.waitUntil(lambda: "predicted" in label.text, timeout=20000)
+    assert title_pt(label) >= 18, label.opts
+    state = win.state
+    other = next(i for i in range(len(small_dataset.test_labels))
+                 if small_dataset.test_labels[i] != state.probe_label)
+    state.set_probe(small_dataset.test_images[other].astype("float32") / 255.0,
+                    int(small_dataset.test_labels[other]))
+    qtbot.waitUntil(lambda: f"true {small_dataset.test_labels[other]}" in label.text,
+                    timeout=20000)
+    assert title_pt(label) >= 18, label.opts           # a new title, still large
+    win.set_presentation(False)
+    assert 0 < title_pt(label) < 18, label.opts        # normal again, not left large
+    win.close()
+
+
+def test_the_view_on_the_stage_comes_back_at_the_next_launch(qtbot, small_dataset):
+    """Under Xvfb: presenting the Loss view, Ctrl+Q, launch again: the stage showed
+    Activations. The teacher gets the view they left on the stage."""
+    first = open_window(qtbot, small_dataset)
+    first.set_presentation(True)
+    first.presentation.bar.viewRequested.emit("loss_curves")       # the selector, or key 9
+    qtbot.waitUntil(lambda: first.presentation.bar.current_view() == "loss_curves")
+    first.close()
+    second = open_window(qtbot, small_dataset)
+    assert second.presentation.active
+    assert second.presentation.bar.current_view() == "loss_curves"
+    qtbot.waitUntil(lambda: second.docks["loss_curves"].visibleRegion().boundingRect().height()
+                    > 100)
+    second.set_presentation(False)      # leaving: F11 in normal mode shows the last dock used
+    second.close()

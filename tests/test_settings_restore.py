@@ -217,3 +217,47 @@ def test_restored_floating_docks_come_up_over_the_window_and_inside_the_screen(q
     qtbot.waitUntil(lambda: area.contains(dock.frameGeometry()))
     assert dock.width() > 100 and dock.height() > 100
     second.close()
+
+
+def geometry_from_another_screen(normal: QRect, maximised: bool, screen_width: int) -> QByteArray:
+    """What ``saveGeometry()`` writes (Qt 6, format 3.0) for a window on a screen
+    ``screen_width`` px wide: the offscreen test screen cannot change size."""
+    from PyQt6.QtCore import QDataStream, QIODevice
+    data = QByteArray()
+    stream = QDataStream(data, QIODevice.OpenModeFlag.WriteOnly)
+    stream.setByteOrder(QDataStream.ByteOrder.BigEndian)
+    stream.writeUInt32(0x1D9D0CB)
+    stream.writeUInt16(3)
+    stream.writeUInt16(0)
+    frame = normal.adjusted(-4, -28, 4, 4)
+    stream << (QRect(0, 0, screen_width, 1440) if maximised else frame)
+    stream << normal
+    stream.writeInt32(0)
+    stream.writeUInt8(2 if maximised else 0)
+    stream.writeUInt8(0)
+    stream.writeInt32(screen_width)
+    stream << (QRect(0, 19, screen_width, 1421) if maximised else normal)
+    return data
+
+
+@pytest.mark.parametrize("maximised", [True, False])
+def test_geometry_saved_on_a_screen_of_another_size_is_fitted_not_dropped(qtbot, small_dataset,
+                                                                          maximised):
+    """Qt 6 refuses a geometry saved on a screen of another width: under Xvfb, settings saved
+    at 1920x1080 and opened at 1280x720 gave "could not be restored; using the default size"
+    and a maximised window came back unmaximised. The window keeps its state, fitted."""
+    from cnnviz.app.settings import write_value
+    saved = QRect(300, 200, 2200, 1300)               # bigger than the 1920x1080 test screen
+    write_value("window/geometry", geometry_from_another_screen(saved, maximised, 2560))
+    win = open_window(qtbot, small_dataset)
+    message = win.statusBar().currentMessage()
+    assert "could not be restored" not in message, message
+    assert "screen of another size" in message, message
+    if maximised:
+        qtbot.waitUntil(win.isMaximized)
+    else:
+        assert not win.isMaximized()
+        area = win.screen().availableGeometry()
+        assert area.contains(win.frameGeometry()), (win.frameGeometry(), area)
+        assert win.width() > 0.9 * area.width() - 16     # its size, cut to the screen
+    win.close()

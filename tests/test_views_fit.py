@@ -144,8 +144,8 @@ def test_saliency_three_panels_fit(qtbot, state, size):
     frame = view.graphics.viewport().rect()
     area = 0.0
     for key, panel in view.panels.items():
-        assert_inside(frame, view_rect(view.graphics, panel), key)
-        assert_inside(frame, view_rect(view.graphics, view._titles[key]), f"{key} title")
+        assert_inside(frame, view_rect(view.graphics, panel.panel.layout), key)
+        assert_inside(frame, view_rect(view.graphics, panel.title), f"{key} title")
     for key, bar in view.bars.items():
         assert_inside(frame, view_rect(view.graphics, bar), f"{key} colour bar")
         assert bar.axis.width() >= QFontMetricsF(view.font()).horizontalAdvance("-0.25")

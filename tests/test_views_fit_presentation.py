@@ -146,11 +146,10 @@ def test_saliency_panels_fill_the_view_and_titles_fit(qtbot, state, big_font, si
     for key, rect in titles.items():
         assert_inside(frame, rect, f"{key} title")
     for key, panel in view.panels.items():
-        assert_inside(frame, scene_rect_in_view(g, panel), key)
+        assert_inside(frame, scene_rect_in_view(g, panel.panel.layout), key)
     for key, bar in view.bars.items():
         assert_inside(frame, scene_rect_in_view(g, bar), f"{key} colour bar")
-    boxes = {k: scene_rect_in_view(g, b) for k, b in
-             (("input", view.input_box), ("grad", view.grad_box), ("occ", view.occ_box))}
+    boxes = {k: scene_rect_in_view(g, panel.box) for k, panel in view.panels.items()}
     assert_no_overlap(boxes)
     # the maps use the room: as tall as the width allows, or most of the height
     grad = scene_rect_in_view(g, view.grad_image)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,17 +89,32 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def offscreen_app(size: tuple[int, int]):
-    """The QApplication, created offscreen with one screen of ``size`` if none exists yet."""
+    """The QApplication, created offscreen with one screen of ``size`` if none exists yet.
+
+    The offscreen platform's notes ("This plugin does not support propagateSizeHints()",
+    dozens per export) are dropped, and its screen file is removed once read (every export
+    had left a folder in the temp directory)."""
+    from PyQt6.QtCore import qInstallMessageHandler
     from PyQt6.QtWidgets import QApplication
     app = QApplication.instance()
     if app is None:
-        config = Path(tempfile.mkdtemp(prefix="cnnviz-export-")) / "screen.json"
+        folder = Path(tempfile.mkdtemp(prefix="cnnviz-export-"))
+        config = folder / "screen.json"
         config.write_text(json.dumps({"screens": [{
             "name": "export", "x": 0, "y": 0, "width": size[0], "height": size[1],
             "logicalDpiX": 96, "logicalDpiY": 96, "dpr": 1}]}))
         os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
-        app = QApplication(["cnnviz"])
+        qInstallMessageHandler(_quiet_platform_notes)
+        try:
+            app = QApplication(["cnnviz"])
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
     return app
+
+
+def _quiet_platform_notes(_kind, _context, message: str) -> None:
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
 
 
 def _settle(app, rounds: int = 12) -> None:
@@ -177,7 +194,8 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
     out.mkdir(parents=True, exist_ok=True)
     app = offscreen_app(size)
     saved_env = os.environ.get("CNNVIZ_SETTINGS_DIR")
-    os.environ["CNNVIZ_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="cnnviz-export-settings-")
+    settings_dir = tempfile.mkdtemp(prefix="cnnviz-export-settings-")   # never the user's
+    os.environ["CNNVIZ_SETTINGS_DIR"] = settings_dir
     window = None
     try:
         window = open_export_window(source or CheckpointSource(), size, presentation, probe)
@@ -216,6 +234,7 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
             os.environ.pop("CNNVIZ_SETTINGS_DIR", None)
         else:
             os.environ["CNNVIZ_SETTINGS_DIR"] = saved_env
+        shutil.rmtree(settings_dir, ignore_errors=True)
 
 
 def _save(image, path: Path) -> Path:

@@ -6,7 +6,8 @@
   window without sending a close request (``xdotool windowclose`` does). Qt then keeps the
   widget "visible" and the app would train on, unseen, forever. The watcher sees the X
   server's DestroyNotify for the window and calls back, so the app can save and exit.
-* ``recovery_path()``: where a trained model is kept when the window vanished unasked.
+* ``recovery_path()``: where a trained model is kept when the window vanished unasked;
+  ``kept_model_note()`` names it in the status bar at the next launch.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ def recovery_path() -> Path:
     folder = ini.parent if ini is not None else Path(QStandardPaths.writableLocation(
         QStandardPaths.StandardLocation.AppDataLocation) or Path.home() / ".cnnviz")
     return folder / "unsaved-model.npz"
+
+
+def kept_model_note() -> str:
+    """A status-bar note naming the model ``window_gone`` kept, while that file exists."""
+    path = recovery_path()
+    if not path.is_file():
+        return ""
+    return (f"A model trained when the window was closed without asking was kept in {path}: "
+            "File > Open model loads it.")
 
 
 class WindowGoneWatcher(QAbstractNativeEventFilter):

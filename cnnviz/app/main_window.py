@@ -74,7 +74,8 @@ class MainWindow(DockLayout, Menus, TrainingActions, FileActions, QMainWindow):
         if stored_choice():
             self.set_presentation(True, persist=False)
         self._update_title()
-        self.statusBar().showMessage(" ".join(self.settings_notes) or (
+        notes = self.settings_notes + [n for n in [lifecycle.kept_model_note()] if n]
+        self.statusBar().showMessage(" ".join(notes) or (
             f"Model: {state.model_name}. Data: {self._dataset_text()}. "
             "Draw a digit on the pad, or press Start (Space)."))
         QApplication.instance().focusChanged.connect(self._on_focus_changed)

@@ -1,7 +1,8 @@
 """One reusable "title + mosaic + colour bar" panel, with paging for layers of many channels.
 
-``MosaicBarPanel`` is what the filters view (and any view that shows a stack of signed or
-unsigned maps with a scale) places on its ``FitCanvas``::
+``MosaicBarPanel`` is what the filters, activations, pooling, saliency and one-step
+explainer views (any view that shows a stack of maps, or one map, with a scale) place on
+their ``FitCanvas``::
 
     panel = MosaicBarPanel(DIVERGING_CMAP, page_size=32)      # None: never page
     panel.set_parent(canvas)                                  # a FitCanvas / GraphicsWidget
@@ -16,8 +17,16 @@ unsigned maps with a scale) places on its ``FitCanvas``::
 * The maps draw as ONE mosaic image (``image_panel.MosaicPanel``: one ImageItem per panel,
   channel numbers above the tiles or row/column numbers for a table).
 * The colour bar (optional) sits right of the mosaic and spans exactly its content height;
-  its tick labels get the width they need in the current font (``"-0.25"`` in large type).
-* The title is the longest of ``set_titles``' candidates that fits the panel's width.
+  its tick labels get the width they need in the larger of the view's font and the bar's own
+  tick font (presentation mode) for the widest label expected (``tick_sample``, e.g.
+  ``"-0.25"``, or ``"-5e-05"`` for gradients). A bar too short for three tick labels shows
+  one, the scale ("±0.4"), in its middle instead of a pile-up.
+* The title is the longest of ``set_titles``' candidates that fits the panel's width, measured
+  in the size it is drawn in (``set_title_size``, or presentation mode's); if none fits, the
+  shortest drawn smaller (``label_fit.fit_label``): a title never reaches into the colour bar.
+* One map (``set_maps(m[None], ...)``, ``labels=None``) is drawn as it is, at data
+  coordinates ``(0, 0)-(W, H)``: overlays (paths, another image) can be added to ``box``;
+  ``lock_aspect=False`` stretches it to its rectangle (a weight matrix).
 * Paging: with ``page_size`` set and more maps than that, only one page of tiles is drawn,
   the title ends with `` · 32–63 of 64`` and ◀ ▶ arrows sit at the right end of the title
   row: clicking them (or ``next_page()``, ``set_page(i)``, ``show_index(tile)``) turns the
@@ -42,15 +51,17 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QObject, QRectF, pyqtSignal
-from PyQt6.QtGui import QFont, QFontMetricsF
+from PyQt6.QtGui import QFont, QFontMetricsF, QImage, QPainter
 
 from .fit_layout import Option, Placement
 from .image_panel import MosaicPanel, colormap
+from .label_fit import fit_label
 
 BAR_WIDTH = 14          # the colour bar's colour strip, pixels
 BAR_GAP = 4             # between the mosaic and the bar
 #: A stack of maps pages when it holds more data pixels than this (32 maps of 28x28).
 PAGE_PIXELS = 32 * 28 * 28
+TICK_LINES = 3.5        # a bar shorter than this many tick lines shows one label (the scale)
 
 
 def page_size_for(count: int, height: int, width: int, budget: int = PAGE_PIXELS) -> int | None:
@@ -78,30 +89,40 @@ class MosaicBarPanel(QObject):
     ``cmap``: colour map name; ``labels``: ``"tiles"`` (channel numbers), ``"grid"`` (row and
     column numbers of a table) or None; ``columns``: mosaic column count (``place()`` sets it
     from the chosen option); ``gap``: pixels between tiles (None: room for the labels);
-    ``colour_bar``: draw a colour bar; ``page_size``: tiles per page (None: all at once).
+    ``colour_bar``: draw a colour bar; ``page_size``: tiles per page (None: all at once);
+    ``tick_sample``: the widest tick label expected; ``lock_aspect``: square data pixels
+    (False: the maps stretch to the rectangle they are placed in).
     """
 
     pageChanged = pyqtSignal(int)
 
     def __init__(self, cmap: str | None, labels: str | None = "tiles",
                  columns: int | None = None, gap: int | None = None, colour_bar: bool = True,
-                 page_size: int | None = None, parent=None) -> None:
+                 page_size: int | None = None, tick_sample: str = "-0.25",
+                 lock_aspect: bool = True, parent=None) -> None:
         super().__init__(parent)
         self.panel = MosaicPanel("", cmap, columns=columns, gap=gap, labels=labels)
         self.panel.layout.setContentsMargins(0, 0, 0, 0)
+        if not lock_aspect:
+            self.panel.box.setAspectLocked(False)
         self.page_size = page_size
+        self.tick_sample = tick_sample
         self.page = 0
         self._maps: np.ndarray | None = None        # all maps (K, H, W), every page
         self._render = None
         self._labelled: tuple = (0, None)           # (page start, layout) labelled last
         self._levels = (0.0, 1.0)
         self._titles: list[str] = [""]
+        self._font: QFont | None = None             # the view's font at the last place()
+        self._title_room: float | None = None       # the title row's height at place()
         self._width = 0.0
+        self._bar_h = 0.0                           # the colour bar's placed height, pixels
+        self._ticks = None                          # as given to set_maps
+        self._shown_ticks = None                    # as on the bar (one label when short)
         self.bar: pg.ColorBarItem | None = None
         if colour_bar:
             self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=colormap(cmap or "viridis"),
                                        interactive=False, width=BAR_WIDTH, colorMapMenu=False)
-            self._ticks = None
         # the pager sits at the right end of the title row; hidden with one page
         self.prev_label = _PagerLabel("◀", lambda: self.set_page(self.page - 1))
         self.next_label = _PagerLabel("▶", lambda: self.set_page(self.page + 1))
@@ -210,13 +231,48 @@ class MosaicBarPanel(QObject):
         if self.page >= self.pages:
             self.page = self.pages - 1
         self._draw()
+        self._ticks = ticks
         if self.bar is not None:
             if tuple(self.bar.levels()) != self._levels:   # an axis redraw costs milliseconds
                 self.bar.setLevels(self._levels)
-            if ticks != self._ticks:
-                self._ticks = ticks
-                self.bar.axis.setTicks(ticks)
+            self._show_ticks()
         self._update_title()
+
+    def set_colormap(self, cmap: str) -> None:
+        """Draw the maps (and the colour bar) in colour map ``cmap``."""
+        self.panel.image.setColorMap(colormap(cmap))
+        if self.bar is not None:
+            self.bar.setColorMap(colormap(cmap))
+
+    def _show_ticks(self) -> None:
+        """The given ticks, or on a bar too short for three labels one in its middle: the
+        scale (``"±0.4"`` for levels symmetric around zero)."""
+        ticks = self._ticks
+        if self._bar_h and self._bar_h < TICK_LINES * self._tick_line():
+            lo, hi = self._levels
+            text = f"±{hi:.2g}" if lo == -hi else f"{lo:.2g}…{hi:.2g}"
+            ticks = [[((lo + hi) / 2, text)]]
+        if ticks != self._shown_ticks:
+            self._shown_ticks = ticks
+            self.bar.axis.setTicks(ticks)
+
+    def bar_ticks(self) -> list[tuple[str, QRectF]]:
+        """``(text, scene rectangle)`` of every tick label the colour bar draws now (as the
+        axis lays them out for painting: labels that would not fit are left out)."""
+        if self.bar is None or not self.bar.isVisible():
+            return []
+        axis = self.bar.axis
+        image = QImage(4, 4, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            if axis.style["tickFont"]:
+                painter.setFont(axis.style["tickFont"])
+            specs = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        if specs is None:
+            return []
+        return [(text, axis.mapRectToScene(rect)) for rect, _flags, text in specs[2]]
 
     def _draw(self) -> None:
         if self._maps is None:
@@ -239,6 +295,10 @@ class MosaicBarPanel(QObject):
         if m is None or (self._labelled[1] is m and self._labelled[0] == start):
             return
         self._labelled = (start, m)
+        # a new tiling set a new view range: map it now, not at the next paint (a caller
+        # reading where a tile is right after drawing would get the old range's mapping)
+        self.panel.box.updateViewRange()
+        self.panel.box.updateMatrix()
         if self.panel.labels == "tiles":
             for i, item in enumerate(self.panel._label_items):
                 item.setText(str(start + i))
@@ -296,21 +356,28 @@ class MosaicBarPanel(QObject):
             return ""
         return f" · {self.page_start}–{self.page_stop - 1} of {self.count}"
 
+    def set_title_size(self, size: str) -> None:
+        """Draw the title in ``size`` (e.g. ``"12pt"``), fitted again to the panel."""
+        title = self.panel.title
+        if title.opts.get("size") != size:
+            title.setText(title.text, size=size)
+            self._update_title()
+
     def _update_title(self) -> None:
         paging = self.pages > 1
         self._show_pager(paging)
         pager = self._pager_text()
-        room = self._width - (2 * self._arrow_width() if paging else 0) - 8
-        # measured as drawn: the title's size is set in its rich text (large in presentation
-        # mode), not in the item's font, so a font-metrics guess let a title too wide for
-        # its panel through, and the title's minimum width then widened the panel over its
-        # neighbour
-        for text in [t + pager for t in self._titles]:
-            self.panel.set_title(text)
-            if room <= 0 or self.panel.title.item.boundingRect().width() <= room:
-                return
-        # none fits: the page range alone, else the shortest title
-        self.panel.set_title(pager.lstrip(" ·") if paging else self._titles[-1])
+        candidates = [t + pager for t in self._titles]
+        if paging:
+            candidates.append(pager.lstrip(" ·"))      # none fits: the page range alone
+        if self._width <= 0:                           # not placed yet
+            self.panel.set_title(candidates[0])
+            return
+        # measured in the size the title is drawn in (its rich text's, large in presentation
+        # mode), not the item's font: a guess let a too-wide title through, and a title's
+        # minimum width widens its panel over the colour bar and the neighbour
+        fit_label(self.panel.title, candidates,
+                  self._width - (2 * self._arrow_width() if paging else 0))
 
     def _arrow_width(self) -> float:
         return QFontMetricsF(self.prev_label.item.font()).horizontalAdvance("◀") + 10
@@ -322,13 +389,28 @@ class MosaicBarPanel(QObject):
             return 0.0
         return BAR_GAP + BAR_WIDTH + self._tick_width(font)
 
-    @staticmethod
-    def _tick_width(font: QFont) -> float:
-        return QFontMetricsF(font).horizontalAdvance("-0.25") + 14
+    def _tick_fonts(self, font: QFont | None = None) -> list[QFont]:
+        """The view's font and the bar's own tick font (set by presentation mode)."""
+        own = self.bar.axis.style.get("tickFont") if self.bar is not None else None
+        return [f for f in (font or self._font, own) if f is not None]
+
+    def _tick_width(self, font: QFont) -> float:
+        return max(QFontMetricsF(f).horizontalAdvance(self.tick_sample)
+                   for f in self._tick_fonts(font)) + 14
+
+    def _tick_line(self) -> float:
+        return max(QFontMetricsF(f).height() for f in self._tick_fonts() or [QFont()])
 
     def title_px(self) -> float:
-        """Height of the title row, pixels (``title_px`` of ``fit_layout.arrange``)."""
-        return self.panel.title.minimumHeight() + 2
+        """Height of the title row, pixels (``title_px`` of ``fit_layout.arrange``): the
+        title's at its full size (a long title may be drawn smaller for a while)."""
+        title = self.panel.title
+        return title.minimumHeight() / max(title.item.scale(), 1e-3) + 2
+
+    def title_outgrew(self) -> bool:
+        """Whether the title now needs a taller row than it was placed with (set to a
+        larger size, or its first text given after placing): place the panel again."""
+        return self._title_room is not None and self.title_px() > self._title_room + 0.5
 
     def options(self, column_choices, font: QFont, value_of=None) -> list[Option]:
         """``fit_layout.Option`` s for the current page's tiles in each column count of
@@ -350,6 +432,8 @@ class MosaicBarPanel(QObject):
         right; ``columns`` (default ``placement.value``) becomes the mosaic's column count.
         Returns True if the mosaic was re-tiled (the column count changed)."""
         x, y, w, h = placement.rect
+        self._font = QFont(font)
+        self._title_room = h - placement.content_h
         bar = self.bar_width(font)
         columns = placement.value if columns is None else columns
         retiled = isinstance(columns, int) and columns != self.panel.columns
@@ -371,7 +455,12 @@ class MosaicBarPanel(QObject):
             self.bar.axis.setWidth(self._tick_width(font))
             top = y + h - placement.content_h
             # inset by half a line: the end ticks' text is centred on the bar's ends
-            pad = min(QFontMetricsF(font).height() / 2, placement.content_h / 4)
+            pad = min(self._tick_line() / 2, placement.content_h / 4)
+            self._bar_h = placement.content_h - 2 * pad
             self.bar.setGeometry(QRectF(x + w - bar + BAR_GAP, top + pad, bar - BAR_GAP,
-                                        placement.content_h - 2 * pad))
+                                        self._bar_h))
+            self.bar.layout.activate()           # and its strip and axis, now too
+            self.bar.vb.updateViewRange()
+            self.bar.vb.updateMatrix()
+            self._show_ticks()
         return retiled

@@ -15,7 +15,8 @@
   1-9 change the view. The user's own dock layout is saved on entering and restored on
   leaving; ``fit_to(area)`` caps every view so the window fits ``area`` (the screen).
 
-The choice is stored in the settings (``PRESENTATION_KEY``) and restored at the next launch.
+The choice is stored in the settings (``PRESENTATION_KEY``) and restored at the next launch,
+with the view the stage showed (``FRONT_KEY``).
 Pyqtgraph items created after entering keep their normal style (the views build theirs once,
 so in practice that is only a few relabelled captions).
 """
@@ -33,6 +34,7 @@ from .view_frame import ViewFrame, view_of
 from .view_registry import CLASSROOM_VIEWS
 
 PRESENTATION_KEY = "view/presentation"
+FRONT_KEY = "view/presentation_front"     # the view on the stage when presentation mode ended
 FONT_POINT_SIZE = 20          # application font in presentation mode (the issue asks >= 18)
 TITLE_POINT_SIZE = 22         # titles of plots and panels
 CURVE_WIDTH = 3.5             # minimum pen width of a curve, px
@@ -243,9 +245,14 @@ class PresentationMode:
                 self._undo.append(lambda b=bar: b.setFont(QFont()))
 
     def _front_view(self) -> str:
-        """The view to show first on the stage: the explainer or view the user had in front."""
+        """The view to show first on the stage: at start-up the one it showed last time, else
+        the explainer or view the user had in front."""
         from .state import is_exposed
         docks = getattr(self.window, "docks", {})
+        if not self.window.isVisible():         # at start-up: the view the stage last showed
+            stored = read_value(FRONT_KEY, "", str)
+            if stored in docks:
+                return stored
         last = getattr(self.window, "_last_dock", None)
         exposed = [name for name, d in docks.items()
                    if name not in STAGE_AFTER_KEYS and view_of(d) is not None
@@ -362,6 +369,8 @@ class PresentationMode:
     def _leave(self) -> None:
         w = self.window
         self.active = False
+        if self.bar is not None and self.bar.current_view():
+            write_value(FRONT_KEY, self.bar.current_view())
         for undo in reversed(self._undo):
             try:
                 undo()

@@ -15,6 +15,11 @@ maximise it) after.
 
 ``fit_into_screen(window)`` keeps a window inside the available area of its screen.
 
+Qt 6 refuses (``restoreGeometry`` returns False) a geometry saved on a screen of another
+width: settings saved at 1920x1080 and opened on a 1280x720 projector. The data is sound, so
+``restore_window`` then puts back what it can itself: the normal size and place, made to fit
+this screen, and the maximised state.
+
 Floating docks of the saved layout are restored (and shown) while the main window is still
 hidden: their native windows are made before the main window's, so they get no transient
 parent, and a window manager stacks them as ordinary windows (a tester saw them behind the
@@ -24,6 +29,8 @@ made a transient of it, moved inside the available screen area, and raised.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from PyQt6.QtCore import QByteArray, QDataStream, QRect, QSettings, Qt, QTimer
 from PyQt6.QtGui import QGuiApplication
@@ -114,7 +121,12 @@ def restore_window(window, default_state: QByteArray, version: int) -> list[str]
 
     geometry = settings.value(GEOMETRY_KEY)
     if geometry is not None:
-        if not isinstance(geometry, QByteArray) or not _restore_geometry(window, geometry):
+        saved = read_geometry(geometry) if isinstance(geometry, QByteArray) else None
+        if saved is not None and not _restore_geometry(window, geometry):
+            restore_on_another_screen(window, saved)
+            notes.append("The window was last used on a screen of another size; it was made "
+                         "to fit this one.")
+        elif saved is None:
             default_geometry(window)
             settings.remove(GEOMETRY_KEY)
             notes.append("The saved window size and position could not be restored; "
@@ -177,9 +189,20 @@ def _restore_state(window, layout: QByteArray, version: int) -> bool:
         return False
 
 
-def geometry_is_sound(geometry: QByteArray) -> bool:
-    """Whether ``geometry`` reads whole as ``QWidget.saveGeometry()`` data with positive sizes
-    (Qt's own restoreGeometry accepts some truncated data and restores a 0 x 0 window)."""
+@dataclass(frozen=True)
+class SavedGeometry:
+    """What ``QWidget.saveGeometry()`` stored: the normal (not maximised) rectangle, the
+    window's state and the width of the screen it was on."""
+    normal: QRect
+    maximised: bool
+    full_screen: bool
+    screen_width: int
+
+
+def read_geometry(geometry: QByteArray) -> SavedGeometry | None:
+    """``geometry`` read as ``QWidget.saveGeometry()`` data, or None unless it reads whole with
+    positive sizes (Qt's own restoreGeometry accepts some truncated data and restores a 0 x 0
+    window)."""
     stream = QDataStream(geometry)
     stream.setByteOrder(QDataStream.ByteOrder.BigEndian)
     magic, major = stream.readUInt32(), stream.readUInt16()
@@ -188,19 +211,35 @@ def geometry_is_sound(geometry: QByteArray) -> bool:
     stream >> frame
     stream >> normal
     stream.readInt32()                      # screen number
-    stream.readUInt8(), stream.readUInt8()  # maximised, full screen
-    stream.readInt32()                      # screen width
+    maximised, full_screen = stream.readUInt8(), stream.readUInt8()
+    screen_width = stream.readInt32()
     rects = [frame, normal]
     if major >= 3:                          # Qt 6: the geometry itself
         rects.append(QRect())
         stream >> rects[-1]
-    return (stream.status() == QDataStream.Status.Ok and magic == 0x1D9D0CB and major >= 1
-            and all(r.width() > 0 and r.height() > 0 for r in rects))
+    sound = (stream.status() == QDataStream.Status.Ok and magic == 0x1D9D0CB and major >= 1
+             and all(r.width() > 0 and r.height() > 0 for r in rects))
+    return SavedGeometry(normal, bool(maximised), bool(full_screen), screen_width) \
+        if sound else None
+
+
+def geometry_is_sound(geometry: QByteArray) -> bool:
+    """Whether ``geometry`` reads whole as ``QWidget.saveGeometry()`` data (``read_geometry``)."""
+    return read_geometry(geometry) is not None
+
+
+def restore_on_another_screen(window, saved: SavedGeometry) -> None:
+    """The saved normal size and place, fitted into this screen's available area, then
+    maximised if it was (full screen is presentation mode's to restore, not the geometry's)."""
+    window.setWindowState(Qt.WindowState.WindowNoState)
+    window.resize(saved.normal.size())
+    window.move(saved.normal.topLeft())
+    fit_into_screen(window)
+    if saved.maximised:
+        window.setWindowState(Qt.WindowState.WindowMaximized)
 
 
 def _restore_geometry(window, geometry: QByteArray) -> bool:
-    if not geometry_is_sound(geometry):
-        return False
     try:
         ok = bool(window.restoreGeometry(geometry))
     except Exception:

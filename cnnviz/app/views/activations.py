@@ -33,6 +33,7 @@ from ..mosaic_panel import MosaicBarPanel, page_size_for
 BAR_COLOR = (90, 120, 170)
 PREDICTED_COLOR = (255, 170, 40)
 PROB_ASPECT = 1.4           # width / height of the probability bars' plot
+PROB_TITLE_SIZE = "9pt"     # the probability plot's title in normal mode
 PROBS = "probs"             # layout key of the probability plot
 # mosaic column counts to choose from (whichever fits the widget's shape best)
 COLUMN_CHOICES = (2, 4, 5, 7, 8, 10, 13, 17, 20, 25)
@@ -94,7 +95,8 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.note)
         layout.addWidget(self.status)
-        self.prob_plot = pg.PlotItem(title="probabilities")
+        self.prob_plot = pg.PlotItem()
+        self.prob_plot.setTitle("probabilities", size=PROB_TITLE_SIZE)
         self.prob_plot.setParentItem(self.canvas)
         self._setup_prob_plot()
         self._build()
@@ -238,7 +240,9 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         title = f"predicted <b>{predicted}</b> ({probs[predicted]:.0%}){truth}"
         if title != self._prob_title:
             self._prob_title = title
-            self.prob_plot.setTitle(title, size="9pt")
+            # the size in place: presentation mode enlarges it, and undoes that on leaving
+            size = self.prob_plot.titleLabel.opts.get("size") or PROB_TITLE_SIZE
+            self.prob_plot.setTitle(title, size=size)
 
     # -- hover and click -------------------------------------------------------------------
     def hit(self, scene_pos) -> tuple[str, int, int, int] | None:

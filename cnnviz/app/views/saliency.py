@@ -26,20 +26,20 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, QTimer
-from PyQt6.QtGui import QFont, QFontMetricsF
+from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..fit_layout import Option, Placement, arrange
 from ..image_panel import FitCanvas
-from ..label_fit import fit_label
 from ..mosaic import symmetric_levels
+from ..mosaic_panel import MosaicBarPanel
 from ...explain.attribution import gradient_saliency
 from ...explain.occlusion import (OCCLUSION_STRIDE, PATCH, occluded_batch, occlusion_drop,
                                   occlusion_positions)
 from ..probe_job import ProbeJob
 from ..state import AppState
 from ..state import is_exposed
-from ..number_grid import DIVERGING_CMAP, GREY_CMAP, image_box
+from ..number_grid import DIVERGING_CMAP, GREY_CMAP
 
 # the computations live in cnnviz.explain; these names stay importable from the view
 __all__ = ["OCCLUSION_STRIDE", "PATCH", "SaliencyView", "occluded_batch", "occlusion_drop",
@@ -95,54 +95,25 @@ class SaliencyView(QWidget):
 
     # -- construction ---------------------------------------------------------------------
     def _build(self) -> None:
-        # three panels placed by hand (``arrange``): a row when wide, two rows when narrow
+        # three "title + map (+ colour bar)" panels placed by hand (``arrange``): a row when
+        # wide, two rows when narrow
         self.graphics = pg.GraphicsView(background="k")
         self.canvas = FitCanvas(self._arrange)
         self.graphics.setCentralItem(self.canvas)
-        self.panels: dict[str, pg.GraphicsLayout] = {}
-        self.bars: dict[str, pg.ColorBarItem] = {}
+        self.panels = {
+            "input": MosaicBarPanel(GREY_CMAP, labels=None, colour_bar=False),
+            "grad": MosaicBarPanel(DIVERGING_CMAP, labels=None, tick_sample="-0.025"),
+            "occ": MosaicBarPanel(DIVERGING_CMAP, labels=None, tick_sample="-0.25"),
+        }
+        for key, panel in self.panels.items():
+            panel.set_parent(self.canvas)
+            panel.set_titles([key])         # a text from the start: the title row's height
         self.placements: dict = {}
-        self._title_texts: dict[str, list[str]] = {}
-        self._title_widths: dict[str, float] = {}
-
-        def panel(key: str):
-            layout = pg.GraphicsLayout()
-            layout.setContentsMargins(0, 0, 0, 0)
-            layout.setSpacing(0)
-            layout.setParentItem(self.canvas)
-            self.panels[key] = layout
-            return layout.addLabel("", row=0, col=0), image_box(layout, row=1, col=0)
-
-        self.input_title, self.input_box = panel("input")
-        self.input_image = pg.ImageItem(axisOrder="row-major")
-        self.input_image.setColorMap(pg.colormap.get(GREY_CMAP))
-        self.input_box.addItem(self.input_image)
-
-        self.grad_title, self.grad_box = panel("grad")
-        self.grad_image = pg.ImageItem(axisOrder="row-major")
-        self.grad_box.addItem(self.grad_image)
-        self.grad_bar = pg.ColorBarItem(colorMap=pg.colormap.get(DIVERGING_CMAP),
-                                        interactive=False, width=14, colorMapMenu=False)
-        self.grad_bar.setImageItem(self.grad_image)
-
-        self.occ_title, self.occ_box = panel("occ")
-        self.occ_image = pg.ImageItem(axisOrder="row-major")
-        self.occ_box.addItem(self.occ_image)
-        # The digit's ink, faint white on top, shows where the important patches are.
+        # The digit's ink, faint white over the occlusion map, shows where the important
+        # patches are; drawn in the map's cell coordinates (see _draw)
         self.occ_digit = pg.ImageItem(axisOrder="row-major")
         self.occ_digit.setZValue(2)
-        self.occ_box.addItem(self.occ_digit)
-        self.occ_bar = pg.ColorBarItem(colorMap=pg.colormap.get(DIVERGING_CMAP),
-                                       interactive=False, width=14, colorMapMenu=False)
-        self.occ_bar.setImageItem(self.occ_image)
-        self.bars = {"grad": self.grad_bar, "occ": self.occ_bar}
-        for bar in self.bars.values():
-            bar.setParentItem(self.canvas)
-        self._titles = {"input": self.input_title, "grad": self.grad_title,
-                        "occ": self.occ_title}
-        h, w = self._image_shape()
-        for box in (self.input_box, self.grad_box, self.occ_box):
-            box.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
+        self.panels["occ"].box.addItem(self.occ_digit, ignoreBounds=True)
 
         self.absolute = QCheckBox("show |gradient| (how much, not which way)")
         self.absolute.toggled.connect(self._draw)
@@ -158,39 +129,39 @@ class SaliencyView(QWidget):
         layout.addWidget(self.caption)
         self._apply_fonts()
 
+    # the panels' items, for tests and scripts
+    input_image = property(lambda self: self.panels["input"].image)
+    grad_image = property(lambda self: self.panels["grad"].image)
+    occ_image = property(lambda self: self.panels["occ"].image)
+    bars = property(lambda self: {k: self.panels[k].bar for k in ("grad", "occ")})
+    _titles = property(lambda self: {k: p.title for k, p in self.panels.items()})
+
     def _apply_fonts(self) -> None:
         big = QFont(self.font())
         big.setPointSizeF(self.font().pointSizeF() * 1.25)
         self.caption.setFont(big)
-        size = f"{self.font().pointSizeF() * 1.15:.1f}pt"
-        for title in self._titles.values():
-            title.setText(title.text, size=size)
+        for panel in self.panels.values():
+            panel.set_title_size(f"{self.font().pointSizeF() * 1.15:.1f}pt")
         self._arrange()
 
     # -- layout ----------------------------------------------------------------------------
-    def _tick_width(self) -> float:
-        """Room for the colour bars' tick labels in the font they are drawn in (presentation
-        mode gives the axes a larger tick font than the widget's)."""
-        fonts = [self.font()] + [bar.axis.style.get("tickFont") for bar in self.bars.values()]
-        return max(QFontMetricsF(f).horizontalAdvance("-0.25") for f in fonts if f) + 14
-
     def _arrange(self, *_args) -> None:
-        """Place the three panels (and two colour bars) for the canvas's current size.
+        """Place the three panels (two with colour bars) for the canvas's current size.
 
         The probe may come out smaller than the two maps (``INPUT_SCALES``): three equal
         squares in a row use only half the height of a wide view, while a smaller probe
         leaves the width to the maps that need it. The block is centred vertically.
         """
         size = self.canvas.size()
-        if not hasattr(self, "_titles") or size.width() < 20 or size.height() < 20:
+        if not hasattr(self, "panels") or size.width() < 20 or size.height() < 20:
             return
-        bar_w = 4 + 14 + self._tick_width()
+        font = self.font()
         # the probe at a fraction k of the maps' height: content k*h wide, drawn k*h tall
-        side = self._image_shape()[0]
-        options = {"input": [Option(k, k, side / k) for k in INPUT_SCALES],
-                   "grad": [Option(1.0, 1.0, side, extra_w=bar_w)],
-                   "occ": [Option(1.0, 1.0, side, extra_w=bar_w)]}
-        title_px = max(t.minimumHeight() for t in self._titles.values()) + 2
+        h, w = self._image_shape()
+        options = {"input": [Option(k, k * w / h, h / k) for k in INPUT_SCALES]}
+        for key in ("grad", "occ"):
+            options[key] = [Option(None, w / h, h, extra_w=self.panels[key].bar_width(font))]
+        title_px = max(panel.title_px() for panel in self.panels.values())
         placements = arrange(size.width(), size.height(), TEMPLATES, options,
                              title_px=title_px, spacing=8, weights={"input": 0.6})
         if not placements:
@@ -199,35 +170,13 @@ class SaliencyView(QWidget):
         dy = max(0.0, (size.height() - used) / 2)
         self.placements = {}
         for key, place in placements.items():
-            x, y, w, h = place.rect
-            y += dy
+            x, y, pw, ph = place.rect
             content = place.content_h
             if key == "input" and place.value < 1.0:     # top-aligned, square
                 content = place.content_h * place.value
-                h = h - place.content_h + content
-            self.placements[key] = Placement(place.value, (x, y, w, h), content)
-        pad = QFontMetricsF(self.font()).height() / 2
-        for key, place in self.placements.items():
-            x, y, w, h = place.rect
-            extra = bar_w if key in self.bars else 0.0
-            self._title_widths[key] = w - extra
-            self._fit_title(key)
-            self.panels[key].setGeometry(QRectF(x, y, w - extra, h))
-            if key in self.bars:
-                bar = self.bars[key]
-                bar.axis.setWidth(self._tick_width())   # pyqtgraph's fixed 45 px cut "-0.25"
-                p = min(pad, place.content_h / 4)
-                bar.setGeometry(QRectF(x + w - extra + 4, y + h - place.content_h + p,
-                                       extra - 4, place.content_h - 2 * p))
-
-    def _fit_title(self, key: str) -> None:
-        texts, width = self._title_texts.get(key), self._title_widths.get(key)
-        if texts and width:
-            fit_label(self._titles[key], texts, width)
-
-    def _set_title(self, key: str, texts: list[str]) -> None:
-        self._title_texts[key] = texts
-        self._fit_title(key)
+                ph = ph - place.content_h + content
+            self.placements[key] = Placement(place.value, (x, y + dy, pw, ph), content)
+            self.panels[key].place(self.placements[key], font)
 
     def changeEvent(self, event) -> None:
         from PyQt6.QtCore import QEvent
@@ -284,43 +233,42 @@ class SaliencyView(QWidget):
         if self.predicted_class is None:
             return
         cls, image = self.predicted_class, self.state.probe_image
-        self.input_image.setImage(image, autoLevels=False, levels=(0.0, 1.0))
+        self.panels["input"].set_maps(np.asarray(image, np.float32)[None], (0.0, 1.0))
         label = "" if self.state.probe_label is None else f", true {self.state.probe_label}"
-        self._set_title("input", [f"predicted {cls} (p = {self.probability:.2f}){label}",
-                                  f"predicted {cls} ({self.probability:.0%})", f"→ {cls}"])
+        self.panels["input"].set_titles([
+            f"predicted {cls} (p = {self.probability:.2f}){label}",
+            f"predicted {cls} ({self.probability:.0%})", f"→ {cls}"])
 
-        grad = self._saliency
+        grad, panel = self._saliency, self.panels["grad"]
         if self.absolute.isChecked():
             grad = np.abs(grad)
             levels = (0.0, float(grad.max()) or 1.0)
-            cmap = pg.colormap.get("viridis")
+            panel.set_colormap("viridis")
             titles = [f"|gradient of score {cls}|", "|gradient|"]
         else:
             levels = symmetric_levels(grad)
-            cmap = pg.colormap.get(DIVERGING_CMAP)
+            panel.set_colormap(DIVERGING_CMAP)
             titles = [f"gradient of score {cls}", "gradient"]
-        self.grad_bar.setColorMap(cmap)
-        self.grad_image.setImage(grad, autoLevels=False, levels=levels)
-        self.grad_bar.setLevels(levels)
-        self._set_title("grad", titles)
+        panel.set_maps(np.asarray(grad, np.float32)[None], levels)
+        panel.set_titles(titles)
 
         occ = self._occlusion
-        n = occ.shape[0]
-        self.occ_image.setImage(occ, autoLevels=False)
-        # Cell (i, j) is centred on its patch: offset i*stride + PATCH/2, spacing = stride.
-        half = OCCLUSION_STRIDE / 2
-        start = PATCH / 2 - half
-        self.occ_image.setRect(QRectF(start, start, n * OCCLUSION_STRIDE, n * OCCLUSION_STRIDE))
+        # A floor on the scale: a 0.001 drop of a confident digit must not look bright red.
+        occ_levels = symmetric_levels(np.append(occ, OCCLUSION_MIN_SCALE))
+        self.panels["occ"].set_maps(np.asarray(occ, np.float32)[None], occ_levels)
+        self.panels["occ"].set_titles([f"occlusion: drop in P({cls})", f"drop in P({cls})",
+                                       "occlusion"])
+        # Cell (i, j) is centred on its patch: pixel p of the digit sits at cell coordinate
+        # (p - start) / stride, start = PATCH/2 - stride/2 (the left edge of cell 0)
         ink = np.zeros(image.shape + (4,), np.uint8)
         ink[..., :3] = 255
         ink[..., 3] = (np.clip(image, 0, 1) * 120).astype(np.uint8)
         self.occ_digit.setImage(ink, autoLevels=False, levels=(0, 255))
-        # A floor on the scale: a 0.001 drop of a confident digit must not look bright red.
-        occ_levels = symmetric_levels(np.append(occ, OCCLUSION_MIN_SCALE))
-        self.occ_image.setLevels(occ_levels)
-        self.occ_bar.setLevels(occ_levels)
-        self._set_title("occ", [f"occlusion: drop in P({cls})", f"drop in P({cls})", "occlusion"])
-        if not self.placements:
+        start = PATCH / 2 - OCCLUSION_STRIDE / 2         # (after setImage: it sizes the rect)
+        h, w = image.shape
+        self.occ_digit.setRect(QRectF(-start / OCCLUSION_STRIDE, -start / OCCLUSION_STRIDE,
+                                      w / OCCLUSION_STRIDE, h / OCCLUSION_STRIDE))
+        if not self.placements or any(p.title_outgrew() for p in self.panels.values()):
             self._arrange()
         red = "red raises the score, blue lowers it" if not self.absolute.isChecked() else \
             "bright: the score is sensitive there"

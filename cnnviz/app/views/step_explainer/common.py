@@ -1,19 +1,23 @@
-"""Pieces the one-step explainer's tabs share: colour bars, tab pages, number formats.
+"""Pieces the one-step explainer's tabs share: tab pages, their panels, number formats.
 
-Each tab places its panels by hand (``fit_layout.arrange`` on a ``FitCanvas``) with one
-colour bar per panel (its own symmetric scale) beside it.
+Each tab places its panels by hand (``fit_layout.arrange`` on a ``FitCanvas``): every panel
+is a ``MosaicBarPanel`` (title, maps and a colour bar on its own symmetric scale), the same
+widget the filters and saliency views use. The layout search runs only when the canvas's
+size, the font or the network's shapes change (``layout_changed``), not at every Step.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF, Qt
-from PyQt6.QtGui import QFontMetricsF
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ...image_panel import DIVERGING_CMAP, FitCanvas, colormap
+from ...image_panel import DIVERGING_CMAP, FitCanvas
 from ...mosaic import symmetric_levels
+from ...mosaic_panel import MosaicBarPanel
+
+TICK_SAMPLE = "-5e-05"      # the widest colour-bar tick label of a gradient or a weight change
 
 
 def format_change(change: float) -> str:
@@ -28,11 +32,6 @@ def scale_text(levels: tuple[float, float]) -> str:
 def routed_levels(*arrays: np.ndarray) -> tuple[float, float]:
     """One symmetric scale for a pool's output gradient and its routed gradient."""
     return symmetric_levels(np.concatenate([np.ravel(a) for a in arrays]))
-
-
-def colour_bar() -> pg.ColorBarItem:
-    return pg.ColorBarItem(values=(-1, 1), colorMap=colormap(DIVERGING_CMAP),
-                           interactive=False, width=14, colorMapMenu=False)
 
 
 class CanvasTab(QWidget):
@@ -73,30 +72,36 @@ class CanvasTab(QWidget):
     def arrange(self, *_args) -> None:      # placed by the subclass
         pass
 
-    # -- colour bars ---------------------------------------------------------------------
-    def tick_width(self) -> float:
-        return QFontMetricsF(self.font()).horizontalAdvance("-5e-05") + 14
+    # -- panels and their layout -----------------------------------------------------------
+    def new_panel(self, **options) -> MosaicBarPanel:
+        """A diverging "title + maps + colour bar" panel on this tab's canvas (``options``:
+        those of ``MosaicBarPanel``)."""
+        panel = MosaicBarPanel(DIVERGING_CMAP, tick_sample=TICK_SAMPLE, **options)
+        panel.set_parent(self.canvas)
+        panel.set_title_size(self.title_size())
+        return panel
 
-    def bar_width(self) -> float:
-        return 4 + 14 + self.tick_width()
+    def layout_changed(self, *shapes) -> bool:
+        """Whether the panels need placing again: the canvas's size, the font or ``shapes``
+        (what the layout depends on: the maps' shapes, the titles' heights) differ from the
+        last time this returned True. A Step of the same network changes none of them."""
+        size = self.canvas.size()
+        key = (round(size.width()), round(size.height()), self.font().key(), shapes)
+        if key == getattr(self, "_layout_key", None):
+            return False
+        self._layout_key = key
+        return True
 
-    def place_bar(self, bar: pg.ColorBarItem, x: float, top: float, content_h: float) -> None:
-        """A colour bar ``content_h`` tall at ``(x, top)``, inset by half a line at both ends
-        (the end ticks' text is centred on them), with room for its tick labels."""
-        bar.axis.setWidth(self.tick_width())     # pyqtgraph's fixed 45 px cut the ticks
-        line = QFontMetricsF(self.font()).height()
-        # too short for three tick labels: one "±scale" label in the middle, not a pile-up
-        lo, hi = bar.levels()
-        bar.axis.setTicks([[(0.0, scale_text((lo, hi)))]] if content_h < 3.5 * line else None)
-        p = min(line / 2, content_h / 4)
-        bar.setGeometry(QRectF(x + 4, top + p, self.bar_width() - 4, content_h - 2 * p))
+    def forget_layout(self) -> None:
+        """Place the panels again at the next ``arrange`` (another network's panels)."""
+        self._layout_key = None
 
     def title_size(self) -> str:
         return f"{self.font().pointSizeF():.1f}pt"
 
 
 def remove_items(canvas, items) -> None:
-    """Take panels' layouts and colour bars off ``canvas`` (another network's)."""
+    """Take graphics items (another network's) off ``canvas``."""
     scene = canvas.scene()
     for item in items:
         item.setParentItem(None)

@@ -14,13 +14,11 @@ symmetric around zero, with a colour bar:
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QRectF
 
 from ...fit_layout import Option, arrange
-from ...image_panel import DIVERGING_CMAP, ImagePanel, MosaicPanel
-from ...label_fit import fit_label
 from ...mosaic import symmetric_levels
-from .common import CanvasTab, colour_bar, remove_items, scale_text
+from ...mosaic_panel import MosaicBarPanel
+from .common import CanvasTab, scale_text
 
 FILTER_COLUMNS = (4, 5, 8, 10, 16, 20)      # tiles per row for one-input-channel kernels
 
@@ -31,26 +29,29 @@ def weighted_layers(layers) -> list:
 
 
 class DeltaTab(CanvasTab):
-    """ΔW of every weighted layer (see module doc). ``panels``/``bars``: weight name ->
-    panel / colour bar; ``placements``: where ``arrange`` put them."""
+    """ΔW of every weighted layer (see module doc). ``panels``: weight name ->
+    ``MosaicBarPanel`` (``bars``: their colour bars); ``placements``: where ``arrange`` put
+    them."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent=parent)
         self.layers: list = []
-        self.panels: dict[str, ImagePanel] = {}
-        self.bars: dict = {}
+        self.panels: dict[str, MosaicBarPanel] = {}
         self.placements: dict = {}
-        self._titles: dict[str, list[str]] = {}
         self._shapes: dict[str, tuple] = {}       # weight name -> how it is drawn
         self._detail = None
         self.built = True
 
+    @property
+    def bars(self) -> dict:
+        return {name: panel.bar for name, panel in self.panels.items()}
+
     def set_network(self, layers) -> None:
         """Panels for the weighted layers of ``layers`` (``net.describe()``)."""
-        remove_items(self.canvas, [p.layout for p in self.panels.values()]
-                     + list(self.bars.values()))
-        self.panels, self.bars, self.placements, self._titles = {}, {}, {}, {}
-        self._shapes, self._detail = {}, None
+        for panel in self.panels.values():
+            panel.remove()
+        self.panels, self.placements, self._shapes, self._detail = {}, {}, {}, None
+        self.forget_layout()
         by_name = {info.name: info for info in layers}
         self.layers = weighted_layers(layers)
         for info in self.layers:
@@ -58,29 +59,25 @@ class DeltaTab(CanvasTab):
             shape = dict(info.params)[name]
             if info.kind == "conv":
                 c_out, c_in, k, _ = shape
-                panel = MosaicPanel(f"ΔW {info.name}", DIVERGING_CMAP,
-                                    columns=5 if c_in == 1 else c_out,
-                                    gap=2 if c_in == 1 else None,
-                                    labels="tiles" if c_in == 1 else "grid")
-                self._shapes[name] = ("filters" if c_in == 1 else "table", shape)
+                table = c_in > 1
+                self._shapes[name] = ("table" if table else "filters", shape)
+                panel = self.new_panel(columns=c_out if table else 5,
+                                       gap=None if table else 2,
+                                       labels="grid" if table else "tiles")
             else:
                 source = by_name.get(info.input)
                 flat_of = by_name.get(source.input) if source is not None \
                     and source.kind == "flatten" else None
                 if flat_of is not None and len(flat_of.output_shape) == 3 \
                         and flat_of.output_shape[0] == 1:
-                    h, w = flat_of.output_shape[1:]
-                    panel = MosaicPanel(f"ΔW {info.name}", DIVERGING_CMAP, columns=8, gap=2)
-                    self._shapes[name] = ("units", shape, (h, w))
+                    self._shapes[name] = ("units", shape, tuple(flat_of.output_shape[1:]))
+                    panel = self.new_panel(columns=8, gap=2)
                 else:
-                    panel = ImagePanel(f"ΔW {info.name}", DIVERGING_CMAP)
-                    panel.box.setAspectLocked(False)
+                    # a heatmap stretched to its rectangle (rarely square)
                     self._shapes[name] = ("matrix", shape)
-            panel.layout.setContentsMargins(0, 0, 0, 0)
-            panel.layout.setParentItem(self.canvas)
+                    panel = self.new_panel(labels=None, lock_aspect=False)
+            panel.set_titles([f"ΔW {info.name}"])
             self.panels[name] = panel
-            self.bars[name] = colour_bar()
-            self.bars[name].setParentItem(self.canvas)
         self.apply_fonts()
 
     # -- drawing ------------------------------------------------------------------------------
@@ -95,10 +92,7 @@ class DeltaTab(CanvasTab):
             if how[0] in ("filters", "table"):
                 c_out, c_in, k, _ = delta.shape
                 # row = input channel, column = output channel: a wide table, like the panel
-                maps = delta.transpose(1, 0, 2, 3).reshape(c_in * c_out, k, k)
-                if how[0] == "table":
-                    panel.columns = c_out
-                panel.set_maps(maps, levels)
+                panel.set_maps(delta.transpose(1, 0, 2, 3).reshape(c_in * c_out, k, k), levels)
                 what = (f"{c_out} filters {k}x{k}" if c_in == 1 else
                         f"{c_out} x {c_in} kernels: column = output channel, row = input")
             elif how[0] == "units":
@@ -106,11 +100,10 @@ class DeltaTab(CanvasTab):
                 panel.set_maps(delta.reshape(-1, h, w), levels)
                 what = f"each of {delta.shape[0]} units' {h}x{w} weights"
             else:
-                panel.set_image(delta, levels)
+                panel.set_maps(delta[None], levels)
                 what = f"{delta.shape[0]} units x {delta.shape[1]} inputs: one row per unit"
-            self.bars[name].setLevels(levels)
-            self._titles[name] = [f"ΔW {layer} ({what}), scale {scale_text(levels)}",
-                                  f"ΔW {layer}, scale {scale_text(levels)}", f"ΔW {layer}"]
+            panel.set_titles([f"ΔW {layer} ({what}), scale {scale_text(levels)}",
+                              f"ΔW {layer}, scale {scale_text(levels)}", f"ΔW {layer}"])
         self.arrange()
         parts = [f"{name} {np.abs(d.delta(name)).max():.2g}" for name in d.params_after]
         self.text.setText(
@@ -122,17 +115,16 @@ class DeltaTab(CanvasTab):
         """The ΔW drawn for weight ``name``, read back from the panel, shaped like it."""
         if name not in self.panels:
             raise KeyError(f"no weight {name!r}; have {', '.join(self.panels)}")
-        panel, how = self.panels[name], self._shapes[name]
+        maps, how = self.panels[name].shown_maps(), self._shapes[name]
         if how[0] == "matrix":
-            return np.array(panel.image.image)
-        maps = panel.untile(panel.image.image)
+            return maps[0]
         if how[0] == "units":
             return maps.reshape(how[1])
         c_out, c_in, k, _ = how[1]
         return maps.reshape(c_in, c_out, k, k).transpose(1, 0, 2, 3)
 
     def levels(self, name: str) -> tuple[float, float]:
-        return tuple(float(v) for v in self.panels[name].image.getLevels())
+        return self.panels[name].levels()
 
     def clear(self) -> None:
         self._detail = None
@@ -142,43 +134,35 @@ class DeltaTab(CanvasTab):
 
     def apply_fonts(self) -> None:
         for panel in self.panels.values():
-            panel.title.setText(panel.title.text, size=self.title_size())
+            panel.set_title_size(self.title_size())
         self.arrange()
 
     # -- layout -------------------------------------------------------------------------------
-    def _options(self, name: str, bar_w: float) -> list[Option]:
-        panel, how = self.panels[name], self._shapes[name]
+    def _options(self, name: str) -> list[Option]:
+        panel, how, font = self.panels[name], self._shapes[name], self.font()
         if how[0] == "matrix":
             # a heatmap stretches to any shape: a few, up to its own aspect (within 0.5..3)
             units, inputs = how[1]
             own = float(np.clip(inputs / units, 0.5, 3.0))
             aspects = sorted({a for a in (0.5, 1.0, 2.0) if a < own} | {own})
             # scored by the area a weight gets: sqrt(w * h / (units * inputs)) per weight
-            return [Option(None, a, float(np.sqrt(units * inputs / a)), extra_w=bar_w)
-                    for a in aspects]
-        if how[0] == "units":
-            count, (h, w) = how[1][0], how[2]
-            choices = [c for c in FILTER_COLUMNS if c <= count] or [count]
-        elif how[0] == "filters":
-            count, h, w = how[1][0], how[1][2], how[1][3]
-            choices = [c for c in FILTER_COLUMNS if c <= count] or [count]
-        else:
-            count, h, w = how[1][0] * how[1][1], how[1][2], how[1][3]
-            choices = [how[1][0]]
-        options = []
-        for columns in choices:
-            ew, eh = panel.extent(count, h, w, columns)
-            options.append(Option(columns, ew / eh, eh, extra_w=bar_w))
-        return options
+            return [Option(None, a, float(np.sqrt(units * inputs / a)),
+                           extra_w=panel.bar_width(font)) for a in aspects]
+        if how[0] == "table":
+            return panel.options((how[1][0],), font)     # one column per output channel
+        return panel.options(FILTER_COLUMNS, font)
 
     def arrange(self, *_args) -> None:
-        """Place the panels and their colour bars for the canvas's size."""
+        """Place the panels and their colour bars for the canvas's size (the layout search
+        only when the size, the font or the titles' height changed: not at every Step)."""
         size = self.canvas.size()
         if self._detail is None or not self.panels or size.width() < 20 or size.height() < 20:
             return
-        bar_w = self.bar_width()
+        title_px = max(p.title_px() for p in self.panels.values())
+        if not self.layout_changed(round(title_px, 1)) and self.placements:
+            return
         names = list(self.panels)
-        options = {name: self._options(name, bar_w) for name in names}
+        options = {name: self._options(name) for name in names}
         convs = [n for n in names if self._shapes[n][0] in ("filters", "table")]
         dense = [n for n in names if n not in convs]
         templates = [[names], [[n] for n in names]]
@@ -187,22 +171,7 @@ class DeltaTab(CanvasTab):
         if len(names) > 2:
             half = (len(names) + 1) // 2
             templates.append([names[:half], names[half:]])
-        title_px = max(p.title.minimumHeight() for p in self.panels.values()) + 2
         self.placements = arrange(size.width(), size.height(), templates, options,
                                   title_px=title_px, spacing=8)
-        redraw = False
         for name, place in self.placements.items():
-            x, y, w, h = place.rect
-            panel = self.panels[name]
-            texts = self._titles.get(name)
-            if texts:
-                fit_label(panel.title, texts, w - bar_w)
-            panel.layout.setGeometry(QRectF(x, y, w - bar_w, h))
-            self.place_bar(self.bars[name], x + w - bar_w, y + h - place.content_h,
-                           place.content_h)
-            if place.value is not None and isinstance(panel, MosaicPanel) \
-                    and self._shapes[name][0] != "table" and place.value != panel.columns:
-                panel.columns = place.value
-                redraw = True
-        if redraw:
-            self.draw(self._detail)
+            self.panels[name].place(place, self.font())

@@ -16,9 +16,8 @@ from PyQt6.QtGui import QColor, QFontMetricsF, QPainterPath, QPen
 from PyQt6.QtWidgets import QGraphicsPathItem, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from ...fit_layout import Option, Placement, arrange
-from ...image_panel import DIVERGING_CMAP, ImagePanel
-from ...label_fit import fit_label
-from .common import CanvasTab, colour_bar, remove_items, routed_levels
+from ...mosaic_panel import MosaicBarPanel
+from .common import CanvasTab, remove_items, routed_levels
 
 WINNER_COLOUR = QColor(40, 200, 60)
 CAPTION = ("The gradient reaches only the winner of each 2x2 window: max pooling passed on "
@@ -58,7 +57,8 @@ def path_item(colour: QColor, width: float, z: float = 6) -> QGraphicsPathItem:
 
 class RoutingTab(CanvasTab):
     """Max-pool routing for every max-pool layer (see module doc). ``pools``: pool name ->
-    the layer it reads; ``panels[pool]`` = {"arriving", "routed"}; ``spins[pool]``."""
+    the layer it reads; ``panels[pool]`` = {"arriving", "routed"} (``MosaicBarPanel`` s of
+    one map; the routed one has the colour bar both share); ``spins[pool]``."""
 
     channelPicked = pyqtSignal(str, int)
 
@@ -72,16 +72,22 @@ class RoutingTab(CanvasTab):
         super().__init__(controls, CAPTION, parent)
         self.pools: dict[str, str] = {}
         self.spins: dict[str, QSpinBox] = {}
-        self.panels: dict[str, dict[str, ImagePanel]] = {}
-        self.bars, self.arrows, self.placements = {}, {}, {}
-        self._titles: dict[str, list[str]] = {}
+        self.panels: dict[str, dict[str, MosaicBarPanel]] = {}
+        self.arrows, self.placements = {}, {}
         self._grid_items, self._winner_items = {}, {}
         self.shown: dict[str, dict] = {}          # pool -> the arrays drawn
         self.built = True
 
+    @property
+    def bars(self) -> dict:
+        """pool -> the colour bar of its two maps (one scale for both)."""
+        return {pool: pair["routed"].bar for pool, pair in self.panels.items()}
+
     def set_network(self, layers) -> None:
-        items = [p.layout for pair in self.panels.values() for p in pair.values()]
-        remove_items(self.canvas, items + list(self.bars.values()) + list(self.arrows.values()))
+        for pair in self.panels.values():
+            for panel in pair.values():
+                panel.remove()
+        remove_items(self.canvas, list(self.arrows.values()))
         for spin in self.spins.values():
             spin.deleteLater()
         while self._spin_layout.count():
@@ -89,8 +95,9 @@ class RoutingTab(CanvasTab):
             if widget is not None:
                 widget.deleteLater()
         self.pools = {info.name: info.input for info in layers if info.kind == "maxpool"}
-        self.spins, self.panels, self.bars, self.arrows = {}, {}, {}, {}
-        self.placements, self._titles, self.shown = {}, {}, {}
+        self.spins, self.panels, self.arrows = {}, {}, {}
+        self.placements, self.shown = {}, {}
+        self.forget_layout()
         self._grid_items, self._winner_items = {}, {}
         for pool in self.pools:
             spin = QSpinBox()
@@ -99,16 +106,12 @@ class RoutingTab(CanvasTab):
             self._spin_layout.addWidget(QLabel(f"{pool} channel"))
             self._spin_layout.addWidget(spin)
             self.spins[pool] = spin
-            arriving, routed = ImagePanel("", DIVERGING_CMAP), ImagePanel("", DIVERGING_CMAP)
-            for panel in (arriving, routed):
-                panel.layout.setContentsMargins(0, 0, 0, 0)
-                panel.layout.setParentItem(self.canvas)
+            arriving = self.new_panel(labels=None, colour_bar=False)
+            routed = self.new_panel(labels=None)
             self.panels[pool] = {"arriving": arriving, "routed": routed}
             arrow = pg.LabelItem("max-pool<br>backward<br>→", justify="center")
             arrow.setParentItem(self.canvas)
             self.arrows[pool] = arrow
-            self.bars[pool] = colour_bar()            # one scale for both maps
-            self.bars[pool].setParentItem(self.canvas)
             grid, winners = path_item(QColor(140, 140, 140), 1.0, z=5), \
                 path_item(WINNER_COLOUR, 2.5, z=7)
             routed.box.addItem(grid, ignoreBounds=True)
@@ -144,16 +147,15 @@ class RoutingTab(CanvasTab):
             winners = masks[digit, c] if masks is not None else np.zeros(routed.shape, bool)
             levels = routed_levels(arriving, routed)
             panels = self.panels[pool]
-            panels["arriving"].set_image(np.asarray(arriving, np.float32), levels)
-            panels["routed"].set_image(np.asarray(routed, np.float32), levels)
+            panels["arriving"].set_maps(np.asarray(arriving, np.float32)[None], levels)
+            panels["routed"].set_maps(np.asarray(routed, np.float32)[None], levels)
             (h, w), (H, W) = arriving.shape, routed.shape
-            self.bars[pool].setLevels(levels)
-            self._titles[f"{pool}.arriving"] = [
+            panels["arriving"].set_titles([
                 f"gradient arriving at {pool} channel {c} ({h}×{w})",
-                f"arriving at {pool} ch {c}", f"{pool} ch {c}", pool]
-            self._titles[f"{pool}.routed"] = [
+                f"arriving at {pool} ch {c}", f"{pool} ch {c}", pool])
+            panels["routed"].set_titles([
                 f"gradient at {source} channel {c} ({H}×{W}): only the winners get it",
-                f"at {source} ch {c}: winners only", f"{source} ch {c}", source]
+                f"at {source} ch {c}: winners only", f"{source} ch {c}", source])
             self._grid_items[pool].setPath(grid_path(H, W, 2))
             self._winner_items[pool].setPath(winner_path(winners))
             self.shown[pool] = {"arriving": np.array(arriving), "routed": np.array(routed),
@@ -184,49 +186,55 @@ class RoutingTab(CanvasTab):
     def apply_fonts(self) -> None:
         for pair in self.panels.values():
             for panel in pair.values():
-                panel.title.setText(panel.title.text, size=self.title_size())
+                panel.set_title_size(self.title_size())
         self.arrange()
 
     def _arrow_width(self) -> float:
         return QFontMetricsF(self.font()).horizontalAdvance("backward") + 16
 
     def arrange(self, *_args) -> None:
-        """Place the routing maps, the arrows between them and the colour bars."""
+        """Place the routing maps, the arrows between them and the colour bars (the layout
+        search only when the size, the font, the maps' shapes or the titles' height
+        changed: not at every Step)."""
         size = self.canvas.size()
         if not self.shown or size.width() < 20 or size.height() < 20:
             return
-        arrow_w, bar_w = self._arrow_width(), self.bar_width()
+        panels = [p for pair in self.panels.values() for p in pair.values()]
+        title_px = max(p.title_px() for p in panels)
+        shapes = tuple((pool, r["arriving"].shape, r["routed"].shape)
+                       for pool, r in self.shown.items())
+        if not self.layout_changed(shapes, round(title_px, 1)) and self.placements:
+            return
+        font = self.font()
+        arrow_w = self._arrow_width()
         options, rows = {}, []
         for pool, r in self.shown.items():
             (h, w), (H, W) = r["arriving"].shape, r["routed"].shape
             options[f"{pool}.arriving"] = [Option(None, w / h, h, extra_w=arrow_w)]
-            options[f"{pool}.routed"] = [Option(None, W / H, H, extra_w=bar_w)]
+            options[f"{pool}.routed"] = [Option(None, W / H, H, extra_w=self.panels[pool][
+                "routed"].bar_width(font))]
             rows.append([f"{pool}.arriving", f"{pool}.routed"])
         templates = [rows, [[k for row in rows for k in row]]]
-        panels = [p for pair in self.panels.values() for p in pair.values()]
-        title_px = max(p.title.minimumHeight() for p in panels) + 2
-        self.placements = arrange(size.width(), size.height(), templates, options,
-                                  title_px=title_px, spacing=8,
-                                  weights={k: 0.7 for k in options if k.endswith("arriving")})
+        placements = arrange(size.width(), size.height(), templates, options,
+                             title_px=title_px, spacing=8,
+                             weights={k: 0.7 for k in options if k.endswith("arriving")})
         # centred vertically: a wide, low tab leaves room above and below the one row
-        bottom = max((p.rect[1] + p.rect[3] for p in self.placements.values()), default=0.0)
+        bottom = max((p.rect[1] + p.rect[3] for p in placements.values()), default=0.0)
         dy = max(0.0, (size.height() - bottom) / 2)
-        for key, place in self.placements.items():
+        self.placements = {}
+        for key, place in placements.items():
             pool, which = key.split(".")
-            place = Placement(place.value, (place.rect[0], place.rect[1] + dy, *place.rect[2:]),
-                              place.content_h)
-            panel = self.panels[pool][which]
-            extra = arrow_w if which == "arriving" else bar_w
             x, y, w, h = place.rect
-            texts = self._titles.get(key)
-            if texts:
-                fit_label(panel.title, texts, w - extra)
-            panel.layout.setGeometry(QRectF(x, y, w - extra, h))
-            top = y + h - place.content_h
-            if which == "arriving":
-                arrow_h = 3 * QFontMetricsF(self.font()).lineSpacing() + 12
-                self.arrows[pool].setGeometry(QRectF(x + w - extra,
-                                                     top + (place.content_h - arrow_h) / 2,
-                                                     extra, arrow_h))
-            else:
-                self.place_bar(self.bars[pool], x + w - extra, top, place.content_h)
+            place = Placement(place.value, (x, y + dy, w, h), place.content_h)
+            self.placements[key] = place
+            if which == "routed":
+                self.panels[pool][which].place(place, font)
+                continue
+            # the arriving map, and the arrow to the routed one right of it
+            self.panels[pool][which].place(
+                Placement(None, (x, y + dy, w - arrow_w, h), place.content_h), font)
+            top = y + dy + h - place.content_h
+            arrow_h = 3 * QFontMetricsF(font).lineSpacing() + 12
+            self.arrows[pool].setGeometry(QRectF(x + w - arrow_w,
+                                                 top + (place.content_h - arrow_h) / 2,
+                                                 arrow_w, arrow_h))
