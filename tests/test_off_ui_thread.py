@@ -116,6 +116,9 @@ def test_no_view_runs_the_network_on_the_ui_thread(qtbot, monkeypatch):
             state.set_probe(ds.test_images[7] / 255.0, int(ds.test_labels[7]), index=7)
         with qtbot.waitSignals([job.ready for job in moved_jobs(views)], timeout=WAIT_MS):
             step(qtbot, ctl)
+        conv = next(info.name for info in state.net.describe() if info.kind == "conv")
+        state.select_pixel(conv, 0, 3, 3)               # the convolution explainer
+        state.select_channel(conv, 1)                   # the channel card
         wait_quiet(qtbot, views)
     finally:
         ctl.abandon(5000)
