@@ -288,7 +288,7 @@ def test_classroom_menu_lists_the_explain_views(window):
 
 # -- the background job ---------------------------------------------------------------------------
 
-def test_background_job_reports_results_errors_and_pauses_gc_meanwhile(qtbot):
+def test_background_job_reports_results_errors_and_pauses_gc_meanwhile(qtbot, automatic_gc):
     import gc
     import threading
 

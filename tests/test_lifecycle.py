@@ -374,11 +374,10 @@ def test_the_next_launch_says_where_the_kept_model_is(qtbot, small_dataset):
 
 
 # -- collection only on the UI thread ------------------------------------------------------------
-def test_the_app_collects_garbage_only_on_the_ui_thread(qtbot, monkeypatch):
+def test_the_app_collects_garbage_only_on_the_ui_thread(qtbot, monkeypatch, automatic_gc):
     from cnnviz.app.main import open_main_window
     monkeypatch.setattr(gc, "freeze", lambda: None)     # keep the suite's heap collectable
-    was_enabled = gc.isenabled()
-    gc.enable()
+    assert gc.isenabled()
     window = open_main_window(restore_layout=False)
     qtbot.addWidget(window)
     try:
@@ -399,4 +398,33 @@ def test_the_app_collects_garbage_only_on_the_ui_thread(qtbot, monkeypatch):
         assert all(threads)
     finally:
         window.gc_guard.timer.stop()
-        (gc.enable if was_enabled else gc.disable)()
+
+
+def test_jobs_started_while_the_window_is_built_leave_automatic_collection_off(
+        qtbot, monkeypatch, automatic_gc):
+    """The window starts background jobs while it is built (the training data's conversion,
+    explain views), before the app turns automatic collection off; when they ended they
+    turned it back on, and a collection could then start inside Qt's code and delete a
+    closed window under it (cnnviz/app/background.py)."""
+    import cnnviz.app.training_data as training_data
+    from cnnviz.app import background
+    from cnnviz.app.main import open_main_window
+    monkeypatch.setattr(gc, "freeze", lambda: None)     # keep the suite's heap collectable
+    release = threading.Event()
+    convert = training_data.float_arrays
+
+    def held(dataset):                  # still converting when the window is up
+        release.wait(30)
+        return convert(dataset)
+    monkeypatch.setattr(training_data, "float_arrays", held)
+    window = open_main_window(restore_layout=False)
+    qtbot.addWidget(window)
+    try:
+        assert background.collection_paused() and not gc.isenabled()
+        release.set()
+        qtbot.waitUntil(lambda: window.training_data.ready(window.state.dataset), timeout=30000)
+        qtbot.waitUntil(lambda: not background.collection_paused(), timeout=60000)
+        assert not gc.isenabled()           # the app's timer collects, nothing else
+    finally:
+        release.set()
+        window.gc_guard.timer.stop()

@@ -13,7 +13,17 @@ as the process, and the relay hands the result to the job only if it still exist
 Python's cyclic garbage collector runs in whichever thread happens to allocate. Run in a
 worker, it could destroy a closed view's Qt graphics items while the UI thread paints (a
 crash seen in the tests). So while any job runs, automatic collection is paused; it resumes
-on the UI thread when the last job reports back.
+on the UI thread when the last job reports back, unless automatic collection is off for
+the whole process (``set_automatic_gc(False)``: the app collects from a timer instead).
+
+Automatic collection is unsafe on the UI thread too: started by any allocation, it can
+run inside Qt's own C++ code working on a closed window's objects (a graphics scene's
+index updating its items' bounding rects calls pyqtgraph's Python ``boundingRect``) and
+delete that window, scene included, under Qt's feet; Qt then delivered the scene index's
+next timer event to freed memory (the segfault in ``QTimerInfoList::activateTimers`` of
+tests/test_settings_restore.py). Before ``set_automatic_gc`` existed, jobs started while
+the window was built (before the app turned collection off) turned it back on when they
+ended.
 
 At exit, before PyQt tears its wrappers down, the jobs still running are waited for (a few
 seconds at most) and told not to report: a worker signalling during that teardown crashed
@@ -41,6 +51,7 @@ _JOBS: "weakref.WeakValueDictionary[int, BackgroundJob]" = weakref.WeakValueDict
 _KEYS = itertools.count()
 _RUNNING = 0                  # jobs started and not yet reported back (UI thread only)
 _GC_WAS_ENABLED = True
+_AUTOMATIC_GC = True          # the process's choice: False once the app collects on a timer
 _THREADS: set[threading.Thread] = set()
 _EXITING = threading.Event()
 EXIT_WAIT_SECONDS = 5.0
@@ -62,6 +73,30 @@ def _relay() -> _Relay:
     return _RELAY
 
 
+def set_automatic_gc(enabled: bool) -> None:
+    """Turn Python's automatic garbage collection on or off for the process (UI thread
+    only). Off, nothing turns it back on: the pause for running jobs and training threads
+    ends with it still off. On, it stays paused while any of them runs."""
+    global _AUTOMATIC_GC, _GC_WAS_ENABLED
+    _AUTOMATIC_GC = bool(enabled)
+    if _RUNNING:
+        _GC_WAS_ENABLED = _AUTOMATIC_GC      # applied when the last one ends
+    elif _AUTOMATIC_GC:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+def automatic_gc() -> bool:
+    """The process's choice of automatic garbage collection (``set_automatic_gc``)."""
+    return _AUTOMATIC_GC
+
+
+def collection_paused() -> bool:
+    """A job or a training thread runs, so automatic collection is paused."""
+    return _RUNNING > 0
+
+
 def _job_started() -> None:
     global _RUNNING, _GC_WAS_ENABLED
     if _RUNNING == 0:
@@ -73,7 +108,7 @@ def _job_started() -> None:
 def _job_ended() -> None:
     global _RUNNING
     _RUNNING -= 1
-    if _RUNNING == 0 and _GC_WAS_ENABLED:
+    if _RUNNING == 0 and _GC_WAS_ENABLED and _AUTOMATIC_GC:
         gc.enable()
 
 

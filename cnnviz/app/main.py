@@ -52,6 +52,7 @@ def open_main_window(restore_layout: bool = True, size: tuple[int, int] | None =
     from PyQt6.QtWidgets import QApplication
     from pyqtgraph.util.garbage_collector import GarbageCollector
 
+    from .background import set_automatic_gc
     from .main_window import MainWindow
 
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
@@ -69,8 +70,10 @@ def open_main_window(restore_layout: bool = True, size: tuple[int, int] | None =
     # otherwise stalls the UI for ~40 ms at a time while the worker allocates.
     gc.freeze()
     # Collect cycles only on the UI thread, from a timer: a collection triggered in the
-    # training thread would destroy widgets there (their timers then fire into freed memory).
+    # training thread would destroy widgets there (their timers then fire into freed memory),
+    # and one triggered inside Qt's code could delete what that code works on (background.py).
     window.gc_guard = GarbageCollector(interval=1.0)
+    set_automatic_gc(False)     # the jobs the window started must not turn it back on
     return window
 
 

@@ -19,6 +19,7 @@ from . import arch_actions, lifecycle
 from .presentation import PresentationMode, stored_choice
 from .shortcut_focus import NumericFieldShortcuts
 from .tab_titles import keep_tab_titles_whole
+from .training_data import TrainingData
 from .state import AppState
 from .view_registry import (CLASSROOM_KEYS, CLASSROOM_VIEWS, LAYOUT_GROUPS, WIDE_VIEWS,
                             ViewSpec)
@@ -56,6 +57,8 @@ class MainWindow(DockLayout, Menus, TrainingActions, FileActions, QMainWindow):
         self.setCentralWidget(placeholder)      # docks share the whole window
 
         self.controller = TrainingController(self)
+        self.training_data = TrainingData(self)    # float arrays, converted off this thread
+        self.training_data.prepare(state.dataset)
         self._window_gone = False            # the X server destroyed the window (see lifecycle)
 
         self._build_docks()

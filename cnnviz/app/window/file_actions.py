@@ -107,7 +107,7 @@ class FileActions:
         dialog.start()
 
     def _on_dataset_changed(self) -> None:
-        self._float_cache = None
+        self.training_data.prepare(self.state.dataset)
         self._update_title()
 
     def _dataset_text(self) -> str:

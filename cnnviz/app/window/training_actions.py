@@ -11,18 +11,16 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QMessageBox
 
-from ...data import images_to_float
 from ...nn import build_network
 from .. import arch_actions
 from ..dialogs import show_error
 
 
 class TrainingActions:
-    """Training for ``MainWindow`` (needs ``state``, ``controller``, ``controls``,
-    ``loss_view``)."""
+    """Training for ``MainWindow`` (needs ``state``, ``controller``, ``training_data``,
+    ``controls``, ``loss_view``)."""
 
     _start_after_stop = False       # Start pressed while the last run was stopping
-    _float_cache: tuple | None = None     # (dataset, its images as float) for the worker
 
     def _connect_training(self) -> None:
         """The controls drive the run; what the run reports goes to the app state."""
@@ -55,10 +53,7 @@ class TrainingActions:
         ds = self.state.dataset
         if ds is None:
             raise RuntimeError("no dataset is loaded")
-        if self._float_cache is None or self._float_cache[0] is not ds:
-            self._float_cache = (ds, (images_to_float(ds.train_images), ds.train_labels,
-                                      images_to_float(ds.test_images), ds.test_labels))
-        return self._float_cache[1]
+        return self.training_data.arrays(ds)
 
     def _worker_network(self):
         """The worker's own network: a copy of the shown one (its architecture and weights;
