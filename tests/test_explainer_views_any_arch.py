@@ -132,17 +132,23 @@ def test_inspector_lists_every_layer_and_outlines_its_windows(qtbot, arch):
             np.testing.assert_allclose(view.bars.opts["height"], out)
             continue
         assert view.pages.currentIndex() == 0
-        np.testing.assert_array_equal(view.output_panel.untile(view.output_panel.image.image), out)
+        panel = view.output_panel                  # many channels: the page shown
+        np.testing.assert_array_equal(panel.shown_maps(), out[panel.page_start:panel.page_stop])
         c, h, w = info.output_shape
-        y0, x0 = view.output_panel.mosaic.origin(c - 1)
+        panel.show_index(c - 1)                    # the last channel, on its page
+        np.testing.assert_array_equal(panel.shown_maps(), out[panel.page_start:panel.page_stop])
+        y0, x0 = panel.mosaic.origin(c - 1 - panel.page_start)
         for row, col in ((0, 0), (h - 1, w - 1)):
             hover = view.hover(y0 + row + 0.5, x0 + col + 0.5)
+            assert (hover.channel, hover.row, hover.col) == (c - 1, row, col)
             window = layer_window(info, row, col)
             assert hover.field == (window.top, window.left, window.size)
             source = records[[r.name for r in records].index(info.input)]
             if len(source.output_shape) == 3:
                 top, left, bottom, right = window.clipped(*source.output_shape[1:])
-                tile = 0 if info.kind == "conv" else c - 1
+                # a conv outlines every input tile shown; a pool its own channel's input,
+                # on the page that turned with the output's
+                tile = 0 if info.kind == "conv" else c - 1 - view.input_panel.page_start
                 ty, tx = view.input_panel.mosaic.origin(tile)
                 rect = view.input_panel.outline.path().toSubpathPolygons()[0].boundingRect()
                 assert (rect.x(), rect.y(), rect.width(), rect.height()) == \

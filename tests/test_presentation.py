@@ -3,7 +3,7 @@
 import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QTabBar
 
 from cnnviz.app.presentation import PRESENTATION_KEY, stored_choice
 from cnnviz.app.settings import read_value
@@ -70,6 +70,23 @@ def test_presentation_mode_enlarges_type_thickens_lines_and_goes_back(qtbot, win
                                    loss.train_loss_curve, loss.test_loss_curve)] == normal_widths
     assert not window.windowState() & Qt.WindowState.WindowFullScreen
     assert window.controls.settings_box.isVisible()
+
+
+def test_a_digit_drawn_in_presentation_mode_gets_a_large_predicted_title(qtbot, window):
+    """The activations view re-titles its probability plot for every new probe: in
+    presentation mode that title stayed 9 pt (it was set after the scene was styled)."""
+    plot = window.views["activations"].prob_plot
+    pad = window.views["drawing_pad"]
+    title_pt = lambda: float(plot.titleLabel.opts["size"].removesuffix("pt"))  # noqa: E731
+    window.set_presentation(True, persist=False)
+    pad.clear()
+    pad.draw_stroke([(120, 40), (125, 210)], 22)
+    qtbot.waitUntil(lambda: "predicted" in plot.titleLabel.text)
+    assert title_pt() >= 18
+    window.set_presentation(False, persist=False)
+    assert title_pt() < 12
+    pad.draw_stroke([(60, 50), (180, 50), (165, 90), (115, 210)], 22)
+    assert title_pt() < 12
 
 
 def test_f11_toggles_and_esc_leaves_without_stopping_training(qtbot, window):
@@ -209,18 +226,33 @@ def test_a_view_title_set_after_entering_keeps_the_large_type(qtbot, small_datas
     win.close()
 
 
-def test_the_view_on_the_stage_comes_back_at_the_next_launch(qtbot, small_dataset):
+@pytest.mark.parametrize("screen", ["same screen", "another screen"])
+def test_the_view_on_the_stage_comes_back_at_the_next_launch(qtbot, small_dataset, screen):
     """Under Xvfb: presenting the Loss view, Ctrl+Q, launch again: the stage showed
-    Activations. The teacher gets the view they left on the stage."""
+    Activations (and, saved at 1920x1080 and opened at 1280x720, still did after the view
+    was stored: showing the window brought another tab to the front). The teacher gets the
+    view they left on the stage."""
+    from PyQt6.QtCore import QRect
+
+    from cnnviz.app.settings import write_value
+    from test_settings_restore import geometry_from_another_screen
     first = open_window(qtbot, small_dataset)
     first.set_presentation(True)
-    first.presentation.bar.viewRequested.emit("loss_curves")       # the selector, or key 9
-    qtbot.waitUntil(lambda: first.presentation.bar.current_view() == "loss_curves")
+    first.presentation.bar.viewRequested.emit("filters")       # the selector, or key 8
+    qtbot.waitUntil(lambda: first.presentation.bar.current_view() == "filters")
     first.close()
+    if screen == "another screen":
+        write_value("window/geometry",
+                    geometry_from_another_screen(QRect(157, 44, 1600, 1000), False, 2560))
     second = open_window(qtbot, small_dataset)
     assert second.presentation.active
-    assert second.presentation.bar.current_view() == "loss_curves"
-    qtbot.waitUntil(lambda: second.docks["loss_curves"].visibleRegion().boundingRect().height()
-                    > 100)
+
+    def in_front() -> str:
+        """The current tab of the stage (the dock area's tab bar holding every view)."""
+        bars = [bar for bar in second.findChildren(QTabBar)
+                if bar.parent() is second and bar.isVisible() and bar.count() > 10]
+        return bars[0].tabText(bars[0].currentIndex()) if len(bars) == 1 else ""
+    qtbot.waitUntil(lambda: second.presentation.bar.current_view() == "filters"
+                    and in_front() == second.docks["filters"].windowTitle())
     second.set_presentation(False)      # leaving: F11 in normal mode shows the last dock used
     second.close()

@@ -138,3 +138,32 @@ def test_a_new_step_replaces_the_shown_one(qtbot, window):
                                   first.params_after["conv1.weight"])
     np.testing.assert_array_equal(view.shown_delta("conv1.weight"),
                                   view.detail.delta("conv1.weight"))
+
+
+def shown_panel_items(view):
+    """The panels' titles and colour bars, and the routing arrows, visible in the 3 tabs."""
+    items = []
+    for tab in (view.delta_tab, view.grad_tab, view.routing_tab):
+        panels = [p for v in tab.panels.values() for p in (v.values() if isinstance(v, dict)
+                                                             else [v])]
+        items += [p.title for p in panels if p.title.isVisible()]
+        items += [p.bar for p in panels if p.bar is not None and p.bar.isVisible()]
+    items += [a for a in view.routing_tab.arrows.values() if a.isVisible()]
+    return items
+
+
+def test_no_panel_is_drawn_before_a_step_or_after_a_reset(qtbot, window):
+    """Under Xvfb (presentation mode, before any Step): the titles "ΔW conv1" ... "ΔW fc2"
+    lay on top of each other in the corner with their colour bars, unplaced. Panels show
+    once a step placed them, and go again when the network is reset."""
+    view = window.views["step_explainer"]
+    for tab in (view.delta_tab, view.grad_tab, view.routing_tab):
+        view.tabs.setCurrentWidget(tab)
+        qtbot.wait(20)
+        assert shown_panel_items(view) == []
+    view.tabs.setCurrentWidget(view.delta_tab)
+    step_once(qtbot, window, window.step_training)
+    qtbot.waitUntil(lambda: len(shown_panel_items(view)) > 0)
+    window.state.set_model(build_network(seed=3), "fresh")
+    qtbot.waitUntil(lambda: view.detail is None)
+    assert shown_panel_items(view) == []

@@ -44,17 +44,19 @@ class Placement:
 
 def arrange(width: float, height: float, templates: list[list[list[str]]],
             options: dict[str, list[Option]], title_px: float = 16.0, spacing: float = 6.0,
-            titled: set[str] | None = None, weights: dict[str, float] | None = None
-            ) -> dict[str, Placement]:
+            titled: set[str] | None = None, weights: dict[str, float] | None = None,
+            least: dict[str, float] | None = None) -> dict[str, Placement]:
     """The best placement of every panel of the best template (see the module docstring).
 
     ``titled``: the keys that get ``title_px`` above their content (default: all).
     ``weights``: how much a panel's size counts in the score (default 1 each).
+    ``least``: pixels per data pixel a key needs at least (maps that stay readable): a
+    placement that gives every key that much beats any that does not.
     """
     best = None
     for template in templates:
         found = _best_in_template(width, height, template, options, title_px, spacing, titled,
-                                  weights or {})
+                                  weights or {}, least or {})
         if found is not None and (best is None or found[0] > best[0]):
             best = found
     if best is None:
@@ -62,7 +64,7 @@ def arrange(width: float, height: float, templates: list[list[list[str]]],
     return best[1]
 
 
-def _best_in_template(width, height, rows, options, title_px, spacing, titled, weights):
+def _best_in_template(width, height, rows, options, title_px, spacing, titled, weights, least):
     keys = [k for row in rows for k in row]
     choices = [range(len(options[k])) for k in keys]
     combos = np.array(list(itertools.product(*choices)), dtype=int)      # (M, n_keys)
@@ -93,6 +95,10 @@ def _best_in_template(width, height, rows, options, title_px, spacing, titled, w
                               for r, row in enumerate(rows)], axis=1)   # (M, n_keys)
     w = np.array([weights.get(k, 1.0) for k in keys])
     score = (np.log(per_key / native) * w).sum(axis=1)
+    need = np.array([least.get(k, 0.0) for k in keys])
+    enough = (per_key / native >= need).all(axis=1)                    # (M,)
+    if enough.any():
+        score = np.where(enough, score, -np.inf)
     m = int(np.argmax(score))
 
     placements: dict[str, Placement] = {}
@@ -110,7 +116,7 @@ def _best_in_template(width, height, rows, options, title_px, spacing, titled, w
             x += widths[i] + spacing
         y += t + h + spacing
         col += len(row)
-    return float(score[m]), placements
+    return (bool(enough[m]), float(score[m])), placements
 
 
 def row_templates(keys: list[str], max_rows: int = 4) -> list[list[list[str]]]:

@@ -55,8 +55,7 @@ def kept_model_note() -> str:
     path = recovery_path()
     if not path.is_file():
         return ""
-    return (f"A model trained when the window was closed without asking was kept in {path}: "
-            "File > Open model loads it.")
+    return f"Kept from a window closed unasked: {path} (File > Open model loads it)."
 
 
 class WindowGoneWatcher(QAbstractNativeEventFilter):

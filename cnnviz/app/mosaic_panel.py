@@ -35,7 +35,9 @@ their ``FitCanvas``::
   indices (``page_start``/``page_stop`` bound the page shown; ``shown_maps()`` decodes it
   from the drawn image). For a table (``labels="grid"``) give ``page_size`` as a whole number
   of rows (``rows_per_page * columns``): the row labels then count on from page to page.
-  ``page_size_for(count, h, w)`` is the app's rule for activation maps (``PAGE_PIXELS``).
+  ``page_size_for(count, h, w)`` is the app's rule for activation maps (``PAGE_PIXELS``);
+  ``set_page_size(n)`` re-pages for the widget's size (``paging.readable_page_size``), and
+  the counting itself is a ``paging.Pager`` (``panel.pager``), shared with other paged rows.
 * ``set_maps(..., render=fn)`` draws a page you compose yourself (e.g. RGBA winners of a
   max-pool) while the panel still pages, tiles and hit-tests; ``remove()`` takes the panel
   off its scene (a view rebuilt for another network).
@@ -46,8 +48,6 @@ colour bar's width.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QObject, QRectF, pyqtSignal
@@ -55,7 +55,8 @@ from PyQt6.QtGui import QFont, QFontMetricsF, QImage, QPainter
 
 from .fit_layout import Option, Placement
 from .image_panel import MosaicPanel, colormap
-from .label_fit import fit_label
+from .label_fit import fit_label, label_font
+from .paging import Pager, pager_arrows
 
 BAR_WIDTH = 14          # the colour bar's colour strip, pixels
 BAR_GAP = 4             # between the mosaic and the bar
@@ -69,18 +70,6 @@ def page_size_for(count: int, height: int, width: int, budget: int = PAGE_PIXELS
     if count * height * width <= budget:
         return None
     return max(4, budget // (height * width))
-
-
-class _PagerLabel(pg.LabelItem):
-    """A clickable "◀" or "▶" beside a panel's title."""
-
-    def __init__(self, text: str, on_click) -> None:
-        super().__init__(text, size="11pt")
-        self._on_click = on_click
-
-    def mouseClickEvent(self, event) -> None:     # pyqtgraph's scene calls this on a click
-        event.accept()
-        self._on_click()
 
 
 class MosaicBarPanel(QObject):
@@ -105,9 +94,9 @@ class MosaicBarPanel(QObject):
         self.panel.layout.setContentsMargins(0, 0, 0, 0)
         if not lock_aspect:
             self.panel.box.setAspectLocked(False)
-        self.page_size = page_size
+        self.pager = Pager(page_size, self)
+        self.pager.pageChanged.connect(self._on_page)
         self.tick_sample = tick_sample
-        self.page = 0
         self._maps: np.ndarray | None = None        # all maps (K, H, W), every page
         self._render = None
         self._labelled: tuple = (0, None)           # (page start, layout) labelled last
@@ -124,8 +113,7 @@ class MosaicBarPanel(QObject):
             self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=colormap(cmap or "viridis"),
                                        interactive=False, width=BAR_WIDTH, colorMapMenu=False)
         # the pager sits at the right end of the title row; hidden with one page
-        self.prev_label = _PagerLabel("◀", lambda: self.set_page(self.page - 1))
-        self.next_label = _PagerLabel("▶", lambda: self.set_page(self.page + 1))
+        self.prev_label, self.next_label = pager_arrows(self.pager)
         self._show_pager(False)
 
     # -- the items, for views that reach inside ------------------------------------------
@@ -173,43 +161,57 @@ class MosaicBarPanel(QObject):
             self.bar.setVisible(on)
         self._show_pager(on and self.pages > 1)
 
-    # -- paging ----------------------------------------------------------------------------
+    # -- paging (``paging.Pager``) --------------------------------------------------------
     @property
     def count(self) -> int:
         """How many maps in all (every page)."""
         return 0 if self._maps is None else len(self._maps)
 
     @property
-    def pages(self) -> int:
-        if not self.page_size or self.count <= self.page_size:
-            return 1
-        return math.ceil(self.count / self.page_size)
+    def page_size(self) -> int | None:
+        return self.pager.page_size
+
+    @page_size.setter
+    def page_size(self, value: int | None) -> None:
+        self.pager.page_size = value
 
     @property
-    def page_start(self) -> int:
-        """Global index of the first tile shown."""
-        return self.page * self.page_size if self.pages > 1 else 0
+    def page(self) -> int:
+        return self.pager.page
 
-    @property
-    def page_stop(self) -> int:
-        return min(self.count, self.page_start + self.page_size) if self.pages > 1 else self.count
+    @page.setter
+    def page(self, value: int) -> None:
+        self.pager.page = value
+
+    pages = property(lambda self: self.pager.pages)
+    page_start = property(lambda self: self.pager.page_start,
+                          doc="Global index of the first tile shown.")
+    page_stop = property(lambda self: self.pager.page_stop)
 
     def set_page(self, page: int) -> None:
         """Show page ``page`` (clamped to the pages there are)."""
-        page = max(0, min(int(page), self.pages - 1))
-        if page != self.page:
-            self.page = page
-            self._draw()
-            self._update_title()
-            self.pageChanged.emit(page)
+        self.pager.set_page(page)
 
     def next_page(self) -> None:
-        self.set_page(self.page + 1)
+        self.pager.next_page()
 
     def show_index(self, index: int) -> None:
         """Turn to the page holding global tile ``index``."""
-        if self.pages > 1:
-            self.set_page(index // self.page_size)
+        self.pager.show_index(index)
+
+    def set_page_size(self, page_size: int | None) -> bool:
+        """Page by ``page_size`` (None: everything on one page), keeping the first tile shown
+        on the page; redraws and returns True if the tiles shown changed."""
+        changed = self.pager.set_page_size(page_size)
+        if changed:
+            self._draw()
+        self._update_title()
+        return changed
+
+    def _on_page(self, page: int) -> None:
+        self._draw()
+        self._update_title()
+        self.pageChanged.emit(page)
 
     def _show_pager(self, on: bool) -> None:
         for label in (self.prev_label, self.next_label):
@@ -228,8 +230,7 @@ class MosaicBarPanel(QObject):
         self._render = render
         self._maps = np.asarray(maps)
         self._levels = tuple(float(v) for v in levels)
-        if self.page >= self.pages:
-            self.page = self.pages - 1
+        self.pager.set_count(len(self._maps))
         self._draw()
         self._ticks = ticks
         if self.bar is not None:
@@ -340,6 +341,24 @@ class MosaicBarPanel(QObject):
                      if self.page_start <= t < self.page_stop]
         self.panel.highlight(tiles, row, col, height, width)
 
+    @property
+    def outline(self):
+        """The outline item ``highlight`` draws (page coordinates of the mosaic)."""
+        return self.panel.outline
+
+    def scene_to_pixel(self, scene_pos) -> tuple[float, float] | None:
+        """``(y, x)`` in the current page's mosaic under a scene position, or None."""
+        return self.panel.scene_to_pixel(scene_pos)
+
+    def tile_px(self) -> float:
+        """On-screen pixels of a tile's shorter side as placed now (0 before drawing)."""
+        m = self.panel.mosaic
+        if m is None:
+            return 0.0
+        a = self.panel.pixel_to_scene(0, 0)
+        b = self.panel.pixel_to_scene(m.tile_h, m.tile_w)
+        return min(abs(b.y() - a.y()), abs(b.x() - a.x()))
+
     def levels(self) -> tuple[float, float]:
         return tuple(float(v) for v in self.panel.image.getLevels())
 
@@ -351,11 +370,6 @@ class MosaicBarPanel(QObject):
             self._titles = titles or [""]
             self._update_title()
 
-    def _pager_text(self) -> str:
-        if self.pages <= 1:
-            return ""
-        return f" · {self.page_start}–{self.page_stop - 1} of {self.count}"
-
     def set_title_size(self, size: str) -> None:
         """Draw the title in ``size`` (e.g. ``"12pt"``), fitted again to the panel."""
         title = self.panel.title
@@ -366,10 +380,16 @@ class MosaicBarPanel(QObject):
     def _update_title(self) -> None:
         paging = self.pages > 1
         self._show_pager(paging)
-        pager = self._pager_text()
+        pager = self.pager.text()
+        # paging: the title at the left, the arrows at the right end of its row
+        justify = "left" if paging else "center"
+        if self.panel.title.opts.get("justify") != justify:
+            self.panel.title.setAttr("justify", justify)
+            self.panel.title.resizeEvent(None)
         candidates = [t + pager for t in self._titles]
-        if paging:
-            candidates.append(pager.lstrip(" ·"))      # none fits: the page range alone
+        if paging:      # a narrow panel: the shortest title with the range in short, or that
+            compact = self.pager.text(compact=True)
+            candidates += [f"{self._titles[-1]} {compact}".strip(), compact]
         if self._width <= 0:                           # not placed yet
             self.panel.set_title(candidates[0])
             return
@@ -379,8 +399,22 @@ class MosaicBarPanel(QObject):
         fit_label(self.panel.title, candidates,
                   self._width - (2 * self._arrow_width() if paging else 0))
 
+    def min_title_width(self, per_page: int | None = None) -> float:
+        """Pixels the title row needs at least: the shortest title (with ``per_page`` maps
+        a page of more, the arrows and the page range in short, ``"32–63/64"``), in the
+        size it is drawn in."""
+        metrics = QFontMetricsF(label_font(self.panel.title))
+        margins = 16            # the rich text's document margins, and a little air
+        count = self.count
+        if per_page is None or per_page >= count:
+            return metrics.horizontalAdvance(self._titles[-1]) + margins
+        last = f"{count - per_page}–{count - 1}/{count}"      # the widest page range
+        return metrics.horizontalAdvance(last) + 2 * self._arrow_width() + margins
+
     def _arrow_width(self) -> float:
-        return QFontMetricsF(self.prev_label.item.font()).horizontalAdvance("◀") + 10
+        # as drawn: an owner may enlarge the arrows' rich text (presentation mode)
+        drawn = self.prev_label.item.boundingRect().width()
+        return max(drawn, QFontMetricsF(self.prev_label.item.font()).horizontalAdvance("◀") + 10)
 
     # -- layout ------------------------------------------------------------------------------
     def bar_width(self, font: QFont) -> float:
@@ -412,16 +446,19 @@ class MosaicBarPanel(QObject):
         larger size, or its first text given after placing): place the panel again."""
         return self._title_room is not None and self.title_px() > self._title_room + 0.5
 
-    def options(self, column_choices, font: QFont, value_of=None) -> list[Option]:
-        """``fit_layout.Option`` s for the current page's tiles in each column count of
-        ``column_choices`` whose last row is at least half full (value: the column count,
-        or ``value_of(columns)``)."""
-        count = max(1, self.page_stop - self.page_start)
+    def options(self, column_choices, font: QFont, value_of=None,
+                count: int | None = None, ragged: bool = False) -> list[Option]:
+        """``fit_layout.Option`` s for the current page's tiles (or ``count`` tiles) in each
+        column count of ``column_choices`` whose last row is at least half full (``ragged``:
+        any last row, for a page of many) (value: the column count, or
+        ``value_of(columns)``)."""
+        count = max(1, self.page_stop - self.page_start if count is None else count)
         h, w = (self._maps.shape[1:3] if self._maps is not None else (1, 1))
         extra = self.bar_width(font)
         options = []
         for columns in sorted({min(c, count) for c in column_choices
-                               if -count % min(c, count) < min(c, count) / 2} or {count}):
+                               if ragged or -count % min(c, count) < min(c, count) / 2}
+                              or {count}):
             ew, eh = self.panel.extent(count, h, w, columns)
             value = columns if value_of is None else value_of(columns)
             options.append(Option(value, ew / eh, eh, extra_w=extra))

@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import QApplication, QTabBar, QToolBar, QWidget
 from .settings import read_value, write_value
 from .view_frame import ViewFrame, view_of
 from .view_registry import CLASSROOM_VIEWS
+from .window_settings import when_shown
 
 PRESENTATION_KEY = "view/presentation"
 FRONT_KEY = "view/presentation_front"     # the view on the stage when presentation mode ended
@@ -194,6 +195,10 @@ class PresentationMode:
         docks.get(front, stage[0]).raise_()
         self._stage = stage[0]
         self._install_bar(front if front in docks else next(iter(docks)))
+        if not w.isVisible() and front in docks:
+            # at start-up: showing the window brings some other tab of the stage to the
+            # front (and the selector follows it); put the chosen view back in front then
+            when_shown(w, lambda win: self.active and win.raise_dock(front))
 
     def _install_bar(self, front: str) -> None:
         """The tool bar above the stage (``PresentationBar``), built once and kept."""

@@ -117,7 +117,7 @@ def restore_window(window, default_state: QByteArray, version: int) -> list[str]
                          "using the default layout.")
 
     if any(d.isFloating() for d in window.findChildren(QDockWidget)):
-        _when_shown(window, bring_floating_docks_forward)
+        when_shown(window, bring_floating_docks_forward)
 
     geometry = settings.value(GEOMETRY_KEY)
     if geometry is not None:
@@ -168,7 +168,7 @@ def _fit_rect(widget, area: QRect) -> None:
         widget.move(x, y)
 
 
-def _when_shown(window, action, tries: int = 40) -> None:
+def when_shown(window, action, tries: int = 40) -> None:
     """Call ``action(window)`` once ``window`` is shown (checked every 50 ms, a few times)."""
     def check(left=tries):
         try:

@@ -289,7 +289,9 @@ class ControlsView(QWidget):
         """The label beside the learning rate: the rate in use now and the schedule."""
         snap = self._last_snapshot if self.run_state != "idle" else None
         lr = snap.lr if snap is not None else self.lr_spin.value()
-        self.lr_now_label.setText(f"now {lr:g}")
+        # three significant digits: "now 0.0157596" widened the row, and the narrow dock
+        # then scrolled sideways while training
+        self.lr_now_label.setText(f"now {lr:.3g}")
         self.schedule_label.setText(self.schedule())
 
     # -- run state ------------------------------------------------------------------------------
@@ -345,7 +347,7 @@ class ControlsView(QWidget):
         ips_text = f"{ips:,.0f} images/s" if math.isfinite(ips) else "-- images/s"
         word = {"running": "Training", "paused": "Paused"}.get(self.run_state, "Stopped")
         self.status_label.setText(
-            f"{word}: step {snapshot.step:,}, {ips_text}, lr {snapshot.lr:g} (base "
+            f"{word}: step {snapshot.step:,}, {ips_text}, lr {snapshot.lr:.3g} (base "
             f"{self.lr_spin.value():g}, {self.schedule()}), "
             f"time left {format_duration(snapshot.eta_seconds)}")
         self._show_schedule()

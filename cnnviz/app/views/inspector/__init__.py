@@ -4,7 +4,8 @@ A schematic row ``input -> conv -> ReLU -> pool -> ... -> dense -> softmax`` (on
 button per layer of ``net.describe()``, with its output shape) selects a layer. The view then
 shows
 
-* its output for the probe, large: a mosaic of all channels for a map layer, bars for a
+* its output for the probe, large: a mosaic of all channels for a map layer (paged with
+  ◀ ▶ when the maps would fall below ``paging.MIN_TILE_PX`` a side), bars for a
   vector layer (a dense layer's units, the labelled class probabilities of the softmax);
   clicking a channel or a dense unit opens its card (``state.select_channel``);
 * for a map layer, its input beside it; hovering an output pixel shows its value and
@@ -19,7 +20,9 @@ Files: ``view.py`` (the widget), ``maps_page.py`` and ``bars_page.py`` (its two 
 
 Public API for tests: ``select_layer(name)``, ``selected_layer``,
 ``receptive_field_for(layer, row, col) -> (top, left, size)``, ``hover(y, x)`` (mosaic
-coordinates of the output image; returns a ``HoverInfo`` or None).
+coordinates of the output page shown; returns a ``HoverInfo`` with the global channel, or
+None); ``output_panel`` / ``input_panel`` are ``MosaicBarPanel`` s (``show_index(c)``,
+``next_page()``, ``page_start``, ``tile_px()``).
 """
 
 from ....explain.layer_texts import display_name, explanation_html, parameters_html, shape_text

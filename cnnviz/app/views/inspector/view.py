@@ -25,6 +25,7 @@ from .maps_page import MapsPage
 WIDE_RATIO = 1.3        # picture beside the text when the body is this much wider than tall
 WIDE_MIN = 500          # ... and at least this wide
 SIGNED_KINDS = ("conv",)   # maps with negative values: a diverging colour map
+PARAMS_SHARE = 0.6      # of the text column the parameters panel may take (the rest: the text)
 
 
 class InspectorView(RefreshWhenExposed, QWidget):
@@ -43,6 +44,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self._order: list[str] = []
         self._output: np.ndarray | None = None      # (C, H, W) or (n,) of the selected layer
         self._oriented = False
+        self._drawn_layer: str | None = None        # the layer the maps page shows
 
         # schematic: one button per layer (name and shape), wrapping onto more rows
         self.schematic = QWidget()
@@ -57,6 +59,8 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self._map_panels = self.maps.panels
         # kept for scripts and tests: the one graphics view that holds both mosaics
         self.input_widget = self.output_widget = self.maps_view
+        for panel in self._map_panels.values():      # a hovered tile on another page
+            panel.pageChanged.connect(self._on_page)
         self.maps_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.maps_view.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
@@ -89,7 +93,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self.params_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.params_label.setContentsMargins(4, 4, 4, 4)
         # the table scrolls in a narrow dock instead of setting the window's minimum width
-        params_area = QScrollArea()
+        params_area = self.params_area = QScrollArea()
         params_area.setWidget(self.params_label)
         params_area.setWidgetResizable(True)
         params_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -187,6 +191,22 @@ class InspectorView(RefreshWhenExposed, QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._orient()
+        self._fit_params()
+
+    def _fit_params(self) -> None:
+        """The parameters panel as tall as its lines, up to ``PARAMS_SHARE`` of the text
+        column and as far as the explanation above (which scrolls) keeps its least height:
+        at 1280x720 and 1366x768 the panel showed two of its six lines."""
+        area = self.params_area
+        need = self.params_label.heightForWidth(max(1, area.viewport().width())) \
+            + 2 * area.frameWidth()
+        column = area.parentWidget()
+        room = min(column.height() - self.params_title.sizeHint().height()
+                   - self.explanation.minimumHeight() - 2 * column.layout().spacing(),
+                   int(column.height() * PARAMS_SHARE))
+        if self.body.orientation() == Qt.Orientation.Vertical:
+            room = min(room, column.height() // 2)    # under the picture: never squeeze it
+        area.setMinimumHeight(max(40, min(need, room)))
 
     def _orient(self) -> None:
         """The picture beside the text when the body is wide, above it when narrow."""
@@ -218,8 +238,6 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self.hover_label.setText("Hover the output to read its values.")
         self.output_panel.highlight(None)
         self.input_panel.highlight(None)
-        self.output_panel.mosaic = None      # relabel for the new layer's tiles
-        self.input_panel.mosaic = None
         self.refresh()
         self.layerSelected.emit(name)
 
@@ -244,6 +262,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
         out = trace[name].output[0]
         self._output = out
         self.params_label.setText(parameters_html(layer_params(self.state.net, info)))
+        self._fit_params()
         if out.ndim != 3:
             self.pages.setCurrentIndex(1)
             self.bar_plot.draw(name, info.kind, out, f"{self.font().pointSizeF():.1f}pt")
@@ -255,13 +274,17 @@ class InspectorView(RefreshWhenExposed, QWidget):
             titles["output"] = [f"{name} output: {shape}{colours}", f"{name} output: {shape}",
                                 f"{name} {shape}", name]
             source = info.input
+            linked = False
             if source is not None and source in trace and trace[source].output.ndim == 4:
                 x = trace[source].output[0]
                 drawn["input"] = self._map(source, x, "input")
                 in_shape = shape_text(x.shape)
                 titles["input"] = [f"its input ({source}): {in_shape}", f"{source}: {in_shape}",
                                    source]
-            self.maps.show(drawn, titles, new_layer=self.output_panel.mosaic is None)
+                # channel c of a ReLU or a pool reads channel c only: one page for both
+                linked = info.kind != "conv" and len(x) == len(out)
+            self.maps.show(drawn, titles, new_layer=name != self._drawn_layer, linked=linked)
+            self._drawn_layer = name
         if self.hover_info is not None and self.hover_info.layer == name:
             self._refresh_hover_value()
 
@@ -286,7 +309,8 @@ class InspectorView(RefreshWhenExposed, QWidget):
         return None if window is None else (window.top, window.left, window.size)
 
     def hover(self, y: float, x: float) -> HoverInfo | None:
-        """Hover the output image at mosaic coordinates ``(y, x)`` (x only, for bars)."""
+        """Hover the output image at mosaic coordinates ``(y, x)`` of the page shown (x only,
+        for bars); the channel returned is the global one."""
         name = self.selected_layer
         out = self._output
         if out is None:
@@ -295,7 +319,8 @@ class InspectorView(RefreshWhenExposed, QWidget):
             hit = self.output_panel.mosaic.tile_at(y, x) if self.output_panel.mosaic else None
             if hit is None:
                 return self._clear_hover()
-            channel, row, col = hit
+            tile, row, col = hit
+            channel = self.output_panel.page_start + tile     # the page's first channel on
             field = self.receptive_field_for(name, row, col)
             info = HoverInfo(name, channel, row, col, float(out[channel, row, col]), field)
             self._highlight(info)
@@ -355,6 +380,9 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self.output_panel.highlight(None)
         self.input_panel.highlight(None)
         return None
+
+    def _on_page(self, _page: int) -> None:
+        self._highlight(self.hover_info)
 
     def _on_mouse_moved(self, scene_pos) -> None:
         if self.pages.currentIndex() != 0:

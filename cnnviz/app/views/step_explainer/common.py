@@ -79,7 +79,23 @@ class CanvasTab(QWidget):
         panel = MosaicBarPanel(DIVERGING_CMAP, tick_sample=TICK_SAMPLE, **options)
         panel.set_parent(self.canvas)
         panel.set_title_size(self.title_size())
+        panel.set_visible(False)    # until placed: unplaced, every title lies in one corner
         return panel
+
+    def show_placed(self, panels, items=()) -> None:
+        """Show ``panels`` (and graphics ``items``) that ``arrange`` has just placed."""
+        for panel in panels:
+            panel.set_visible(True)
+        for item in items:
+            item.setVisible(True)
+
+    def hide_panels(self, panels, items=()) -> None:
+        """Hide ``panels`` and ``items`` (no step shown) and place them again when shown."""
+        for panel in panels:
+            panel.set_visible(False)
+        for item in items:
+            item.setVisible(False)
+        self.forget_layout()
 
     def layout_changed(self, *shapes) -> bool:
         """Whether the panels need placing again: the canvas's size, the font or ``shapes``

@@ -130,6 +130,7 @@ class DeltaTab(CanvasTab):
         self._detail = None
         for panel in self.panels.values():
             panel.image.clear()
+        self.hide_panels(self.panels.values())
         self.text.setText(" ")
 
     def apply_fonts(self) -> None:
@@ -173,5 +174,6 @@ class DeltaTab(CanvasTab):
             templates.append([names[:half], names[half:]])
         self.placements = arrange(size.width(), size.height(), templates, options,
                                   title_px=title_px, spacing=8)
+        self.show_placed(self.panels[name] for name in self.placements)   # before laying out
         for name, place in self.placements.items():
             self.panels[name].place(place, self.font())

@@ -101,6 +101,7 @@ class GradsTab(CanvasTab):
         self._drawn = set()
         for panel in self.panels.values():
             panel.image.clear()
+        self.hide_panels(self.panels.values())
         self.text.setText(" ")
 
     def apply_fonts(self) -> None:
@@ -129,5 +130,6 @@ class GradsTab(CanvasTab):
         templates = [[row for row in t if row] for t in templates]
         self.placements = arrange(size.width(), size.height(), templates, options,
                                   title_px=title_px, spacing=8)
+        self.show_placed(self.panels[name] for name in self.placements)   # before laying out
         for name, place in self.placements.items():
             self.panels[name].place(place, font)

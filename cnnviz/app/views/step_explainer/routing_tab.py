@@ -111,6 +111,7 @@ class RoutingTab(CanvasTab):
             self.panels[pool] = {"arriving": arriving, "routed": routed}
             arrow = pg.LabelItem("max-pool<br>backward<br>→", justify="center")
             arrow.setParentItem(self.canvas)
+            arrow.setVisible(False)             # until placed, as the panels
             self.arrows[pool] = arrow
             grid, winners = path_item(QColor(140, 140, 140), 1.0, z=5), \
                 path_item(WINNER_COLOUR, 2.5, z=7)
@@ -180,6 +181,8 @@ class RoutingTab(CanvasTab):
         for pair in self.panels.values():
             for panel in pair.values():
                 panel.image.clear()
+        self.hide_panels([p for pair in self.panels.values() for p in pair.values()],
+                         self.arrows.values())
         for item in list(self._grid_items.values()) + list(self._winner_items.values()):
             item.setPath(QPainterPath())
 
@@ -221,6 +224,9 @@ class RoutingTab(CanvasTab):
         # centred vertically: a wide, low tab leaves room above and below the one row
         bottom = max((p.rect[1] + p.rect[3] for p in placements.values()), default=0.0)
         dy = max(0.0, (size.height() - bottom) / 2)
+        placed = [key.split(".") for key in placements]          # shown before laying out
+        self.show_placed([self.panels[pool][which] for pool, which in placed],
+                         [self.arrows[pool] for pool, which in placed if which == "arriving"])
         self.placements = {}
         for key, place in placements.items():
             pool, which = key.split(".")

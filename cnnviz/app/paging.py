@@ -1,0 +1,149 @@
+"""Paging for stacks of many channels: which channels a page shows, and how many per page
+stay readable.
+
+One ``Pager`` counts the pages of every paged picture in the app: the mosaics of
+``MosaicBarPanel`` (activations, pooling, filters, the inspector) and the conv explainer's
+per-channel row. A page shows the channels ``page_start .. page_stop - 1``; everything that
+names a channel (tile labels, hover, clicks, outlines) keeps the channel's global index::
+
+    pager = Pager(page_size=32)
+    pager.set_count(64)                    # pages 0..1
+    pager.show_index(40)                   # turns to page 1, emits pageChanged(1)
+    pager.text()                           # " · 32–63 of 64"
+
+How many per page: ``page_size_for`` (in ``mosaic_panel``) bounds the data a page holds;
+``readable_page_size(count, fits)`` chooses the fewest pages whose tiles ``fits(n)`` says
+are at least ``MIN_TILE_PX`` on screen at the widget's current size (a 64-channel layer in
+a small dock pages instead of shrinking its maps to dots). Pages are split evenly:
+``ceil(count / pages)`` channels each, so every page looks alike.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PyQt6.QtCore import QObject, pyqtSignal
+
+#: A map (or kernel) drawn smaller than this many pixels a side is too small to read.
+MIN_TILE_PX = 24
+#: Never fewer channels than this on a page (a tiny widget shows 4 maps, not one).
+MIN_PAGE = 4
+
+
+def page_sizes(count: int, most: int | None = None) -> list[int]:
+    """Channels per page for 1, 2, 3, ... even pages (largest first, each at most
+    ``most``), down to ``MIN_PAGE``."""
+    sizes: list[int] = []
+    for pages in range(1, count + 1):
+        n = math.ceil(count / pages)
+        if (most is not None and n > most and n > MIN_PAGE) or (sizes and n == sizes[-1]):
+            continue
+        sizes.append(n)
+        if n <= MIN_PAGE:
+            break
+    return sizes or [count]
+
+
+def readable_page_size(count: int, fits, most: int | None = None) -> int | None:
+    """Channels per page: the largest of ``page_sizes(count, most)`` for which ``fits(n)``
+    (n channels drawn on one page come out readable), else the smallest. None: no paging."""
+    sizes = page_sizes(count, most)
+    chosen = next((n for n in sizes if fits(n)), sizes[-1])
+    return None if chosen >= count else chosen
+
+
+class Pager(QObject):
+    """Which of ``count`` channels are shown: page ``page`` of ``page_size`` each.
+
+    ``page_size`` None (or not less than ``count``) means one page with everything."""
+
+    pageChanged = pyqtSignal(int)
+
+    def __init__(self, page_size: int | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.page_size = page_size
+        self.page = 0
+        self.count = 0
+
+    @property
+    def pages(self) -> int:
+        if not self.page_size or self.count <= self.page_size:
+            return 1
+        return math.ceil(self.count / self.page_size)
+
+    @property
+    def page_start(self) -> int:
+        """Global index of the first channel shown."""
+        return self.page * self.page_size if self.pages > 1 else 0
+
+    @property
+    def page_stop(self) -> int:
+        return min(self.count, self.page_start + self.page_size) if self.pages > 1 else self.count
+
+    def shown(self) -> range:
+        return range(self.page_start, self.page_stop)
+
+    def set_count(self, count: int) -> None:
+        """``count`` channels in all; the page is clamped to the pages there are (no signal:
+        the owner redraws with the new data anyway)."""
+        self.count = int(count)
+        self.page = max(0, min(self.page, self.pages - 1))
+
+    def set_page_size(self, page_size: int | None) -> bool:
+        """Page by ``page_size``, keeping the first channel shown now on the page shown.
+        Returns True if the channels shown changed (no signal: the owner redraws)."""
+        if page_size == self.page_size:
+            return False
+        before = self.shown()
+        first = self.page_start
+        self.page_size = page_size
+        self.page = first // page_size if self.pages > 1 else 0
+        return self.shown() != before
+
+    def set_page(self, page: int) -> bool:
+        """Show page ``page`` (clamped); emits ``pageChanged`` and returns True if it moved."""
+        page = max(0, min(int(page), self.pages - 1))
+        if page == self.page:
+            return False
+        self.page = page
+        self.pageChanged.emit(page)
+        return True
+
+    def next_page(self) -> bool:
+        return self.set_page(self.page + 1)
+
+    def previous_page(self) -> bool:
+        return self.set_page(self.page - 1)
+
+    def show_index(self, index: int) -> bool:
+        """Turn to the page holding global channel ``index``."""
+        if self.pages <= 1:
+            return False
+        return self.set_page(int(index) // self.page_size)
+
+    def text(self, compact: bool = False) -> str:
+        """`` · 32–63 of 64`` for a title while paging (``compact``: ``32–63/64``, for a
+        narrow panel), else ``""``."""
+        if self.pages <= 1:
+            return ""
+        shown = f"{self.page_start}–{self.page_stop - 1}"
+        return f"{shown}/{self.count}" if compact else f" · {shown} of {self.count}"
+
+
+class PagerArrow(pg.LabelItem):
+    """A clickable "◀" or "▶" (placed by its owner, beside a title)."""
+
+    def __init__(self, text: str, on_click, size: str = "11pt") -> None:
+        super().__init__(text, size=size)
+        self._on_click = on_click
+
+    def mouseClickEvent(self, event) -> None:     # pyqtgraph's scene calls this on a click
+        event.accept()
+        self._on_click()
+
+
+def pager_arrows(pager: Pager, size: str = "11pt") -> tuple[PagerArrow, PagerArrow]:
+    """The ◀ and ▶ that turn ``pager``'s pages."""
+    return (PagerArrow("◀", pager.previous_page, size),
+            PagerArrow("▶", pager.next_page, size))
