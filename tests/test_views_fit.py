@@ -138,7 +138,8 @@ def test_conv_explainer_row_fits_and_numbers_stay_legible(qtbot, state, size, la
 def test_saliency_three_panels_fit(qtbot, state, size):
     from cnnviz.app.views.saliency import SaliencyView
     view = shown(qtbot, SaliencyView(state), size)
-    view.recompute()
+    with qtbot.waitSignal(view.job.ready, timeout=60000):    # computed in the background
+        view.recompute()
     qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=2000)
     frame = view.graphics.viewport().rect()
     area = 0.0
