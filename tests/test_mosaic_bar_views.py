@@ -150,14 +150,9 @@ def test_saliency_panels_do_not_overlap_and_their_bars_read_the_maps(qtbot, pres
     from cnnviz.app.views.saliency import OCCLUSION_MIN_SCALE, SaliencyView
     view = SaliencyView(make_state(arch))
     show(qtbot, view, size, presentation)
-<<<<<<< HEAD
-    view.recompute()
-    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=30000)
-=======
     with qtbot.waitSignal(view.job.ready, timeout=60000):    # computed in the background
         view.recompute()
     qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=30000)
->>>>>>> main
     settle(qtbot, view, view.graphics)
     check_panels(view.graphics, view.panels)
     # the drawn maps are the view's exact gradient and occlusion maps

@@ -138,14 +138,9 @@ def test_conv_explainer_row_fits_and_numbers_stay_legible(qtbot, state, size, la
 def test_saliency_three_panels_fit(qtbot, state, size):
     from cnnviz.app.views.saliency import SaliencyView
     view = shown(qtbot, SaliencyView(state), size)
-<<<<<<< HEAD
-    view.recompute()
-    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=30000)
-=======
     with qtbot.waitSignal(view.job.ready, timeout=60000):    # computed in the background
         view.recompute()
     qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=30000)
->>>>>>> main
     frame = view.graphics.viewport().rect()
     area = 0.0
     for key, panel in view.panels.items():
