@@ -142,3 +142,17 @@ def test_a_new_probe_redraws_the_selected_layer(inspector):
     np.testing.assert_array_equal(
         inspector.output_panel.untile(inspector.output_panel.image.image),
         inspector.state.trace["pool2"].output[0])
+
+
+@pytest.mark.parametrize("size, shown", [((534, 339), 0.75), ((585, 363), 1.0)],
+                         ids=["1280x720", "1366x768"])
+def test_the_parameters_panel_shows_its_lines_in_a_classroom_dock(qtbot, inspector, size, shown):
+    """At the inspector's size in the 1366x768 window the parameters panel showed two of
+    conv1's lines (weight and bias, each with its range) and cut the rest: now all of them,
+    and at 1280x720 (a 200 px text column) most, the explanation above keeping its room."""
+    inspector.resize(*size)
+    inspector.select_layer("conv1")
+    area, label = inspector.params_area, inspector.params_label
+    qtbot.waitUntil(lambda: area.viewport().height() > 0)
+    qtbot.waitUntil(lambda: area.viewport().height() >= shown * label.height() - 1)
+    assert inspector.explanation.height() >= inspector.explanation.minimumHeight()

@@ -72,6 +72,23 @@ def test_presentation_mode_enlarges_type_thickens_lines_and_goes_back(qtbot, win
     assert window.controls.settings_box.isVisible()
 
 
+def test_a_digit_drawn_in_presentation_mode_gets_a_large_predicted_title(qtbot, window):
+    """The activations view re-titles its probability plot for every new probe: in
+    presentation mode that title stayed 9 pt (it was set after the scene was styled)."""
+    plot = window.views["activations"].prob_plot
+    pad = window.views["drawing_pad"]
+    title_pt = lambda: float(plot.titleLabel.opts["size"].removesuffix("pt"))  # noqa: E731
+    window.set_presentation(True, persist=False)
+    pad.clear()
+    pad.draw_stroke([(120, 40), (125, 210)], 22)
+    qtbot.waitUntil(lambda: "predicted" in plot.titleLabel.text)
+    assert title_pt() >= 18
+    window.set_presentation(False, persist=False)
+    assert title_pt() < 12
+    pad.draw_stroke([(60, 50), (180, 50), (165, 90), (115, 210)], 22)
+    assert title_pt() < 12
+
+
 def test_f11_toggles_and_esc_leaves_without_stopping_training(qtbot, window):
     app = QApplication.instance()
     normal_pt = app.font().pointSizeF()

@@ -13,8 +13,8 @@ a millisecond.
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QRectF, QSize, Qt
-from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PyQt6.QtCore import QEvent, QRectF, QSize, Qt
+from PyQt6.QtGui import QColor, QFont, QFontInfo, QFontMetricsF, QImage, QPainter, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 BAR_COLOR = QColor(90, 120, 170)
@@ -91,21 +91,37 @@ class ClassBars(QWidget):
     def entries(self) -> list[tuple[int, float]]:
         return list(self._entries)
 
+    def changeEvent(self, event) -> None:     # noqa: N802 (presentation mode's large type)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.setMinimumHeight(max(self._rows * 22, self._rows * int(
+                QFontMetricsF(self._widget_font()).height() * 1.5)))
+
+    def _widget_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(True)
+        return font
+
+    def text_font(self) -> QFont:
+        """The font the rows are written in: half a row's height, at least the widget's
+        font (presentation mode's 20 pt: the rows were written at 9 pt on a projector),
+        smaller only where "100.0%" and a bar would not fit the width."""
+        font = self._widget_font()
+        row_h = self.height() / self._rows
+        font.setPixelSize(max(11, int(row_h * 0.55), QFontInfo(self._widget_font()).pixelSize()))
+        metrics = QFontMetricsF(font)
+        while font.pixelSize() > 9 and \
+                metrics.horizontalAdvance("0100.0%") + 18 > 0.7 * self.width():
+            font.setPixelSize(font.pixelSize() - 1)
+            metrics = QFontMetricsF(font)
+        return font
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         row_h = self.height() / self._rows
-        font = QFont(self.font())
-        font.setPixelSize(max(11, int(row_h * 0.55)))
-        font.setBold(True)
-        painter.setFont(font)
+        painter.setFont(self.text_font())
         metrics = painter.fontMetrics()
-        # tall rows in a narrow widget: a smaller font, so "100.0%" and a bar still fit
-        while font.pixelSize() > 9 and \
-                metrics.horizontalAdvance("0100.0%") + 18 > 0.7 * self.width():
-            font.setPixelSize(font.pixelSize() - 1)
-            painter.setFont(font)
-            metrics = painter.fontMetrics()
         label_w = metrics.horizontalAdvance("0") + 10
         percent_w = metrics.horizontalAdvance("100.0%") + 8
         bar_w = max(10.0, self.width() - label_w - percent_w)

@@ -119,8 +119,14 @@ def _quiet_platform_notes(_kind, _context, message: str) -> None:
 
 def _settle(app, rounds: int = 12) -> None:
     import time
+
+    from PyQt6.QtCore import QEvent
     for _ in range(rounds):
         app.processEvents()
+        # and the deleteLater()s, as the app's event loop does: the main window's unused dock
+        # tab bars (the docks' first tabbing) are deleted so, and stayed on screen otherwise
+        # ("ic" of a stale "Confusion" tab between two columns of every PNG)
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         time.sleep(0.01)
 
 
@@ -152,7 +158,7 @@ def open_export_window(source, size, presentation: bool = False, probe: int = 0)
     return window
 
 
-def _fill_views(window) -> None:
+def fill_views(window) -> None:
     """Give the views that wait for an event something real to show."""
     from ..data import images_to_float
     from ..nn import build_network, get_preset
@@ -199,7 +205,7 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
     window = None
     try:
         window = open_export_window(source or CheckpointSource(), size, presentation, probe)
-        _fill_views(window)
+        fill_views(window)
         if hasattr(source, "prepare"):
             source.prepare(window)
         written = []

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 
-from PyQt6.QtCore import Qt
+from PyQt6 import sip
+from PyQt6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
 from PyQt6.QtGui import QFont, QFontMetricsF
 
 MIN_SCALE = 0.45     # a title drawn no smaller than this share of its size
@@ -64,3 +65,51 @@ def fit_label(label, texts: list[str], width: float, min_scale: float = MIN_SCAL
     if text != label.text:
         label.setText(text)
     return text
+
+
+def fit_axis_label(axis, texts: list[str]) -> str:
+    """Label the ``pg.AxisItem`` with the longest of ``texts`` that fits along it (a left
+    axis's height, a bottom axis's width); the last one if none does. A vertical label
+    longer than a short plot ran off its top ("cross-entropy loss" at 1280x720)."""
+    font = QFont(axis.label.font())
+    size = str(axis.labelStyle.get("font-size", ""))
+    if size.endswith("pt"):
+        font.setPointSizeF(float(size[:-2]))
+    elif size.endswith("px"):
+        font.setPixelSize(max(1, round(float(size[:-2]))))
+    length = axis.height() if axis.orientation in ("left", "right") else axis.width()
+    metrics = QFontMetricsF(font)
+    text = next((t for t in texts if metrics.horizontalAdvance(t) + TEXT_MARGIN <= length),
+                texts[-1])
+    if text != axis.labelText:
+        axis.setLabel(text)        # keeps the axis's label style (presentation mode's size)
+    return text
+
+
+class _ShrinkBack(QObject):
+    """Event filter of a GraphicsLayoutWidget's central item: see ``keep_layout_in_view``."""
+
+    def __init__(self, graphics) -> None:
+        super().__init__(graphics)
+        self.graphics = graphics
+
+    def eventFilter(self, watched, event) -> bool:     # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self.shrink)
+        return False
+
+    def shrink(self) -> None:
+        if sip.isdeleted(self) or sip.isdeleted(self.graphics):
+            return
+        ci, view = self.graphics.ci, self.graphics.range
+        size = view.size().expandedTo(ci.effectiveSizeHint(Qt.SizeHint.MinimumSize))
+        if ci.size() != size:
+            ci.setGeometry(QRectF(view.topLeft(), size))
+
+
+def keep_layout_in_view(graphics) -> None:
+    """Give ``graphics``' (a ``pg.GraphicsLayoutWidget``) layout back its view's size when
+    the layout's minimum shrinks again. Qt grows a layout whose minimum (a long title,
+    presentation mode's large type) outgrew its view but never shrinks it back, so after the
+    titles were fitted the Fool view's plot still ran past the view's right edge."""
+    graphics.ci.installEventFilter(_ShrinkBack(graphics))

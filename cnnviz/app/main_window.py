@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import QApplication, QMainWindow, QWidget
 from . import arch_actions, lifecycle
 from .presentation import PresentationMode, stored_choice
 from .shortcut_focus import NumericFieldShortcuts
+from .status_bar import ElidingStatusBar
 from .tab_titles import keep_tab_titles_whole
 from .training_data import TrainingData
 from .state import AppState
@@ -55,6 +56,7 @@ class MainWindow(DockLayout, Menus, TrainingActions, FileActions, QMainWindow):
         placeholder = QWidget()
         placeholder.setMaximumSize(0, 0)
         self.setCentralWidget(placeholder)      # docks share the whole window
+        self.setStatusBar(ElidingStatusBar(self))   # a long message ends in "…", never cut
 
         self.controller = TrainingController(self)
         self.training_data = TrainingData(self)    # float arrays, converted off this thread

@@ -60,14 +60,25 @@ class ViewFrame(QScrollArea):
         bar_w = self.verticalScrollBar().sizeHint().width()
         bar_h = self.horizontalScrollBar().sizeHint().height()
         width, height = room.width(), room.height()
-        if minimum.height() > height:
+        if self._min_height(minimum, width) > height:
             width -= bar_w
         if minimum.width() > width:
             height -= bar_h
-            if minimum.height() > height and room.height() >= minimum.height():
+            if self._min_height(minimum, width) > height \
+                    and room.height() >= self._min_height(minimum, width):
                 width -= bar_w
-        view.resize(max(width, minimum.width()), max(height, minimum.height()))
+        width = max(width, minimum.width())
+        view.resize(width, max(height, self._min_height(minimum, width)))
         self.setWidgetResizable(False)     # (re-evaluates the scroll bars, even if same size)
+
+    def _min_height(self, minimum: QSize, width: int) -> int:
+        """The least height of the view at ``width``: a layout of word-wrapped labels needs
+        more than its minimum size says when narrow (the preprocessing view's captions ran
+        into its prediction at 1280x720: its minimum assumed one line each)."""
+        layout = self.widget().layout()
+        if layout is None or not layout.hasHeightForWidth() or self.widget().minimumHeight():
+            return minimum.height()
+        return max(minimum.height(), layout.minimumHeightForWidth(width))
 
     def resizeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
         super().resizeEvent(event)

@@ -17,13 +17,17 @@ from PyQt6.QtGui import QColor, QFont, QIcon, QImage, QPen, QPixmap
 from PyQt6.QtWidgets import (QGraphicsRectItem, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem,
                              QPushButton, QVBoxLayout, QWidget)
 
-from ..state import AppState
+from ..label_fit import fit_label, keep_layout_in_view
 from ..number_grid import NumberGrid
+from ..state import AppState
 
 CLASSES = 10
 THUMB = 56          # thumbnail side, pixels (28 x 2)
 MAX_THUMBS = 200    # a diagonal cell holds ~100 digits of the bundled split
 CELL_PROMPT = "Click a cell to see its digits; click a digit to make it the probe."
+# the matrix's title, longest first: the one that fits above the matrix is shown (a title
+# wider than the matrix widened its layout past the view, and columns 5-9 were cut off)
+GRID_TITLES = ["true label × predicted", "true × predicted", "true × pred."]
 
 
 def digit_icon(image: np.ndarray) -> QIcon:
@@ -66,10 +70,11 @@ class ConfusionView(QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("k")
+        keep_layout_in_view(self.graphics)     # fitted titles: the layout shrinks back
         g = self.graphics.ci
         g.addLabel("", row=0, col=0)
-        self.grid = NumberGrid(g, 0, 1, (CLASSES, CLASSES), "viridis",
-                               "true label × predicted")
+        self.grid = NumberGrid(g, 0, 1, (CLASSES, CLASSES), "viridis", GRID_TITLES[0])
+        self.graphics.installEventFilter(self)      # its resizes: fit the title
         # Axes with the digits, sharing the grid's ViewBox coordinates.
         self.left_axis = pg.AxisItem("left", linkView=self.grid.box)
         self.bottom_axis = pg.AxisItem("bottom", linkView=self.grid.box)
@@ -135,7 +140,21 @@ class ConfusionView(QWidget):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:
             self._apply_fonts()
+            self._fit_title()
         super().changeEvent(event)
+
+    def eventFilter(self, watched, event) -> bool:     # noqa: N802 (Qt's name)
+        if watched is self.graphics and event.type() == QEvent.Type.Resize:
+            self._fit_title()
+        return super().eventFilter(watched, event)
+
+    def _fit_title(self) -> None:
+        """The longest title that fits above the matrix (right of the true-label axis)."""
+        grid = self.graphics.ci.layout
+        left, _top, right, _bottom = grid.getContentsMargins()
+        room = self.graphics.width() - self.left_axis.width() - left - right \
+            - 2 * grid.horizontalSpacing() - 4
+        fit_label(self.grid.title, GRID_TITLES, room)
 
     # -- public API ---------------------------------------------------------------------------
     def show_evaluation(self, result) -> None:

@@ -10,6 +10,8 @@ click it to make it the probe. The confusion matrix's selected cell highlights i
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QTimer
@@ -87,13 +89,16 @@ class EmbeddingView(LiveView):
         self.plot.addItem(self.scatter)
         self.marks = pg.ScatterPlotItem(size=11, brush=None, pen=pg.mkPen((255, 255, 255), width=2))
         self.plot.addItem(self.marks)
-        legend = self.plot.addLegend(offset=(5, 5), labelTextColor=(230, 230, 230))
+        legend = self.legend = self.plot.addLegend(offset=(5, 5), labelTextColor=(230, 230, 230))
         for c, colour in enumerate(CLASS_COLOURS):
             legend.addItem(pg.ScatterPlotItem(size=8, brush=colour, pen=None), str(c))
+        self.plot.getViewBox().sigResized.connect(self._fit_legend)
         # the hovered digit, drawn in the top-right corner of the plot
         self.preview = pg.GraphicsLayoutWidget()
         self.preview.setFixedSize(84, 100)
-        self.preview.setBackground("k")
+        # the view's own colour until a point is hovered: an empty black box beside the plot
+        # looked like a picture that failed to draw
+        self.preview.setBackground(self.palette().window().color())
         self.preview_panel = ImagePanel("", GREY_CMAP)
         self.preview.ci.addItem(self.preview_panel.layout)
         self.plot.scene().sigMouseMoved.connect(self._on_hover)
@@ -215,12 +220,23 @@ class EmbeddingView(LiveView):
         i = int(np.argmin(d))
         return i if d[i] <= HOVER_RADIUS_PX ** 2 else None
 
+    def _fit_legend(self, *_args) -> None:
+        """As many legend columns as the plot's height needs: ten rows ran off the bottom of
+        a short plot (presentation mode at 1280x720 lost "9")."""
+        legend = self.legend
+        if not legend.items:
+            return
+        row = legend.items[0][1].itemRect().height() + legend.layout.verticalSpacing() + 2
+        rows = max(1, int((self.plot.getViewBox().height() - 20) // max(row, 1.0)))
+        legend.setColumnCount(math.ceil(len(legend.items) / rows))
+
     def _on_hover(self, scene_pos) -> None:
         i = self.point_at(scene_pos)
         if i is None or i == self.hovered:
             return
         self.hovered = i
         ds = self.state.dataset
+        self.preview.setBackground("k")
         self.preview_panel.set_image(ds.test_images[i].astype(np.float32) / 255, (0.0, 1.0))
         self.preview_panel.set_title(f"#{i}")
         self.status.setText(f"held-out digit #{i}: a {int(ds.test_labels[i])}, the network "

@@ -20,7 +20,7 @@ from ... import explain
 from ..background import BackgroundJob
 from ..class_colours import CLASS_COLOURS
 from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel
-from ..label_fit import fit_label
+from ..label_fit import fit_label, keep_layout_in_view
 from ..live_view import LiveView
 from ..state import AppState
 
@@ -30,6 +30,9 @@ COALESCE_MS = 150
 
 PLOT_TITLES = ["probability of each class, step by step", "probability of each class",
                "P(class)"]
+# the view's width each image panel and the plot get (column stretch 1, 1, 1, 2): a title is
+# fitted to its share, or its text's width squeezed the plot off the right edge at 1280x720
+PANEL_SHARE, PLOT_SHARE = 0.2, 0.4
 
 
 class FoolView(LiveView):
@@ -71,14 +74,17 @@ class FoolView(LiveView):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("k")
+        keep_layout_in_view(self.graphics)     # fitted titles: the layout shrinks back
         g = self.graphics.ci
         self.panels = {
             "original": ImagePanel("the digit", GREY_CMAP),
             "change": ImagePanel("the change", DIVERGING_CMAP),
             "changed": ImagePanel("changed digit", GREY_CMAP),
         }
+        self._titles = {key: [panel.title.text] for key, panel in self.panels.items()}
         for col, panel in enumerate(self.panels.values()):
             g.addItem(panel.layout, row=0, col=col)
+            g.layout.setColumnStretchFactor(col, 1)
         self.prob_plot = g.addPlot(row=0, col=3, title=PLOT_TITLES[0])
         self.prob_plot.setMenuEnabled(False)
         self.prob_plot.setMouseEnabled(x=False, y=False)
@@ -87,9 +93,9 @@ class FoolView(LiveView):
         self.prob_plot.setLabel("bottom", "step")
         self.curves = [self.prob_plot.plot(pen=pg.mkPen(CLASS_COLOURS[c], width=2), name=str(c))
                        for c in range(10)]
-        legend = self.prob_plot.addLegend(offset=(-5, 5), labelTextColor=(230, 230, 230))
-        for c, curve in enumerate(self.curves):
-            legend.addItem(curve, str(c))
+        # the legend names the two curves that tell the story (the digit's class falling, the
+        # new one rising): ten rows did not fit a plot a few lines high
+        self.legend = self.prob_plot.addLegend(offset=(-5, 5), labelTextColor=(230, 230, 230))
         g.layout.setColumnStretchFactor(3, 2)
         self.summary = QLabel(" ")
         self.summary.setWordWrap(True)
@@ -151,7 +157,15 @@ class FoolView(LiveView):
         super().resizeEvent(event)
         # the plot's title no wider than the plot (its 2 of 5 column shares): a long title
         # widened the plot past the view and was cut at the right edge
-        fit_label(self.prob_plot.titleLabel, PLOT_TITLES, event.size().width() * 0.4)
+        self._fit_titles()
+
+    def _fit_titles(self) -> None:
+        """Each image panel's title (longest first) no wider than the panel's share, the
+        plot's no wider than its share less the probability axis."""
+        for key, texts in self._titles.items():
+            fit_label(self.panels[key].title, texts, self.width() * PANEL_SHARE - 8)
+        fit_label(self.prob_plot.titleLabel, PLOT_TITLES,
+                  self.width() * PLOT_SHARE - self.prob_plot.getAxis("left").width() - 8)
 
     def refresh(self) -> None:
         self.recompute()
@@ -174,9 +188,21 @@ class FoolView(LiveView):
         self.panels["change"].set_image(r.change, (-self.max_change, self.max_change))
         self.panels["changed"].set_image(r.image, (0.0, 1.0))
         p0, p1 = r.probabilities[0], r.probabilities[-1]
-        self.panels["original"].set_title(f"reads {r.original_class} ({p0[r.original_class]:.0%})")
-        self.panels["change"].set_title(f"change: at most {r.size:.2f} a pixel")
-        self.panels["changed"].set_title(f"reads {r.predicted} ({p1[r.predicted]:.0%})")
+        before = f"{r.original_class} ({p0[r.original_class]:.0%})"
+        after = f"{r.predicted} ({p1[r.predicted]:.0%})"
+        self._titles = {"original": [f"reads {before}", before],
+                        "change": [f"change: at most {r.size:.2f} a pixel",
+                                   f"change ≤ {r.size:.2f}", f"≤ {r.size:.2f}"],
+                        "changed": [f"reads {after}", after]}
+        self._fit_titles()
+        self.legend.clear()
+        pt = self.font().pointSizeF()         # large in presentation mode, like every text
+        self.legend.opts["labelTextSize"] = f"{pt * 1.1:.1f}pt" if pt >= 18 else "9pt"
+        for c in dict.fromkeys((r.original_class, r.predicted)):
+            if c < len(self.curves):
+                self.legend.addItem(self.curves[c], str(c))
+        # anchored again: it was anchored empty, and grew past the plot's right edge
+        self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-5, 5))
         steps = np.arange(len(r.probabilities))
         for c, curve in enumerate(self.curves):
             curve.setData(steps, r.probabilities[:, c] if c < r.probabilities.shape[1] else [])

@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from ... import explain
 from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, colormap
+from ..label_fit import fit_label, keep_layout_in_view
 from ..live_view import LiveView
 from ..mosaic import symmetric_levels
 from ..probe_job import ProbeJob
@@ -64,14 +65,20 @@ class GradCamView(LiveView):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("k")
+        keep_layout_in_view(self.graphics)     # fitted titles: the layout shrinks back
         self.panels = {
             "input": ImagePanel("probe digit", GREY_CMAP),
             "cam": ImagePanel("Grad-CAM", None),
             "guided": ImagePanel("guided backprop", DIVERGING_CMAP),
             "guided_cam": ImagePanel("guided Grad-CAM", DIVERGING_CMAP),
         }
+        # each panel's title, longest wording first: the one that fits a quarter of the view
+        # is shown (four long titles widened the row past the view; the last was cut)
+        self._titles = {key: [panel.title.text] for key, panel in self.panels.items()}
+        self._titles["guided_cam"] = ["guided Grad-CAM", "guided CAM"]
         for col, panel in enumerate(self.panels.values()):
             self.graphics.ci.addItem(panel.layout, row=0, col=col)
+            self.graphics.ci.layout.setColumnStretchFactor(col, 1)
         self.caption = QLabel(
             "Grad-CAM: where the layer's maps speak for the class (bright = more). Guided "
             "backprop: the strokes that raise its score (red) or lower it (blue).")
@@ -129,7 +136,20 @@ class GradCamView(LiveView):
         self.panels["guided"].set_image(self.guided, symmetric_levels(self.guided))
         both = self.guided * heat
         self.panels["guided_cam"].set_image(both, symmetric_levels(both))
-        self.panels["input"].set_title(f"probe: reads {predicted}")
-        self.panels["cam"].set_title(f"Grad-CAM for {self.class_index} at {self.cam.layer}"
-                                     + ("" if top > 0 else " (nothing for it)"))
-        self.panels["guided"].set_title(f"guided backprop for {self.class_index}")
+        reads, c = predicted, self.class_index
+        nothing = "" if top > 0 else " (nothing for it)"
+        self._titles.update({
+            "input": [f"probe: reads {reads}", f"reads {reads}"],
+            "cam": [f"Grad-CAM for {c} at {self.cam.layer}{nothing}", f"Grad-CAM for {c}{nothing}",
+                    f"Grad-CAM for {c}", "Grad-CAM"],
+            "guided": [f"guided backprop for {c}", "guided backprop", "guided"]})
+        self._fit_titles()
+
+    def _fit_titles(self) -> None:
+        """Each panel's title (longest first) no wider than a quarter of the view."""
+        for key, texts in self._titles.items():
+            fit_label(self.panels[key].title, texts, self.width() / len(self.panels) - 4)
+
+    def resizeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_titles()

@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PyQt6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout
 
 from ..epoch_plots import epoch_plots
+from ..label_fit import fit_axis_label
 from ..history import LossHistory
 from ..live_view import LiveView
 
@@ -22,6 +23,7 @@ TRAIN_COLOR = (230, 120, 20)
 TEST_COLOR = (30, 160, 60)
 TRAINING_REDRAW_S = 0.5   # while training, redraw at most this often (the plot is costly)
 ACCURACY_MARGIN = 0.02    # the accuracy axis spans [lowest accuracy - this, 1]
+LOSS_LABELS = ["cross-entropy loss", "loss"]   # the longest that fits the plot's height
 
 
 def _swatch(color, text: str, dot: bool = False) -> str:
@@ -47,7 +49,10 @@ class LossCurvesView(LiveView):
         self.average_window = average_window
         self._dirty = False
 
-        self.graphics, self.loss_plot, self.acc_plot = epoch_plots("cross-entropy loss")
+        self.graphics, self.loss_plot, self.acc_plot = epoch_plots(LOSS_LABELS[0])
+        left = self.loss_plot.getAxis("left")       # a short plot: "loss", not cut at the top
+        self.loss_plot.getViewBox().sigResized.connect(lambda _vb: fit_axis_label(left,
+                                                                                  LOSS_LABELS))
         self.acc_plot.enableAutoRange(y=False)
         self.acc_plot.setYRange(0, 1, padding=0.02)
         self._acc_low = 0.0

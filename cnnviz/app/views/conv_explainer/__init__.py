@@ -9,7 +9,8 @@ engine computed it::
 (``xp``: the input with the layer's zero padding, ``S``: its stride): the window on the
 input (the zero border drawn around it), the kernel, their element-wise products with the
 numbers, the sum plus bias, the activation after it, and the pool cell it feeds. A conv that
-reads several channels also shows each input channel's sum of products as a bar.
+reads several channels also shows each input channel's sum of products as a bar; with many
+channels that row pages (◀ ▶, ``channels.pager``), the Σ line still adds them all.
 
 The numbers come from ``cnnviz.explain.conv_arithmetic`` (``state.net``'s parameters and
 ``state.trace``); the view also prints the engine's own output so the class sees they agree.

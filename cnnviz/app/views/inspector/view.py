@@ -25,6 +25,7 @@ from .maps_page import MapsPage
 WIDE_RATIO = 1.3        # picture beside the text when the body is this much wider than tall
 WIDE_MIN = 500          # ... and at least this wide
 SIGNED_KINDS = ("conv",)   # maps with negative values: a diverging colour map
+PARAMS_SHARE = 0.6      # of the text column the parameters panel may take (the rest: the text)
 
 
 class InspectorView(RefreshWhenExposed, QWidget):
@@ -92,7 +93,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self.params_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.params_label.setContentsMargins(4, 4, 4, 4)
         # the table scrolls in a narrow dock instead of setting the window's minimum width
-        params_area = QScrollArea()
+        params_area = self.params_area = QScrollArea()
         params_area.setWidget(self.params_label)
         params_area.setWidgetResizable(True)
         params_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -190,6 +191,22 @@ class InspectorView(RefreshWhenExposed, QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._orient()
+        self._fit_params()
+
+    def _fit_params(self) -> None:
+        """The parameters panel as tall as its lines, up to ``PARAMS_SHARE`` of the text
+        column and as far as the explanation above (which scrolls) keeps its least height:
+        at 1280x720 and 1366x768 the panel showed two of its six lines."""
+        area = self.params_area
+        need = self.params_label.heightForWidth(max(1, area.viewport().width())) \
+            + 2 * area.frameWidth()
+        column = area.parentWidget()
+        room = min(column.height() - self.params_title.sizeHint().height()
+                   - self.explanation.minimumHeight() - 2 * column.layout().spacing(),
+                   int(column.height() * PARAMS_SHARE))
+        if self.body.orientation() == Qt.Orientation.Vertical:
+            room = min(room, column.height() // 2)    # under the picture: never squeeze it
+        area.setMinimumHeight(max(40, min(need, room)))
 
     def _orient(self) -> None:
         """The picture beside the text when the body is wide, above it when narrow."""
@@ -245,6 +262,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
         out = trace[name].output[0]
         self._output = out
         self.params_label.setText(parameters_html(layer_params(self.state.net, info)))
+        self._fit_params()
         if out.ndim != 3:
             self.pages.setCurrentIndex(1)
             self.bar_plot.draw(name, info.kind, out, f"{self.font().pointSizeF():.1f}pt")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, Qt
 from PyQt6.QtGui import QFont, QFontMetricsF
 from PyQt6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -20,6 +20,8 @@ CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                  (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
                  (188, 189, 34), (23, 190, 207)]
 THIN, THICK = 2.0, 5.0
+MIN_CURVE_HEIGHT = 90     # px of plot area the curves always get, and in large type
+MIN_CURVE_LINES = 5       # this many lines of the tick font (three ticks and the label fit)
 
 
 def class_colour(k: int) -> tuple[int, int, int]:
@@ -50,8 +52,8 @@ class ProbabilityCurve(QWidget):
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
         plot.setYRange(-0.02, 1.02, padding=0.0)
-        plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1)]])
-        plot.setLabel("left", "probability")
+        self._y_ticks: tuple = ()
+        self._y_label = ""
         plot.setLabel("bottom", "training step")
         plot.showGrid(x=True, y=True, alpha=0.2)
         for side in ("bottom", "left"):   # axes + grid repaint with every curve update: cache
@@ -74,6 +76,7 @@ class ProbabilityCurve(QWidget):
         layout.addWidget(self.plot_widget, 1)
         layout.addLayout(self.legend_row)
         self.set_classes(10)
+        self.fit_axis()
 
     def set_classes(self, count: int) -> None:
         """One line and one label per class (another network may have other classes)."""
@@ -124,7 +127,42 @@ class ProbabilityCurve(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self.fit_axis()
         self.fit_title()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:      # presentation mode: larger type
+            self.fit_axis()
+            self.fit_title()
+
+    def fit_axis(self) -> None:
+        """As many probability ticks, and as long a label, as the plot's height holds: in a
+        short plot (presentation mode at 1280x720) five ticks piled up and "probability"
+        ran off the top."""
+        axis = self.plot.getAxis("left")
+        font = axis.style.get("tickFont") or self.font()
+        line = QFontMetricsF(font).height()
+        # room for the curves below the title and above the step axis (at 1280x720 the
+        # maps below took the view's height and left the curves 10 px)
+        least = int(3 * line + max(MIN_CURVE_HEIGHT, MIN_CURVE_LINES * line))
+        if self.plot_widget.minimumHeight() != least:
+            self.plot_widget.setMinimumHeight(least)
+        height = max(0.0, self.plot_widget.height() - 3 * line)   # less title and step axis
+        ticks = next(t for t in ((0, 0.25, 0.5, 0.75, 1), (0, 0.5, 1), (0, 1))
+                     if len(t) * line * 1.2 <= height or len(t) == 2)
+        if ticks != self._y_ticks:
+            self._y_ticks = ticks
+            axis.setTicks([[(v, f"{v:g}") for v in ticks]])
+        label_font = QFont(font)
+        size = axis.labelStyle.get("font-size", "")
+        if size.endswith("pt"):
+            label_font.setPointSizeF(float(size[:-2]))
+        label = "probability" if QFontMetricsF(label_font).horizontalAdvance(
+            "probability") + 10 <= height else "P"
+        if label != self._y_label:
+            self._y_label = label
+            self.plot.setLabel("left", label)
 
     def fit_title(self) -> None:
         """The longest wording of the plot's title that fits the plot's width (it was cut
@@ -133,7 +171,8 @@ class ProbabilityCurve(QWidget):
         size = self.plot.titleLabel.opts.get("size") or "11pt"
         font = QFont(self.font())
         font.setPointSizeF(float(size[:-2]) if size.endswith("pt") else 11.0)
-        room = self.plot_widget.width() - 16
+        # the title sits over the plot area, right of the probability axis
+        room = self.plot_widget.width() - self.plot.getAxis("left").width() - 24
         short_truth = truth.replace(", thick line", "")
         for title in (f"How sure the network is about {who}{truth}, step by step",
                       f"How sure the network is about {who}{short_truth}",

@@ -13,13 +13,17 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QFontMetricsF
 from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout,
                              QWidget)
 
 from ....explain.replay_trace import conv_blocks
 from ...image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, MosaicPanel
+from ...label_fit import label_font
 from ...mosaic import range_levels, symmetric_levels
+
+MIN_MAP_HEIGHT = 48     # px of pictures each row of maps keeps
 
 
 def mosaic_columns(count: int, wide: bool = False) -> int:
@@ -127,6 +131,21 @@ class ReplayMaps(QWidget):
         if self.lower is not None:
             bottom = self.graphics.ci.addLayout(row=1, col=0)
             self._place(bottom, self._block_panels(self.lower, wide=True))
+        self._hold_height()
+
+    def _hold_height(self) -> None:
+        """Each row of maps keeps its title and ``MIN_MAP_HEIGHT`` px of pictures: squeezed
+        under the probability curve at 1280x720 the lower row's titles were cut off."""
+        if not self.panels:
+            return
+        line = max(QFontMetricsF(label_font(p.title)).height() for p in self.panels.values())
+        rows = 2 if self.lower is not None else 1
+        self.graphics.setMinimumHeight(int(rows * (line + MIN_MAP_HEIGHT)))
+
+    def changeEvent(self, event) -> None:      # noqa: N802 (presentation mode's large titles)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:     # after the scene's titles are styled
+            QTimer.singleShot(0, self._hold_height)
 
     def _block_panels(self, block, wide: bool) -> list[tuple[ImagePanel, float]]:
         cells = []
