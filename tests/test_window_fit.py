@@ -108,7 +108,7 @@ def test_the_speed_slider_is_wide_enough_to_drag(qtbot, small_dataset, size):
     """Under Xvfb at 1920x1080 the Training dock is narrower than at 1280x720 and the Speed
     slider (eight steps, "talk over each batch") was 25 px wide: 3 px a step. It keeps
     room for a hand on a mouse at every classroom size."""
-    win = open_at(qtbot, small_dataset, size, False)
+    win = open_at(qtbot, small_dataset, size)
     try:
         slider = win.controls.speed_slider
         qtbot.waitUntil(slider.isVisible)
