@@ -161,17 +161,26 @@ class StepHeader(QWidget):
         else:
             self.intro.setToolTip("")
 
-    def clear(self) -> None:
+    def clear(self, trained: bool = False) -> None:
+        """No step shown; the intro says whether the model has learned anything yet."""
         self._intros = None
         self.intro.setToolTip("")
-        self.intro.setText("New weights: press Step (S) to train exactly one mini-batch and "
-                           "see what it changed.")
+        self.show_intro(trained)
         for cell in self.cells:
             cell.hide()
         self.more.setText("")
         for label in (self.loss_before, self.loss_after, self.loss_change):
             label.setText("–")
         self.loss_change.setStyleSheet("")
+
+    def show_intro(self, trained: bool) -> None:
+        """The sentence shown before a step: fresh weights, or a model that has trained."""
+        if trained:
+            self.intro.setText("Press Step (S) to train this model on exactly one more "
+                               "mini-batch and see what it changed.")
+        else:
+            self.intro.setText("New weights: press Step (S) to train exactly one mini-batch "
+                               "and see what it changed.")
 
     # -- fonts --------------------------------------------------------------------------------
     def apply_fonts(self) -> None:
