@@ -51,8 +51,11 @@ def collect_only_between_tests():
 
 @pytest.fixture
 def automatic_gc():
-    """Automatic garbage collection on for one test (the suite runs without it), then off."""
-    from cnnviz.app.background import set_automatic_gc
+    """Automatic garbage collection on for one test (the suite runs without it), then off.
+    The jobs earlier tests left running are finished first: while one runs, collection stays
+    paused, and a test that checks the pause would see it paused by another test's job."""
+    from cnnviz.app.background import finish_jobs, set_automatic_gc
+    assert finish_jobs(60), "background jobs of earlier tests still running"
     set_automatic_gc(True)
     yield
     set_automatic_gc(False)

@@ -92,7 +92,7 @@ def test_pause_and_resume_with_the_button(qtbot, window):
     worker = window.controller.worker
     qtbot.waitUntil(lambda: worker.trainer.step_count >= 2, timeout=15000)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)           # Pause
-    qtbot.waitUntil(lambda: button.text() == "Resume", timeout=5000)
+    qtbot.waitUntil(lambda: button.text() == "Resume", timeout=30000)
     paused_at = worker.trainer.step_count
     qtbot.wait(300)
     assert worker.trainer.step_count == paused_at
@@ -108,7 +108,7 @@ def test_step_button_trains_exactly_one_batch(qtbot, window):
     qtbot.waitUntil(lambda: worker.trainer.step_count == 1, timeout=10000)
     qtbot.waitUntil(lambda: not np.array_equal(before["fc2.weight"],
                                                window.state.net.params["fc2.weight"]),
-                    timeout=5000)
+                    timeout=30000)
     qtbot.wait(300)
     assert worker.trainer.step_count == 1
     assert window.controls.start_button.text() == "Resume"
@@ -129,7 +129,7 @@ def test_stop_button_ends_the_run(qtbot, window):
     qtbot.mouseClick(window.controls.start_button, Qt.MouseButton.LeftButton)
     worker = window.controller.worker
     qtbot.waitUntil(lambda: worker.trainer.step_count >= 1, timeout=15000)
-    with qtbot.waitSignal(window.controller.finished, timeout=5000):
+    with qtbot.waitSignal(window.controller.finished, timeout=30000):
         qtbot.mouseClick(window.controls.stop_button, Qt.MouseButton.LeftButton)
     assert window.controls.start_button.text() == "Start"
     assert window.controller.thread.wait(2000)
@@ -192,7 +192,7 @@ def test_diverging_run_pauses_and_names_the_learning_rate(qtbot, window, message
     qtbot.waitUntil(lambda: any(m[0] == "warning" for m in messages), timeout=15000)
     text = [m for m in messages if m[0] == "warning"][-1][2]
     assert "learning rate" in text and "1e+06" in text
-    qtbot.waitUntil(lambda: window.controls.start_button.text() == "Resume", timeout=5000)
+    qtbot.waitUntil(lambda: window.controls.start_button.text() == "Resume", timeout=30000)
     assert all(np.isfinite(v).all() for v in window.state.net.params.values())
     assert all(np.isfinite(v).all() for v in window.controller.worker.net.params.values())
 

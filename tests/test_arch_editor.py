@@ -195,8 +195,12 @@ def test_a_view_that_cannot_show_the_network_is_covered_not_crashed(window, qtbo
     monkeypatch.setattr(InspectorView, "refresh", refresh_only_lenet)
     window.show_all_views()
     assert window.apply_architecture(NO_POOL)
-    qtbot.wait(50)
-    covered = [name for name in window.views if window.view_guard.covered(name)]
+
+    def covered_views():
+        return [name for name in window.views if window.view_guard.covered(name)]
+    qtbot.waitUntil(lambda: covered_views() != [], timeout=30000)
+    qtbot.wait(50)                       # any other view's redraw had its turn too
+    covered = covered_views()
     assert covered == ["inspector"], covered
     assert "arch_editor" not in covered and "controls" not in covered
     cover = window.views[covered[0]].findChild(type(window.view_guard._covers[covered[0]]),
@@ -210,8 +214,7 @@ def test_a_view_that_cannot_show_the_network_is_covered_not_crashed(window, qtbo
     window.stop_training()
     # back on LeNet every view shows again
     assert window.apply_architecture(ARCH_PRESETS["lenet"])
-    qtbot.wait(50)
-    assert [name for name in window.views if window.view_guard.covered(name)] == []
+    qtbot.waitUntil(lambda: covered_views() == [], timeout=30000)
 
 
 def test_architecture_editor_is_in_the_training_menu(window, qtbot):
@@ -220,4 +223,4 @@ def test_architecture_editor_is_in_the_training_menu(window, qtbot):
     action = next(a for a in menu.actions() if "Architecture" in a.text())
     action.trigger()
     qtbot.waitUntil(lambda: window.views["arch_editor"].visibleRegion().isEmpty() is False,
-                    timeout=2000)
+                    timeout=30000)

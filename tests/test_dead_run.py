@@ -123,6 +123,6 @@ def test_the_app_pauses_a_dead_run_and_says_so(qtbot, window):
     title, text = window.warnings[-1]
     assert title == "Training stopped learning"
     assert "learning rate 0.3" in text and "e.g. 0.03" in text
-    qtbot.waitUntil(lambda: window.controls.start_button.text() == "Resume", timeout=5000)
+    qtbot.waitUntil(lambda: window.controls.start_button.text() == "Resume", timeout=30000)
     assert window.controller.active and window.controller.worker.paused
     assert "stopped learning" in window.statusBar().currentMessage()

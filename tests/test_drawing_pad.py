@@ -63,7 +63,7 @@ def centre_of_mass(image):
 def test_drawing_a_one_with_the_mouse_gives_a_centred_digit_the_model_reads_as_1(qtbot, pad,
                                                                                  trained_net):
     pad.state.set_model(trained_net, "trained")
-    with qtbot.waitSignal(pad.predictionChanged, timeout=2000):
+    with qtbot.waitSignal(pad.predictionChanged, timeout=30000):
         mouse_stroke(qtbot, pad, ONE)
     assert pad.canvas_array().max() == pytest.approx(1.0)
     image = pad.preprocessed()
@@ -87,7 +87,7 @@ def test_prediction_updates_while_the_button_is_still_down(qtbot, pad):
     canvas = pad.canvas
     points = [canvas.from_canvas(100, y).toPoint() for y in range(60, 200, 20)]
     QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
-    with qtbot.waitSignal(pad.predictionChanged, timeout=2000):
+    with qtbot.waitSignal(pad.predictionChanged, timeout=30000):
         for p in points[1:]:
             QTest.mouseMove(canvas, p)
     assert pad.state.probe_source == "drawing"

@@ -172,7 +172,9 @@ def test_dense_units_open_their_card_from_the_inspector(qtbot):
 @pytest.mark.parametrize("arch", list(VIEW_ARCHS))
 def test_saliency_equals_central_finite_differences(qtbot, arch):
     state = arch_state(arch, seed=1)
-    view = shown(qtbot, SaliencyView(state), (900, 400))
+    view = SaliencyView(state)
+    with qtbot.waitSignal(view.job.ready, timeout=60000):     # computed in the background
+        shown(qtbot, view, (900, 400))
     grad = view.saliency_map()
     cls = view.predicted_class
     assert cls == int(state.probabilities.argmax())

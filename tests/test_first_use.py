@@ -60,7 +60,7 @@ def test_reset_while_paused_gives_fresh_weights_and_a_fresh_run(qtbot, window):
     worker = window.controller.worker
     qtbot.waitUntil(lambda: worker.trainer.step_count >= 3, timeout=15000)
     click(qtbot, c.start_button)                                   # Pause
-    qtbot.waitUntil(lambda: c.start_button.text() == "Resume", timeout=5000)
+    qtbot.waitUntil(lambda: c.start_button.text() == "Resume", timeout=30000)
     window.views["timeline"].flush()
     assert len(window.views["timeline"].timeline) > 0
     assert window.loss_view.history.batches_seen > 0
@@ -85,7 +85,7 @@ def test_reset_while_paused_gives_fresh_weights_and_a_fresh_run(qtbot, window):
     qtbot.waitUntil(lambda: window.controller.worker is not None
                     and window.controller.worker is not worker
                     and window.controller.worker.trainer.step_count == 1, timeout=10000)
-    qtbot.waitUntil(lambda: window.views["step_explainer"].detail is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.views["step_explainer"].detail is not None, timeout=30000)
     np.testing.assert_array_equal(window.views["step_explainer"].detail.params_before
                                   ["conv1.weight"], fresh.params["conv1.weight"])
 
@@ -202,7 +202,7 @@ class _Epoch:
 def test_one_epoch_shows_its_accuracy_points_inside_an_axis_fitted_to_the_data(qtbot, window):
     view = window.loss_view
     window.raise_dock("loss_curves")
-    qtbot.waitUntil(lambda: view.isVisible(), timeout=2000)
+    qtbot.waitUntil(lambda: view.isVisible(), timeout=30000)
     view.add_snapshot(type("S", (), {"epoch_progress": np.linspace(0.05, 1.0, 20),
                                      "losses": np.linspace(2.0, 0.2, 20)})())
     view.add_epoch(_Epoch(0, 0.95, 0.97))
@@ -233,4 +233,4 @@ def test_a_throttled_redraw_is_done_a_little_later(qtbot, window):
     with refresh_queue().spread():
         view.schedule_refresh()
     assert len(view.test_acc_curve.getData()[0]) == 1
-    qtbot.waitUntil(lambda: len(view.test_acc_curve.getData()[0]) == 2, timeout=3000)
+    qtbot.waitUntil(lambda: len(view.test_acc_curve.getData()[0]) == 2, timeout=30000)

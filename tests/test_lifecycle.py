@@ -206,7 +206,7 @@ def test_start_pressed_while_a_stop_is_pending_starts_a_new_run(qtbot, window):
     window.start_training()
     first = window.controller.worker
     qtbot.waitUntil(lambda: first.trainer.step_count >= 1, timeout=20000)
-    qtbot.waitUntil(lambda: window.controls.start_button.text() == "Pause", timeout=5000)
+    qtbot.waitUntil(lambda: window.controls.start_button.text() == "Pause", timeout=30000)
     window.controller.stop()                        # Esc...
     window.controls.start_button.click()            # ...and Space before the UI heard of it
     qtbot.waitUntil(lambda: window.controller.worker is not None
@@ -392,7 +392,7 @@ def test_the_app_collects_garbage_only_on_the_ui_thread(qtbot, monkeypatch, auto
             for _ in range(2000):           # cycles enough to pass the first threshold
                 a = []
                 a.append(a)
-            qtbot.waitUntil(lambda: bool(threads), timeout=5000)
+            qtbot.waitUntil(lambda: bool(threads), timeout=30000)
         finally:
             gc.callbacks.remove(note)
         assert all(threads)

@@ -64,7 +64,7 @@ def test_while_training_the_redraw_waits_for_its_turn_and_the_newest_wins(qtbot,
         _probe(state, 1)
         _probe(state, 2)
         assert len(view.drawn) == before                  # queued, not drawn in this turn
-    qtbot.waitUntil(lambda: len(view.drawn) == before + 1, timeout=2000)
+    qtbot.waitUntil(lambda: len(view.drawn) == before + 1, timeout=30000)
     refresh_queue().flush()
     assert len(view.drawn) == before + 1                   # two requests, one redraw
 
@@ -94,5 +94,5 @@ def test_while_training_a_minimum_interval_delays_but_never_drops_the_newest(qtb
         _probe(state, 4)                       # too soon after the last redraw: it waits
     refresh_queue().flush()
     assert len(view.drawn) == drawn and view.dirty
-    qtbot.waitUntil(lambda: len(view.drawn) == drawn + 1, timeout=3000)
+    qtbot.waitUntil(lambda: len(view.drawn) == drawn + 1, timeout=30000)
     assert view.drawn[-1] == int(state.probabilities.argmax())

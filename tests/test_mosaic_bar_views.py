@@ -82,7 +82,7 @@ def settle(qtbot, view, graphics) -> None:
     placed for its new size (the view's layout runs from the event loop)."""
     view.layout().activate()
     qtbot.waitUntil(lambda: graphics.sceneRect().size().toSize() == graphics.viewport().size(),
-                    timeout=3000)
+                    timeout=30000)
 
 
 def in_view(graphics, scene_rect) -> QRect:
@@ -131,10 +131,11 @@ def check_scale(panel, values: np.ndarray, symmetric: bool = True) -> None:
         hi = float(np.abs(values).max())
         assert levels == pytest.approx((-hi, hi), rel=1e-6)
     for text, _rect in panel.bar_ticks():
-        if text.startswith("±"):                   # a short bar: the scale alone
-            assert float(text[1:]) == pytest.approx(levels[1], rel=0.05), text
+        # a short bar: the scale alone, in one or two significant digits
+        if text.startswith("±"):
+            assert float(text[1:]) == pytest.approx(levels[1], rel=0.34), text
         elif "…" in text:
-            assert [float(t) for t in text.split("…")] == pytest.approx(levels, rel=0.05)
+            assert [float(t) for t in text.split("…")] == pytest.approx(levels, rel=0.34)
         else:
             value = float(text.replace("−", "-"))
             span = levels[1] - levels[0]
@@ -149,8 +150,9 @@ def test_saliency_panels_do_not_overlap_and_their_bars_read_the_maps(qtbot, pres
     from cnnviz.app.views.saliency import OCCLUSION_MIN_SCALE, SaliencyView
     view = SaliencyView(make_state(arch))
     show(qtbot, view, size, presentation)
-    view.recompute()
-    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=3000)
+    with qtbot.waitSignal(view.job.ready, timeout=60000):    # computed in the background
+        view.recompute()
+    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=30000)
     settle(qtbot, view, view.graphics)
     check_panels(view.graphics, view.panels)
     # the drawn maps are the view's exact gradient and occlusion maps
@@ -175,17 +177,24 @@ def test_saliency_panels_do_not_overlap_and_their_bars_read_the_maps(qtbot, pres
 
 
 # -- one-step explainer --------------------------------------------------------------------------
+# a floated dock or the presentation stage, and a small dock (at the normal font: on the
+# stage, presentation mode gives every view at least 1280 x 650)
+STEP_SIZES = {("large", False): (1400, 900), ("small", False): (560, 480),
+              ("large", True): (1400, 900), ("small", True): (1280, 650)}
+
+
+@pytest.mark.parametrize("size", ["large", "small"])
 @pytest.mark.parametrize("arch", ARCHS)
 def test_step_explainer_panels_do_not_overlap_and_their_bars_read_the_maps(qtbot, presentation,
-                                                                           arch):
+                                                                           arch, size):
     from cnnviz.app.views.step_explainer import StepExplainerView
     state = make_state(arch)
     view = StepExplainerView(state)
-    show(qtbot, view, (1400, 900), presentation)
+    show(qtbot, view, STEP_SIZES[size, presentation], presentation)
     _, detail = detailed_step(trainer_for(state))
     view.show_step(detail)
     delta = view.delta_tab
-    qtbot.waitUntil(lambda: len(delta.placements) == len(delta.panels), timeout=3000)
+    qtbot.waitUntil(lambda: len(delta.placements) == len(delta.panels), timeout=30000)
     settle(qtbot, delta, delta.graphics)
     check_panels(delta.graphics, delta.panels)
     for name, panel in delta.panels.items():
@@ -196,7 +205,7 @@ def test_step_explainer_panels_do_not_overlap_and_their_bars_read_the_maps(qtbot
     view.tabs.setCurrentIndex(1)
     grads = view.grad_tab
     qtbot.waitUntil(lambda: grads.isVisible() and len(grads.placements) == len(grads.panels),
-                    timeout=3000)
+                    timeout=30000)
     settle(qtbot, grads, grads.graphics)
     check_panels(grads.graphics, grads.panels)
     for name, panel in grads.panels.items():
@@ -224,9 +233,9 @@ def test_steps_reuse_the_layout_and_a_resize_or_font_change_recomputes_it(qtbot,
     view.show_step(detailed_step(trainer)[1])
     for index in range(view.tabs.count()):             # every tab shown and laid out once
         view.tabs.setCurrentIndex(index)
-        qtbot.waitUntil(lambda: bool(view.tabs.currentWidget().placements), timeout=3000)
+        qtbot.waitUntil(lambda: bool(view.tabs.currentWidget().placements), timeout=30000)
     view.tabs.setCurrentIndex(0)
-    qtbot.waitUntil(view.delta_tab.isVisible, timeout=3000)
+    qtbot.waitUntil(view.delta_tab.isVisible, timeout=30000)
     laid_out = len(calls)
     assert laid_out > 0
     for _ in range(4):
@@ -242,7 +251,7 @@ def test_steps_reuse_the_layout_and_a_resize_or_font_change_recomputes_it(qtbot,
     assert len(calls) == laid_out, "a Step re-ran the layout search"
     # another size: the visible tab lays out again for it
     view.resize(900, 700)
-    qtbot.waitUntil(lambda: len(calls) > laid_out, timeout=3000)
+    qtbot.waitUntil(lambda: len(calls) > laid_out, timeout=30000)
     resized = len(calls)
     view.show_step(detailed_step(trainer)[1])
     assert len(calls) == resized
@@ -250,4 +259,4 @@ def test_steps_reuse_the_layout_and_a_resize_or_font_change_recomputes_it(qtbot,
     font = QFont(view.font())
     font.setPointSizeF(font.pointSizeF() * 1.6)
     view.setFont(font)
-    qtbot.waitUntil(lambda: len(calls) > resized, timeout=3000)
+    qtbot.waitUntil(lambda: len(calls) > resized, timeout=30000)

@@ -59,7 +59,7 @@ def test_clicking_the_arrow_turns_the_page(qtbot, placed):
     graphics, panel, maps = placed
     centre = panel.next_label.sceneBoundingRect().center()
     pos = graphics.mapFromScene(centre)
-    with qtbot.waitSignal(panel.pageChanged, timeout=2000) as blocker:
+    with qtbot.waitSignal(panel.pageChanged, timeout=30000) as blocker:
         QTest.mouseClick(graphics.viewport(), Qt.MouseButton.LeftButton,
                          Qt.KeyboardModifier.NoModifier, QPoint(pos.x(), pos.y()))
     assert blocker.args == [1]
@@ -97,3 +97,32 @@ def test_table_row_labels_count_on_per_page_and_come_back(qtbot):
     assert row_labels() == ["0", "1", "2"]
     panel.set_page(2)                      # the last page: two rows
     assert row_labels() == ["6", "7"]
+
+
+def test_a_short_colour_bar_shows_the_scale_once_and_a_tiny_one_none(qtbot):
+    from PyQt6.QtGui import QFontMetricsF
+
+    from cnnviz.app.image_panel import colormap
+    from cnnviz.app.scale_bar import ScaleBar, short_number
+    graphics = pg.GraphicsView(background="k")
+    qtbot.addWidget(graphics)
+    canvas = FitCanvas(lambda: None)
+    graphics.setCentralItem(canvas)
+    bar = ScaleBar(colormap(DIVERGING_CMAP), tick_sample="-5e-05")
+    bar.setParentItem(canvas)
+    graphics.resize(300, 400)
+    graphics.show()
+    qtbot.waitExposed(graphics)
+    font = graphics.font()
+    line = QFontMetricsF(font).height()
+    bar.set_scale((-0.00012, 0.00012))
+    bar.place(10, 10, 300, font)                       # tall: several labels, all inside
+    texts = [text for text, _ in bar.drawn_ticks()]
+    assert len(texts) >= 3 and all(abs(float(t)) <= 0.00012 for t in texts)
+    bar.place(10, 10, 2.5 * line, font)                # short: the scale, in a form that fits
+    (text, rect), = bar.drawn_ticks()
+    assert text.startswith("±") and float(text[1:]) == pytest.approx(0.00012, rel=0.34)
+    assert rect.right() <= bar.sceneBoundingRect().right() + 1
+    bar.place(10, 10, 0.8 * line, font)                # shorter than a line: none
+    assert bar.drawn_ticks() == []
+    assert short_number(0.00012) == "1.2e-4" and short_number(0.4) == "0.4"

@@ -25,7 +25,7 @@ from step_support import start_paused, step
 
 WAIT_MS = 60_000
 # the views that moved their passes to a ProbeJob: each draws once per probe or weight change
-MOVED = ("grad_cam",)
+MOVED = ("grad_cam", "saliency", "timeline")
 
 
 class PassRecorder:
@@ -104,6 +104,7 @@ def wait_quiet(qtbot, views) -> None:
 def test_no_view_runs_the_network_on_the_ui_thread(qtbot, monkeypatch):
     state = make_state(probe_index=0)
     views = {spec.name: shown(qtbot, spec.load()(state)) for spec in VIEWS}
+    views["timeline"].record_interval_s = 0.0        # every step's snapshot shown at once
     ctl = start_paused(qtbot, state, timeline=views["timeline"],
                        step_view=views["step_explainer"])
     try:
@@ -115,16 +116,29 @@ def test_no_view_runs_the_network_on_the_ui_thread(qtbot, monkeypatch):
             state.set_probe(ds.test_images[7] / 255.0, int(ds.test_labels[7]), index=7)
         with qtbot.waitSignals([job.ready for job in moved_jobs(views)], timeout=WAIT_MS):
             step(qtbot, ctl)
+        conv = next(info.name for info in state.net.describe() if info.kind == "conv")
+        state.select_pixel(conv, 0, 3, 3)               # the convolution explainer
+        state.select_channel(conv, 1)                   # the channel card
         wait_quiet(qtbot, views)
     finally:
         ctl.abandon(5000)
-    moved = [c for c in recorder.ui_calls if any(f"views/{name}" in c for name in MOVED)]
-    assert moved == [], "passes on the UI thread:\n" + "\n".join(sorted(set(moved)))
+    assert recorder.ui_calls == [], "passes on the UI thread:\n" + "\n".join(
+        sorted(set(recorder.ui_calls)))
     assert recorder.worker_calls > 0 and recorder.service_calls > 0
     # what the moved views show is what the explain functions give for the new probe, weights
     cam = views["grad_cam"].cam
     expected = explain.grad_cam(state.net, state.probe_image, views["grad_cam"].class_index)
     np.testing.assert_allclose(cam.map, expected.map, rtol=1e-5, atol=1e-7)
+    timeline = views["timeline"]
+    assert timeline.replay_ready and len(timeline.timeline) == 2
+    first = state.net.describe()[1].name                # the first layer after the input
+    np.testing.assert_allclose(timeline.replayed_maps(first),
+                               state.trace[first].output[0], rtol=1e-5, atol=1e-6)
+    saliency = explain.gradient_saliency(state.net, state.probe_image)
+    np.testing.assert_allclose(views["saliency"].saliency_map(), saliency.gradient,
+                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(views["saliency"].occlusion_map(), explain.occlusion_drop(
+        state.net, state.probe_image, saliency.class_index), rtol=1e-5, atol=1e-6)
 
 
 def test_a_result_for_a_stale_probe_is_dropped_and_the_newest_drawn(qtbot):
@@ -139,7 +153,7 @@ def test_a_result_for_a_stale_probe_is_dropped_and_the_newest_drawn(qtbot):
         return float(probe.sum())
 
     job.submit(slow_sum)
-    assert job.note.text() == COMPUTING
+    qtbot.waitUntil(lambda: job.note.text() == COMPUTING, timeout=WAIT_MS)   # still running
     ds = state.dataset
     state.set_probe(ds.test_images[3] / 255.0, int(ds.test_labels[3]), index=3)
     job.submit(lambda net, probe: float(probe.sum()))      # the view asks again

@@ -71,7 +71,7 @@ def test_a_slow_pace_waits_but_pause_stop_and_a_new_speed_act_at_once(qtbot, con
     controller.pacing.set_batches_per_second(FULL_SPEED)      # live: wakes the waiting worker
     qtbot.waitUntil(lambda: worker.trainer.step_count >= 4, timeout=10000)
     controller.pacing.set_batches_per_second(SLOW)
-    with qtbot.waitSignal(controller.finished, timeout=5000):
+    with qtbot.waitSignal(controller.finished, timeout=30000):
         controller.stop()
 
 
@@ -85,7 +85,7 @@ def test_pause_at_the_end_of_each_epoch(qtbot, controller, data):
         t = worker.trainer
         assert (t.epoch, t.batch) == (done, 0) and epochs == list(range(done))
         controller.resume()
-        qtbot.waitUntil(lambda: controller.state == "running", timeout=5000)
+        qtbot.waitUntil(lambda: controller.state == "running", timeout=30000)
     with qtbot.waitSignal(controller.finished, timeout=20000) as finished:
         pass
     assert finished.args == [True] and epochs == [0, 1, 2]
@@ -134,9 +134,9 @@ def test_learning_rate_10_pauses_the_app_with_the_last_good_weights(qtbot, windo
     qtbot.waitUntil(lambda: bool(window.warnings), timeout=15000)
     text = window.warnings[-1]
     assert "learning rate 10" in text and "e.g. 0.01" in text
-    qtbot.waitUntil(lambda: window.controls.start_button.text() == "Resume", timeout=5000)
+    qtbot.waitUntil(lambda: window.controls.start_button.text() == "Resume", timeout=30000)
     qtbot.waitUntil(lambda: np.array_equal(window.state.net.params["conv1.weight"],
-                                           start["conv1.weight"]), timeout=5000)
+                                           start["conv1.weight"]), timeout=30000)
     for key, value in window.state.net.params.items():   # the views show the good weights
         np.testing.assert_array_equal(value, start[key], err_msg=key)
     assert math.isfinite(window.controller.worker.trainer.guard.reference_loss)
@@ -194,7 +194,7 @@ def test_a_continued_run_counts_epochs_like_the_plot_and_the_status_bar_follows(
 def focus(qtbot, widget):
     widget.window().activateWindow()
     widget.setFocus()
-    qtbot.waitUntil(lambda: widget.hasFocus(), timeout=5000)
+    qtbot.waitUntil(lambda: widget.hasFocus(), timeout=30000)
 
 
 def test_space_in_a_number_field_starts_training_and_s_steps(qtbot, window):
@@ -235,7 +235,7 @@ def test_number_keys_raise_the_classroom_views(qtbot, window):
         dock = window.docks[name]
         qtbot.keyClick(window.controls.start_button, key)
         qtbot.waitUntil(lambda: dock.isVisible() and not dock.visibleRegion().isEmpty(),
-                        timeout=5000)
+                        timeout=30000)
     assert not window.controller.active
     from cnnviz.app.dialogs import SHORTCUTS
     assert any(k.startswith("1") for k, _ in SHORTCUTS) and any("Reload" in t for _, t in SHORTCUTS)

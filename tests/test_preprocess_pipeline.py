@@ -77,7 +77,7 @@ def test_panels_are_the_pads_preprocessing_of_a_corner_digit(qtbot, views):
     pad.draw_stroke(SEVEN)
     # The view follows the pad's predictionChanged signal (no explicit refresh here).
     expected = preprocess_stages(pad.canvas_array(), center=True)
-    qtbot.waitUntil(lambda: np.array_equal(shown(view, "result"), expected.result), timeout=2000)
+    qtbot.waitUntil(lambda: np.array_equal(shown(view, "result"), expected.result), timeout=30000)
     assert_panels_follow(view, pad.canvas_array(), center=True)
     # The scaled panel keeps the aspect: longer side 20.
     assert max(view.stages.scaled.shape) == 20
@@ -137,14 +137,14 @@ def test_a_corner_seven_is_misread_without_centring(qtbot, views):
 
 def test_hidden_view_skips_work_and_catches_up_when_shown(qtbot, views):
     pad, view = views
-    qtbot.waitUntil(lambda: shown(view, "result") is not None, timeout=2000)   # blank drawn
+    qtbot.waitUntil(lambda: shown(view, "result") is not None, timeout=30000)   # blank drawn
     view.hide()
     pad.draw_stroke(SEVEN)
     qtbot.wait(100)
     assert not shown(view, "result").any(), "a hidden view must not redraw"
     view.show()
     expected = preprocess_digit(pad.canvas_array())
-    qtbot.waitUntil(lambda: np.array_equal(shown(view, "result"), expected), timeout=2000)
+    qtbot.waitUntil(lambda: np.array_equal(shown(view, "result"), expected), timeout=30000)
 
 
 def test_set_pad_follows_a_new_pad_and_clear_empties_the_panels(qtbot, views, bundled):

@@ -29,7 +29,7 @@ def test_inside_a_spread_requests_wait_and_run_one_at_a_time(qtbot):
             queue.request(name, lambda n=name: seen.append((n, queue.pending)))
         queue.request("a", lambda: seen.append(("a2", queue.pending)))   # newest wins
     assert seen == [] and queue.pending == 3
-    qtbot.waitUntil(lambda: queue.pending == 0, timeout=2000)
+    qtbot.waitUntil(lambda: queue.pending == 0, timeout=30000)
     # one per run: each saw the ones after it still waiting; "a" ran once, as requested last
     assert seen == [("b", 2), ("c", 1), ("a2", 0)]
     assert queue.runs == 3

@@ -48,7 +48,7 @@ def recorded(tmp_path, dataset):
 
 
 def _show(qtbot, window, index):
-    with qtbot.waitSignal(window.replay.pointShown, timeout=5000):
+    with qtbot.waitSignal(window.replay.pointShown, timeout=30000):
         window.replay.bar.set_index(index)
 
 
@@ -89,10 +89,10 @@ def test_arrow_keys_on_the_bar_step_between_points_without_training(qtbot, datas
     slider = window.replay.bar.slider
     slider.setFocus()
     qtbot.waitUntil(slider.hasFocus)
-    with qtbot.waitSignal(window.replay.pointShown, timeout=5000) as blocker:
+    with qtbot.waitSignal(window.replay.pointShown, timeout=30000) as blocker:
         qtbot.keyClick(slider, Qt.Key.Key_Right)
     assert blocker.args == [4]
-    with qtbot.waitSignal(window.replay.pointShown, timeout=5000) as blocker:
+    with qtbot.waitSignal(window.replay.pointShown, timeout=30000) as blocker:
         qtbot.keyClick(slider, Qt.Key.Key_Left)
         qtbot.keyClick(slider, Qt.Key.Key_Left)
     assert window.replay.step == 2

@@ -167,3 +167,22 @@ def test_no_panel_is_drawn_before_a_step_or_after_a_reset(qtbot, window):
     window.state.set_model(build_network(seed=3), "fresh")
     qtbot.waitUntil(lambda: view.detail is None)
     assert shown_panel_items(view) == []
+
+
+def test_the_intro_says_new_weights_only_while_the_model_has_not_trained(qtbot, window):
+    """Seen under Xvfb: after a run had trained, One step still said "New weights: press
+    Step". The sentence before a step follows the model: new, or trained by a run."""
+    view = window.views["step_explainer"]
+    window.state.set_model(build_network(seed=3), "fresh")
+    qtbot.waitUntil(lambda: view.detail is None)
+    assert view.intro.text().startswith("New weights")
+    window.controls.batch_spin.setValue(8)
+    window.controls.epochs_spin.setValue(1)
+    window.start_training()
+    qtbot.waitUntil(lambda: window.state.modified, timeout=30000)
+    qtbot.waitUntil(lambda: not window.controller.active, timeout=30000)
+    assert view.detail is None
+    assert "New weights" not in view.intro.text()
+    assert "one more mini-batch" in view.intro.text()
+    window.state.set_model(build_network(seed=4), "fresh again")
+    assert view.intro.text().startswith("New weights")

@@ -14,6 +14,8 @@ from cnnviz.nn import build_network, get_preset, load_checkpoint
 from cnnviz.resources import resource_path
 from cnnviz.training import Trainer
 
+REPLAY_MS = 20000         # a replay runs in a background job; tests wait for it
+
 
 CONV_KEYS = ("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias")     # LeNet's
 
@@ -127,6 +129,7 @@ def test_replaying_a_snapshot_equals_a_fresh_network_with_its_weights(qtbot, set
     view.show_index(i)
     assert not view.live and view.shown_index == i
     assert view.timeline[i].step == 2
+    qtbot.waitUntil(lambda: view.replay_ready, timeout=REPLAY_MS)    # replayed off the UI thread
 
     fresh = build_network(config=state.net.config)
     fresh.load_params(applied[i])          # the full weights applied at step 2
@@ -140,12 +143,14 @@ def test_replaying_a_snapshot_equals_a_fresh_network_with_its_weights(qtbot, set
     np.testing.assert_allclose(shown_pool2, trace["pool2"].output[0], rtol=1e-5, atol=1e-6)
     # A different step really shows different maps (training moved the weights).
     view.show_index(4)
+    qtbot.waitUntil(lambda: view.replay_ready, timeout=REPLAY_MS)
     assert not np.allclose(view.replayed_maps("relu2"), trace["relu2"].output[0])
     # A new probe is replayed with the OLD weights: maps for the new digit at step 2.
     view.show_index(i)
     ds = state.dataset
     state.set_probe(ds.test_images[7] / 255.0, int(ds.test_labels[7]), index=7)
     trace7 = fresh.trace(state.probe_image[None, None])
+    qtbot.waitUntil(lambda: view.replay_ready, timeout=REPLAY_MS)
     np.testing.assert_allclose(view.replayed_maps("pool1"), trace7["pool1"].output[0],
                                rtol=1e-5, atol=1e-6)
 
@@ -158,7 +163,7 @@ def test_curve_records_the_probes_probabilities_and_restarts_for_a_new_probe(qtb
     np.testing.assert_array_equal(steps, [1, 2, 3])
     np.testing.assert_allclose(probs[-1], state.probabilities, rtol=1e-6)
     qtbot.waitUntil(lambda: view.lines[3].getData()[0] is not None
-                    and len(view.lines[3].getData()[0]) == 3, timeout=2000)   # coalesced redraw
+                    and len(view.lines[3].getData()[0]) == 3, timeout=30000)   # coalesced redraw
     xs, ys = view.lines[3].getData()
     np.testing.assert_array_equal(xs, steps)
     np.testing.assert_allclose(ys, probs[:, 3])
@@ -205,7 +210,7 @@ def test_records_are_throttled_but_the_newest_step_is_kept(qtbot, setup):
     assert len(view.timeline) == 1                  # the first; the rest wait for the timer
     assert view._record_timer.isActive()
     view._record_timer.start(1)                     # let the pending record come due now
-    qtbot.waitUntil(lambda: view.timeline.steps[-1] == 6, timeout=3000)
+    qtbot.waitUntil(lambda: view.timeline.steps[-1] == 6, timeout=30000)
     np.testing.assert_array_equal(view.timeline[-1].params["conv2.weight"],
                                   state.net.params["conv2.weight"])
 

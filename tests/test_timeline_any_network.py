@@ -66,6 +66,7 @@ def test_replay_at_a_recorded_step_reproduces_that_steps_trace(qtbot, shown_view
         for key in keys:                 # the weights recorded are the step's
             np.testing.assert_array_equal(snapshot.params[key], d.params_after[key])
         view.show_index(index)
+        qtbot.waitUntil(lambda: view.replay_ready, timeout=20000)   # replayed off the UI thread
         fresh = build_network(config=state.net.config)
         fresh.load_params(d.params_after)
         trace = fresh.trace(state.probe_image[None, None])
@@ -101,6 +102,7 @@ def test_a_deeper_layer_is_chosen_for_the_lower_row(qtbot, shown_view):
     finally:
         ctl.abandon(5000)
     view.flush()
+    qtbot.waitUntil(lambda: view.replay_ready, timeout=20000)       # replayed off the UI thread
     assert view.maps.selector.isVisible()
     assert [view.maps.selector.itemText(i) for i in range(view.maps.selector.count())] == \
         ["conv2", "conv3"]

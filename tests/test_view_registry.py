@@ -95,7 +95,7 @@ def test_one_row_adds_a_dock_a_menu_entry_a_layout_place_and_a_stage_tab(qtbot, 
         stage = _tab_group(window, "activations")
         assert "hello" in stage and stage == set(window.docks)
         window.raise_dock("hello")
-        qtbot.waitUntil(lambda: not view.visibleRegion().isEmpty(), timeout=3000)
+        qtbot.waitUntil(lambda: not view.visibleRegion().isEmpty(), timeout=30000)
     finally:
         window.set_presentation(False, persist=False)
     window.close()

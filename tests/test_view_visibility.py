@@ -75,10 +75,11 @@ def test_hidden_views_do_no_work_while_the_weights_change(window, qtbot):
     for seed in (1, 2, 3):
         new_weights(window, seed)
     window.state.set_probe(np.eye(28, dtype=np.float32))
-    qtbot.wait(500)                      # let the views' own coalescing timers fire
+    # the exposed view follows (waited for: under load its coalescing timer fires late)...
+    qtbot.waitUntil(lambda: bool(calls["activations"]), timeout=30000)
+    qtbot.wait(100)                      # ...and the hidden ones' timers had as long to fire
     for name in hidden:
         assert calls[name] == [], f"{name} redrew while not on screen"
-    assert calls["activations"], "the exposed activations view did not follow"
 
 
 def test_a_raised_tab_catches_up_once(window, qtbot):
@@ -86,7 +87,7 @@ def test_a_raised_tab_catches_up_once(window, qtbot):
     new_weights(window, 4)
     assert calls["pooling"] == []
     window.raise_dock("pooling")
-    qtbot.waitUntil(lambda: len(calls["pooling"]) == 1, timeout=2000)
+    qtbot.waitUntil(lambda: len(calls["pooling"]) == 1, timeout=30000)
     view = window.views["pooling"]
     assert is_exposed(view)
     mask = window.state.trace["pool1"].mask[0]
@@ -102,7 +103,7 @@ def test_a_closed_dock_does_no_work_and_catches_up_when_reopened(window, qtbot):
     qtbot.wait(100)
     assert calls["activations"] == []
     window.docks["activations"].show()
-    qtbot.waitUntil(lambda: len(calls["activations"]) >= 1, timeout=2000)
+    qtbot.waitUntil(lambda: len(calls["activations"]) >= 1, timeout=30000)
     conv1 = window.state.trace[window.state.trace.names[2]].output[0]
     shown = window.views["activations"].groups["conv1"].panel.untile(
         window.views["activations"].groups["conv1"].panel.image.image)

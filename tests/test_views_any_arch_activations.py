@@ -41,7 +41,7 @@ def make_view(qtbot, arch: str, size=(1100, 750)) -> ActivationsView:
     view.resize(*size)
     view.show()
     qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: bool(view.placements), timeout=3000)
+    qtbot.waitUntil(lambda: bool(view.placements), timeout=30000)
     return view
 
 
@@ -144,7 +144,7 @@ def test_clicking_any_conv_layer_emits_its_name(qtbot):
     view = make_view(qtbot, VIEW_ARCHS["three_convs"])
     for layer, (channel, row, col) in (("conv3", (11, 4, 9)), ("conv2", (5, 20, 3))):
         scene = view.groups[layer].card.tile_pixel_to_scene(channel, row, col)
-        with qtbot.waitSignal(view.pixelClicked, timeout=2000) as blocker:
+        with qtbot.waitSignal(view.pixelClicked, timeout=30000) as blocker:
             view._on_mouse_clicked(_Click(scene))
         assert blocker.args == [layer, channel, row, col]
         assert view.state.selected_channel == (view.groups[layer].trace_name, channel)

@@ -29,7 +29,7 @@ def test_the_views_follow_every_architecture_in_the_window(qtbot, dataset):
         for view_name in MY_VIEWS:
             window.raise_dock(view_name)
             view = window.views[view_name]
-            qtbot.waitUntil(lambda: not view._dirty, timeout=5000)
+            qtbot.waitUntil(lambda: not view._dirty, timeout=30000)
             assert not window.view_guard.covered(view_name), \
                 (name, view_name, window.view_guard.errors.get(view_name))
         acts = window.views["activations"]

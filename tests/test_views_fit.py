@@ -71,7 +71,7 @@ def assert_widget_inside(view, widget, what: str, slack: int = 2) -> None:
 def test_filters_panels_and_colour_bars_fit(qtbot, state, size):
     from cnnviz.app.views.filters import FiltersView
     view = shown(qtbot, FiltersView(state), size)
-    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=2000)
+    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=30000)
     frame = view.graphics.viewport().rect()
     area = 0.0
     tick_w = QFontMetricsF(view.font()).horizontalAdvance("-0.25")
@@ -105,7 +105,7 @@ def test_conv_explainer_row_fits_and_numbers_stay_legible(qtbot, state, size, la
     from cnnviz.app.views.conv_explainer import MIN_TEXT_PX, ConvExplainerView
     view = shown(qtbot, ConvExplainerView(state), size)
     view.explain(layer, 3, 4, 5)
-    qtbot.waitUntil(lambda: len(view.placements) == 7, timeout=2000)
+    qtbot.waitUntil(lambda: len(view.placements) == 7, timeout=30000)
     frame = view.graphics.viewport().rect()
     area = 0.0
     for key, panel in view.main_panels.items():
@@ -138,8 +138,9 @@ def test_conv_explainer_row_fits_and_numbers_stay_legible(qtbot, state, size, la
 def test_saliency_three_panels_fit(qtbot, state, size):
     from cnnviz.app.views.saliency import SaliencyView
     view = shown(qtbot, SaliencyView(state), size)
-    view.recompute()
-    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=2000)
+    with qtbot.waitSignal(view.job.ready, timeout=60000):    # computed in the background
+        view.recompute()
+    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=30000)
     frame = view.graphics.viewport().rect()
     area = 0.0
     for key, panel in view.panels.items():

@@ -135,8 +135,9 @@ def test_conv_explainer_titles_never_overlap_and_the_input_digit_is_drawn(
 def test_saliency_panels_fill_the_view_and_titles_fit(qtbot, state, big_font, size):
     from cnnviz.app.views.saliency import SaliencyView
     view = shown(qtbot, SaliencyView(state), size, presentation_titles=big_font)
-    view.recompute()
-    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=2000)
+    with qtbot.waitSignal(view.job.ready, timeout=60000):    # computed in the background
+        view.recompute()
+    qtbot.waitUntil(lambda: len(view.placements) == 3, timeout=30000)
     qtbot.wait(30)
     g = view.graphics
     frame = g.viewport().rect()

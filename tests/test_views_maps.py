@@ -113,11 +113,11 @@ def test_probability_bars_follow_the_state(qtbot, state):
 def test_clicking_a_conv_pixel_emits_layer_channel_row_col(qtbot, state):
     view = shown(qtbot, ActivationsView(state))
     conv1 = view.groups["conv1"].panel
-    with qtbot.waitSignal(view.pixelClicked, timeout=2000) as blocker:
+    with qtbot.waitSignal(view.pixelClicked, timeout=30000) as blocker:
         click(qtbot, view, conv1.tile_pixel_to_scene(3, 5, 7))
     assert blocker.args == ["conv1", 3, 5, 7]
     conv2 = view.groups["conv2"].panel
-    with qtbot.waitSignal(view.pixelClicked, timeout=2000) as blocker:
+    with qtbot.waitSignal(view.pixelClicked, timeout=30000) as blocker:
         click(qtbot, view, conv2.tile_pixel_to_scene(12, 2, 6))
     assert blocker.args == ["conv2", 12, 2, 6]
     # a pool pixel is not a convolution: nothing to explain
@@ -242,7 +242,7 @@ def test_filters_follow_new_params(qtbot, state):
 @pytest.mark.parametrize("size", [(640, 950), (1500, 900), (700, 500)])
 def test_activations_panels_fit_and_fill_the_view(qtbot, state, size):
     view = shown(qtbot, ActivationsView(state), size=size)
-    qtbot.waitUntil(lambda: bool(view.placements), timeout=2000)
+    qtbot.waitUntil(lambda: bool(view.placements), timeout=30000)
     frame = view.graphics.viewport().rect()
     area = 0.0
     for key, group in view.groups.items():

@@ -101,3 +101,19 @@ def test_the_training_controls_do_not_scroll_sideways_while_training(qtbot, smal
         win.stop_training()
         qtbot.waitUntil(lambda: not win.controller.active, timeout=30000)
         win.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_the_speed_slider_is_wide_enough_to_drag(qtbot, small_dataset, size):
+    """Under Xvfb at 1920x1080 the Training dock is narrower than at 1280x720 and the Speed
+    slider (eight steps, "talk over each batch") was 25 px wide: 3 px a step. It keeps
+    room for a hand on a mouse at every classroom size."""
+    win = open_at(qtbot, small_dataset, size)
+    try:
+        slider = win.controls.speed_slider
+        qtbot.waitUntil(slider.isVisible)
+        assert slider.width() >= 10 * (slider.maximum() - slider.minimum()), slider.width()
+        frame = win.docks["controls"].widget()
+        assert not scrolls(frame, Qt.Orientation.Horizontal)
+    finally:
+        win.close()

@@ -81,7 +81,7 @@ def test_every_view_is_one_click_away(window, qtbot):
         assert is_exposed(view_of(dock)) or any(is_exposed(view_of(d)) for d in tabbed), name
     for name in window.docks:
         window.raise_dock(name)
-        qtbot.waitUntil(lambda: is_exposed(window.views[name]), timeout=2000)
+        qtbot.waitUntil(lambda: is_exposed(window.views[name]), timeout=30000)
 
 
 def test_minimum_size_fits_the_screen_after_step_and_presentation(window, qtbot):

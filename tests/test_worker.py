@@ -45,7 +45,7 @@ def test_pause_stops_and_resume_continues(qtbot, controller, data):
     worker = controller.start(build_network(), data, config())
     qtbot.waitUntil(lambda: worker.trainer.step_count >= 2, timeout=10000)
     with qtbot.waitSignal(controller.stateChanged, check_params_cb=lambda s: s == "paused",
-                          timeout=5000):
+                          timeout=30000):
         controller.pause()
     paused_at = worker.trainer.step_count
     qtbot.wait(300)
@@ -57,7 +57,7 @@ def test_pause_stops_and_resume_continues(qtbot, controller, data):
 def test_step_trains_exactly_one_batch(qtbot, controller, data):
     worker = controller.start(build_network(), data, config(), start_paused=True)
     before = worker.net.copy_params()
-    with qtbot.waitSignal(controller.stepped, timeout=5000) as blocker:
+    with qtbot.waitSignal(controller.stepped, timeout=30000) as blocker:
         controller.step()
     qtbot.wait(300)
     assert worker.trainer.step_count == 1
@@ -67,7 +67,7 @@ def test_step_trains_exactly_one_batch(qtbot, controller, data):
     assert changed
     np.testing.assert_array_equal(detail.delta("fc2.weight"),
                                   worker.net.params["fc2.weight"] - before["fc2.weight"])
-    with qtbot.waitSignal(controller.stepped, timeout=5000):
+    with qtbot.waitSignal(controller.stepped, timeout=30000):
         controller.step()
     qtbot.wait(200)
     assert worker.trainer.step_count == 2
@@ -77,7 +77,7 @@ def test_learning_rate_change_applies_to_next_batch(qtbot, controller, data):
     worker = controller.start(build_network(), data, config(), start_paused=True)
     controller.set_learning_rate(0.0123)
     controller.set_momentum(0.5)
-    with qtbot.waitSignal(controller.stepped, timeout=5000):
+    with qtbot.waitSignal(controller.stepped, timeout=30000):
         controller.step()
     assert worker.trainer.optimizer.lr == pytest.approx(0.0123)
     assert worker.trainer.optimizer.momentum == 0.5
@@ -86,7 +86,7 @@ def test_learning_rate_change_applies_to_next_batch(qtbot, controller, data):
 def test_stop_ends_the_thread(qtbot, controller, data):
     worker = controller.start(build_network(), data, config())
     qtbot.waitUntil(lambda: worker.trainer.step_count >= 1, timeout=10000)
-    with qtbot.waitSignal(controller.finished, timeout=5000) as blocker:
+    with qtbot.waitSignal(controller.finished, timeout=30000) as blocker:
         controller.stop()
     assert blocker.args == [False]
     assert controller.thread.wait(2000)
@@ -108,7 +108,7 @@ def test_divergence_pauses_and_keeps_finite_weights(qtbot, controller, data):
     with qtbot.waitSignal(controller.diverged, timeout=10000) as blocker:
         pass
     assert "learning rate" in blocker.args[0]
-    qtbot.waitUntil(lambda: controller.state == "paused", timeout=5000)
+    qtbot.waitUntil(lambda: controller.state == "paused", timeout=30000)
     assert worker.paused
     assert all(np.isfinite(v).all() for v in worker.net.params.values())
 
@@ -132,10 +132,10 @@ def test_images_per_second_counts_training_time_only(qtbot, controller, data, mo
     worker = controller.start(build_network(), data, config(), start_paused=True)
     for _ in range(2):
         qtbot.wait(400)        # a user looking at the views between two Steps
-        with qtbot.waitSignal(controller.stepped, timeout=5000):
+        with qtbot.waitSignal(controller.stepped, timeout=30000):
             controller.step()
         qtbot.waitUntil(lambda: bool(snapshots)
-                        and snapshots[-1].step == worker.trainer.step_count, timeout=5000)
+                        and snapshots[-1].step == worker.trainer.step_count, timeout=30000)
         s = snapshots[-1]
         assert s.images_per_second == pytest.approx(1600, rel=1e-6)
         remaining = (s.total_steps - s.step) * 16

@@ -64,6 +64,24 @@ def _wait_for_workers() -> None:
         thread.join(EXIT_WAIT_SECONDS)
 
 
+def finish_jobs(timeout_s: float = 30.0) -> bool:
+    """Wait for every running job and deliver its result, and those of the jobs that the
+    deliveries start (UI thread): True when none is left. Results of jobs whose owner is
+    gone are dropped as usual."""
+    import time
+
+    from PyQt6.QtCore import QCoreApplication
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for thread in list(_THREADS):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        QCoreApplication.sendPostedEvents()          # the relay's queued results
+        if not _THREADS:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+
+
 def _relay() -> _Relay:
     """The relay, created on first use (always from the UI thread: ``submit`` is)."""
     global _RELAY

@@ -309,7 +309,12 @@ def format_results(runs: list[dict]) -> str:
 def run_gui_benchmark(args) -> int:
     """Entry point of ``cnnviz bench --gui`` (a child process with one OpenBLAS thread)."""
     from ..bench import DEFAULT_BATCH_SIZES
+    from .display import display_problem
 
+    problem = display_problem()
+    if problem is not None:             # the child's Qt would abort, blaming a library
+        print(f"cnnviz: error: {problem}", file=sys.stderr)
+        return 1
     sizes = list(getattr(args, "batch_sizes", GUI_BATCH_SIZES))
     if sizes == list(DEFAULT_BATCH_SIZES):
         sizes = list(GUI_BATCH_SIZES)

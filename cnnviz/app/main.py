@@ -91,6 +91,11 @@ def run_app(argv: list[str] | None = None, recording=None) -> int:
     """Open the main window with the bundled data and model (and the ``recording`` file, if
     given, on its timeline bar); return the exit code."""
     started = time.perf_counter()
+    from .display import display_problem
+    problem = display_problem()
+    if problem is not None:             # Qt would abort the process, blaming a library
+        print(f"cnnviz: error: {problem}", file=sys.stderr)
+        return 1
     from PyQt6.QtGui import QIcon
     from PyQt6.QtWidgets import QApplication
 

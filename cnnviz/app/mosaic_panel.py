@@ -16,11 +16,10 @@ their ``FitCanvas``::
 
 * The maps draw as ONE mosaic image (``image_panel.MosaicPanel``: one ImageItem per panel,
   channel numbers above the tiles or row/column numbers for a table).
-* The colour bar (optional) sits right of the mosaic and spans exactly its content height;
-  its tick labels get the width they need in the larger of the view's font and the bar's own
-  tick font (presentation mode) for the widest label expected (``tick_sample``, e.g.
-  ``"-0.25"``, or ``"-5e-05"`` for gradients). A bar too short for three tick labels shows
-  one, the scale ("±0.4"), in its middle instead of a pile-up.
+* The colour bar (optional, a ``scale_bar.ScaleBar``) sits right of the mosaic and spans
+  exactly its content height; its tick labels get the width the widest expected one
+  (``tick_sample``, e.g. ``"-0.25"``, or ``"-5e-05"`` for gradients) needs, and a bar too
+  short for three labels shows one, the scale ("±0.4"), instead of a pile-up.
 * The title is the longest of ``set_titles``' candidates that fits the panel's width, measured
   in the size it is drawn in (``set_title_size``, or presentation mode's); if none fits, the
   shortest drawn smaller (``label_fit.fit_label``): a title never reaches into the colour bar.
@@ -49,20 +48,17 @@ colour bar's width.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PyQt6.QtCore import QObject, QRectF, pyqtSignal
-from PyQt6.QtGui import QFont, QFontMetricsF, QImage, QPainter
+from PyQt6.QtGui import QFont, QFontMetricsF
 
 from .fit_layout import Option, Placement
 from .image_panel import MosaicPanel, colormap
 from .label_fit import fit_label, label_font
 from .paging import Pager, pager_arrows
+from .scale_bar import ScaleBar
 
-BAR_WIDTH = 14          # the colour bar's colour strip, pixels
-BAR_GAP = 4             # between the mosaic and the bar
 #: A stack of maps pages when it holds more data pixels than this (32 maps of 28x28).
 PAGE_PIXELS = 32 * 28 * 28
-TICK_LINES = 3.5        # a bar shorter than this many tick lines shows one label (the scale)
 
 
 def page_size_for(count: int, height: int, width: int, budget: int = PAGE_PIXELS) -> int | None:
@@ -96,22 +92,14 @@ class MosaicBarPanel(QObject):
             self.panel.box.setAspectLocked(False)
         self.pager = Pager(page_size, self)
         self.pager.pageChanged.connect(self._on_page)
-        self.tick_sample = tick_sample
         self._maps: np.ndarray | None = None        # all maps (K, H, W), every page
         self._render = None
         self._labelled: tuple = (0, None)           # (page start, layout) labelled last
         self._levels = (0.0, 1.0)
         self._titles: list[str] = [""]
-        self._font: QFont | None = None             # the view's font at the last place()
         self._title_room: float | None = None       # the title row's height at place()
         self._width = 0.0
-        self._bar_h = 0.0                           # the colour bar's placed height, pixels
-        self._ticks = None                          # as given to set_maps
-        self._shown_ticks = None                    # as on the bar (one label when short)
-        self.bar: pg.ColorBarItem | None = None
-        if colour_bar:
-            self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=colormap(cmap or "viridis"),
-                                       interactive=False, width=BAR_WIDTH, colorMapMenu=False)
+        self.bar = ScaleBar(colormap(cmap or "viridis"), tick_sample) if colour_bar else None
         # the pager sits at the right end of the title row; hidden with one page
         self.prev_label, self.next_label = pager_arrows(self.pager)
         self._show_pager(False)
@@ -232,11 +220,8 @@ class MosaicBarPanel(QObject):
         self._levels = tuple(float(v) for v in levels)
         self.pager.set_count(len(self._maps))
         self._draw()
-        self._ticks = ticks
         if self.bar is not None:
-            if tuple(self.bar.levels()) != self._levels:   # an axis redraw costs milliseconds
-                self.bar.setLevels(self._levels)
-            self._show_ticks()
+            self.bar.set_scale(self._levels, ticks)
         self._update_title()
 
     def set_colormap(self, cmap: str) -> None:
@@ -245,35 +230,9 @@ class MosaicBarPanel(QObject):
         if self.bar is not None:
             self.bar.setColorMap(colormap(cmap))
 
-    def _show_ticks(self) -> None:
-        """The given ticks, or on a bar too short for three labels one in its middle: the
-        scale (``"±0.4"`` for levels symmetric around zero)."""
-        ticks = self._ticks
-        if self._bar_h and self._bar_h < TICK_LINES * self._tick_line():
-            lo, hi = self._levels
-            text = f"±{hi:.2g}" if lo == -hi else f"{lo:.2g}…{hi:.2g}"
-            ticks = [[((lo + hi) / 2, text)]]
-        if ticks != self._shown_ticks:
-            self._shown_ticks = ticks
-            self.bar.axis.setTicks(ticks)
-
     def bar_ticks(self) -> list[tuple[str, QRectF]]:
-        """``(text, scene rectangle)`` of every tick label the colour bar draws now (as the
-        axis lays them out for painting: labels that would not fit are left out)."""
-        if self.bar is None or not self.bar.isVisible():
-            return []
-        axis = self.bar.axis
-        image = QImage(4, 4, QImage.Format.Format_ARGB32)
-        painter = QPainter(image)
-        try:
-            if axis.style["tickFont"]:
-                painter.setFont(axis.style["tickFont"])
-            specs = axis.generateDrawSpecs(painter)
-        finally:
-            painter.end()
-        if specs is None:
-            return []
-        return [(text, axis.mapRectToScene(rect)) for rect, _flags, text in specs[2]]
+        """``(text, scene rectangle)`` of every tick label the colour bar paints now."""
+        return [] if self.bar is None else self.bar.drawn_ticks()
 
     def _draw(self) -> None:
         if self._maps is None:
@@ -419,21 +378,7 @@ class MosaicBarPanel(QObject):
     # -- layout ------------------------------------------------------------------------------
     def bar_width(self, font: QFont) -> float:
         """Pixels right of the mosaic for the colour bar and its tick labels (0 without)."""
-        if self.bar is None:
-            return 0.0
-        return BAR_GAP + BAR_WIDTH + self._tick_width(font)
-
-    def _tick_fonts(self, font: QFont | None = None) -> list[QFont]:
-        """The view's font and the bar's own tick font (set by presentation mode)."""
-        own = self.bar.axis.style.get("tickFont") if self.bar is not None else None
-        return [f for f in (font or self._font, own) if f is not None]
-
-    def _tick_width(self, font: QFont) -> float:
-        return max(QFontMetricsF(f).horizontalAdvance(self.tick_sample)
-                   for f in self._tick_fonts(font)) + 14
-
-    def _tick_line(self) -> float:
-        return max(QFontMetricsF(f).height() for f in self._tick_fonts() or [QFont()])
+        return 0.0 if self.bar is None else self.bar.width_for(font)
 
     def title_px(self) -> float:
         """Height of the title row, pixels (``title_px`` of ``fit_layout.arrange``): the
@@ -469,7 +414,6 @@ class MosaicBarPanel(QObject):
         right; ``columns`` (default ``placement.value``) becomes the mosaic's column count.
         Returns True if the mosaic was re-tiled (the column count changed)."""
         x, y, w, h = placement.rect
-        self._font = QFont(font)
         self._title_room = h - placement.content_h
         bar = self.bar_width(font)
         columns = placement.value if columns is None else columns
@@ -489,15 +433,5 @@ class MosaicBarPanel(QObject):
         for i, label in enumerate((self.prev_label, self.next_label)):
             label.setGeometry(QRectF(x + w - bar - (2 - i) * arrow, y, arrow, max(title_h, 1)))
         if self.bar is not None:
-            self.bar.axis.setWidth(self._tick_width(font))
-            top = y + h - placement.content_h
-            # inset by half a line: the end ticks' text is centred on the bar's ends
-            pad = min(self._tick_line() / 2, placement.content_h / 4)
-            self._bar_h = placement.content_h - 2 * pad
-            self.bar.setGeometry(QRectF(x + w - bar + BAR_GAP, top + pad, bar - BAR_GAP,
-                                        self._bar_h))
-            self.bar.layout.activate()           # and its strip and axis, now too
-            self.bar.vb.updateViewRange()
-            self.bar.vb.updateMatrix()
-            self._show_ticks()
+            self.bar.place(x + w - bar, y + h - placement.content_h, placement.content_h, font)
         return retiled

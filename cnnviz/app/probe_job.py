@@ -23,8 +23,8 @@ it reaches ``ready(result)`` only if it still describes what the view shows:
   faster than it computes instead of dropping every result.
 
 ``dropped`` counts the results thrown away. Meanwhile the view keeps its last picture;
-``note`` says "computing…", or the one-line message of a failed computation (never a
-crash). ``job`` is the underlying ``BackgroundJob`` (its ``settled`` signal: nothing left
+``note`` says "computing…" (once a job has run ``NOTE_DELAY_MS``), or the one-line message
+of a failed computation (never a crash). ``job`` is the underlying ``BackgroundJob`` (its ``settled`` signal: nothing left
 to run; ``export_views`` waits on it).
 """
 
@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 
 import numpy as np
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QLabel
 
 from .. import explain
@@ -41,6 +41,9 @@ from .background import BackgroundJob
 
 COMPUTING = "computing…"
 NOTE_CHARS = 100          # an error longer than this is cut in the note (whole in its tooltip)
+NOTE_STYLE, ERROR_STYLE = "color: gray;", "color: #d32f2f;"
+NOTE_DELAY_MS = 250       # "computing…" only for a job still running after this long: the
+                          # millisecond jobs of live training would make it flicker
 
 
 class ProbeJob(QObject):
@@ -57,7 +60,13 @@ class ProbeJob(QObject):
         self.job.failed.connect(self._on_failed)
         self.note = QLabel("")
         self.note.setObjectName("computingNote")
-        self.note.setStyleSheet("color: gray;")
+        self.note.setStyleSheet(NOTE_STYLE)
+        # room for the note kept: its coming and going never shifts the controls beside it
+        self.note.setMinimumWidth(self.note.fontMetrics().horizontalAdvance(COMPUTING) + 6)
+        self._note_timer = QTimer(self)
+        self._note_timer.setSingleShot(True)
+        self._note_timer.setInterval(NOTE_DELAY_MS)
+        self._note_timer.timeout.connect(self._show_computing)
         self.dropped = 0
         self._settings: Hashable = None
         self._drawn_version = -1
@@ -80,8 +89,20 @@ class ProbeJob(QObject):
         def run():
             with np.errstate(over="ignore", invalid="ignore"):   # a diverging run's weights
                 return work(net, probe)
-        self.note.setText(COMPUTING)
+        if not self._note_timer.isActive():
+            self._note_timer.start()
         self.job.submit(tag, run)
+
+    def _show_computing(self) -> None:
+        if self.job.busy:
+            self.note.setStyleSheet(NOTE_STYLE)
+            self.note.setText(COMPUTING)
+            self.note.setToolTip("")
+
+    def _clear_note(self) -> None:
+        if not self.job.busy:
+            self._note_timer.stop()
+            self.note.setText("")
 
     def _stale(self, tag) -> bool:
         probe_version, version, settings = tag
@@ -90,8 +111,7 @@ class ProbeJob(QObject):
         return probe_version == self._drawn_probe_version and version < self._drawn_version
 
     def _on_finished(self, tag, result) -> None:
-        if not self.job.busy:
-            self.note.setText("")
+        self._clear_note()
         if self._stale(tag):
             self.dropped += 1
             return
@@ -99,13 +119,14 @@ class ProbeJob(QObject):
         self.ready.emit(result)
 
     def _on_failed(self, tag, message: str) -> None:
+        self._clear_note()
         if self._stale(tag):
             self.dropped += 1
-            if not self.job.busy:
-                self.note.setText("")
             return
+        self._note_timer.stop()
         line = (message.splitlines() or ["failed"])[0]
         line = line if len(line) <= NOTE_CHARS else line[:NOTE_CHARS - 1] + "…"
+        self.note.setStyleSheet(ERROR_STYLE)
         self.note.setText(line)
         self.note.setToolTip(message)
         self.failed.emit(line)

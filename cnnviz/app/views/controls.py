@@ -17,6 +17,8 @@ from ...nn.presets import PRESETS, TrainConfig, get_preset
 from ...nn.schedule import SCHEDULES, describe
 from ...training.pacing import SPEEDS, speed_text
 
+SLIDER_MIN_STEP_PX = 12        # the Speed slider's minimum width per step (a hand on a mouse)
+
 
 def schedule_text(lr_decay: float, every: int) -> str:
     """A step schedule in words: ``(0.5, 1) -> "halved every epoch"``,
@@ -167,6 +169,8 @@ class ControlsView(QWidget):
         self.speed_slider.setRange(0, len(SPEEDS) - 1)
         self.speed_slider.setPageStep(1)
         self.speed_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        # a narrow dock (1920x1080's default layout) had squeezed it to 25 px: 3 px a step
+        self.speed_slider.setMinimumWidth(SLIDER_MIN_STEP_PX * (len(SPEEDS) - 1))
         self.speed_slider.setToolTip("How fast training goes, from one mini-batch a second "
                                      "(slow enough to talk over) to full speed; applies at once")
         self.speed_label = QLabel()
@@ -174,13 +178,16 @@ class ControlsView(QWidget):
         self.pause_epoch_box = QCheckBox("Pause each epoch")
         self.pause_epoch_box.setToolTip("Stop after every epoch (its held-out accuracy shown); "
                                         "Resume (Space) goes on")
-        # one row, no frame: the hyper-parameters below need the height on a small screen
-        pace = QHBoxLayout()
+        # no frame: the hyper-parameters below need the height on a small screen; the check
+        # box on a line of its own, so that the slider keeps a usable width in a narrow dock
+        pace = QGridLayout()
         pace.setContentsMargins(0, 0, 0, 0)
-        pace.addWidget(QLabel("Speed"))
-        pace.addWidget(self.speed_slider, 1)
-        pace.addWidget(self.speed_label)
-        pace.addWidget(self.pause_epoch_box)
+        pace.setVerticalSpacing(2)
+        pace.addWidget(QLabel("Speed"), 0, 0)
+        pace.addWidget(self.speed_slider, 0, 1)
+        pace.addWidget(self.speed_label, 0, 2)
+        pace.addWidget(self.pause_epoch_box, 1, 0, 1, 3)
+        pace.setColumnStretch(1, 1)
         self.pace_box = QWidget()
         self.pace_box.setObjectName("paceRow")
         self.pace_box.setLayout(pace)

@@ -9,10 +9,14 @@
   drops (``cnnviz.explain.occlusion``); the occluded copies go through a few chunked
   forward passes ``(K, 1, H, W)``.
 
+Both run in a background thread on a detached copy of the network (a ``ProbeJob``; ~40 ms at
+lenet, never on the UI thread); a result for a probe or network changed meanwhile is dropped.
+
 The view only draws: every number comes from ``cnnviz.explain``.
 
 Both recompute as the probe changes (drawing, browsing, a training snapshot), coalesced by a
-single-shot timer and skipped while the view is hidden.
+single-shot timer and skipped while the view is hidden; meanwhile the last maps stay, with a
+"computing…" note.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from ..mosaic import symmetric_levels
 from ..mosaic_panel import MosaicBarPanel
 from ...explain.attribution import gradient_saliency
 from ...explain.occlusion import (OCCLUSION_STRIDE, PATCH, occluded_batch, occlusion_drop,
-                                  occlusion_grid, occlusion_positions)
+                                  occlusion_positions)
+from ..probe_job import ProbeJob
 from ..state import AppState
 from ..state import is_exposed
 from ..number_grid import DIVERGING_CMAP, GREY_CMAP
@@ -52,8 +57,16 @@ TEMPLATES = [
 INPUT_SCALES = (1.0, 0.75, 0.5)
 COALESCE_MS = 40          # after a probe change (drawing): feel live
 WEIGHTS_COALESCE_MS = 300  # after a weight update only (training): at most ~3 Hz, to leave
-                           # the UI thread free while training streams snapshots at 10 Hz
-OCCLUSION_CHUNK = 27      # occluded copies per event-loop turn while live (~7 ms each)
+                           # the cores to training while it streams snapshots at 10 Hz
+
+
+def _saliency_and_occlusion(net, image):
+    """``(Saliency, occlusion (H', W') float32, ms)`` of ``image (H, W)``: run in a worker
+    thread on a detached copy of the network."""
+    started = time.perf_counter()
+    saliency = gradient_saliency(net, image)
+    occlusion = occlusion_drop(net, image, saliency.class_index).astype(np.float32)
+    return saliency, occlusion, (time.perf_counter() - started) * 1e3
 
 
 class SaliencyView(QWidget):
@@ -69,6 +82,8 @@ class SaliencyView(QWidget):
         self._saliency = np.zeros(self._image_shape(), np.float32)
         self._occlusion = np.zeros((1, 1), np.float32)
         self._dirty = True
+        self.job = ProbeJob(state, self)
+        self.job.ready.connect(self._on_result)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(COALESCE_MS)
@@ -107,6 +122,7 @@ class SaliencyView(QWidget):
         controls = QHBoxLayout()
         controls.addWidget(self.absolute)
         controls.addStretch(1)
+        controls.addWidget(self.job.note)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.graphics, 1)
@@ -174,15 +190,12 @@ class SaliencyView(QWidget):
         return tuple(self.state.net.describe()[0].output_shape[1:])
 
     def saliency_map(self) -> np.ndarray:
-        """``(H, W)`` d logit[predicted class] / d pixel for the current probe."""
-        if self._dirty:
-            self.recompute()
+        """``(H, W)`` d logit[predicted class] / d pixel, the newest computed (in the
+        background: ``job.ready`` says when a probe's maps have arrived)."""
         return self._saliency
 
     def occlusion_map(self) -> np.ndarray:
         """``(H', W')`` drop in P(predicted class); cell ``(i, j)`` is the patch at ``(i, j) * stride``."""
-        if self._dirty:
-            self.recompute()
         return self._occlusion
 
     def schedule(self, delay_ms: int = COALESCE_MS) -> None:
@@ -194,61 +207,21 @@ class SaliencyView(QWidget):
             self._timer.start(delay_ms)
 
     def recompute(self) -> None:
-        """Compute both maps now for ``state.probe_image`` with ``state.net`` (UI thread)."""
-        self._job = None                    # supersedes a recompute in progress over turns
-        started = time.perf_counter()
-        net, image = self.state.net, self.state.probe_image.astype(np.float32)
-        saliency = gradient_saliency(net, image)
-        cls = saliency.class_index
-        self._saliency = saliency.gradient
-        self._occlusion = occlusion_drop(net, image, cls).astype(np.float32)
-        self.predicted_class, self.probability = cls, saliency.probability
+        """Compute both maps for ``state.probe_image`` with ``state.net`` in the background
+        (``ProbeJob``: a detached copy of the network); ``_on_result`` draws them."""
         self._dirty = False
-        self.last_compute_ms = (time.perf_counter() - started) * 1e3
-        self._draw()
+        self.job.submit(_saliency_and_occlusion)
 
     # -- internals ------------------------------------------------------------------------------
     def _on_timer(self) -> None:
         if is_exposed(self) and self._dirty:
-            self._begin_steps()
+            self.recompute()
 
-    def _begin_steps(self) -> None:
-        """``recompute()`` spread over event-loop turns: the gradient, then the occluded
-        copies a chunk per turn (one forward of all 81 would hold the UI thread ~25 ms)."""
-        started = time.perf_counter()
-        net, image = self.state.net, self.state.probe_image.astype(np.float32)
-        saliency = gradient_saliency(net, image)
-        self._job = {"image": image, "cls": saliency.class_index,
-                     "prob": saliency.probability, "saliency": saliency.gradient,
-                     "batch": occluded_batch(image), "drops": [], "done": 0,
-                     "ms": (time.perf_counter() - started) * 1e3}
-        QTimer.singleShot(0, self._step)
-
-    def _step(self) -> None:
-        job = getattr(self, "_job", None)
-        if job is None:
-            return
-        if not np.array_equal(job["image"], self.state.probe_image):
-            self._job = None                # another probe meanwhile: its own recompute follows
-            return
-        started = time.perf_counter()
-        net, cls = self.state.net, job["cls"]
-        chunk = job["batch"][job["done"]:job["done"] + OCCLUSION_CHUNK]
-        # the base with the same weights as the chunk (training may update them between turns)
-        base = net.predict_proba(job["image"][None, None])[0, cls]
-        job["drops"].append(base - net.predict_proba(chunk)[:, cls])
-        job["done"] += len(chunk)
-        job["ms"] += (time.perf_counter() - started) * 1e3
-        if job["done"] < len(job["batch"]):
-            QTimer.singleShot(0, self._step)
-            return
-        self._job = None
-        self._saliency = job["saliency"]
-        self._occlusion = np.concatenate(job["drops"]).reshape(
-            occlusion_grid(job["image"])).astype(np.float32)
-        self.predicted_class, self.probability = cls, job["prob"]
-        self._dirty = False
-        self.last_compute_ms = job["ms"]
+    def _on_result(self, result) -> None:
+        saliency, occlusion, ms = result
+        self._saliency, self._occlusion = saliency.gradient, occlusion
+        self.predicted_class, self.probability = saliency.class_index, saliency.probability
+        self.last_compute_ms = ms
         self._draw()
 
     def showEvent(self, event) -> None:
@@ -293,8 +266,14 @@ class SaliencyView(QWidget):
         self.occ_digit.setImage(ink, autoLevels=False, levels=(0, 255))
         start = PATCH / 2 - OCCLUSION_STRIDE / 2         # (after setImage: it sizes the rect)
         h, w = image.shape
-        self.occ_digit.setRect(QRectF(-start / OCCLUSION_STRIDE, -start / OCCLUSION_STRIDE,
-                                      w / OCCLUSION_STRIDE, h / OCCLUSION_STRIDE))
+        digit = QRectF(-start / OCCLUSION_STRIDE, -start / OCCLUSION_STRIDE,
+                       w / OCCLUSION_STRIDE, h / OCCLUSION_STRIDE)
+        self.occ_digit.setRect(digit)
+        box = self.panels["occ"].box
+        if box.viewRect() != digit:    # the whole digit: its edge rows spill past the cells
+            box.setRange(digit, padding=0)
+            box.updateViewRange()
+            box.updateMatrix()
         if not self.placements or any(p.title_outgrew() for p in self.panels.values()):
             self._arrange()
         red = "red raises the score, blue lowers it" if not self.absolute.isChecked() else \

@@ -65,6 +65,28 @@ class CanvasTab(QWidget):
         self.note.setVisible(text is not None)
         self.graphics.setVisible(text is None)
 
+    def set_caption(self, full: str, short: str | None = None) -> None:
+        """The caption under the canvas: ``full``, or ``short`` (``full`` as its tooltip)
+        where the full one would take over a quarter of the tab (large type, a low dock):
+        the maps keep the room."""
+        self._captions = (full, short or full)
+        self._fit_caption()
+
+    def _fit_caption(self) -> None:
+        full, short = getattr(self, "_captions", (None, None))
+        if full is None:
+            return
+        self.text.setText(full)
+        if short != full and self.text.heightForWidth(max(1, self.width())) > self.height() / 4:
+            self.text.setText(short)
+            self.text.setToolTip(full)
+        else:
+            self.text.setToolTip("")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_caption()
+
     def _canvas_resized(self) -> None:
         if getattr(self, "built", False):    # not while the subclass is still constructing
             self.arrange()

@@ -106,10 +106,11 @@ class DeltaTab(CanvasTab):
                               f"ΔW {layer}, scale {scale_text(levels)}", f"ΔW {layer}"])
         self.arrange()
         parts = [f"{name} {np.abs(d.delta(name)).max():.2g}" for name in d.params_after]
-        self.text.setText(
+        self.set_caption(
             "ΔW = W after − W before, each panel on its own scale symmetric around 0 "
             "(red: the weight grew, blue: it shrank). Largest |ΔW| per parameter: "
-            + ", ".join(parts) + ".")
+            + ", ".join(parts) + ".",
+            "ΔW = W after − W before (red: grew, blue: shrank), each on its own scale.")
 
     def shown(self, name: str) -> np.ndarray:
         """The ΔW drawn for weight ``name``, read back from the panel, shaped like it."""
@@ -131,7 +132,7 @@ class DeltaTab(CanvasTab):
         for panel in self.panels.values():
             panel.image.clear()
         self.hide_panels(self.panels.values())
-        self.text.setText(" ")
+        self.set_caption(" ")
 
     def apply_fonts(self) -> None:
         for panel in self.panels.values():

@@ -81,14 +81,16 @@ class GradsTab(CanvasTab):
                               f"∂L/∂{name}", name])
         self.arrange()
         if not self.groups:
-            self.text.setText(" ")
+            self.set_caption(" ")
             return
         label = int(d.labels[digit])
-        self.text.setText(
+        self.set_caption(
             f"The gradient of this batch's loss with respect to every feature map of digit "
             f"{digit + 1} (a {label}): how much the loss would change if that value were a "
             "little larger (blue: larger would lower the loss). ReLU passes gradient only where "
-            "its input was positive; max pooling only to each window's winner.")
+            "its input was positive; max pooling only to each window's winner.",
+            f"d loss / d feature map, digit {digit + 1} (a {label}): blue = larger would "
+            "lower the loss.")
 
     def shown(self, layer: str) -> np.ndarray:
         """``(C, H, W)`` d loss / d ``layer`` as drawn (read back from the mosaic)."""
@@ -102,7 +104,7 @@ class GradsTab(CanvasTab):
         for panel in self.panels.values():
             panel.image.clear()
         self.hide_panels(self.panels.values())
-        self.text.setText(" ")
+        self.set_caption(" ")
 
     def apply_fonts(self) -> None:
         for panel in self.panels.values():

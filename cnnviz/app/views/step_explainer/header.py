@@ -137,21 +137,50 @@ class StepHeader(QWidget):
         right = ("" if before is None else
                  f" Right before: {int((before == d.labels).sum())}/{n}, "
                  f"after: {int((after == d.labels).sum())}/{n}.")
-        self.intro.setText(
+        went = f"{'down' if change < 0 else 'up'} by {format_change(abs(change))[1:]}"
+        self._intros = (
             f"Step {d.step}: one mini-batch of {n} training digits (label, then the prediction "
-            f"before → after the update). The loss of this batch went "
-            f"{'down' if change < 0 else 'up'} by {format_change(abs(change))[1:]}.{right} "
-            "Click a digit to follow it in the gradient tabs.")
+            f"before → after the update). The loss of this batch went {went}.{right} "
+            "Click a digit to follow it in the gradient tabs.",
+            f"Step {d.step}: {n} digits (label, before → after); loss {went}.{right}")
+        self._fit_intro()
 
-    def clear(self) -> None:
-        self.intro.setText("New weights: press Step (S) to train exactly one mini-batch and "
-                           "see what it changed.")
+    def _fit_intro(self) -> None:
+        """The full sentence, or where it would take more than two lines (large type, a
+        narrow dock) the short one, the full one as its tooltip: the maps keep the room."""
+        intros = getattr(self, "_intros", None)
+        if intros is None:
+            return
+        full, short = intros
+        self.intro.setText(full)
+        lines = self.intro.heightForWidth(max(1, self.width())) / \
+            QFontMetricsF(self.intro.font()).lineSpacing()
+        if lines > 2.5:
+            self.intro.setText(short)
+            self.intro.setToolTip(full)
+        else:
+            self.intro.setToolTip("")
+
+    def clear(self, trained: bool = False) -> None:
+        """No step shown; the intro says whether the model has learned anything yet."""
+        self._intros = None
+        self.intro.setToolTip("")
+        self.show_intro(trained)
         for cell in self.cells:
             cell.hide()
         self.more.setText("")
         for label in (self.loss_before, self.loss_after, self.loss_change):
             label.setText("–")
         self.loss_change.setStyleSheet("")
+
+    def show_intro(self, trained: bool) -> None:
+        """The sentence shown before a step: fresh weights, or a model that has trained."""
+        if trained:
+            self.intro.setText("Press Step (S) to train this model on exactly one more "
+                               "mini-batch and see what it changed.")
+        else:
+            self.intro.setText("New weights: press Step (S) to train exactly one mini-batch "
+                               "and see what it changed.")
 
     # -- fonts --------------------------------------------------------------------------------
     def apply_fonts(self) -> None:
@@ -199,3 +228,4 @@ class StepHeader(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.fit_loss_font()
+        self._fit_intro()

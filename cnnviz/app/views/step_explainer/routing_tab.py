@@ -167,12 +167,13 @@ class RoutingTab(CanvasTab):
             notes.append(f"{source} channel {c}: {nonzero} of {H * W} pixels got gradient "
                          f"({where})")
         if self.pools:
-            self.text.setText(
+            self.set_caption(
                 "The gradient reaches only the winner of each 2x2 window (green squares): max "
                 "pooling passed on only the largest value, so only it can change the loss. "
-                + "; ".join(notes) + ".")
+                + "; ".join(notes) + ".",
+                "The gradient reaches only the winner of each 2x2 window (green squares).")
         else:
-            self.text.setText(" ")
+            self.set_caption(" ")
         self.arrange()
         return chosen
 

@@ -63,6 +63,8 @@ class StepExplainerView(QWidget):
         layout.addWidget(self.tabs, 1)
         state.modelChanged.connect(self._on_model)
         state.stepped.connect(self.show_step)
+        state.paramsChanged.connect(self._on_params)
+        state.modifiedChanged.connect(self._on_params)
         self._set_network()
 
     # the header's widgets, as the view's own (tests, presentation mode)
@@ -160,10 +162,18 @@ class StepExplainerView(QWidget):
         self.clear()
         self._set_network()
 
+    def _trained(self) -> bool:
+        return bool(self.state.pretrained or self.state.modified)
+
+    def _on_params(self, *_args) -> None:
+        """New weights with no step shown (a run trained): the intro must not say "new"."""
+        if self.detail is None:
+            self.header.show_intro(self._trained())
+
     def clear(self) -> None:
         """Show no step (the intro, empty panels) until the next Step."""
         self.detail, self._dirty = None, False
-        self.header.clear()
+        self.header.clear(self._trained())
         for tab in (self.delta_tab, self.grad_tab, self.routing_tab):
             tab.clear()
 

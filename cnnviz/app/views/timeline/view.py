@@ -9,7 +9,9 @@
   Dragging it replays, for the CURRENT probe, the feature maps of the first conv layer and of
   a deeper one (``ReplayMaps``) and the first layer's filters as they were at that step:
   ``cnnviz.explain.replay_trace.FeatureReplay`` runs the probe through the network's spatial
-  layers with that step's conv weights (the fc layers are not kept or needed).
+  layers with that step's conv weights (the fc layers are not kept or needed), in a
+  background thread (a ``ProbeJob``; never on the UI thread): the last maps stay, with a
+  "computing…" note, until the replay arrives; one for a probe changed meanwhile is dropped.
 
 ``record_from_state(step, epoch_progress)`` runs after each training snapshot the state
 applies (``state.progressed``), ``add_worker_records(snapshot)`` with every snapshot
@@ -18,7 +20,7 @@ applies (``state.progressed``), ``add_worker_records(snapshot)`` with every snap
 cheap; drawing is coalesced by a timer and skipped while the view is hidden.
 
 Public API (tests, scripts): ``timeline`` (the store), ``record_from_state``, ``show_index(i)``,
-``live`` / ``set_live(bool)``, ``shown_index``, ``replayed_maps(layer)``,
+``live`` / ``set_live(bool)``, ``shown_index``, ``replay_ready``, ``replayed_maps(layer)``,
 ``replayed_filters()``, ``maps.select_lower(conv)``, ``panels``.
 """
 
@@ -31,6 +33,7 @@ from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from ....explain.replay_trace import FeatureReplay
+from ...probe_job import ProbeJob
 from ...state import is_exposed
 from ...timeline import ProbeTimeline, capacity_for, timeline_keys
 from .curve import ProbabilityCurve
@@ -54,6 +57,9 @@ class TimelineView(QWidget):
         self._replayed: dict[str, np.ndarray] = {}
         self._replay_key: tuple | None = None     # (snapshot, probe image) of _replayed
         self._replayer: FeatureReplay | None = None
+        self._asked: tuple | None = None          # (snapshot, probe_version) being replayed
+        self.job = ProbeJob(state, self)           # the replays, off the UI thread
+        self.job.ready.connect(self._on_replayed)
         self._curve_probe: np.ndarray | None = None
         self._last_step: int | None = None         # the step state.net's weights are at
         self._worker_step: int | None = None       # newest step the worker recorded
@@ -117,6 +123,7 @@ class TimelineView(QWidget):
         self._controls.addWidget(self.live_button)
         self._controls.addWidget(self.slider, 1)
         self._controls.addWidget(self.step_label)
+        self._controls.addWidget(self.job.note)
         self.status = QLabel(" ")
 
     # -- public API ---------------------------------------------------------------------------
@@ -151,10 +158,18 @@ class TimelineView(QWidget):
         self.set_live(False)
         self._select(index)
 
+    @property
+    def replay_ready(self) -> bool:
+        """The maps drawn are the shown snapshot's for the current probe (a replay runs in
+        the background: wait for this, or for ``job.ready``)."""
+        return self._shown is None or self._replay_current(self.timeline[self._shown])
+
     def replayed_maps(self, layer: str) -> np.ndarray:
         """``(C, H, W)`` output of spatial layer ``layer`` (any conv, activation or pool
-        before the flatten) for the current probe with the shown snapshot's conv weights."""
-        self._replay()
+        before the flatten) for the current probe with the shown snapshot's conv weights,
+        once ``replay_ready`` (before: the previous replay's, still drawn)."""
+        if self._shown is None:
+            self._replayed = {}
         if layer not in self._replayed:
             raise KeyError(f"no replayed layer {layer!r}; have "
                            f"{', '.join(self._replayed) or 'none (no snapshot or no conv layer)'}")
@@ -262,6 +277,7 @@ class TimelineView(QWidget):
         self._last_record_time = -np.inf
         self._shown = None
         self._replay_key = None
+        self._asked = None
         self._replayed = {}
         self.curve.set_classes(net.classes)
         self.maps.set_network(net.describe(), net.arch)
@@ -327,18 +343,29 @@ class TimelineView(QWidget):
             else "the probe")
         self.curve.draw(steps, probs, self.state.probe_label, who)
 
-    def _replay(self) -> None:
-        """Compute the shown snapshot's maps for the current probe (cached)."""
-        if self._shown is None or self._replayer is None:
-            self._replayed = {}
-            return
-        snapshot = self.timeline[self._shown]
-        probe = self.state.probe_image
+    def _replay_current(self, snapshot) -> bool:
         cached_snapshot, cached_probe = self._replay_key or (None, None)
-        if snapshot is cached_snapshot and np.array_equal(probe, cached_probe):
-            return
-        self._replayed = self._replayer.replay(snapshot.params, probe)
-        self._replay_key = (snapshot, probe.copy())
+        return snapshot is cached_snapshot and np.array_equal(self.state.probe_image,
+                                                              cached_probe)
+
+    def _replay(self, snapshot) -> None:
+        """Ask for ``snapshot``'s maps of the current probe (a background job; once)."""
+        asked = (snapshot, self.state.probe_version)
+        if self._asked is not None and self._asked[0] is asked[0] and \
+                self._asked[1] == asked[1] and self.job.busy:
+            return                                   # already on its way
+        self._asked = asked
+        replayer = self._replayer     # one replay at a time: only this job ever uses it
+
+        def work(_net, probe):
+            return snapshot, probe, replayer.replay(snapshot.params, probe)
+        self.job.submit(work, settings=id(snapshot))
+
+    def _on_replayed(self, result) -> None:
+        snapshot, probe, maps = result
+        self._replayed, self._replay_key = maps, (snapshot, probe)
+        if self._shown is not None and self.timeline[self._shown] is snapshot:
+            self._draw_replay()
 
     def _draw_replay(self) -> None:
         label = self.state.probe_label
@@ -347,10 +374,12 @@ class TimelineView(QWidget):
             self.step_label.setText("no snapshots yet: start training")
             self.curve.set_cursor(None)
             return
-        self._replay()
         snapshot = self.timeline[self._shown]
-        filters = self.replayed_filters() if self.maps.blocks else None
-        self.maps.draw(self._replayed, filters, self.state.probe_image, label)
+        if self._replay_current(snapshot):
+            filters = self.replayed_filters() if self.maps.blocks else None
+            self.maps.draw(self._replayed, filters, self.state.probe_image, label)
+        else:
+            self._replay(snapshot)            # drawn when it arrives; the last maps stay
         n = len(self.timeline)
         where = "newest" if self._shown == n - 1 else f"{self._shown + 1} of {n}"
         self.step_label.setText(f"step {snapshot.step} · epoch {snapshot.epoch_progress:.2f}"
