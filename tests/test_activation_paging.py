@@ -27,7 +27,7 @@ pg.setConfigOptions(imageAxisOrder="row-major")
 WIDE = "conv64x3p1 relu maxpool conv128x3p1 relu maxpool fc10"
 # the activations / pooling dock's size in the main window at 1280x720 and at 1920x1080
 # (as ``cnnviz export-views`` lays it out)
-VIEW_1280 = (534, 339)
+VIEW_1280 = (481, 339)
 VIEW_1920 = (820, 561)
 
 

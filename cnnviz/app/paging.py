@@ -37,8 +37,8 @@ MIN_PAGE = 4
 #: most of it); if its tiles are still small then, they are drawn small.
 MOST_PAGES = 4
 #: Layouts ``readable_layout`` tries at most (each one a ``fit_layout.arrange``): enough to
-#: reach ``MOST_PAGES`` pages one page at a time.
-LAYOUT_ROUNDS = MOST_PAGES
+#: reach ``MOST_PAGES`` pages one page at a time, and a last look after.
+LAYOUT_ROUNDS = MOST_PAGES + 1
 #: A mosaic's view box pads its range by 1% each side: its tiles are this much smaller.
 RANGE_PADDING = 1.02
 
