@@ -81,13 +81,24 @@ def tile_px_in(place, option, height: int, width: int) -> float:
     return min(height, width) * scale
 
 
-def readable_layout(sizes: dict[str, list[int]], layout_for, tile_px, floor: float = MIN_TILE_PX,
-                    rounds: int = LAYOUT_ROUNDS):
+def placed_tile_px(layout, key: str, height: int, width: int) -> float | None:
+    """The side of ``key``'s ``height x width`` tiles in ``layout`` = ``(options,
+    placements)`` of ``fit_layout.arrange`` (None: not placed)."""
+    options, placements = layout
+    place = placements.get(key)
+    if place is None:
+        return None
+    option = next(o for o in options[key] if o.value == place.value)
+    return tile_px_in(place, option, height, width)
+
+
+def readable_layout(sizes: dict[str, list[int]], layout_for, map_shapes: dict[str, tuple],
+                    floor: float = MIN_TILE_PX, rounds: int = LAYOUT_ROUNDS):
     """``(layout, per_page)``: channels per page of every key and the layout for them.
 
     ``sizes[key]``: the page sizes to choose from, largest first (``overview_page_sizes``);
-    ``layout_for(per_page)``: the layout for ``per_page[key]`` channels a page;
-    ``tile_px(key, layout)``: the side of ``key``'s tiles in it (None: not placed).
+    ``layout_for(per_page)``: the ``(options, placements)`` of ``fit_layout.arrange`` for
+    ``per_page[key]`` channels a page; ``map_shapes[key]``: ``(H, W)`` of one of its maps.
     Starts with the fewest pages; every key whose tiles come out under ``floor`` pixels
     takes one page more and the keys are laid out again (the others may grow into the room
     freed), at most ``rounds`` layouts: the last one is kept even if some tiles stay small."""
@@ -96,7 +107,8 @@ def readable_layout(sizes: dict[str, list[int]], layout_for, tile_px, floor: flo
         per_page = {key: sizes[key][step[key]] for key in sizes}
         layout = layout_for(per_page)
         small = [key for key, choices in sizes.items() if step[key] + 1 < len(choices)
-                 and (px := tile_px(key, layout)) is not None and px < floor]
+                 and (px := placed_tile_px(layout, key, *map_shapes[key])) is not None
+                 and px < floor]
         if not small or round_ == rounds - 1:
             break
         for key in small:

@@ -31,7 +31,7 @@ from ..image_panel import GREY_CMAP, FitCanvas
 from ..lazy_refresh import RefreshWhenExposed
 from ..mosaic import range_levels
 from ..mosaic_panel import MosaicBarPanel, page_size_for
-from ..paging import RANGE_PADDING, overview_page_sizes, readable_layout, tile_px_in
+from ..paging import RANGE_PADDING, overview_page_sizes, readable_layout
 
 BAR_COLOR = (90, 120, 170)
 PREDICTED_COLOR = (255, 170, 40)
@@ -190,15 +190,8 @@ class ActivationsView(RefreshWhenExposed, QWidget):
                                     title_px=title_px, spacing=8, titled=set(self.groups),
                                     weights=weights, least=least)
 
-        def tile_px(key, layout):
-            options, placements = layout
-            place = placements.get(key)
-            if place is None:
-                return None
-            option = next(o for o in options[key] if o.value == place.value)
-            return tile_px_in(place, option, *paged[key][1:])
-
-        (_, self.placements), per_page = readable_layout(sizes, layout_for, tile_px,
+        map_shapes = {key: shape[1:] for key, shape in paged.items()}
+        (_, self.placements), per_page = readable_layout(sizes, layout_for, map_shapes,
                                                          floor=OVERVIEW_TILE_PX)
         for key, n in per_page.items():
             self.groups[key].card.set_page_size(n if n < paged[key][0] else None)

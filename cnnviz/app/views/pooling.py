@@ -33,8 +33,7 @@ from ..image_panel import ACTIVATION_CMAP, FitCanvas, colormap
 from ..lazy_refresh import RefreshWhenExposed
 from ..mosaic import range_levels, tile
 from ..mosaic_panel import MosaicBarPanel, page_size_for
-from ..paging import (MIN_TILE_PX, RANGE_PADDING, overview_page_sizes, readable_layout,
-                      tile_px_in)
+from ..paging import MIN_TILE_PX, RANGE_PADDING, overview_page_sizes, readable_layout
 
 MODES = ("overlay", "map", "mask")
 WINNER = np.array([255, 140, 0], np.float32)     # orange
@@ -151,15 +150,8 @@ class PoolingView(RefreshWhenExposed, QWidget):
             return options, arrange(size.width(), size.height(), templates, options,
                                     title_px=title_px, spacing=10, least=least)
 
-        def tile_px(key, layout):
-            options, placements = layout
-            place = placements.get(key)
-            if place is None:
-                return None
-            option = next(o for o in options[key] if o.value == place.value)
-            return tile_px_in(place, option, *shapes[key][1:])
-
-        (_, self.placements), per_page = readable_layout(sizes, layout_for, tile_px)
+        map_shapes = {key: shape[1:] for key, shape in shapes.items()}
+        (_, self.placements), per_page = readable_layout(sizes, layout_for, map_shapes)
         for key, n in per_page.items():
             self.panels[key].set_page_size(n if n < shapes[key][0] else None)
         for key, place in self.placements.items():
