@@ -118,3 +118,134 @@ def test_the_matrix_agrees_with_the_cnnviz_eval_command(view, tmp_path):
     m = view.matrix
     assert report["n"] == m.sum()
     assert report["accuracy"] == pytest.approx(np.trace(m) / m.sum(), abs=1e-12)
+
+
+# -- fit: counts sized to the cells, the matrix filling its area, readable row digits ----------
+
+def cell_rect_on_screen(view, true: int, pred: int):
+    """Cell ``(true, pred)`` in the graphics view's pixels."""
+    from PyQt6.QtCore import QRectF
+    box = view.grid.box
+    rect = QRectF(box.mapViewToScene(QPointF(pred, true)), box.mapViewToScene(QPointF(pred + 1,
+                                                                                    true + 1)))
+    return view.graphics.mapFromScene(rect).boundingRect()
+
+
+def drawn_numbers(view):
+    """``{(row, col): on-screen rect}`` of the count text items drawn in the matrix."""
+    from PyQt6.QtWidgets import QGraphicsSimpleTextItem
+    found = {}
+    transform = view.graphics.viewportTransform()
+    for item in view.grid.box.childGroup.childItems():
+        if isinstance(item, QGraphicsSimpleTextItem) and item.isVisible() and item.text():
+            rect = item.deviceTransform(transform).mapRect(item.boundingRect())
+            centre = view.grid.box.mapSceneToView(item.sceneBoundingRect().center())
+            found[(int(np.floor(centre.y())), int(np.floor(centre.x())))] = rect
+    return found
+
+
+def settle(qtbot, view, width, height):
+    view.resize(width, height)
+    qtbot.waitUntil(lambda: view.graphics.width() > 0 and abs(view.width() - width) < 2)
+    qtbot.wait(50)      # the layout's deferred passes (pyqtgraph resizes its items later)
+
+
+def test_counts_are_as_large_as_their_cells_allow(view, qtbot):
+    view.evaluate_now()
+    settle(qtbot, view, 1400, 900)
+    numbers = drawn_numbers(view)
+    assert len(numbers) == 100                        # every count written in its cell
+    widest = max(((t, p) for t in range(10) for p in range(10)),
+                 key=lambda tp: len(str(view.matrix[tp])))
+    cell = cell_rect_on_screen(view, *widest)
+    assert cell.height() >= 40                        # big cells: big numbers
+    for (t, p), rect in numbers.items():
+        assert cell_rect_on_screen(view, t, p).adjusted(-2, -2, 2, 2).contains(rect.toRect()), (t, p)
+    text = numbers[widest]
+    # as large as fits: the widest count fills most of its cell's width, or the number is
+    # more than half as tall as the cell (it was a fixed ~7 px in 40 px cells)
+    assert text.width() >= 0.7 * cell.width() or text.height() >= 0.5 * cell.height()
+    assert view.numbers.font_px >= 0.4 * min(cell.height(), cell.width() / 2)
+    assert view.numbers.items[0].font().bold()
+
+
+def test_tiny_cells_drop_only_zeros_and_what_cannot_be_read(view, qtbot):
+    from cnnviz.app.cell_numbers import MIN_NUMBER_PX
+    view.evaluate_now()
+    settle(qtbot, view, 420, 320)             # the confusion dock at 1280x720: ~17 x 12 px cells
+    shown = view.numbers.shown
+    assert view.numbers.font_px >= MIN_NUMBER_PX or not shown.any()
+    m = view.matrix
+    assert not shown[m == 0].any() or shown.all()       # zeros go first
+    assert shown[(m > 0) & (m < 10)].all()               # the mistakes (one digit) stay
+
+
+def test_the_matrix_fills_a_wide_area(view, qtbot):
+    from cnnviz.app.views.confusion import MAX_CELL_ASPECT
+    view.evaluate_now()
+    settle(qtbot, view, 1500, 560)           # a presentation stage's shape
+    box = view.graphics.mapFromScene(view.grid.box.sceneBoundingRect()).boundingRect()
+    whole = cell_rect_on_screen(view, 0, 0).united(cell_rect_on_screen(view, 9, 9))
+    assert whole.height() >= 0.9 * box.height()
+    # as wide as the area, or as the widest cells allowed: not a square in the middle
+    assert whole.width() >= 0.95 * min(box.width(), whole.height() * MAX_CELL_ASPECT[1]), \
+        (whole, box)
+
+
+def test_row_digits_fit_their_rows_in_a_small_view(view, qtbot):
+    from PyQt6.QtGui import QFontMetricsF
+    view.evaluate_now()
+    settle(qtbot, view, 420, 320)             # the confusion dock at 1280x720
+    row = cell_rect_on_screen(view, 0, 0).height()
+    font = view.left_axis.style["tickFont"]
+    assert QFontMetricsF(font).ascent() <= row         # digits 0-9 down the side do not pile up
+    assert QFontMetricsF(font).ascent() >= 7
+
+
+# -- the digit panel: the most frequent mistake by default -------------------------------------
+
+def test_an_evaluation_selects_the_most_frequent_mistake(view, qtbot):
+    state = view.state
+    labels = state.dataset.test_labels
+    assert view.digit_stack.currentWidget() is view.panel_note      # says why it is empty
+    assert "No evaluation yet" in view.panel_note.text()
+    result = engine_result(state)
+    counts = result.confusion_matrix(labels)
+    off = counts - np.diag(np.diag(counts))
+    expected = tuple(int(i) for i in np.unravel_index(off.argmax(), off.shape))
+    assert off[expected] > 0
+    with qtbot.waitSignal(state.cellSelected) as blocker:
+        state.publish_evaluation(result)
+    assert view.selected == expected and tuple(blocker.args) == expected
+    assert view.thumbs.count() == off[expected]
+    assert view.digit_stack.currentWidget() is view.thumbs
+    assert "Most frequent mistake" in view.cell_title.text()
+    assert view._selection.isVisible()
+    rect = view._selection.rect()
+    assert (rect.x(), rect.y()) == (expected[1], expected[0])     # x = predicted column
+
+    # the user's choice is kept by the next evaluation while it still has digits
+    other = tuple(int(i) for i in np.argwhere((off > 0) & (off < off[expected]))[0])
+    view.select_cell(*other)
+    state.publish_evaluation(result)
+    assert view.selected == other and view.thumbs.count() == off[other]
+    view.select_cell(4, 4)
+    state.publish_evaluation(result)
+    assert view.selected == (4, 4)
+    # ... but an empty cell gives way to the most frequent mistake again
+    empty = tuple(int(i) for i in np.argwhere(counts == 0)[0])
+    view.select_cell(*empty)
+    state.publish_evaluation(result)
+    assert view.selected == expected
+
+
+def test_no_mistakes_says_so(view):
+    state = view.state
+    result = engine_result(state)
+    labels = np.asarray(state.dataset.test_labels)
+    perfect = type(result)(1.0, result.loss, len(labels), labels.copy(), result.probabilities)
+    state.publish_evaluation(perfect)
+    assert view.selected is None and not view._selection.isVisible()
+    assert view.digit_stack.currentWidget() is view.panel_note
+    assert "No mistakes" in view.panel_note.text()
+    assert view.thumbs.count() == 0

@@ -1,24 +1,29 @@
 """The confusion matrix on the held-out set: which digits does the network mix up?
 
-Row = true label, column = prediction, the count written in every cell. Each held-out
-``EvalResult`` the app state publishes (``state.evaluated``: every epoch, a replayed step) is
-shown (its predictions align with ``state.dataset.test_labels``); "Evaluate now" runs ``cnnviz.training.evaluate``
-with the current weights on the UI thread (1,000 digits take ~0.1 s). Click a cell to list
-its digits (the mistakes, or for a diagonal cell the ones it got right); click a digit to
-make it the probe every other view shows.
+Row = true label, column = prediction, the count written in every cell (``CellNumbers``:
+as large as the cell allows; only in truly small cells are the zeros left out). The matrix
+fills its area (cells need not be square; the title is left out when the axes need its
+height). Each held-out ``EvalResult`` the app state publishes (``state.evaluated``: every
+epoch, a replayed step) is shown (its predictions align with ``state.dataset.test_labels``);
+"Evaluate now" runs ``cnnviz.training.evaluate`` with the current weights on the UI thread (1,000 digits take ~0.1 s). When an evaluation
+arrives, the most frequent mistake (the largest off-diagonal count) is selected and its digits
+listed, unless the user picked a cell that still has digits. Click a cell to list its digits
+(the mistakes, or for a diagonal cell the ones it got right); click a digit to make it the
+probe every other view shows.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, QSize, pyqtSignal
+from PyQt6.QtCore import QEvent, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QIcon, QImage, QPen, QPixmap
-from PyQt6.QtWidgets import (QGraphicsRectItem, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem,
-                             QPushButton, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QGraphicsRectItem, QHBoxLayout, QLabel, QListView, QListWidget,
+                             QListWidgetItem, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
 
+from ..cell_numbers import CellNumbers
 from ..label_fit import fit_label, keep_layout_in_view
-from ..number_grid import NumberGrid
+from ..number_grid import NumberGrid, text_colour
 from ..state import AppState
 
 CLASSES = 10
@@ -28,6 +33,10 @@ CELL_PROMPT = "Click a cell to see its digits; click a digit to make it the prob
 # the matrix's title, longest first: the one that fits above the matrix is shown (a title
 # wider than the matrix widened its layout past the view, and columns 5-9 were cut off)
 GRID_TITLES = ["true label × predicted", "true × predicted", "true × pred."]
+MAX_CELL_ASPECT = (1.25, 1.8)   # a cell at most this much taller / wider than it is wide / tall
+NO_EVALUATION = "No evaluation yet: train an epoch or press Evaluate now."
+TITLE_MIN_HEIGHT = 360     # px of matrix area below which the title goes (the axes name it)
+NO_MISTAKES = "No mistakes: every held-out digit is classified correctly."
 
 
 def digit_icon(image: np.ndarray) -> QIcon:
@@ -51,6 +60,7 @@ class ConfusionView(QWidget):
         self.predictions: np.ndarray | None = None
         self.accuracy: float | None = None
         self.selected: tuple[int, int] | None = None
+        self.selected_by_user = False      # a cell the user chose: kept when re-evaluated
         self.cell_indices = np.zeros(0, dtype=np.int64)
         self._build()
         state.datasetChanged.connect(self.clear)
@@ -62,7 +72,7 @@ class ConfusionView(QWidget):
         self.evaluate_button = QPushButton("Evaluate now")
         self.evaluate_button.setToolTip("Classify every held-out digit with the current weights")
         self.evaluate_button.clicked.connect(self.evaluate_now)
-        self.summary = QLabel("No evaluation yet: train an epoch or press Evaluate now.")
+        self.summary = QLabel(NO_EVALUATION)
         self.summary.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self.evaluate_button)
@@ -74,6 +84,9 @@ class ConfusionView(QWidget):
         g = self.graphics.ci
         g.addLabel("", row=0, col=0)
         self.grid = NumberGrid(g, 0, 1, (CLASSES, CLASSES), "viridis", GRID_TITLES[0])
+        self.grid.set_visible_numbers(False)      # CellNumbers writes them, sized to the cell
+        self.grid.box.setAspectLocked(False)      # fill the area (square cells left margins)
+        self.numbers = CellNumbers(self.grid.box, (CLASSES, CLASSES))
         self.graphics.installEventFilter(self)      # its resizes: fit the title
         # Axes with the digits, sharing the grid's ViewBox coordinates.
         self.left_axis = pg.AxisItem("left", linkView=self.grid.box)
@@ -94,6 +107,7 @@ class ConfusionView(QWidget):
         self.grid.box.addItem(self._selection, ignoreBounds=True)
         # the whole matrix in view at every size (the side panel covered columns 5-9)
         self.grid.box.sigResized.connect(self._show_whole_matrix)
+        self.grid.box.sigTransformChanged.connect(self._fit_cells)     # resized or re-ranged
 
         self.cell_title = QLabel(CELL_PROMPT)
         self.cell_title.setWordWrap(True)
@@ -105,13 +119,22 @@ class ConfusionView(QWidget):
         self.thumbs.setUniformItemSizes(True)
         self.thumbs.setStyleSheet("QListWidget { background: black; color: white; }")
         self.thumbs.itemClicked.connect(lambda item: self.choose_example(self.thumbs.row(item)))
+        # what the panel says when there are no digits to list (not an empty black box)
+        self.panel_note = QLabel(NO_EVALUATION)
+        self.panel_note.setWordWrap(True)
+        self.panel_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.panel_note.setMargin(12)
+        self.panel_note.setStyleSheet("QLabel { border: 1px solid #999; color: #333; }")
+        self.digit_stack = QStackedWidget()
+        self.digit_stack.addWidget(self.panel_note)
+        self.digit_stack.addWidget(self.thumbs)
 
         side = QVBoxLayout()
         side.addWidget(self.cell_title)
-        side.addWidget(self.thumbs, 1)
+        side.addWidget(self.digit_stack, 1)
         body = QHBoxLayout()
-        body.addWidget(self.graphics, 3)      # the matrix is square: the digits go beside it
-        body.addLayout(side, 2)
+        body.addWidget(self.graphics, 5)      # the matrix gets most of the width: its counts
+        body.addLayout(side, 2)               # and the digits of a cell beside it
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(body, 1)
@@ -119,7 +142,29 @@ class ConfusionView(QWidget):
         self._draw()
 
     def _show_whole_matrix(self, *_args) -> None:
-        self.grid.box.setRange(xRange=(0, CLASSES), yRange=(0, CLASSES), padding=0.02)
+        """All ten columns and rows, filling the area; cells kept within ``MAX_CELL_ASPECT``
+        (a very wide or tall area gets a margin rather than slivers of cells)."""
+        rect = self.grid.box.rect()
+        aspect = rect.width() / max(rect.height(), 1.0)        # cell width / height
+        tall, wide = MAX_CELL_ASPECT
+        x_span = CLASSES * max(1.0, aspect / wide)
+        y_span = CLASSES * max(1.0, 1.0 / (aspect * tall))
+        x0, y0 = (CLASSES - x_span) / 2, (CLASSES - y_span) / 2
+        self.grid.box.setRange(xRange=(x0, x0 + x_span), yRange=(y0, y0 + y_span), padding=0.01)
+
+    def _fit_cells(self, *_args) -> None:
+        """Counts and digit ticks sized to the cells now on screen."""
+        self.numbers.fit()
+        # the row digits as large as the column digits (presentation mode sets those), but
+        # no taller than a row: at 1280x720 they piled up
+        base = QFont(self.bottom_axis.style.get("tickFont") or self.font())
+        full = base.pixelSize() if base.pixelSize() > 0 else \
+            round(base.pointSizeF() * self.logicalDpiY() / 72)
+        tick_px = max(8, min(full, int(0.8 * self.numbers.cell_px()[1])))
+        current = self.left_axis.style.get("tickFont")
+        if current is None or current.pixelSize() != tick_px:
+            base.setPixelSize(tick_px)
+            self.left_axis.setStyle(tickFont=base)
 
     def _apply_fonts(self) -> None:
         base = self.font().pointSizeF()
@@ -129,13 +174,16 @@ class ConfusionView(QWidget):
         self.summary.setFont(big)
         mid = QFont(self.font())
         mid.setPointSizeF(base * 1.2)
-        self.cell_title.setFont(mid)
-        self.thumbs.setFont(mid)
+        for widget in (self.cell_title, self.thumbs, self.panel_note):
+            widget.setFont(mid)
         axis_font = QFont(self.font())
         axis_font.setPointSizeF(base * 1.3)
         for axis in (self.left_axis, self.bottom_axis):
-            axis.setStyle(tickFont=axis_font)
             axis.label.setFont(axis_font)
+        for axis in (self.left_axis, self.bottom_axis):
+            axis.setStyle(tickFont=axis_font)
+        if hasattr(self, "numbers"):
+            self._fit_cells()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:
@@ -155,6 +203,11 @@ class ConfusionView(QWidget):
         room = self.graphics.width() - self.left_axis.width() - left - right \
             - 2 * grid.horizontalSpacing() - 4
         fit_label(self.grid.title, GRID_TITLES, room)
+        # in a short area the rows need the title's height (the axes say the same)
+        wanted = self.graphics.height() >= TITLE_MIN_HEIGHT
+        if self.grid.title.isVisible() != wanted:
+            self.grid.title.setVisible(wanted)
+            self.grid.title.setMaximumHeight(1e6 if wanted else 0)
 
     # -- public API ---------------------------------------------------------------------------
     def show_evaluation(self, result) -> None:
@@ -172,8 +225,34 @@ class ConfusionView(QWidget):
         self.matrix = result.confusion_matrix(labels, CLASSES)
         self.accuracy = float(result.accuracy)
         self._draw()
-        if self.selected is not None:
-            self.select_cell(*self.selected)
+        self._select_default()
+
+    def most_frequent_mistake(self) -> tuple[int, int] | None:
+        """``(true, predicted)`` of the largest off-diagonal count (None: no mistakes)."""
+        off = self.matrix - np.diag(np.diag(self.matrix))
+        if off.max(initial=0) <= 0:
+            return None
+        true, pred = np.unravel_index(int(off.argmax()), off.shape)
+        return int(true), int(pred)
+
+    def _select_default(self) -> None:
+        """After an evaluation: keep the user's cell if it still has digits, else show the
+        most frequent mistake, else say there are none."""
+        if self.selected_by_user and self.selected is not None \
+                and self.matrix[self.selected] > 0:
+            self._show_cell(*self.selected)
+            return
+        self.selected_by_user = False
+        cell = self.most_frequent_mistake()
+        if cell is not None:
+            self._show_cell(*cell)
+            return
+        self.selected = None
+        self.cell_indices = np.zeros(0, dtype=np.int64)
+        self.thumbs.clear()
+        self._mark_selection()
+        self.cell_title.setText(CELL_PROMPT)
+        self._show_note(NO_MISTAKES)
 
     def _on_evaluated(self, result) -> None:
         if result is None:          # a replayed step before the first evaluation
@@ -194,7 +273,12 @@ class ConfusionView(QWidget):
         self.state.publish_evaluation(result)        # every view that shows one follows
 
     def select_cell(self, true: int, pred: int) -> None:
-        """List the held-out digits with true label ``true`` predicted as ``pred``."""
+        """List the held-out digits with true label ``true`` predicted as ``pred`` (the
+        user's choice: kept when the next evaluation still has digits there)."""
+        self.selected_by_user = True
+        self._show_cell(true, pred)
+
+    def _show_cell(self, true: int, pred: int) -> None:
         self.selected = (int(true), int(pred))
         self.cellSelected.emit(int(true), int(pred))
         self.state.select_cell(true, pred)           # the embedding rings these digits
@@ -203,13 +287,20 @@ class ConfusionView(QWidget):
         if self.predictions is None or labels is None:
             self.cell_indices = np.zeros(0, dtype=np.int64)
             self.cell_title.setText("No evaluation yet: press Evaluate now first.")
+            self._show_note(NO_EVALUATION)
             return
         indices = np.flatnonzero((labels == true) & (self.predictions == pred))
         self.cell_indices = indices[:MAX_THUMBS]
         what = (f"{len(indices)} digits {true} classified correctly" if true == pred else
                 f"{len(indices)} digits {true} misread as {pred}")
+        if not self.selected_by_user and true != pred:
+            what = f"Most frequent mistake: {what}"
         more = f" (first {MAX_THUMBS} shown)" if len(indices) > MAX_THUMBS else ""
         self.cell_title.setText(f"{what}{more}. Click one to make it the probe.")
+        if len(indices):
+            self.digit_stack.setCurrentWidget(self.thumbs)
+        else:
+            self._show_note(f"No digit {true} was read as {pred}.")
         images = self.state.dataset.test_images
         for i in self.cell_indices:
             item = QListWidgetItem(digit_icon(images[i]), f"#{i}")
@@ -230,12 +321,18 @@ class ConfusionView(QWidget):
         """Forget the matrix (another dataset or model: the old predictions no longer apply)."""
         self.matrix = np.zeros((CLASSES, CLASSES), dtype=np.int64)
         self.predictions, self.accuracy, self.selected = None, None, None
+        self.selected_by_user = False
         self.cell_indices = np.zeros(0, dtype=np.int64)
         self.thumbs.clear()
         self.cell_title.setText(CELL_PROMPT)      # no list of the old model's digits
+        self._show_note(NO_EVALUATION)
         self._selection.hide()
-        self.summary.setText("No evaluation yet: train an epoch or press Evaluate now.")
+        self.summary.setText(NO_EVALUATION)
         self._draw()
+
+    def _show_note(self, text: str) -> None:
+        self.panel_note.setText(text)
+        self.digit_stack.setCurrentWidget(self.panel_note)
 
     # -- internals ----------------------------------------------------------------------------
     def _labels(self) -> np.ndarray | None:
@@ -247,8 +344,12 @@ class ConfusionView(QWidget):
         # sqrt spreads the colours so that small off-diagonal counts are still visible
         # next to a diagonal of ~100.
         shade = np.sqrt(m.astype(np.float64))
-        self.grid.set_values(shade, (0.0, max(1.0, float(shade.max()))),
-                             texts=np.array([[str(v) for v in row] for row in m], dtype=object))
+        top = max(1.0, float(shade.max()))
+        texts = np.array([[str(v) for v in row] for row in m], dtype=object)
+        self.grid.set_values(shade, (0.0, top), texts=texts)
+        colours = np.array([[text_colour(v / top, dark_ends=False) for v in row]
+                            for row in shade], dtype=object)
+        self.numbers.set_texts(texts, colours)
         if self.accuracy is not None:
             total = int(m.sum())
             right = int(np.trace(m))
