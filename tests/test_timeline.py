@@ -241,3 +241,82 @@ def test_legend_is_outside_the_plot_and_steps_are_whole_numbers(qtbot, setup):
     lo, hi = view.plot.viewRange()[0]
     ticks = [v for _spacing, values in axis.tickValues(lo, hi, axis.width()) for v in values]
     assert ticks and all(float(v).is_integer() for v in ticks)
+
+
+# -- before any snapshot, and in small / large-type views ------------------------------------
+def test_before_any_snapshot_the_panels_show_the_current_weights(qtbot, setup):
+    state, view, _trainer = setup
+    view.flush()
+    assert len(view.timeline) == 0 and "no snapshots yet" in view.step_label.text()
+    for name in ("relu1", "pool1", "relu2", "pool2"):      # not empty titles
+        panel = view.panels[name]
+        assert panel.image.image is not None, name
+        np.testing.assert_allclose(panel.untile(panel.image.image), state.trace[name].output[0],
+                                   rtol=1e-6, atol=1e-7, err_msg=name)
+    filters = view.panels["filters"]
+    np.testing.assert_array_equal(filters.untile(filters.image.image),
+                                  state.net.params["conv1.weight"][:, 0])
+    assert "current weights" in view.status.text()
+
+
+def picture_heights(view) -> dict[str, float]:
+    """On-screen height of each replay panel's picture (its ViewBox), probe included."""
+    panels = dict(view.panels, probe=view.maps.probe_panel)
+    return {name: panel.box.sceneBoundingRect().height() for name, panel in panels.items()}
+
+
+def drawn_tick_labels(axis) -> list[str]:
+    """The tick labels the axis really draws (pyqtgraph drops any that stick out)."""
+    from PyQt6.QtGui import QImage, QPainter
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in specs[2]] if specs else []
+
+
+# the timeline's dock at 1280x720, 1366x768 and 1920x1080, normal and presentation mode
+VIEW_SIZES = [((403, 336), False), ((417, 362), False), ((560, 507), False),
+              ((1274, 559), True), ((1360, 607), True), ((1914, 919), True)]
+
+
+@pytest.mark.parametrize("size, large", VIEW_SIZES, ids=[f"{w}x{h}{'-pres' if p else ''}"
+                                                         for (w, h), p in VIEW_SIZES])
+def test_pictures_and_probability_axis_are_readable_at_classroom_sizes(qtbot, qapp, bundled,
+                                                                        size, large):
+    import pyqtgraph as pg
+    from PyQt6.QtGui import QFont
+
+    from cnnviz.app.presentation import PresentationMode
+    old_font = QFont(qapp.font())
+    try:
+        if large:                           # presentation mode's type
+            font = QFont(old_font)
+            font.setPointSizeF(20)
+            qapp.setFont(font)
+        trained, ds = bundled
+        state = AppState(build_network(config=trained.config, seed=3), ds)
+        state.set_probe(ds.test_images[0] / 255.0, int(ds.test_labels[0]), index=0)
+        view = TimelineView(state)
+        qtbot.addWidget(view)
+        if large:
+            styler = PresentationMode(None)
+            for graphics in view.findChildren(pg.GraphicsView):
+                styler._style_scene(graphics)
+        view.resize(*size)
+        view.show()
+        qtbot.waitExposed(view)
+        view.flush()
+        qtbot.wait(100)          # the scene's deferred layout passes
+        heights = picture_heights(view)
+        assert set(heights) >= {"probe", "filters", "relu1", "pool1", "relu2", "pool2"}
+        # every row of pictures is tall enough to recognise a digit (2 px at 1280x720 before)
+        assert min(heights.values()) >= 40, heights
+        assert view.maps.graphics.height() <= view.height()
+        labels = drawn_tick_labels(view.plot.getAxis("left"))
+        assert {"0", "0.5", "1"} <= set(labels), labels
+        assert view.side_by_side == (size[0] >= 1.8 * size[1])
+    finally:
+        qapp.setFont(old_font)

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, Qt
 from PyQt6.QtGui import QFont, QFontMetricsF
-from PyQt6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 # Ten distinguishable line colours (the common "category 10" palette), class 0..9; more
 # classes get evenly spaced hues after these.
@@ -52,15 +52,22 @@ class ProbabilityCurve(QWidget):
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
         plot.setYRange(-0.02, 1.02, padding=0.0)
+        plot.vb.sigResized.connect(lambda *_: self.fit_axis())
         self._y_ticks: tuple = ()
         self._y_label = ""
         plot.setLabel("bottom", "training step")
         plot.showGrid(x=True, y=True, alpha=0.2)
         for side in ("bottom", "left"):   # axes + grid repaint with every curve update: cache
             plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.legend_row = QHBoxLayout()
-        self.legend_row.addWidget(QLabel("class:"))
-        self.legend_row.addStretch(1)
+        # the class labels in as many columns as the width holds (one row, or two beside
+        # the maps in a wide presentation view)
+        self.legend_row = QGridLayout()
+        self.legend_row.setContentsMargins(0, 0, 0, 0)
+        self.legend_row.setHorizontalSpacing(10)
+        self.legend_row.setVerticalSpacing(0)
+        self.legend_row.addWidget(QLabel("class:"), 0, 0)
+        self._legend_columns = 0
+        self.max_legend_columns: int | None = None     # e.g. 5: two rows (beside the maps)
         self.lines: list = []
         self.legend_labels: list[QLabel] = []
         self._thick: int | None = None
@@ -93,7 +100,30 @@ class ProbabilityCurve(QWidget):
             self.lines.append(self.plot.plot([], [], pen=pg.mkPen((r, g, b), width=THIN)))
             label = QLabel(f"<span style='color: rgb({r},{g},{b})'>━━</span> {k}")
             self.legend_labels.append(label)
-            self.legend_row.insertWidget(1 + k, label)
+        self._legend_columns = 0
+        self.reflow_legend()
+
+    def reflow_legend(self) -> None:
+        """Place the class labels in the columns that fit the widget's width."""
+        if not self.legend_labels:
+            return
+        widest = max(label.sizeHint().width() for label in self.legend_labels) + 10
+        room = self.width() - self.legend_row.itemAtPosition(0, 0).widget().sizeHint().width()
+        count = len(self.legend_labels)
+        columns = max(1, min(count, self.max_legend_columns or count,
+                             int(room // max(widest, 1))))
+        if columns < count:             # equal rows: 5 + 5, not 8 + 2
+            columns = -(-count // -(-count // columns))
+        if columns == self._legend_columns:
+            return
+        self._legend_columns = columns
+        for label in self.legend_labels:
+            self.legend_row.removeWidget(label)
+        for k, label in enumerate(self.legend_labels):
+            self.legend_row.addWidget(label, k // columns, 1 + k % columns)
+        for col in range(self.legend_row.columnCount()):
+            self.legend_row.setColumnStretch(col, 0)
+        self.legend_row.setColumnStretch(columns + 1, 1)
 
     def draw(self, steps: np.ndarray, probs: np.ndarray, label: int | None, who: str) -> None:
         """``steps (M,)``, ``probs (M, classes)``; ``label``: the true class (thick)."""
@@ -127,12 +157,15 @@ class ProbabilityCurve(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self.reflow_legend()
         self.fit_axis()
         self.fit_title()
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:      # presentation mode: larger type
+            self._legend_columns = 0
+            self.reflow_legend()
             self.fit_axis()
             self.fit_title()
 
@@ -149,11 +182,14 @@ class ProbabilityCurve(QWidget):
         if self.plot_widget.minimumHeight() != least:
             self.plot_widget.setMinimumHeight(least)
         height = max(0.0, self.plot_widget.height() - 3 * line)   # less title and step axis
+        if self.plot.vb.height() > 0:
+            height = min(height, self.plot.vb.height())           # the plot area itself
         ticks = next(t for t in ((0, 0.25, 0.5, 0.75, 1), (0, 0.5, 1), (0, 1))
                      if len(t) * line * 1.2 <= height or len(t) == 2)
         if ticks != self._y_ticks:
             self._y_ticks = ticks
             axis.setTicks([[(v, f"{v:g}") for v in ticks]])
+        self._pad_y()
         label_font = QFont(font)
         size = axis.labelStyle.get("font-size", "")
         if size.endswith("pt"):
@@ -163,6 +199,18 @@ class ProbabilityCurve(QWidget):
         if label != self._y_label:
             self._y_label = label
             self.plot.setLabel("left", label)
+
+    def _pad_y(self, *_args) -> None:
+        """Room above 1 and below 0 for half a tick label: labels that would stick out of
+        the plot are not drawn, so "0" and "1" went missing and presentation mode at
+        1280x720 showed only "0.5"."""
+        axis = self.plot.getAxis("left")
+        half = 0.5 * QFontMetricsF(axis.style.get("tickFont") or self.font()).height() + 3
+        height = max(1.0, self.plot.vb.height())
+        pad = min(0.4, half / max(1.0, height - 2 * half))   # data units, of the 0..1 range
+        if abs(pad - getattr(self, "_y_pad", -1.0)) > 1e-3:
+            self._y_pad = pad
+            self.plot.setYRange(-pad, 1 + pad, padding=0.0)
 
     def fit_title(self) -> None:
         """The longest wording of the plot's title that fits the plot's width (it was cut

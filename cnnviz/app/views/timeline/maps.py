@@ -20,10 +20,11 @@ from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVB
 
 from ....explain.replay_trace import conv_blocks
 from ...image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, MosaicPanel
-from ...label_fit import label_font
+from ...label_fit import fit_label, keep_layout_in_view, label_font
 from ...mosaic import range_levels, symmetric_levels
 
-MIN_MAP_HEIGHT = 48     # px of pictures each row of maps keeps
+MIN_MAP_HEIGHT = 64     # px of pictures each row of maps keeps (a 28x28 digit at 2x and more)
+ROW_SPACING = 4         # px between the rows and panels of maps
 
 
 def mosaic_columns(count: int, wide: bool = False) -> int:
@@ -47,6 +48,16 @@ class ReplayMaps(QWidget):
         self.panels: dict[str, ImagePanel] = {}
         self.probe_panel: ImagePanel | None = None
         self.graphics = pg.GraphicsLayoutWidget()
+        # no nested margins: at 1280x720 they took 36 of the rows' 172 px and left the
+        # pictures 10 px (the probe was drawn 2 px high)
+        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
+        self.graphics.ci.setSpacing(ROW_SPACING)
+        # titles fitted to their panel's share of the width (a LabelItem is as wide as its
+        # text, and beside the curve the maps' titles pushed pool1 out of the view)
+        self._rows: list[list[tuple[ImagePanel, int]]] = []     # (panel, stretch) per row
+        self._titles: dict[int, str] = {}                       # id(panel) -> full title
+        keep_layout_in_view(self.graphics)
+        self.graphics.installEventFilter(self)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -114,12 +125,13 @@ class ReplayMaps(QWidget):
 
     def _rebuild(self) -> None:
         self.graphics.ci.clear()
+        self._rows, self._titles = [], {}
         self.panels = {}
         self.probe_panel = None
         if not self.blocks:
             return
         first = self.blocks[0]
-        top = self.graphics.ci.addLayout(row=0, col=0)
+        top = self._row(0)
         self.probe_panel = ImagePanel("probe", cmap=GREY_CMAP)
         f, _c, k, _ = first.conv.params[0][1]
         filters = MosaicPanel(f"{first.name} filters", DIVERGING_CMAP,
@@ -129,23 +141,64 @@ class ReplayMaps(QWidget):
         cells += self._block_panels(first, wide=False)
         self._place(top, cells)
         if self.lower is not None:
-            bottom = self.graphics.ci.addLayout(row=1, col=0)
+            bottom = self._row(1)
             self._place(bottom, self._block_panels(self.lower, wide=True))
         self._hold_height()
+        self.fit_titles()
+
+    def _row(self, row: int):
+        layout = self.graphics.ci.addLayout(row=row, col=0)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(ROW_SPACING)
+        return layout
+
+    def picture_heights(self) -> dict[str, float]:
+        """On-screen height (px) of each panel's picture area (its ViewBox), by panel name
+        (``"probe"``, ``"filters"`` and the layer names)."""
+        panels = dict(self.panels)
+        if self.probe_panel is not None:
+            panels["probe"] = self.probe_panel
+        return {name: panel.box.sceneBoundingRect().height() for name, panel in panels.items()}
 
     def _hold_height(self) -> None:
         """Each row of maps keeps its title and ``MIN_MAP_HEIGHT`` px of pictures: squeezed
         under the probability curve at 1280x720 the lower row's titles were cut off."""
         if not self.panels:
             return
-        line = max(QFontMetricsF(label_font(p.title)).height() for p in self.panels.values())
+        # the titles as drawn (presentation mode restyles them; a LabelItem adds margins)
+        line = max(max(QFontMetricsF(label_font(p.title)).height() + 10,
+                       p.title.item.boundingRect().height()) for p in self.panels.values())
         rows = 2 if self.lower is not None else 1
-        self.graphics.setMinimumHeight(int(rows * (line + MIN_MAP_HEIGHT)))
+        # title, picture, the panels' own 2 px margins, the spacing between the rows
+        self.graphics.setMinimumHeight(int(rows * (line + MIN_MAP_HEIGHT + 4)
+                                           + (rows - 1) * ROW_SPACING + 4))
+
+    def eventFilter(self, watched, event) -> bool:     # noqa: N802 (Qt's name)
+        if watched is self.graphics and event.type() == QEvent.Type.Resize:
+            self.fit_titles()
+        return super().eventFilter(watched, event)
+
+    def set_title(self, panel: ImagePanel, text: str) -> None:
+        """Title ``panel`` with ``text``, shortened to fit its share of the row."""
+        self._titles[id(panel)] = text
+        self.fit_titles()
+
+    def fit_titles(self) -> None:
+        width = self.graphics.width() - 2
+        for cells in self._rows:
+            total = sum(stretch for _panel, stretch in cells) or 1
+            room = (width - ROW_SPACING * (len(cells) - 1)) / len(cells)
+            for panel, stretch in cells:
+                text = self._titles.get(id(panel), panel.title.text)
+                # a panel gets at least its share by stretch, and never less than an equal
+                # share once the pictures (aspect-locked) leave room
+                fit_label(panel.title, [text], max(width * stretch / total, min(room, width)) - 4)
 
     def changeEvent(self, event) -> None:      # noqa: N802 (presentation mode's large titles)
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:     # after the scene's titles are styled
             QTimer.singleShot(0, self._hold_height)
+            QTimer.singleShot(0, self.fit_titles)
 
     def _block_panels(self, block, wide: bool) -> list[tuple[ImagePanel, float]]:
         cells = []
@@ -158,11 +211,15 @@ class ReplayMaps(QWidget):
             cells.append((panel, _aspect(panel, c, h, w)))
         return cells
 
-    @staticmethod
-    def _place(row, cells) -> None:
+    def _place(self, row, cells) -> None:
+        placed = []
         for col, (panel, aspect) in enumerate(cells):
             row.addItem(panel.layout, row=0, col=col)
-            row.layout.setColumnStretchFactor(col, max(1, round(10 * aspect)))
+            stretch = max(1, round(10 * aspect))
+            row.layout.setColumnStretchFactor(col, stretch)
+            self._titles[id(panel)] = panel.title.text
+            placed.append((panel, stretch))
+        self._rows.append(placed)
 
     # -- data --------------------------------------------------------------------------------
     def shown_layers(self) -> list[str]:
@@ -176,7 +233,8 @@ class ReplayMaps(QWidget):
         if self.probe_panel is None:
             return
         self.probe_panel.set_image(probe, (0.0, 1.0))
-        self.probe_panel.set_title("probe" + (f" (true {label})" if label is not None else ""))
+        self.set_title(self.probe_panel, "probe" + (f" (true {label})" if label is not None
+                                                    else ""))
         if maps is None or filters is None:
             for panel in self.panels.values():
                 panel.image.clear()
@@ -186,7 +244,8 @@ class ReplayMaps(QWidget):
                 panel.set_maps(maps[name], range_levels(maps[name]))
         levels = symmetric_levels(filters)
         self.panels["filters"].set_maps(filters, levels)
-        self.panels["filters"].set_title(f"{self.blocks[0].name} filters (±{levels[1]:.2g})")
+        self.set_title(self.panels["filters"], f"{self.blocks[0].name} filters "
+                                               f"(±{levels[1]:.2g})")
 
 
 def _aspect(panel: MosaicPanel, count: int, h: int, w: int) -> float:

@@ -30,7 +30,8 @@ import time
 
 import numpy as np
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (QBoxLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
+                             QVBoxLayout, QWidget)
 
 from ....explain.replay_trace import FeatureReplay
 from ...probe_job import ProbeJob
@@ -41,6 +42,7 @@ from .maps import ReplayMaps
 
 RECORD_INTERVAL_S = 0.5     # keep a weight snapshot at most this often (wall time)
 REDRAW_MS = 200             # coalesce redraws after records: at most ~5 per second
+SIDE_BY_SIDE = 1.8          # a view this much wider than tall puts the maps beside the curve
 
 
 class TimelineView(QWidget):
@@ -80,11 +82,18 @@ class TimelineView(QWidget):
         self._build_controls()
         self.maps = ReplayMaps()
         self.maps.lowerChanged.connect(lambda _name: self._draw_replay())
+        # the curve and its slider, and the maps: one above the other, or side by side in a
+        # wide view (a presentation stage at 1280x720 left the maps' rows 10 px high)
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(self.curve, 1)
+        left.addLayout(self._controls)
+        self._body = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self._body.addLayout(left, 2)
+        self._body.addWidget(self.maps, 3)      # the maps need the room for their titles
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.curve, 2)
-        layout.addLayout(self._controls)
-        layout.addWidget(self.maps, 3)
+        layout.addLayout(self._body, 1)
         layout.addWidget(self.status)
 
         # traceChanged, not probeChanged: the new probe's probabilities exist only after the
@@ -94,6 +103,21 @@ class TimelineView(QWidget):
         state.progressed.connect(self._on_progressed)
         state.lossesArrived.connect(self.add_worker_records)
         self._on_model()
+
+    @property
+    def side_by_side(self) -> bool:
+        """The maps are beside the curve (a wide view), not under it."""
+        return self._body.direction() == QBoxLayout.Direction.LeftToRight
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        wide = self.width() >= SIDE_BY_SIDE * self.height()
+        if wide != self.side_by_side:
+            self._body.setDirection(QBoxLayout.Direction.LeftToRight if wide
+                                    else QBoxLayout.Direction.TopToBottom)
+            # one row of ten class labels would make the curve's column as wide as them
+            self.curve.max_legend_columns = 5 if wide else None
+            self.curve.reflow_legend()
 
     # the curve's parts, as the view's own (tests, presentation mode)
     plot = property(lambda self: self.curve.plot)
@@ -119,6 +143,7 @@ class TimelineView(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         self.step_label = QLabel("no snapshots yet: start training")
         self.step_label.setMinimumWidth(200)
+        self.step_label.setWordWrap(True)     # beside the maps the column is narrow
         self._controls = QHBoxLayout()
         self._controls.addWidget(self.live_button)
         self._controls.addWidget(self.slider, 1)
@@ -184,6 +209,17 @@ class TimelineView(QWidget):
         weight = np.asarray(self.timeline[self._shown].params[f"{self.maps.blocks[0].name}"
                                                               ".weight"])
         return weight.reshape(-1, *weight.shape[2:])
+
+    def current_maps(self) -> tuple[dict[str, np.ndarray] | None, np.ndarray | None]:
+        """The probe's maps ``{layer: (C, H, W)}`` and the first conv layer's filters
+        ``(F, K, K)`` with the network's current weights (from the state's trace), or
+        ``(None, None)`` for a network without conv layers."""
+        if not self.maps.blocks:
+            return None, None
+        trace = self.state.trace
+        maps = {name: np.asarray(trace[name].output[0]) for name in self.maps.shown_layers()}
+        weight = np.asarray(self.state.net.params[f"{self.maps.blocks[0].name}.weight"])
+        return maps, weight.reshape(-1, *weight.shape[2:])
 
     def _on_progressed(self, snapshot) -> None:
         self.record_from_state(snapshot.step, snapshot.position)
@@ -370,9 +406,14 @@ class TimelineView(QWidget):
     def _draw_replay(self) -> None:
         label = self.state.probe_label
         if self._shown is None:
-            self.maps.draw(None, None, self.state.probe_image, label)
+            # nothing recorded yet: the current weights' maps (what step 0 of a run will
+            # show), so the panels are never empty titles
+            maps, filters = self.current_maps()
+            self.maps.draw(maps, filters, self.state.probe_image, label)
             self.step_label.setText("no snapshots yet: start training")
             self.curve.set_cursor(None)
+            self.status.setText("Showing the current weights; training records snapshots to "
+                                "replay here." if self.maps.blocks else " ")
             return
         snapshot = self.timeline[self._shown]
         if self._replay_current(snapshot):
