@@ -226,6 +226,16 @@ class ReplayMaps(QWidget):
         """The layer names whose maps are drawn, upper row first."""
         return [name for name in self.panels if name != "filters"]
 
+    def current(self, trace, params) -> tuple[dict[str, np.ndarray] | None, np.ndarray | None]:
+        """The maps ``{layer: (C, H, W)}`` of a probe's ``trace`` (the network's ``Trace``)
+        and the first conv layer's filters ``(F, K, K)`` from ``params``: what ``draw`` shows
+        before any snapshot was recorded. ``(None, None)`` without conv layers."""
+        if not self.blocks:
+            return None, None
+        maps = {name: np.asarray(trace[name].output[0]) for name in self.shown_layers()}
+        weight = np.asarray(params[f"{self.blocks[0].name}.weight"])
+        return maps, weight.reshape(-1, *weight.shape[2:])
+
     def draw(self, maps: dict[str, np.ndarray] | None, filters: np.ndarray | None,
              probe: np.ndarray, label: int | None) -> None:
         """Draw the replayed ``maps`` (layer name -> ``(C, H, W)``) and the first conv

@@ -13,6 +13,9 @@
   background thread (a ``ProbeJob``; never on the UI thread): the last maps stay, with a
   "computing…" note, until the replay arrives; one for a probe changed meanwhile is dropped.
 
+Before any snapshot the panels show the probe with the current weights. In a wide view
+(a presentation stage) the maps sit beside the curve, else under it.
+
 ``record_from_state(step, epoch_progress)`` runs after each training snapshot the state
 applies (``state.progressed``), ``add_worker_records(snapshot)`` with every snapshot
 (``state.lossesArrived``: the worker's dense early records). Recording is throttled (a snapshot kept at most every
@@ -210,17 +213,6 @@ class TimelineView(QWidget):
                                                               ".weight"])
         return weight.reshape(-1, *weight.shape[2:])
 
-    def current_maps(self) -> tuple[dict[str, np.ndarray] | None, np.ndarray | None]:
-        """The probe's maps ``{layer: (C, H, W)}`` and the first conv layer's filters
-        ``(F, K, K)`` with the network's current weights (from the state's trace), or
-        ``(None, None)`` for a network without conv layers."""
-        if not self.maps.blocks:
-            return None, None
-        trace = self.state.trace
-        maps = {name: np.asarray(trace[name].output[0]) for name in self.maps.shown_layers()}
-        weight = np.asarray(self.state.net.params[f"{self.maps.blocks[0].name}.weight"])
-        return maps, weight.reshape(-1, *weight.shape[2:])
-
     def _on_progressed(self, snapshot) -> None:
         self.record_from_state(snapshot.step, snapshot.position)
 
@@ -408,7 +400,7 @@ class TimelineView(QWidget):
         if self._shown is None:
             # nothing recorded yet: the current weights' maps (what step 0 of a run will
             # show), so the panels are never empty titles
-            maps, filters = self.current_maps()
+            maps, filters = self.maps.current(self.state.trace, self.state.net.params)
             self.maps.draw(maps, filters, self.state.probe_image, label)
             self.step_label.setText("no snapshots yet: start training")
             self.curve.set_cursor(None)
