@@ -257,6 +257,7 @@ def test_before_any_snapshot_the_panels_show_the_current_weights(qtbot, setup):
     np.testing.assert_array_equal(filters.untile(filters.image.image),
                                   state.net.params["conv1.weight"][:, 0])
     assert "current weights" in view.status.text()
+    assert view.status.minimumSizeHint().width() < 300     # wraps: never widens the view
 
 
 def picture_heights(view) -> dict[str, float]:

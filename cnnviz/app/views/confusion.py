@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QIcon, QImage, QPen, QPixmap
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QIcon, QImage, QPen, QPixmap
 from PyQt6.QtWidgets import (QGraphicsRectItem, QHBoxLayout, QLabel, QListView, QListWidget,
                              QListWidgetItem, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
 
@@ -155,15 +155,16 @@ class ConfusionView(QWidget):
     def _fit_cells(self, *_args) -> None:
         """Counts and digit ticks sized to the cells now on screen."""
         self.numbers.fit()
-        # the row digits as large as the column digits (presentation mode sets those), but
-        # no taller than a row: at 1280x720 they piled up
+        # the row digits as large as the column digits (presentation mode sets those), made
+        # smaller only when a digit is taller than a row: at 1280x720 they piled up
         base = QFont(self.bottom_axis.style.get("tickFont") or self.font())
-        full = base.pixelSize() if base.pixelSize() > 0 else \
-            round(base.pointSizeF() * self.logicalDpiY() / 72)
-        tick_px = max(8, min(full, int(0.8 * self.numbers.cell_px()[1])))
+        if base.pointSizeF() <= 0:
+            base.setPointSizeF(base.pixelSize() * 72 / self.logicalDpiY())
+        row = 0.95 * self.numbers.cell_px()[1]
+        while QFontMetricsF(base).ascent() > row and base.pointSizeF() > 6:
+            base.setPointSizeF(max(6.0, 0.9 * base.pointSizeF()))
         current = self.left_axis.style.get("tickFont")
-        if current is None or current.pixelSize() != tick_px:
-            base.setPixelSize(tick_px)
+        if current is None or abs(current.pointSizeF() - base.pointSizeF()) > 0.05:
             self.left_axis.setStyle(tickFont=base)
 
     def _apply_fonts(self) -> None:

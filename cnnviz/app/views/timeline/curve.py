@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, Qt
+from PyQt6 import sip
+from PyQt6.QtCore import QEvent, Qt, QTimer
 from PyQt6.QtGui import QFont, QFontMetricsF
 from PyQt6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QVBoxLayout, QWidget
 
@@ -47,6 +48,7 @@ class ProbabilityCurve(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.plot_widget = pg.PlotWidget(axisItems={"bottom": IntegerAxis("bottom")})
+        self.plot_widget.installEventFilter(self)      # its own resizes: fit the title
         plot = self.plot = self.plot_widget.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -169,6 +171,20 @@ class ProbabilityCurve(QWidget):
             self.fit_axis()
             self.fit_title()
 
+    def eventFilter(self, watched, event) -> bool:     # noqa: N802 (Qt's name)
+        if watched is self.plot_widget and event.type() == QEvent.Type.Resize:
+            self.fit_title()
+        return super().eventFilter(watched, event)
+
+    def _fill_view(self) -> None:
+        """The plot back to its view's size: a long title had widened it (a LabelItem is as
+        wide as its text) and it is not narrowed again by itself."""
+        if sip.isdeleted(self) or sip.isdeleted(self.plot_widget):
+            return
+        view = self.plot_widget
+        if self.plot.geometry().width() != view.range.width():
+            self.plot.setGeometry(view.range)
+
     def fit_axis(self) -> None:
         """As many probability ticks, and as long a label, as the plot's height holds: in a
         short plot (presentation mode at 1280x720) five ticks piled up and "probability"
@@ -224,9 +240,14 @@ class ProbabilityCurve(QWidget):
         short_truth = truth.replace(", thick line", "")
         for title in (f"How sure the network is about {who}{truth}, step by step",
                       f"How sure the network is about {who}{short_truth}",
-                      f"Probabilities for {who}{short_truth}", f"{who}: probabilities"):
+                      f"Probabilities for {who}{short_truth}", f"{who}: probabilities",
+                      "probabilities"):
             if QFontMetricsF(font).horizontalAdvance(title) <= room:
                 break
+        else:      # a narrow column in large type: even the shortest is cut with "…"
+            title = QFontMetricsF(font).elidedText(title, Qt.TextElideMode.ElideRight,
+                                                   max(0.0, room))
         if title != self._title:
             self._title = title
             self.plot.setTitle(title, size=size)
+            QTimer.singleShot(0, self._fill_view)

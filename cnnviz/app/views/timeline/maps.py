@@ -23,7 +23,7 @@ from ...image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, MosaicPanel
 from ...label_fit import fit_label, keep_layout_in_view, label_font
 from ...mosaic import range_levels, symmetric_levels
 
-MIN_MAP_HEIGHT = 64     # px of pictures each row of maps keeps (a 28x28 digit at 2x and more)
+MIN_MAP_HEIGHT = 48     # px of pictures each row of maps keeps (a 28x28 digit, enlarged)
 ROW_SPACING = 4         # px between the rows and panels of maps
 
 

@@ -153,6 +153,7 @@ class TimelineView(QWidget):
         self._controls.addWidget(self.step_label)
         self._controls.addWidget(self.job.note)
         self.status = QLabel(" ")
+        self.status.setWordWrap(True)     # one long line made the view wider than its dock
 
     # -- public API ---------------------------------------------------------------------------
     @property
@@ -404,8 +405,8 @@ class TimelineView(QWidget):
             self.maps.draw(maps, filters, self.state.probe_image, label)
             self.step_label.setText("no snapshots yet: start training")
             self.curve.set_cursor(None)
-            self.status.setText("Showing the current weights; training records snapshots to "
-                                "replay here." if self.maps.blocks else " ")
+            self.status.setText("The current weights; training records snapshots to replay."
+                                if self.maps.blocks else " ")
             return
         snapshot = self.timeline[self._shown]
         if self._replay_current(snapshot):
