@@ -17,7 +17,7 @@ import numpy as np
 from PyQt6.QtGui import QFont, QFontMetricsF, QTransform
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
-NUMBER_HEIGHT = 0.6     # a number's font size: at most this share of the cell's height...
+NUMBER_HEIGHT = 0.7     # a number's font size: at most this share of the cell's height...
 NUMBER_WIDTH = 0.85     # ...and the widest number at most this share of the cell's width
 MIN_NUMBER_PX = 9       # smaller than this cannot be read
 SMALL_HEIGHT, SMALL_WIDTH = 0.85, 0.95     # in truly small cells: fill them a little more

@@ -27,7 +27,7 @@ from ..number_grid import NumberGrid, text_colour
 from ..state import AppState
 
 CLASSES = 10
-THUMB = 56          # thumbnail side, pixels (28 x 2)
+THUMB = 56          # thumbnail side, pixels (28 x 2); larger in large type
 MAX_THUMBS = 200    # a diagonal cell holds ~100 digits of the bundled split
 CELL_PROMPT = "Click a cell to see its digits; click a digit to make it the probe."
 # the matrix's title, longest first: the one that fits above the matrix is shown (a title
@@ -35,7 +35,7 @@ CELL_PROMPT = "Click a cell to see its digits; click a digit to make it the prob
 GRID_TITLES = ["true label × predicted", "true × predicted", "true × pred."]
 MAX_CELL_ASPECT = (1.25, 1.8)   # a cell at most this much taller / wider than it is wide / tall
 NO_EVALUATION = "No evaluation yet: train an epoch or press Evaluate now."
-TITLE_MIN_HEIGHT = 360     # px of matrix area below which the title goes (the axes name it)
+TITLE_MIN_HEIGHT = 480     # px of matrix area below which the title goes (the axes name it)
 NO_MISTAKES = "No mistakes: every held-out digit is classified correctly."
 
 
@@ -44,7 +44,7 @@ def digit_icon(image: np.ndarray) -> QIcon:
     data = np.ascontiguousarray(np.asarray(image, np.uint8))
     qimage = QImage(data.data, data.shape[1], data.shape[0], data.strides[0],
                     QImage.Format.Format_Grayscale8).copy()
-    return QIcon(QPixmap.fromImage(qimage).scaled(THUMB, THUMB))
+    return QIcon(QPixmap.fromImage(qimage).scaled(4 * 28, 4 * 28))     # sharp up to 112 px
 
 
 class ConfusionView(QWidget):
@@ -82,7 +82,7 @@ class ConfusionView(QWidget):
         self.graphics.setBackground("k")
         keep_layout_in_view(self.graphics)     # fitted titles: the layout shrinks back
         g = self.graphics.ci
-        g.addLabel("", row=0, col=0)
+        self._corner = g.addLabel("", row=0, col=0)      # beside the title, over the axis
         self.grid = NumberGrid(g, 0, 1, (CLASSES, CLASSES), "viridis", GRID_TITLES[0])
         self.grid.set_visible_numbers(False)      # CellNumbers writes them, sized to the cell
         self.grid.box.setAspectLocked(False)      # fill the area (square cells left margins)
@@ -177,6 +177,9 @@ class ConfusionView(QWidget):
         mid.setPointSizeF(base * 1.2)
         for widget in (self.cell_title, self.thumbs, self.panel_note):
             widget.setFont(mid)
+        # digits as tall as a couple of lines of the text around them (presentation mode)
+        side = max(THUMB, round(2.2 * QFontMetricsF(mid).height()))
+        self.thumbs.setIconSize(QSize(side, side))
         axis_font = QFont(self.font())
         axis_font.setPointSizeF(base * 1.3)
         for axis in (self.left_axis, self.bottom_axis):
@@ -207,8 +210,9 @@ class ConfusionView(QWidget):
         # in a short area the rows need the title's height (the axes say the same)
         wanted = self.graphics.height() >= TITLE_MIN_HEIGHT
         if self.grid.title.isVisible() != wanted:
-            self.grid.title.setVisible(wanted)
-            self.grid.title.setMaximumHeight(1e6 if wanted else 0)
+            for label in (self.grid.title, self._corner):      # the whole row
+                label.setVisible(wanted)
+                label.setMaximumHeight(1e6 if wanted else 0)
 
     # -- public API ---------------------------------------------------------------------------
     def show_evaluation(self, result) -> None:
