@@ -60,6 +60,8 @@ class CellNumbers:
 
     def cell_px(self) -> tuple[float, float]:
         """``(width, height)`` of one cell on screen, pixels."""
+        if self.box.width() < 2 or self.box.height() < 2:
+            return 0.0, 0.0                   # not laid out yet: nothing fits
         px_w, px_h = self.box.viewPixelSize()
         return 1.0 / max(px_w, 1e-9), 1.0 / max(px_h, 1e-9)
 

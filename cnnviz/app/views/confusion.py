@@ -37,6 +37,8 @@ MAX_CELL_ASPECT = (1.25, 1.8)   # a cell at most this much taller / wider than i
 NO_EVALUATION = "No evaluation yet: train an epoch or press Evaluate now."
 TITLE_MIN_HEIGHT = 480     # px of matrix area below which the title goes (the axes name it)
 NO_MISTAKES = "No mistakes: every held-out digit is classified correctly."
+AXIS_SCALE = 1.3    # the digits beside the matrix, in the view's font size times this...
+DIGIT_SHARE = 0.8   # ...at most this share of a row high (at 1280x720 12 pt digits overlapped)
 
 
 def digit_icon(image: np.ndarray) -> QIcon:
@@ -155,17 +157,22 @@ class ConfusionView(QWidget):
     def _fit_cells(self, *_args) -> None:
         """Counts and digit ticks sized to the cells now on screen."""
         self.numbers.fit()
-        # the row digits as large as the column digits (presentation mode sets those), made
-        # smaller only when a digit is taller than a row: at 1280x720 they piled up
-        base = QFont(self.bottom_axis.style.get("tickFont") or self.font())
-        if base.pointSizeF() <= 0:
-            base.setPointSizeF(base.pixelSize() * 72 / self.logicalDpiY())
-        row = 0.95 * self.numbers.cell_px()[1]
-        while QFontMetricsF(base).ascent() > row and base.pointSizeF() > 6:
-            base.setPointSizeF(max(6.0, 0.9 * base.pointSizeF()))
+        self._fit_axis_font()
+
+    def _fit_axis_font(self) -> None:
+        """The axes' digits no taller than ``DIGIT_SHARE`` of a row of the matrix as drawn
+        now (never larger than ``AXIS_SCALE`` times the view's font)."""
+        font = QFont(self.font())
+        font.setPointSizeF(self.font().pointSizeF() * AXIS_SCALE)
+        row = self.numbers.cell_px()[1]                        # rows need not be square
+        ink = QFontMetricsF(font).tightBoundingRect("0").height()
+        if row > 0 and ink > DIGIT_SHARE * row:
+            font.setPointSizeF(max(5.0, font.pointSizeF() * DIGIT_SHARE * row / ink))
         current = self.left_axis.style.get("tickFont")
-        if current is None or abs(current.pointSizeF() - base.pointSizeF()) > 0.05:
-            self.left_axis.setStyle(tickFont=base)
+        if current is not None and abs(current.pointSizeF() - font.pointSizeF()) < 0.25:
+            return                        # (a resize of a pixel or two: no new layout)
+        for axis in (self.left_axis, self.bottom_axis):
+            axis.setStyle(tickFont=font)
 
     def _apply_fonts(self) -> None:
         base = self.font().pointSizeF()
@@ -181,13 +188,10 @@ class ConfusionView(QWidget):
         side = max(THUMB, round(2.2 * QFontMetricsF(mid).height()))
         self.thumbs.setIconSize(QSize(side, side))
         axis_font = QFont(self.font())
-        axis_font.setPointSizeF(base * 1.3)
+        axis_font.setPointSizeF(base * AXIS_SCALE)
         for axis in (self.left_axis, self.bottom_axis):
             axis.label.setFont(axis_font)
-        for axis in (self.left_axis, self.bottom_axis):
-            axis.setStyle(tickFont=axis_font)
-        if hasattr(self, "numbers"):
-            self._fit_cells()
+        self._fit_cells()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:
