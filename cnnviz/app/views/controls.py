@@ -351,6 +351,8 @@ class ControlsView(QWidget):
                 run = f"epoch {overall} (this run: {run})"
             self.progress_bar.setFormat(run)
         ips = snapshot.images_per_second
+        if math.isfinite(self.speed()):     # slowed: the rate the images really go through
+            ips = min(ips, self.speed() * self.batch_spin.value())
         ips_text = f"{ips:,.0f} images/s" if math.isfinite(ips) else "-- images/s"
         word = {"running": "Training", "paused": "Paused"}.get(self.run_state, "Stopped")
         self.status_label.setText(
