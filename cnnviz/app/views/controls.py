@@ -21,8 +21,8 @@ SLIDER_MIN_STEP_PX = 12        # the Speed slider's minimum width per step (a ha
 
 
 def schedule_text(lr_decay: float, every: int) -> str:
-    """A step schedule in words: ``(0.5, 1) -> "halved every epoch"``,
-    ``(0.9, 10) -> "x0.9 every 10 epochs"``, ``(1.0, 1) -> "constant"``."""
+    """A step schedule in words: ``(0.5, 1) -> "halved every epoch, down to 5%"``,
+    ``(0.9, 10) -> "x0.9 every 10 epochs, down to 5%"``, ``(1.0, 1) -> "constant"``."""
     return describe(TrainConfig(lr_decay=lr_decay, lr_decay_every=every, lr_schedule="step"))
 
 
