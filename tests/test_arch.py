@@ -62,6 +62,12 @@ def test_presets_are_text_and_parse():
     ("conv8x30 fc10", 1, "conv8x30", ["30x30", "does not fit", "28x28"]),
     ("conv8x3 relu fc64 relu", 4, "relu", ["nothing may follow the last fc"]),
     ("conv8x3 relu maxpool", 3, "maxpool", ["last layer must be an fc"]),
+    # a malformed token is named for what is wrong with it, even before any fc is typed
+    ("conv8x3 relu conv", 3, "conv", ["unknown layer", "conv<F>x<K>"]),
+    ("conv0x3", 1, "conv0x3", ["at least 1"]),
+    ("conv8x3 relu6", 2, "relu6", ["unknown layer"]),
+    ("conv8x5 relu maxpool conv8x4 maxpool", 5, "maxpool", ["even", "8@9x9"]),
+    ("dropout150", 1, "dropout150", ["1 to 99"]),
     ("fc64 conv8x3 fc10", 2, "conv8x3", ["cannot follow an fc"]),
     ("fc64 maxpool fc10", 2, "maxpool", ["cannot follow an fc"]),
     ("conv8x3 rleu fc10", 2, "rleu", ["unknown layer", "relu"]),
