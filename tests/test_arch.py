@@ -106,3 +106,19 @@ def test_empty_text_and_unknown_preset():
         parse_arch("   ")
     with pytest.raises(ArchitectureError, match="unknown preset 'resnet'"):
         resolve_arch("resnet")
+
+
+def test_code_outside_the_engine_reads_the_kind_families_from_it():
+    # A new activation or pool kind is added to nn/arch.py's ACTIVATIONS / POOLS once; the
+    # explain helpers every view uses read those (they each kept a list of their own).
+    import importlib
+
+    from cnnviz.nn.arch import ACTIVATIONS, POOLS
+    conv_arithmetic, map_groups, network_walk, replay_trace, top_patches = (
+        importlib.import_module(f"cnnviz.explain.{name}") for name in (
+            "conv_arithmetic", "map_groups", "network_walk", "replay_trace", "top_patches"))
+    for module in (conv_arithmetic, map_groups, replay_trace):
+        assert module.ACTIVATION_KINDS is ACTIVATIONS and module.POOL_KINDS is POOLS
+    assert network_walk.ACTIVATIONS == set(ACTIVATIONS)
+    assert network_walk.CHANNELWISE >= set(ACTIVATIONS) | set(POOLS)
+    assert top_patches._PER_CHANNEL == set(ACTIVATIONS) | set(POOLS)

@@ -35,7 +35,10 @@ INPUT_SHAPE = (1, 28, 28)
 #: A network larger than this is refused before anything is allocated.
 MAX_PARAMETERS = 20_000_000
 
+#: The layer kinds by family: code outside the engine reads these (never its own lists), so
+#: a new kind added here reaches every view that walks ``describe()``.
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
+POOLS = ("maxpool", "avgpool")
 
 #: A new layer of each kind as an editor adds it.
 DEFAULT_TOKENS = {"conv": "conv8x3p1", "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
@@ -203,7 +206,7 @@ def parse_arch(text: str, input_shape: tuple[int, int, int] = INPUT_SHAPE,
             name, out = f"{tok}{counts['act']}", shape
             info = LayerInfo(name, tok, out, (), previous, shape, tok, position)
             canonical.append(tok)
-        elif tok in ("maxpool", "avgpool"):
+        elif tok in POOLS:
             if flat:
                 raise fail("pooling cannot follow an fc layer")
             c, h, w = shape
