@@ -21,6 +21,7 @@ from cnnviz.app.views import pooling as pooling_module
 from cnnviz.app.views.activations import OVERVIEW_TILE_PX, ActivationsView
 from cnnviz.app.views.pooling import PoolingView
 from cnnviz.nn import build_network
+from window_support import view_in_window
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -47,13 +48,7 @@ def probe() -> np.ndarray:
 def make_view(qtbot, view_class, net, size):
     state = AppState(net)
     state.set_probe(probe(), label=7)
-    view = view_class(state)
-    qtbot.addWidget(view)
-    view.resize(*size)
-    view.show()
-    qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: bool(view.placements), timeout=5000)
-    return view
+    return view_in_window(qtbot, view_class, state, size, placed=True)
 
 
 def walk_pages(card):

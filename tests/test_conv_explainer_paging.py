@@ -22,6 +22,7 @@ from cnnviz.data import load_bundled
 from cnnviz.explain.conv_arithmetic import padded
 from cnnviz.nn import build_network
 from view_arch_cases import VIEW_ARCHS
+from window_support import view_in_window
 
 AT_1280 = (534, 250)
 AT_1920 = (820, 390)
@@ -32,12 +33,7 @@ def explainer(qtbot, arch: str, size) -> ConvExplainerView:
     ds = load_bundled()
     state = AppState(build_network(arch=arch, seed=0), ds)
     state.set_probe(ds.test_images[0] / 255.0, int(ds.test_labels[0]), index=0)
-    view = ConvExplainerView(state)
-    qtbot.addWidget(view)
-    view.resize(*size)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+    return view_in_window(qtbot, ConvExplainerView, state, size)
 
 
 def explain_second_conv(qtbot, view):

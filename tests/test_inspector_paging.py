@@ -20,6 +20,7 @@ from cnnviz.app.views.inspector import InspectorView
 from cnnviz.data import load_bundled
 from cnnviz.nn import build_network
 from view_arch_cases import VIEW_ARCHS
+from window_support import view_in_window
 
 AT_1280 = (534, 340)
 AT_1920 = (820, 561)
@@ -31,12 +32,7 @@ def inspector(qtbot, arch: str, size) -> InspectorView:
     ds = load_bundled()
     state = AppState(build_network(arch=arch, seed=0), ds)
     state.set_probe(ds.test_images[3] / 255.0, int(ds.test_labels[3]), index=3)
-    view = InspectorView(state)
-    qtbot.addWidget(view)
-    view.resize(*size)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+    return view_in_window(qtbot, InspectorView, state, size)
 
 
 def map_layers(view):

@@ -16,6 +16,7 @@ from cnnviz.app.state import AppState
 from cnnviz.app.views.activations import ActivationsView
 from cnnviz.nn import build_network
 from view_arch_cases import VIEW_ARCHS
+from window_support import view_in_window
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -36,13 +37,7 @@ def probe() -> np.ndarray:
 def make_view(qtbot, arch: str, size=(1100, 750)) -> ActivationsView:
     state = AppState(build_network(arch=arch, seed=0))
     state.set_probe(probe(), label=3)
-    view = ActivationsView(state)
-    qtbot.addWidget(view)
-    view.resize(*size)
-    view.show()
-    qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: bool(view.placements), timeout=30000)
-    return view
+    return view_in_window(qtbot, ActivationsView, state, size, placed=True)
 
 
 def expected_groups(net) -> dict[str, str]:

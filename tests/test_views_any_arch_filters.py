@@ -13,6 +13,7 @@ from cnnviz.app.state import AppState
 from cnnviz.app.views.filters import FiltersView
 from cnnviz.nn import build_network
 from view_arch_cases import VIEW_ARCHS
+from window_support import view_in_window
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -24,11 +25,7 @@ def collect_closed_views():
 
 
 def make_view(qtbot, arch: str, size=(1100, 750)) -> FiltersView:
-    view = FiltersView(AppState(build_network(arch=arch, seed=0)))
-    qtbot.addWidget(view)
-    view.resize(*size)
-    view.show()
-    qtbot.waitExposed(view)
+    view = view_in_window(qtbot, FiltersView, AppState(build_network(arch=arch, seed=0)), size)
     view.per_filter_box.setChecked(False)          # raw weights: comparable with the network
     return view
 

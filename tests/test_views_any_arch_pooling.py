@@ -12,6 +12,7 @@ from cnnviz.app.state import AppState
 from cnnviz.app.views.pooling import PoolingView
 from cnnviz.nn import build_network
 from view_arch_cases import VIEW_ARCHS
+from window_support import view_in_window
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -26,12 +27,7 @@ def make_view(qtbot, arch: str, size=(1100, 750)) -> PoolingView:
     state = AppState(build_network(arch=arch, seed=0))
     rng = np.random.default_rng(2)
     state.set_probe(rng.random((28, 28)).astype(np.float32), label=1)
-    view = PoolingView(state)
-    qtbot.addWidget(view)
-    view.resize(*size)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+    return view_in_window(qtbot, PoolingView, state, size)
 
 
 @pytest.mark.parametrize("name", list(VIEW_ARCHS))

@@ -19,6 +19,7 @@ from cnnviz.app.views.filters import FiltersView
 from cnnviz.app.views.pooling import PoolingView
 from cnnviz.nn import build_network, load_checkpoint
 from cnnviz.resources import resource_path
+from window_support import show_at
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -53,11 +54,7 @@ def state(qapp):
 
 
 def shown(qtbot, widget, size=(1100, 750)):
-    qtbot.addWidget(widget)
-    widget.resize(*size)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return show_at(qtbot, widget, size)
 
 
 def click(qtbot, view, scene_point):

@@ -31,3 +31,21 @@ def open_window(qtbot, dataset: Dataset, restore_layout: bool = True, size=None)
     win.show()
     qtbot.waitExposed(win)
     return win
+
+
+def show_at(qtbot, widget, size):
+    """``widget`` shown at ``size`` (width, height) and exposed; closed after the test."""
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def view_in_window(qtbot, view_class, state: AppState, size, placed: bool = False):
+    """A ``view_class(state)`` view in its own window at ``size``, shown and exposed;
+    ``placed``: also wait until it has placed its panels (``view.placements``)."""
+    view = show_at(qtbot, view_class(state), size)
+    if placed:
+        qtbot.waitUntil(lambda: bool(view.placements), timeout=30000)
+    return view

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF
-from PyQt6.QtGui import QColor, QFont, QPainterPath, QPen
-from PyQt6.QtWidgets import QGraphicsPathItem, QGraphicsSimpleTextItem
+from PyQt6.QtGui import QColor, QPainterPath, QPen
+from PyQt6.QtWidgets import QGraphicsPathItem
 
 from .mosaic import MosaicLayout, mosaic_layout, tile
+from .tile_labels import TileNumber, keep_legible
 
 ACTIVATION_CMAP = "viridis"      # unsigned values (activations)
 DIVERGING_CMAP = "CET-D1"        # signed values (weights, gradients), levels symmetric around 0
@@ -83,7 +84,9 @@ class MosaicPanel(ImagePanel):
     ``labels``: ``"tiles"`` writes each tile's channel number in the gap above it;
     ``"grid"`` writes row numbers on the left and column numbers on top (for a
     ``rows x columns`` table of kernels); ``None`` writes nothing. Label text is drawn in
-    image coordinates, so it always fits the gap whatever the zoom.
+    image coordinates, so it always fits the gap whatever the zoom; in large type
+    (presentation mode) labels that would be drawn smaller than its type floor are hidden
+    (``tile_labels.show_if_legible``), checked whenever the box's transform or font changes.
     """
 
     def __init__(self, title: str = "", cmap: str | None = ACTIVATION_CMAP,
@@ -92,7 +95,7 @@ class MosaicPanel(ImagePanel):
         super().__init__(title, cmap, interactive)
         self.columns, self.gap, self.labels = columns, gap, labels
         self.mosaic: MosaicLayout | None = None
-        self._label_items: list[QGraphicsSimpleTextItem] = []
+        self._label_items: list[TileNumber] = []
         self.outline = QGraphicsPathItem()
         pen = QPen(QColor(255, 60, 60))
         pen.setCosmetic(True)
@@ -100,6 +103,12 @@ class MosaicPanel(ImagePanel):
         self.outline.setPen(pen)
         self.outline.setZValue(10)
         self.box.addItem(self.outline, ignoreBounds=True)
+        self._legible = keep_legible(self.box, self._label_items)
+
+    def show_labels_if_legible(self) -> bool:
+        """Show the labels if they are drawn large enough for the type around them (see
+        ``tile_labels``); returns whether they are shown."""
+        return self._legible.check()
 
     # -- layout --------------------------------------------------------------------------
     def ensure_layout(self, count: int, tile_h: int, tile_w: int) -> MosaicLayout:
@@ -133,7 +142,7 @@ class MosaicPanel(ImagePanel):
     def _relabel(self) -> None:
         for item in self._label_items:
             self.box.removeItem(item)
-        self._label_items = []
+        self._label_items.clear()
         m = self.mosaic
         h, w = m.shape
         left = top = 0.0
@@ -154,15 +163,10 @@ class MosaicPanel(ImagePanel):
                 self._add_label(str(c), x, -size * 1.25, size)
             left, top = size * 1.7, size * 1.3
         self.box.setRange(xRange=(-left, w), yRange=(-top, h), padding=0.01)
+        self.show_labels_if_legible()
 
     def _add_label(self, text: str, x: float, y: float, size: float) -> None:
-        item = QGraphicsSimpleTextItem(text)
-        font = QFont()
-        font.setPixelSize(20)
-        item.setFont(font)
-        item.setBrush(QColor(220, 220, 220))
-        item.setScale(size / item.boundingRect().height())
-        item.setPos(x, y)
+        item = TileNumber(text, x, y, size)
         self.box.addItem(item, ignoreBounds=True)
         self._label_items.append(item)
 

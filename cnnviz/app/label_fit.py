@@ -38,13 +38,26 @@ def label_font(label) -> QFont:
     return font
 
 
+LINE_BREAK = re.compile(r"<br\s*/?>")
+
+
+def text_width(metrics: QFontMetricsF, text: str) -> float:
+    """Pixels ``text`` needs: its widest line (a title may break its lines with ``<br>``)."""
+    return max(metrics.horizontalAdvance(line) for line in LINE_BREAK.split(text))
+
+
+def text_fits(label, text: str, width: float) -> bool:
+    """Whether ``text`` fits ``width`` pixels in ``label``'s drawn font, at its full size."""
+    return text_width(QFontMetricsF(label_font(label)), text) <= max(0.0, width - TEXT_MARGIN)
+
+
 def fitting_text(label, texts: list[str], width: float, scale: float = 1.0) -> str:
     """The first of ``texts`` (longest first) that fits ``width`` pixels in ``label``'s font
     scaled by ``scale``; if none does, the last one elided ("…") to fit."""
     metrics = QFontMetricsF(label_font(label))
     room = max(0.0, width - TEXT_MARGIN) / scale
     for text in texts:
-        if metrics.horizontalAdvance(text) <= room:
+        if text_width(metrics, text) <= room:
             return text
     return metrics.elidedText(texts[-1], Qt.TextElideMode.ElideRight, room)
 
@@ -55,7 +68,7 @@ def fit_label(label, texts: list[str], width: float, min_scale: float = MIN_SCAL
     is scaled, not re-sized, so its font size stays what the view or presentation mode set."""
     metrics = QFontMetricsF(label_font(label))
     room = max(0.0, width - TEXT_MARGIN)
-    shortest = metrics.horizontalAdvance(texts[-1])
+    shortest = text_width(metrics, texts[-1])
     scale = 1.0 if shortest <= room else max(min_scale, room / max(shortest, 1.0))
     text = fitting_text(label, texts, width, scale)
     if abs(label.item.scale() - scale) > 1e-3:

@@ -10,9 +10,12 @@ drawings it got wrong.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QTextOption
 from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
                              QVBoxLayout)
 
@@ -20,7 +23,7 @@ from ... import explain
 from ..background import BackgroundJob
 from ..class_colours import CLASS_COLOURS
 from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel
-from ..label_fit import fit_label, keep_layout_in_view
+from ..label_fit import fit_label, keep_layout_in_view, text_fits
 from ..live_view import LiveView
 from ..state import AppState
 
@@ -28,11 +31,40 @@ ANY = "any other class"
 COALESCE_MS = 150
 
 
-PLOT_TITLES = ["probability of each class, step by step", "probability of each class",
-               "P(class)"]
+# titles, longest first: one line, then two (what the picture is over what it shows), so a
+# narrow view (the 1280x720 dock, ~480 px) still says what each picture is: the short
+# one-line titles it fell back to ("7 (100%)", "≤ 0.21", "P(class)") did not
+PLOT_TITLES = ["probability of each class, step by step", "probability of each class<br>"
+               "step by step", "probability<br>of each class"]
 # the view's width each image panel and the plot get (column stretch 1, 1, 1, 2): a title is
 # fitted to its share, or its text's width squeezed the plot off the right edge at 1280x720
 PANEL_SHARE, PLOT_SHARE = 0.2, 0.4
+
+
+def result_titles(reading: str, size: float, changed: str) -> dict[str, list[str]]:
+    """Each image panel's titles, longest first: ``reading`` is the digit's class and
+    probability ("7 (100%)"), ``size`` the largest change made, ``changed`` the changed
+    digit's reading."""
+    return {"original": [f"the digit: reads {reading}", f"the digit<br>reads {reading}",
+                         f"the digit<br>{reading}"],
+            "change": [f"the change: at most {size:.2f} a pixel",
+                       f"the change<br>at most {size:.2f} a pixel",
+                       f"the change<br>≤ {size:.2f} a pixel", f"the change<br>≤ {size:.2f}"],
+            "changed": [f"changed digit: reads {changed}", f"changed digit<br>reads {changed}",
+                        f"changed<br>reads {changed}", f"changed<br>{changed}"]}
+
+
+def lines(text: str) -> int:
+    return text.count("<br>") + 1
+
+
+def centre_lines(label) -> None:
+    """Centre each line of ``label``'s (a ``pg.LabelItem``) text under the others (after
+    each new text: the lines centre in the width of the widest)."""
+    item = label.item
+    item.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+    item.setTextWidth(-1)
+    item.setTextWidth(item.document().idealWidth())
 
 
 class FoolView(LiveView):
@@ -86,6 +118,8 @@ class FoolView(LiveView):
             g.addItem(panel.layout, row=0, col=col)
             g.layout.setColumnStretchFactor(col, 1)
         self.prob_plot = g.addPlot(row=0, col=3, title=PLOT_TITLES[0])
+        # in the pictures' title size: pyqtgraph's larger default took a narrow plot's height
+        self.prob_plot.titleLabel.setText(PLOT_TITLES[0], size="9pt")
         self.prob_plot.setMenuEnabled(False)
         self.prob_plot.setMouseEnabled(x=False, y=False)
         self.prob_plot.hideButtons()
@@ -161,11 +195,24 @@ class FoolView(LiveView):
 
     def _fit_titles(self) -> None:
         """Each image panel's title (longest first) no wider than the panel's share, the
-        plot's no wider than its share less the probability axis."""
+        plot's no wider than its share less the probability axis. The three pictures'
+        titles have one line each if all of them fit so, else two (the pictures stay level)."""
+        room = self.width() * PANEL_SHARE - 8
+        one_line = all(any(lines(t) == 1 and text_fits(self.panels[key].title, t, room)
+                           for t in texts) for key, texts in self._titles.items())
         for key, texts in self._titles.items():
-            fit_label(self.panels[key].title, texts, self.width() * PANEL_SHARE - 8)
-        fit_label(self.prob_plot.titleLabel, PLOT_TITLES,
+            fit_label(self.panels[key].title,
+                      [t for t in texts if (lines(t) == 1) == one_line] or texts, room)
+            centre_lines(self.panels[key].title)
+        label = self.prob_plot.titleLabel
+        fit_label(label, PLOT_TITLES,
                   self.width() * PLOT_SHARE - self.prob_plot.getAxis("left").width() - 8)
+        centre_lines(label)
+        # the plot keeps its title row at 30 px (pyqtgraph's): as tall as the lines drawn
+        height = max(30, math.ceil(label.item.boundingRect().height() * label.item.scale()))
+        if label.maximumHeight() != height:
+            label.setMaximumHeight(height)
+            self.prob_plot.layout.setRowFixedHeight(0, height)
 
     def refresh(self) -> None:
         self.recompute()
@@ -190,10 +237,7 @@ class FoolView(LiveView):
         p0, p1 = r.probabilities[0], r.probabilities[-1]
         before = f"{r.original_class} ({p0[r.original_class]:.0%})"
         after = f"{r.predicted} ({p1[r.predicted]:.0%})"
-        self._titles = {"original": [f"reads {before}", before],
-                        "change": [f"change: at most {r.size:.2f} a pixel",
-                                   f"change ≤ {r.size:.2f}", f"≤ {r.size:.2f}"],
-                        "changed": [f"reads {after}", after]}
+        self._titles = result_titles(before, r.size, after)
         self._fit_titles()
         self.legend.clear()
         pt = self.font().pointSizeF()         # large in presentation mode, like every text

@@ -21,13 +21,13 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF
-from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QTransform
-from PyQt6.QtWidgets import QGraphicsSimpleTextItem
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF
 
 from ...label_fit import fit_label
 from ...mosaic import mosaic_layout, range_levels, symmetric_levels, tile
 from ...number_grid import DIVERGING_CMAP, GREY_CMAP, image_box
 from ...paging import Pager, pager_arrows, readable_page_size
+from ...tile_labels import TileNumber, keep_legible
 from .main_row import WINDOW_COLOUR, outline
 
 POSITIVE_BRUSH = QColor(200, 40, 40)
@@ -41,20 +41,14 @@ BOX_PADDING = 1.04        # image_box pads its range by 2% each side
 
 def tile_labels(box: pg.ViewBox, layout, items: list, first: int = 0) -> None:
     """Write each tile's index (counting from ``first``) in the gap above it (image
-    coordinates, scaled to the gap)."""
+    coordinates, scaled to the gap; hidden while too small for the type around it:
+    ``tile_labels.keep_legible``)."""
     for item in items:
         box.removeItem(item)
     items.clear()
-    font = QFont()
-    font.setPixelSize(100)
     for i in range(layout.count):
         y, x = layout.origin(i)
-        item = QGraphicsSimpleTextItem(str(first + i))
-        item.setFont(font)
-        item.setBrush(QColor(230, 230, 230))
-        s = 0.9 * layout.gap / item.boundingRect().height()
-        item.setTransform(QTransform.fromScale(s, s))
-        item.setPos(x, y - layout.gap)
+        item = TileNumber(str(first + i), x, y - layout.gap, 0.9 * layout.gap)
         box.addItem(item, ignoreBounds=True)
         items.append(item)
 
@@ -95,6 +89,8 @@ class ChannelsRow:
         self.patches_box.addItem(self.patches_sel, ignoreBounds=True)
         self.kernels_box.addItem(self.kernels_sel, ignoreBounds=True)
         self._tile_items = {"patches": [], "kernels": []}
+        self._legible = [keep_legible(box, self._tile_items[key]) for key, box in
+                         (("patches", self.patches_box), ("kernels", self.kernels_box))]
         self.tiles = None               # the page's MosaicLayout (page-local tile indices)
         self._labelled = None           # (layout, first channel) the tile labels show
         # the bars' title in the titles' row: the plot's own title would take the height
@@ -273,6 +269,8 @@ class ChannelsRow:
             h, w = layout.shape
             for box in (self.patches_box, self.kernels_box):
                 box.setRange(xRange=(0, w), yRange=(-layout.gap, h), padding=0.02)
+            for watch in self._legible:
+                watch.check()
         patches = tile(e.patch[start:stop], layout)
         self.patches_image.setImage(patches, autoLevels=False, levels=range_levels(e.patch))
         kernels = tile(e.kernel[start:stop], layout)
