@@ -27,6 +27,8 @@ SHORTCUTS = [
     ("Ctrl+E", "Export the current view as PNG"),
     ("Alt+Left / Alt+Right", "Recording: previous / next recorded step (Left / Right on its "
                              "bar)"),
+    ("Tab, then Left / Right", "A paged panel's ◀ ▶ (many channels): Tab to them in the view, "
+                               "then Left / Right or Enter turn its pages"),
     ("F11", "Presentation mode (full screen, large type) on or off"),
     ("Ctrl+Q", "Quit"),
 ]

@@ -28,8 +28,11 @@ their ``FitCanvas``::
   ``lock_aspect=False`` stretches it to its rectangle (a weight matrix).
 * Paging: with ``page_size`` set and more maps than that, only one page of tiles is drawn,
   the title ends with `` · 32–63 of 64`` and ◀ ▶ arrows sit at the right end of the title
-  row: clicking them (or ``next_page()``, ``set_page(i)``, ``show_index(tile)``) turns the
-  page and emits ``pageChanged(page)``. A tile keeps its global index everywhere: its label,
+  row: clicking them, or Tab to them and Enter / Left / Right (``paging.PagerArrow``), or
+  ``next_page()``, ``set_page(i)``, ``show_index(tile)`` turns the page and emits
+  ``pageChanged(page)``. A narrow title drops its extra words, then the count, never the
+  layer's name (``title_candidates``: the shortest title given must be the name);
+  ``page_label`` and ``grid_origin`` let an owner name its pages (a table paged in blocks). A tile keeps its global index everywhere: its label,
   ``locate()``, ``tile_of()``, ``tile_pixel_to_scene()`` and ``highlight()`` all speak global
   indices (``page_start``/``page_stop`` bound the page shown; ``shown_maps()`` decodes it
   from the drawn image). For a table (``labels="grid"``) give ``page_size`` as a whole number
@@ -99,6 +102,11 @@ class MosaicBarPanel(QObject):
         self._titles: list[str] = [""]
         self._title_room: float | None = None       # the title row's height at place()
         self._width = 0.0
+        #: ``page_label(compact) -> str``: the page range in titles (None: ``Pager.text``)
+        self.page_label = None
+        #: ``grid_origin(page_start) -> (first row, first column)`` of a table's page (None:
+        #: whole rows, ``(page_start // columns, 0)``); the grid labels count on from it
+        self.grid_origin = None
         self.bar = ScaleBar(colormap(cmap or "viridis"), tick_sample) if colour_bar else None
         # the pager sits at the right end of the title row; hidden with one page
         self.prev_label, self.next_label = pager_arrows(self.pager)
@@ -263,11 +271,14 @@ class MosaicBarPanel(QObject):
             for i, item in enumerate(self.panel._label_items):
                 item.setText(str(start + i))
         elif self.panel.labels == "grid":
-            first_row = start // max(1, m.columns)
-            rows = [item for item in self.panel._label_items if item.x() < 0]
-            for r, item in zip(range(0, m.rows, 5 if max(m.rows, m.columns) > 25 else 1),
-                               rows):
+            first_row, first_col = (start // max(1, m.columns), 0) if self.grid_origin is None \
+                else self.grid_origin(start)
+            step = 5 if max(m.rows, m.columns) > 25 else 1
+            items = self.panel._label_items
+            for r, item in zip(range(0, m.rows, step), [i for i in items if i.x() < 0]):
                 item.setText(str(first_row + r))
+            for c, item in zip(range(0, m.columns, step), [i for i in items if i.x() >= 0]):
+                item.setText(str(first_col + c))
 
     def shown_maps(self) -> np.ndarray:
         """``(k, H, W)``: the tiles drawn now, decoded from the drawn image."""
@@ -339,16 +350,12 @@ class MosaicBarPanel(QObject):
     def _update_title(self) -> None:
         paging = self.pages > 1
         self._show_pager(paging)
-        pager = self.pager.text()
         # paging: the title at the left, the arrows at the right end of its row
         justify = "left" if paging else "center"
         if self.panel.title.opts.get("justify") != justify:
             self.panel.title.setAttr("justify", justify)
             self.panel.title.resizeEvent(None)
-        candidates = [t + pager for t in self._titles]
-        if paging:      # a narrow panel: the shortest title with the range in short, or that
-            compact = self.pager.text(compact=True)
-            candidates += [f"{self._titles[-1]} {compact}".strip(), compact]
+        candidates = self.title_candidates()
         if self._width <= 0:                           # not placed yet
             self.panel.set_title(candidates[0])
             return
@@ -358,16 +365,39 @@ class MosaicBarPanel(QObject):
         fit_label(self.panel.title, candidates,
                   self._width - (2 * self._arrow_width() if paging else 0))
 
+    def title_candidates(self) -> list[str]:
+        """The titles to choose from, longest first. Paging: every title with the page range
+        (`` · 32–63 of 64``, or in short ``32–63/64``), the last ones the shortest title (the
+        views' is the layer's name) with the short range, then with the range alone
+        (``conv2 32–63``): a narrow panel drops the extra words first, then the count, then
+        draws name and range smaller, and where even that does not fit, ``fit_label``
+        elides the end, the range, never the name at the start."""
+        if self.pages <= 1:
+            return list(self._titles)
+        full, short = self.page_text(False), self.page_text(True)
+        *longer, name = self._titles
+        last = [f"{name} {short}".strip(), f"{name} {short.rsplit('/', 1)[0]}".strip()]
+        ranged = [t + full for t in self._titles] + [f"{t} · {short}" for t in longer]
+        return sorted(dict.fromkeys(t for t in ranged if t not in last), key=len,
+                      reverse=True) + list(dict.fromkeys(last))
+
+    def page_text(self, compact: bool = False) -> str:
+        """The page range a title ends with (``Pager.text``, or the owner's ``page_label``:
+        e.g. a table paged in blocks names its rows and columns)."""
+        if self.page_label is not None:
+            return self.page_label(compact)
+        return self.pager.text(compact)
+
     def min_title_width(self, per_page: int | None = None) -> float:
         """Pixels the title row needs at least: the shortest title (with ``per_page`` maps
-        a page of more, the arrows and the page range in short, ``"32–63/64"``), in the
-        size it is drawn in."""
+        a page of more, followed by the widest page range in short, ``"96–127/128"``, and
+        the arrows), in the size it is drawn in."""
         metrics = QFontMetricsF(label_font(self.panel.title))
         margins = 16            # the rich text's document margins, and a little air
         count = self.count
         if per_page is None or per_page >= count:
             return metrics.horizontalAdvance(self._titles[-1]) + margins
-        last = f"{count - per_page}–{count - 1}/{count}"      # the widest page range
+        last = f"{self._titles[-1]} {count - per_page}–{count - 1}/{count}".strip()
         return metrics.horizontalAdvance(last) + 2 * self._arrow_width() + margins
 
     def _arrow_width(self) -> float:

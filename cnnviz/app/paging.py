@@ -17,9 +17,14 @@ are at least ``MIN_TILE_PX`` on screen at the widget's current size (a 64-channe
 a small dock pages instead of shrinking its maps to dots). Pages are split evenly:
 ``ceil(count / pages)`` channels each, so every page looks alike.
 
-Views that place several mosaics at once (activations, pooling) use ``readable_layout``: it
-lays them out for a guess of channels per page, pages the panels whose tiles came out too
-small, and lays out again (a few layouts per resize at most, never one per training step).
+Views that place several mosaics at once (activations, pooling, the step explainer's tabs)
+use ``readable_layout``: it lays them out for a guess of channels per page, pages the panels
+whose tiles came out too small, and lays out again (a few layouts per resize at most, never
+one per training step).
+
+The ◀ ▶ of every pager (``pager_arrows``) turn pages by mouse and by keyboard: Tab reaches
+them inside their graphics view, then Enter / Space press one and Left / Right, Page Up /
+Page Down, Home / End turn the pages.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QPen
 
 #: A map (or kernel) drawn smaller than this many pixels a side is too small to read.
 MIN_TILE_PX = 24
@@ -93,7 +99,8 @@ def placed_tile_px(layout, key: str, height: int, width: int) -> float | None:
 
 
 def readable_layout(sizes: dict[str, list[int]], layout_for, map_shapes: dict[str, tuple],
-                    floor: float = MIN_TILE_PX, rounds: int = LAYOUT_ROUNDS):
+                    floor: float | dict[str, float] = MIN_TILE_PX, rounds: int = LAYOUT_ROUNDS,
+                    members: dict[str, list[str]] | None = None, jump: bool = False):
     """``(layout, per_page)``: channels per page of every key and the layout for them.
 
     ``sizes[key]``: the page sizes to choose from, largest first (``overview_page_sizes``);
@@ -101,18 +108,35 @@ def readable_layout(sizes: dict[str, list[int]], layout_for, map_shapes: dict[st
     ``per_page[key]`` channels a page; ``map_shapes[key]``: ``(H, W)`` of one of its maps.
     Starts with the fewest pages; every key whose tiles come out under ``floor`` pixels
     takes one page more and the keys are laid out again (the others may grow into the room
-    freed), at most ``rounds`` layouts: the last one is kept even if some tiles stay small."""
+    freed), at most ``rounds`` layouts: the last one is kept even if some tiles stay small.
+    ``floor`` may differ by key (a dict: key -> pixels).
+
+    ``members[key]``: the placed panels that share ``key``'s page size (their smallest tiles
+    decide; ``map_shapes`` then names each member); default: the panel ``key`` alone.
+    ``jump``: a key whose tiles came out ``px`` a side goes at once to the largest page size
+    of at most ``n * (px / floor)**2`` (the area its tiles need), not one page more: a table
+    of thousands of kernels reaches its page size in a few layouts."""
+    members = members or {}
+    floors = floor if isinstance(floor, dict) else {key: floor for key in sizes}
     step = {key: 0 for key in sizes}
     for round_ in range(rounds):
         per_page = {key: sizes[key][step[key]] for key in sizes}
         layout = layout_for(per_page)
-        small = [key for key, choices in sizes.items() if step[key] + 1 < len(choices)
-                 and (px := placed_tile_px(layout, key, *map_shapes[key])) is not None
-                 and px < floor]
+        small = {}
+        for key, choices in sizes.items():
+            placed = [placed_tile_px(layout, m, *map_shapes[m]) for m in members.get(key, [key])]
+            placed = [px for px in placed if px is not None]
+            if step[key] + 1 < len(choices) and placed and min(placed) < floors[key]:
+                small[key] = min(placed)
         if not small or round_ == rounds - 1:
             break
-        for key in small:
-            step[key] += 1
+        for key, px in small.items():
+            if jump:
+                room = per_page[key] * (px / floors[key]) ** 2
+                later = range(step[key] + 1, len(sizes[key]))
+                step[key] = next((i for i in later if sizes[key][i] <= room), later[-1])
+            else:
+                step[key] += 1
     return layout, per_page
 
 
@@ -195,18 +219,68 @@ class Pager(QObject):
 
 
 class PagerArrow(pg.LabelItem):
-    """A clickable "◀" or "▶" (placed by its owner, beside a title)."""
+    """A clickable "◀" or "▶" (placed by its owner, beside a title), reachable by keyboard
+    too: Tab moves the focus to it (a frame shows it), Enter, Return or Space press it, and
+    Left / Right, Page Up / Page Down and Home / End turn ``pager``'s pages while it has the
+    focus (taken before the window's shortcuts: Right is Training > Step elsewhere)."""
 
-    def __init__(self, text: str, on_click, size: str = "11pt") -> None:
+    def __init__(self, text: str, on_click, size: str = "11pt", pager: Pager | None = None
+                 ) -> None:
         super().__init__(text, size=size)
         self._on_click = on_click
+        self._pager = pager
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     def mouseClickEvent(self, event) -> None:     # pyqtgraph's scene calls this on a click
         event.accept()
         self._on_click()
 
+    def _action(self, event):
+        """What ``event``'s key does here (None: not ours, e.g. with Ctrl held)."""
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return None
+        key, pager = event.key(), self._pager
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            return self._on_click
+        if pager is None:
+            return None
+        return {Qt.Key.Key_Left: pager.previous_page, Qt.Key.Key_PageUp: pager.previous_page,
+                Qt.Key.Key_Right: pager.next_page, Qt.Key.Key_PageDown: pager.next_page,
+                Qt.Key.Key_Home: lambda: pager.set_page(0),
+                Qt.Key.Key_End: lambda: pager.set_page(pager.pages - 1)}.get(key)
+
+    def sceneEvent(self, event) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and self._action(event) is not None:
+            event.accept()          # the key is the pager's, not a window shortcut's
+            return True
+        return super().sceneEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        action = self._action(event)
+        if action is None:
+            event.ignore()
+            return
+        event.accept()
+        action()
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        self.update()
+
+    def paint(self, painter, *args) -> None:
+        if self.hasFocus():                 # the keyboard's place: a frame round the arrow
+            pen = QPen(QColor(255, 210, 80))
+            pen.setCosmetic(True)
+            pen.setWidthF(1.5)
+            painter.setPen(pen)
+            painter.drawRect(self.boundingRect().adjusted(1, 1, -1, -1))
+
 
 def pager_arrows(pager: Pager, size: str = "11pt") -> tuple[PagerArrow, PagerArrow]:
-    """The ◀ and ▶ that turn ``pager``'s pages."""
-    return (PagerArrow("◀", pager.previous_page, size),
-            PagerArrow("▶", pager.next_page, size))
+    """The ◀ and ▶ that turn ``pager``'s pages (by click, or by key once Tab reached them)."""
+    return (PagerArrow("◀", pager.previous_page, size, pager),
+            PagerArrow("▶", pager.next_page, size, pager))

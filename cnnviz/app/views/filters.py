@@ -266,7 +266,7 @@ class FiltersView(RefreshWhenExposed, QWidget):
             titles[TABLE] = [f"{change}{layer.name} {c2}×{c1} kernels {k}×{k}: {rows}",
                              f"{change}{layer.name}: {rows}", f"{change}{layer.name}"]
             titles[CHANNEL] = [f"{change}{layer.name} out {out}: its {c1} kernels",
-                               f"{change}{layer.name} out {out}", f"out {out}"]
+                               f"{change}{layer.name} out {out}", f"{layer.name}[{out}]"]
         for key, candidates in titles.items():
             self.panels[key].set_titles(candidates)
         if not self.placements:

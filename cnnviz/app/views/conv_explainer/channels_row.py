@@ -210,15 +210,16 @@ class ChannelsRow:
         right end of the bars' title."""
         share = max(1, self.graphics.width() - 20) / 11
         name = f"{e.layer}[{e.channel}]"
-        fit_label(self.patches_title, [f"patches ({e.input_name})", "patches"], 3 * share)
-        fit_label(self.kernels_title, [f"kernels {name}", "kernels"], 3 * share)
+        # a narrow column keeps the layer's name and drops the other words
+        fit_label(self.patches_title, [f"patches ({e.input_name})", e.input_name], 3 * share)
+        fit_label(self.kernels_title, [f"kernels {name}", name], 3 * share)
         # the mosaics' columns may be wider than their share (their titles): what is left
         left = self.graphics.width() - 30 - self.patches_box.width() - self.kernels_box.width()
         paging = self.pager.pages > 1
         arrows = 2 * self._arrow_width() + 6 if paging else 0.0
         page, short = self.pager.text(), self.pager.text(compact=True)
         texts = [t + page for t in ("channel contributions", "contributions", "Σ per channel")]
-        texts += [short, "Σ"] if paging else ["Σ"]
+        texts += [f"Σ {short}", "Σ"] if paging else ["Σ"]
         justify = "left" if paging else "center"     # the arrows at the right end
         if self.bars_title.opts.get("justify") != justify:
             self.bars_title.setAttr("justify", justify)

@@ -4,6 +4,11 @@ Each tab places its panels by hand (``fit_layout.arrange`` on a ``FitCanvas``): 
 is a ``MosaicBarPanel`` (title, maps and a colour bar on its own symmetric scale), the same
 widget the filters and saliency views use. The layout search runs only when the canvas's
 size, the font or the network's shapes change (``layout_changed``), not at every Step.
+
+Many channels page (◀ ▶ beside a title; ``paging.readable_layout`` chooses how many a page
+holds, the fewest pages whose tiles stay at least ``MAP_TILE_PX``, or ``KERNEL_TILE_PX`` for
+a table of kernels, a side). A paged panel's colour scale is its whole layer's (every page),
+so pages compare: the same colour is the same value on every page.
 """
 
 from __future__ import annotations
@@ -18,6 +23,14 @@ from ...mosaic import symmetric_levels
 from ...mosaic_panel import MosaicBarPanel
 
 TICK_SAMPLE = "-5e-05"      # the widest colour-bar tick label of a gradient or a weight change
+#: A feature map or a filter drawn smaller than this (pixels a side) pages: the activations
+#: overview's floor, as these tabs show a whole network at once too (LeNet at 1920x1080 keeps
+#: its 50 pool2 gradients, 18 px, on one page)
+MAP_TILE_PX = 16
+#: A kernel of a table of kernels pages below this: a table is an overview of thousands of
+#: small kernels (LeNet's 50 x 20 table of 5x5 kernels is drawn 7.7 px a kernel at 1920x1080
+#: and stays one page; a 128 x 64 table of 3x3 kernels pages into blocks at least this large)
+KERNEL_TILE_PX = 7
 
 
 def format_change(change: float) -> str:

@@ -17,9 +17,14 @@ Every number is the worker's: ``detail.delta(name)`` is exactly what the optimiz
 the gradients are the backward pass of that very step (``detail.output_grads``) and the
 winners its forward pass's (``detail.pool_masks``); the view builds no network.
 
+Layers of many channels page (◀ ▶ beside a panel's title, by click or by keyboard: Tab to
+an arrow, then Enter, Left / Right, Page Up / Down) so every map and kernel stays readable;
+a panel's colour scale is its whole layer's, the same on every page.
+
 Public API (tests, scripts): ``show_step(detail)``, ``select_digit(k)``,
-``select_pool_channel(pool, channel)``, ``shown_delta(name)`` (the ΔW drawn, read back from
-its panel), ``delta_levels(name)``, ``shown_grad(layer)``, ``routing(pool)`` -> dict of the
+``select_pool_channel(pool, channel)``, ``shown_delta(name, page=None)`` (the ΔW drawn,
+read back from its panel, every page or one), ``delta_levels(name)``,
+``shown_grad(layer, page=None)``, ``routing(pool)`` -> dict of the
 arrays drawn, ``digit``, ``detail``, and the tabs ``delta_tab``, ``grad_tab``,
 ``routing_tab``.
 """
@@ -123,20 +128,22 @@ class StepExplainerView(QWidget):
         if self.detail is not None:
             self.refresh()
 
-    def shown_delta(self, name: str) -> np.ndarray:
+    def shown_delta(self, name: str, page: int | None = None) -> np.ndarray:
         """The ΔW drawn for weight ``name`` (e.g. "conv1.weight", "fc1.weight"), read back
-        from its panel, shaped like the parameter."""
+        from its panel, shaped like the parameter: on every page (None), or on page ``page``
+        only (NaN where another page shows the weight)."""
         self._ensure_drawn()
-        return self.delta_tab.shown(name)
+        return self.delta_tab.shown(name, page)
 
     def delta_levels(self, name: str) -> tuple[float, float]:
         self._ensure_drawn()
         return self.delta_tab.levels(name)
 
-    def shown_grad(self, layer: str) -> np.ndarray:
-        """``(C, H, W)`` d loss / d ``layer`` drawn for the followed digit (from the mosaic)."""
+    def shown_grad(self, layer: str, page: int | None = None) -> np.ndarray:
+        """``(C, H, W)`` d loss / d ``layer`` drawn for the followed digit (from the mosaic),
+        on every page (None) or on page ``page`` only (NaN in the other pages' channels)."""
         self._ensure_drawn()
-        return self.grad_tab.shown(layer)
+        return self.grad_tab.shown(layer, page)
 
     def routing(self, pool: str) -> dict[str, np.ndarray]:
         """The arrays of the routing row of ``pool``: ``arriving (h, w)`` gradient at the pool
