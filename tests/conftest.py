@@ -10,6 +10,7 @@ collection (see ``collect_only_between_tests``); a test that needs it asks for t
 ``automatic_gc`` fixture.
 """
 
+import functools
 import gc
 import json
 import os
@@ -34,6 +35,31 @@ def offscreen_platform(width: int, height: int) -> str:
 
 
 os.environ.setdefault("QT_QPA_PLATFORM", offscreen_platform(*TEST_SCREEN))
+
+# A wait returns as soon as its signal or state arrives: its timeout only bounds a failure.
+# On this shared 2-core machine a niced suite beside busy processes gets a fraction of a core,
+# and a 20 s wait for a stopped run to end and a new one to start timed out (load 12). No
+# qtbot wait gives up before MIN_WAIT_MS.
+MIN_WAIT_MS = 60_000
+
+
+def _patient(wait):
+    @functools.wraps(wait)
+    def patient_wait(self, *args, timeout=5000, **kwargs):
+        if timeout is not None and 0 < timeout < MIN_WAIT_MS:
+            timeout = MIN_WAIT_MS
+        return wait(self, *args, timeout=timeout, **kwargs)
+    return patient_wait
+
+
+def _make_qtbot_waits_patient() -> None:
+    from pytestqt.qtbot import QtBot
+    for name in ("waitUntil", "waitSignal", "waitSignals", "waitExposed", "waitActive",
+                 "waitCallback"):
+        setattr(QtBot, name, _patient(getattr(QtBot, name)))
+
+
+_make_qtbot_waits_patient()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -313,3 +313,35 @@ def test_background_job_reports_results_errors_and_pauses_gc_meanwhile(qtbot, au
     assert got.args == ["d", "ZeroDivisionError: division by zero"]
     qtbot.waitUntil(lambda: not job.busy)
     assert gc.isenabled()
+
+
+def test_embedding_class_key_is_under_the_plot_not_over_the_points(qtbot):
+    """A legend drawn over the cloud hid points and vanished among points of its own colour
+    (the grey "7" at 1280x720): the key is a row of coloured labels under the plot."""
+    state = make_state()
+    view = EmbeddingView(state)
+    with qtbot.waitSignal(view.job.finished, timeout=WAIT_MS):
+        shown(qtbot, view, size=(420, 320))
+    assert view.plot.getPlotItem().legend is None
+    assert [label.text()[-1] for label in view.legend_labels] == [str(c) for c in range(10)]
+    plot_bottom = view.plot.mapTo(view, view.plot.rect().bottomLeft()).y()
+    for label in view.legend_labels:
+        assert label.isVisible()
+        box = label.geometry().translated(label.parentWidget().mapTo(view, label.pos()) - label.pos())
+        assert box.top() >= plot_bottom
+        assert view.rect().contains(box), (label.text(), box, view.rect())
+
+
+def test_embedding_dots_grow_with_the_presentation_type(qtbot):
+    state = make_state()
+    view = EmbeddingView(state)
+    with qtbot.waitSignal(view.job.finished, timeout=WAIT_MS):
+        shown(qtbot, view)
+    small = view.scatter.opts["size"]
+    font = view.font()
+    font.setPointSizeF(20)
+    view.setFont(font)
+    assert view.scatter.opts["size"] >= 1.8 * small
+    # the drawn points carry the new size too, not only the default for later ones
+    assert np.all(view.scatter.data["size"] <= 0) or np.all(
+        view.scatter.data["size"] == view.scatter.opts["size"])

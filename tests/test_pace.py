@@ -75,6 +75,34 @@ def test_a_slow_pace_waits_but_pause_stop_and_a_new_speed_act_at_once(qtbot, con
         controller.stop()
 
 
+def test_time_left_counts_the_pace_not_only_the_computing():
+    pacing = Pacing()
+    assert pacing.seconds_left(420, 0.02) == pytest.approx(8.4)       # full speed: compute
+    assert math.isnan(pacing.seconds_left(420, math.nan))
+    pacing.set_batches_per_second(1.0)
+    assert pacing.seconds_left(420, 0.02) == pytest.approx(420.0)     # one batch a second
+    assert pacing.seconds_left(420, math.nan) == pytest.approx(420.0)
+    assert pacing.seconds_left(10, 3.0) == pytest.approx(30.0)        # slower than the pace
+    assert pacing.seconds_left(-1, 0.02) == 0.0
+
+
+def test_a_slowed_runs_snapshots_give_the_time_left_at_that_pace(qtbot, controller, data):
+    """Seen under Xvfb: at 1 batch/s with 420 batches to go the bar said "time left 0:08"."""
+    snapshots = []
+    controller.lossesArrived.connect(snapshots.append)      # every snapshot, as it arrives
+    controller.pacing.set_batches_per_second(SLOW)
+    worker = controller.start(build_network(seed=0), data, config())
+    qtbot.waitUntil(lambda: worker.trainer.step_count == 1, timeout=10000)
+    with qtbot.waitSignal(controller.stateChanged, timeout=5000,
+                          check_params_cb=lambda s: s == "paused"):
+        controller.pause()                                  # emits a snapshot first
+    last = snapshots[-1]
+    left = last.total_steps - last.step
+    assert left == 11 and last.eta_seconds >= left / SLOW * 0.99, last.eta_seconds
+    with qtbot.waitSignal(controller.finished, timeout=30000):
+        controller.stop()
+
+
 def test_pause_at_the_end_of_each_epoch(qtbot, controller, data):
     controller.pacing.set_pause_each_epoch(True)
     epochs = []
@@ -187,6 +215,28 @@ def test_a_continued_run_counts_epochs_like_the_plot_and_the_status_bar_follows(
     text = c.progress_bar.format()
     # the plot draws this run from epoch 2 on: its first epoch is the model's third
     assert text.startswith("epoch 3 (this run: epoch 1/2"), text
+
+
+def test_a_continued_runs_epoch_message_numbers_epochs_like_the_loss_plot(qtbot, window):
+    """Seen under Xvfb: the loss header said "epoch 4: held-out accuracy 95.8%" while the
+    status bar said "Epoch 1: ... held-out accuracy 95.8%" for the same epoch."""
+    c = window.controls
+    c.batch_spin.setValue(64)                      # 10 batches an epoch
+    c.epochs_spin.setValue(1)
+    with qtbot.waitSignal(window.controller.finished, timeout=60000):
+        qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
+    assert "finished" in window.statusBar().currentMessage()
+    c.epochs_spin.setValue(2)
+    c.pause_epoch_box.setChecked(True)             # stops after this run's first epoch
+    qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.controller.state == "paused"
+                    and "held-out accuracy" in window.statusBar().currentMessage(),
+                    timeout=60000)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Epoch 2 (this run: 1): "), message
+    # the loss view's header names the same epoch (it draws once the view refreshes)
+    qtbot.waitUntil(lambda: "epoch 2: held-out" in window.loss_view.summary.text(),
+                    timeout=30000)
 
 
 # -- shortcuts wherever focus is ------------------------------------------------------------------

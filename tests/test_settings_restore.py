@@ -261,3 +261,30 @@ def test_geometry_saved_on_a_screen_of_another_size_is_fitted_not_dropped(qtbot,
         assert area.contains(win.frameGeometry()), (win.frameGeometry(), area)
         assert win.width() > 0.9 * area.width() - 16     # its size, cut to the screen
     win.close()
+
+
+def test_a_restored_window_that_fits_with_its_frame_is_left_alone(qtbot):
+    """Seen under Xvfb + openbox at 1280x720 and 1366x768: every relaunch of a normal window
+    said "The saved window size did not fit this screen" and moved it, because the hidden
+    window's client rectangle (its top under the title bar) was checked as if it were the
+    frame. A client area with room for the frame around it stays where it is; one that is
+    too big or off the screen is still fitted."""
+    from PyQt6.QtWidgets import QMainWindow
+
+    from cnnviz.app.window_settings import ASSUMED_FRAME, available_area, fit_into_screen
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    area = available_area(win)
+    extra_w, extra_h = ASSUMED_FRAME
+    top = extra_h - extra_w // 2                       # the title bar above the client area
+    # as the app placed it: centred, client top just under the title bar, frame inside
+    fits = QRect(area.x() + 27, area.y() + top + 6, area.width() - 60,
+                 area.height() - extra_h - 12)
+    win.setGeometry(fits)
+    assert not fit_into_screen(win) and win.geometry() == fits
+    too_tall = QRect(area.x() + 27, area.y() + 40, area.width() - 60, area.height() + 100)
+    win.setGeometry(too_tall)
+    assert fit_into_screen(win)
+    assert win.height() == area.height() - extra_h and area.contains(win.geometry())
+    win.setGeometry(QRect(area.x() - 300, area.y() + 100, 400, 300))     # off the left edge
+    assert fit_into_screen(win) and area.contains(win.geometry())

@@ -77,6 +77,8 @@ def fit_into_screen(window) -> bool:
     if window.windowState() & _BIG_STATES:
         return False
     area = available_area(window)
+    if not window.isVisible() and _fits_hidden(window, area):
+        return False
     extra_w, extra_h = frame_extra(window)
     width = min(window.width(), area.width() - extra_w)
     height = min(window.height(), area.height() - extra_h)
@@ -90,6 +92,21 @@ def fit_into_screen(window) -> bool:
         window.move(x, y)
         changed = True
     return changed
+
+
+def _fits_hidden(window, area: QRect) -> bool:
+    """Whether a window not shown yet fits ``area`` as it is. Its ``geometry()`` (as restored)
+    is where its client area will be, and its frame is not known (none without a window
+    manager): it fits while it has room for ``ASSUMED_FRAME`` and its client area, with a
+    border's width on the left, right and bottom, lies inside ``area``. Checking the client
+    rectangle as if it were the frame moved every restored window at 1280x720 (its client
+    top at 34 px, under the title bar, read as a frame's top too low) and noted at each
+    launch that "the saved window size did not fit this screen"."""
+    g = window.geometry()
+    extra_w, extra_h = ASSUMED_FRAME
+    side = extra_w // 2
+    return (g.width() <= area.width() - extra_w and g.height() <= area.height() - extra_h
+            and area.contains(g.adjusted(-side, 0, side, side)))
 
 
 def restore_window(window, default_state: QByteArray, version: int) -> list[str]:

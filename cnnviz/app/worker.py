@@ -309,8 +309,9 @@ class TrainingWorker(QObject):
     def _emit_snapshot(self) -> None:
         now = time.perf_counter()
         t = self.trainer
-        remaining = max(0, t.total_steps - t.step_count) * t.config.batch_size
-        eta = remaining / self._ips if self._ips and math.isfinite(self._ips) else float("nan")
+        compute = t.config.batch_size / self._ips if self._ips and math.isfinite(self._ips) \
+            else float("nan")                  # seconds a batch computes; the pace may wait more
+        eta = self.pacing.seconds_left(t.total_steps - t.step_count, compute)
         steps, progress, losses = (zip(*self._buffer) if self._buffer else ((), (), ()))
         snapshot = Snapshot.create(
             self.net.params, list(steps), list(progress), list(losses),

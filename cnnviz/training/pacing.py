@@ -70,6 +70,18 @@ class Pacing:
         now = time.perf_counter() if now is None else now
         return max(0.0, started + 1.0 / rate - now)
 
+    def seconds_left(self, batches: int, seconds_per_batch: float) -> float:
+        """How long ``batches`` more batches take at this pace, each needing
+        ``seconds_per_batch`` of computing (NaN when that is unknown): a slowed run waits
+        out every batch's ``1 / batches_per_second``, so its time left is not the compute
+        time (at one batch a second 420 batches take 7 minutes, not 8 s)."""
+        with self._lock:
+            rate = self._rate
+        paced = 1.0 / rate if math.isfinite(rate) else 0.0
+        per_batch = max(seconds_per_batch, paced) if math.isfinite(seconds_per_batch) \
+            else (paced or math.nan)
+        return max(0, batches) * per_batch
+
     # -- listeners (a waiting worker wakes up to apply a new pace at once) ------------------
     def add_listener(self, callback: Callable[[], None]) -> None:
         with self._lock:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QRectF, Qt, pyqtSignal
-from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ...explain.map_groups import MapGroup, input_window, map_groups
 from ..fit_layout import Option, arrange, row_templates, within_budget
@@ -32,11 +32,9 @@ from ..lazy_refresh import RefreshWhenExposed
 from ..mosaic import range_levels
 from ..mosaic_panel import MosaicBarPanel, page_size_for
 from ..paging import RANGE_PADDING, overview_page_sizes, readable_layout
+from ..prob_bars import ProbBars, ProbRoom
 
-BAR_COLOR = (90, 120, 170)
-PREDICTED_COLOR = (255, 170, 40)
 PROB_ASPECT = 1.4           # width / height of the probability bars' plot
-PROB_TITLE_SIZE = "9pt"     # the probability plot's title in normal mode
 PROBS = "probs"             # layout key of the probability plot
 # mosaic column counts to choose from (whichever fits the widget's shape best)
 COLUMN_CHOICES = (2, 4, 5, 7, 8, 10, 13, 17, 20, 25)
@@ -103,10 +101,10 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.note)
         layout.addWidget(self.status)
-        self.prob_plot = pg.PlotItem()
-        self.prob_plot.setTitle("probabilities", size=PROB_TITLE_SIZE)
+        self.prob_plot = ProbBars(on_restyled=self._check_prob_room)
         self.prob_plot.setParentItem(self.canvas)
-        self._setup_prob_plot()
+        self.bars = self.prob_plot.bars
+        self._placed_room: ProbRoom | None = None     # the plot's room when last arranged
         self._build()
 
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -137,7 +135,7 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         n = int(np.prod(describe[0].output_shape))
         self.note.setText("" if has_conv else NO_CONV_NOTE.format(n=n))
         self.note.setVisible(not has_conv)
-        self._setup_prob_axis()
+        self.prob_plot.set_classes(self._classes)
 
     @staticmethod
     def _card(info: MapGroup) -> MosaicBarPanel:
@@ -148,8 +146,9 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         return MosaicBarPanel("viridis", colour_bar=False, page_size=page_size_for(*info.shape))
 
     # -- layout --------------------------------------------------------------------------
-    def _options(self, per_page: dict[str, int]) -> dict[str, list[Option]]:
-        """Each panel's options; a paged group's for ``per_page[key]`` maps a page."""
+    def _options(self, per_page: dict[str, int], room: ProbRoom) -> dict[str, list[Option]]:
+        """Each panel's options; a paged group's for ``per_page[key]`` maps a page; the
+        probability plot's for ``room``."""
         font = self.font()
         options = {}
         for key, group in self.groups.items():
@@ -159,18 +158,25 @@ class ActivationsView(RefreshWhenExposed, QWidget):
                 n = per_page[key]
                 options[key] = group.card.options(COLUMN_CHOICES, font, count=n,
                                                   ragged=n < group.info.shape[0])
-        axis_w = self.prob_plot.getAxis("left").width()
-        # room for the axis, and for a title wider than the bars (large type)
-        extra = max(axis_w, self.prob_plot.minimumWidth() * 0.6)
-        options[PROBS] = [Option(None, PROB_ASPECT, 1.0, extra_w=extra)]
+        options[PROBS] = [Option(None, PROB_ASPECT, 1.0, extra_w=room.extra_w(PROB_ASPECT))]
         return options
+
+    def prob_room(self) -> ProbRoom:
+        """The room the probability plot needs now: from the fonts and whether its title
+        names the true label (the title's form), never from the digit shown."""
+        return self.prob_plot.room(self.font())
 
     def arrange(self, *_args) -> None:
         """Choose every layer's maps per page and place every panel for the canvas's current
-        size (``paging.readable_layout`` over ``fit_layout.arrange``: a few layouts at most)."""
+        size (``paging.readable_layout`` over ``fit_layout.arrange``: a few layouts at most).
+        A function of the size, the fonts, the map shapes and ``prob_room()``: not of what
+        was shown or arranged before."""
         size = self.canvas.size()
         if not self.groups or not self._maps or size.width() < 20 or size.height() < 20:
             return
+        room = self.prob_room()
+        self.prob_plot.fit(room)
+        self._placed_room = room
         keys = list(self.groups) + [PROBS]
         templates = row_templates(keys, 4)
         title_px = max(g.card.title_px() for g in self.groups.values())
@@ -183,9 +189,10 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         # pixels per data pixel for tiles OVERVIEW_TILE_PX a side
         least = {k: OVERVIEW_TILE_PX * RANGE_PADDING / min(shape[1:])
                  for k, shape in paged.items()}
+        least[PROBS] = room.least_h        # its axis labels apart, its title whole
 
         def layout_for(per_page):
-            options = within_budget(self._options(per_page), len(templates))
+            options = within_budget(self._options(per_page, room), len(templates))
             return options, arrange(size.width(), size.height(), templates, options,
                                     title_px=title_px, spacing=8, titled=set(self.groups),
                                     weights=weights, least=least)
@@ -199,9 +206,9 @@ class ActivationsView(RefreshWhenExposed, QWidget):
             if key == PROBS:
                 rect = QRectF(*place.rect)
                 # its title may be wider than the bars: keep it inside the view
-                over = rect.left() + max(rect.width(), self.prob_plot.minimumWidth()) - size.width()
+                over = rect.left() + max(rect.width(), room.least_w) - size.width()
                 rect.translate(-max(0.0, over), 0)
-                self.prob_plot.setGeometry(rect)
+                self.prob_plot.place(rect)
             else:
                 self.groups[key].card.place(place, self.font())
 
@@ -212,27 +219,6 @@ class ActivationsView(RefreshWhenExposed, QWidget):
 
     def _on_page(self, _page: int) -> None:
         self.arrange()                      # the last page may hold fewer maps
-
-    def _setup_prob_plot(self) -> None:
-        plot = self.prob_plot
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        plot.setYRange(0, 1, padding=0.02)
-        plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1)]])
-        for side in ("bottom", "left"):     # fixed axes: repaint as cached pixmaps
-            plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.75,
-                                    brush=BAR_COLOR)
-        plot.addItem(self.bars)
-        self._brushes = {False: pg.mkBrush(BAR_COLOR), True: pg.mkBrush(PREDICTED_COLOR)}
-        self._prob_title = ""
-
-    def _setup_prob_axis(self) -> None:
-        n = self._classes
-        self.prob_plot.setXRange(-0.6, n - 0.4, padding=0)
-        step = 1 if n <= 20 else 5
-        self.prob_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(0, n, step)]])
 
     # -- refresh -------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -253,22 +239,18 @@ class ActivationsView(RefreshWhenExposed, QWidget):
             else:
                 levels = (0.0, 1.0) if group.info.kind == "input" else range_levels(values)
                 group.card.set_maps(values, levels)
-        self._set_probabilities(self.state.probabilities)
+        self.prob_plot.set_probabilities(self.state.probabilities, self.state.probe_label)
+        # a new title needs other room only if its form (or a font) changed: no layout per
+        # training snapshot, and one at once when a probe with a true label replaces a drawing
         if first or not self.placements:
             self.arrange()
+        else:
+            self._check_prob_room()
 
-    def _set_probabilities(self, probs: np.ndarray) -> None:
-        predicted = int(np.argmax(probs))
-        brushes = [self._brushes[i == predicted] for i in range(len(probs))]
-        self.bars.setOpts(x=np.arange(len(probs)), height=np.asarray(probs, float), brushes=brushes)
-        label = self.state.probe_label
-        truth = f", true {label}" if label is not None else ""
-        title = f"predicted <b>{predicted}</b> ({probs[predicted]:.0%}){truth}"
-        if title != self._prob_title:
-            self._prob_title = title
-            # the size in place: presentation mode enlarges it, and undoes that on leaving
-            size = self.prob_plot.titleLabel.opts.get("size") or PROB_TITLE_SIZE
-            self.prob_plot.setTitle(title, size=size)
+    def _check_prob_room(self) -> None:
+        """Arrange again if the probability plot needs other room than it was placed in."""
+        if self.placements and self.prob_room() != self._placed_room:
+            self.arrange()
 
     # -- hover and click -------------------------------------------------------------------
     def hit(self, scene_pos) -> tuple[str, int, int, int] | None:

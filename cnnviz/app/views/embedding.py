@@ -10,7 +10,6 @@ click it to make it the probe. The confusion matrix's selected cell highlights i
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -59,6 +58,7 @@ class EmbeddingView(LiveView):
     def changeEvent(self, event) -> None:      # noqa: N802
         if event.type() == QEvent.Type.FontChange and hasattr(self, "_status_fit"):
             self._status_fit.start()
+            self._size_points()
         super().changeEvent(event)
 
     def _build(self) -> None:
@@ -89,10 +89,19 @@ class EmbeddingView(LiveView):
         self.plot.addItem(self.scatter)
         self.marks = pg.ScatterPlotItem(size=11, brush=None, pen=pg.mkPen((255, 255, 255), width=2))
         self.plot.addItem(self.marks)
-        legend = self.legend = self.plot.addLegend(offset=(5, 5), labelTextColor=(230, 230, 230))
-        for c, colour in enumerate(CLASS_COLOURS):
-            legend.addItem(pg.ScatterPlotItem(size=8, brush=colour, pen=None), str(c))
-        self.plot.getViewBox().sigResized.connect(self._fit_legend)
+        self._size_points()
+        # the class key is a row under the plot, not a legend over it: drawn over the cloud,
+        # a label vanished among points of its own colour and hid the points behind it
+        self.legend_row = QHBoxLayout()
+        self.legend_row.setSpacing(10)
+        self.legend_row.addWidget(QLabel("class:"))
+        self.legend_labels: list[QLabel] = []
+        for c, (r, g, b) in enumerate(CLASS_COLOURS):
+            label = QLabel(f"<span style='color: rgb({r},{g},{b})'>\u25cf</span>{c}")
+            label.setToolTip(f"digits whose true class is {c}")
+            self.legend_labels.append(label)
+            self.legend_row.addWidget(label)
+        self.legend_row.addStretch(1)
         # the hovered digit, drawn in the top-right corner of the plot
         self.preview = pg.GraphicsLayoutWidget()
         self.preview.setFixedSize(84, 100)
@@ -119,7 +128,15 @@ class EmbeddingView(LiveView):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addLayout(middle, 1)
+        layout.addLayout(self.legend_row)
         layout.addWidget(self.status)
+
+    def _size_points(self) -> None:
+        """Dots that grow with the type: presentation mode's 18 pt text sat beside 6 px dots
+        that the back row could not tell apart."""
+        dot = max(6, round(0.4 * self.fontMetrics().height()))
+        self.scatter.setSize(dot)
+        self.marks.setSize(dot + 5)
 
     def _fill_layers(self) -> None:
         net = self.state.net
@@ -219,16 +236,6 @@ class EmbeddingView(LiveView):
         d = ((self.points[:, 0] - p.x()) / px) ** 2 + ((self.points[:, 1] - p.y()) / py) ** 2
         i = int(np.argmin(d))
         return i if d[i] <= HOVER_RADIUS_PX ** 2 else None
-
-    def _fit_legend(self, *_args) -> None:
-        """As many legend columns as the plot's height needs: ten rows ran off the bottom of
-        a short plot (presentation mode at 1280x720 lost "9")."""
-        legend = self.legend
-        if not legend.items:
-            return
-        row = legend.items[0][1].itemRect().height() + legend.layout.verticalSpacing() + 2
-        rows = max(1, int((self.plot.getViewBox().height() - 20) // max(row, 1.0)))
-        legend.setColumnCount(math.ceil(len(legend.items) / rows))
 
     def _on_hover(self, scene_pos) -> None:
         i = self.point_at(scene_pos)

@@ -185,8 +185,13 @@ class TrainingActions:
 
     def _on_epoch(self, event) -> None:
         self.state.publish_epoch(event)
+        # a continued run: number the epoch as the loss plot's header does (its x axis
+        # counts the epochs of earlier runs too)
+        before = self.state.epochs_before
+        name = f"Epoch {int(before + event.epoch + 1)} (this run: {event.epoch + 1})" \
+            if before > 0 else f"Epoch {event.epoch + 1}"
         self.statusBar().showMessage(
-            f"Epoch {event.epoch + 1}: train loss {event.train_loss:.4f}, held-out accuracy "
+            f"{name}: train loss {event.train_loss:.4f}, held-out accuracy "
             f"{100 * event.test_accuracy:.1f}% ({event.images_per_second:,.0f} images/s)"
             + (": paused, press Resume (Space) to go on" if self.controls.pause_epoch_box
                .isChecked() and event.epoch + 1 < self.controls.epochs_spin.value() else ""))
