@@ -32,6 +32,9 @@ WIDE = "conv64x3p1 relu maxpool conv128x3p1 relu maxpool fc10"
 # ``cnnviz export-views`` lays it out), and the stage's in presentation mode at 1280x720
 VIEWS = {"1280": (481, 339), "1366": (567, 363), "1920": (820, 561)}
 STAGE_1280 = (1274, 521)
+# the dock in a real 1280x720 window under a window manager (openbox): smaller still, no
+# layout keeps every map at the overview's floor there
+WINDOWED_1280 = (426, 280)
 
 
 @pytest.fixture(autouse=True)
@@ -144,6 +147,16 @@ def test_the_bars_keep_their_labels_apart_in_presentation_type(qtbot, qapp):
         qapp.setFont(old)
 
 
+@pytest.mark.parametrize("arch", ["lenet", WIDE], ids=["lenet", "wide"])
+def test_the_bars_come_first_where_not_every_map_reaches_its_floor(qtbot, arch):
+    """Under openbox the 1280x720 window's dock is 426x280: no placement keeps every map
+    at OVERVIEW_TILE_PX beside the bars. The bars' room is kept all the same (it was
+    dropped with the maps' and the bars came out 18 px high), the maps page."""
+    view = make_view(qtbot, arch, WINDOWED_1280)
+    assert_bars_readable(view)
+    assert all(g.card.pages <= paging.MOST_PAGES for g in view.groups.values())
+
+
 def test_the_layout_does_not_depend_on_what_was_shown_before(qtbot):
     """One view taken through other sizes and titles (a drawn digit without a label, other
     predictions) is laid out exactly like a view opened on the last of them."""
@@ -207,3 +220,21 @@ def test_new_titles_cost_no_layout_and_a_new_title_form_one(qtbot, monkeypatch):
         qtbot.wait(1)
     assert calls == []
     assert_bars_readable(view)
+
+
+def test_arrange_keeps_the_must_keys_least_when_not_every_key_gets_its_own():
+    """``fit_layout.arrange(must=...)``: in 120x100 px the maps can never be 200 px high,
+    so no placement gives every key its least. Without ``must`` both leasts are dropped and
+    the best balance leaves the plot 75 px high; with it the plot keeps its 80 px (the maps
+    become a strip above it)."""
+    from cnnviz.app.fit_layout import Option, arrange
+    options = {"maps": [Option(0.2, 0.2, 1.0), Option(10.0, 10.0, 1.0)],
+               PROBS: [Option(None, 1.4, 1.0)]}
+    templates = [[["maps", PROBS]], [["maps"], [PROBS]]]
+    least = {"maps": 200.0, PROBS: 80.0}
+    loose = arrange(120, 100, templates, options, title_px=0, spacing=0, least=least)
+    assert loose[PROBS].content_h < 80
+    kept = arrange(120, 100, templates, options, title_px=0, spacing=0, least=least,
+                   must={PROBS})
+    assert kept[PROBS].content_h >= 80
+    assert kept["maps"].rect[1] + kept["maps"].rect[3] <= kept[PROBS].rect[1] + 1e-6

@@ -13,6 +13,8 @@ returns one line per problem (an empty list: the window is right):
   its rectangle; a word-wrapped label needs the height its text wraps into);
 * every text of a pyqtgraph scene (plot titles, axis labels, text items) lies inside what
   its graphics view shows and inside the view box that clips it;
+* no two tick labels of a plot's axis overlap, their ink measured (a plot squashed into a
+  strip drew its 0 / 0.5 / 1 on top of each other);
 * no tab title is elided or cut; the status bar's message is whole or elided with the full
   text as its tool tip, never cut mid-glyph;
 * in presentation mode every text, widgets' and scenes' alike, is at least 18 pt (a
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPoint, QRect, QRectF, Qt
-from PyQt6.QtGui import QFontInfo
+from PyQt6.QtGui import QFontInfo, QFontMetricsF, QImage, QPainter
 from PyQt6.QtWidgets import (QAbstractButton, QAbstractScrollArea, QAbstractSpinBox, QApplication,
                              QCheckBox, QComboBox, QGraphicsItem, QGraphicsTextItem, QLabel,
                              QPushButton, QRadioButton, QScrollBar, QSlider, QStyle, QTabBar,
@@ -162,6 +164,45 @@ def _clip_rect(item: QGraphicsItem, view: pg.GraphicsView) -> QRectF | None:
     return clip
 
 
+def tick_label_rects(axis: pg.AxisItem) -> list[tuple[str, QRectF]]:
+    """The tick labels ``axis`` draws at its current size, each with the rectangle of its
+    ink (in the axis's coordinates): where its own paint puts the text, shrunk about its
+    centre to the glyphs' tight box (a line's height would count the leading)."""
+    image = QImage(4, 4, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        if axis.style.get("tickFont"):
+            painter.setFont(axis.style["tickFont"])
+        metrics = QFontMetricsF(painter.font())
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    labels = []
+    for rect, _flags, text in ([] if specs is None else specs[2]):
+        ink = metrics.tightBoundingRect(text)
+        ink.moveCenter(rect.center())
+        labels.append((text, ink))
+    return labels
+
+
+def axis_label_problems(name: str, view: pg.GraphicsView) -> list[str]:
+    """Tick labels of one axis drawn over each other."""
+    problems = []
+    for item in view.scene().items():
+        if not isinstance(item, pg.AxisItem) or not item.isVisible() \
+                or not item.style.get("showValues", True) or item.linkedView() is None:
+            continue
+        labels = tick_label_rects(item)
+        for i, (a, ra) in enumerate(labels):
+            for b, rb in labels[i + 1:]:
+                if ra.adjusted(0.5, 0.5, -0.5, -0.5).intersects(rb):
+                    problems.append(f"{name}: axis ({item.orientation}) tick labels {a!r} "
+                                    f"and {b!r} overlap ({item.geometry().height():.0f} px "
+                                    f"high, {item.geometry().width():.0f} px wide)")
+                    break
+    return problems
+
+
 def scene_text_problems(name: str, ref: QWidget, visible: QRect, big_type: bool) -> list[str]:
     """Texts of the pyqtgraph scenes inside ``ref`` that are cut (outside their graphics
     view's shown part, or the view box clipping them) or, in large type, under 18 pt."""
@@ -174,6 +215,7 @@ def scene_text_problems(name: str, ref: QWidget, visible: QRect, big_type: bool)
         shown = QRectF(QRect(origin, port.size()).intersected(visible))
         if shown.isEmpty():
             continue
+        problems += axis_label_problems(name, view)
         for item in view.scene().items():
             if not isinstance(item, QGraphicsTextItem) or not item.isVisible() \
                     or item.effectiveOpacity() <= 0.05 or not item.toPlainText().strip():

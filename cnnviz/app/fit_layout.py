@@ -45,18 +45,22 @@ class Placement:
 def arrange(width: float, height: float, templates: list[list[list[str]]],
             options: dict[str, list[Option]], title_px: float = 16.0, spacing: float = 6.0,
             titled: set[str] | None = None, weights: dict[str, float] | None = None,
-            least: dict[str, float] | None = None) -> dict[str, Placement]:
+            least: dict[str, float] | None = None, must: set[str] | None = None
+            ) -> dict[str, Placement]:
     """The best placement of every panel of the best template (see the module docstring).
 
     ``titled``: the keys that get ``title_px`` above their content (default: all).
     ``weights``: how much a panel's size counts in the score (default 1 each).
     ``least``: pixels per data pixel a key needs at least (maps that stay readable): a
     placement that gives every key that much beats any that does not.
+    ``must``: keys of ``least`` that come first: where no placement gives every key its
+    least, one that gives these theirs still beats any that does not (a plot whose axis
+    labels would overlap, beside maps that can page).
     """
     best = None
     for template in templates:
         found = _best_in_template(width, height, template, options, title_px, spacing, titled,
-                                  weights or {}, least or {})
+                                  weights or {}, least or {}, must or set())
         if found is not None and (best is None or found[0] > best[0]):
             best = found
     if best is None:
@@ -64,7 +68,8 @@ def arrange(width: float, height: float, templates: list[list[list[str]]],
     return best[1]
 
 
-def _best_in_template(width, height, rows, options, title_px, spacing, titled, weights, least):
+def _best_in_template(width, height, rows, options, title_px, spacing, titled, weights, least,
+                      must):
     keys = [k for row in rows for k in row]
     choices = [range(len(options[k])) for k in keys]
     combos = np.array(list(itertools.product(*choices)), dtype=int)      # (M, n_keys)
@@ -96,9 +101,13 @@ def _best_in_template(width, height, rows, options, title_px, spacing, titled, w
     w = np.array([weights.get(k, 1.0) for k in keys])
     score = (np.log(per_key / native) * w).sum(axis=1)
     need = np.array([least.get(k, 0.0) for k in keys])
-    enough = (per_key / native >= need).all(axis=1)                    # (M,)
+    met = per_key / native >= need                                     # (M, n_keys)
+    enough = met.all(axis=1)                                           # (M,)
+    kept = met[:, [i for i, k in enumerate(keys) if k in must]].all(axis=1)
     if enough.any():
         score = np.where(enough, score, -np.inf)
+    elif kept.any():
+        score = np.where(kept, score, -np.inf)
     m = int(np.argmax(score))
 
     placements: dict[str, Placement] = {}
@@ -116,7 +125,7 @@ def _best_in_template(width, height, rows, options, title_px, spacing, titled, w
             x += widths[i] + spacing
         y += t + h + spacing
         col += len(row)
-    return (bool(enough[m]), float(score[m])), placements
+    return (bool(enough[m]), bool(kept[m]), float(score[m])), placements
 
 
 def row_templates(keys: list[str], max_rows: int = 4) -> list[list[list[str]]]:

@@ -195,7 +195,7 @@ class ActivationsView(RefreshWhenExposed, QWidget):
             options = within_budget(self._options(per_page, room), len(templates))
             return options, arrange(size.width(), size.height(), templates, options,
                                     title_px=title_px, spacing=8, titled=set(self.groups),
-                                    weights=weights, least=least)
+                                    weights=weights, least=least, must={PROBS})
 
         map_shapes = {key: shape[1:] for key, shape in paged.items()}
         (_, self.placements), per_page = readable_layout(sizes, layout_for, map_shapes,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QSize, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QIcon, QImage, QPen, QPixmap
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QIcon, QImage, QPen, QPixmap
 from PyQt6.QtWidgets import (QGraphicsRectItem, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem,
                              QPushButton, QVBoxLayout, QWidget)
 
@@ -28,6 +28,8 @@ CELL_PROMPT = "Click a cell to see its digits; click a digit to make it the prob
 # the matrix's title, longest first: the one that fits above the matrix is shown (a title
 # wider than the matrix widened its layout past the view, and columns 5-9 were cut off)
 GRID_TITLES = ["true label × predicted", "true × predicted", "true × pred."]
+AXIS_SCALE = 1.3    # the digits beside the matrix, in the view's font size times this...
+DIGIT_SHARE = 0.8   # ...at most this share of a row high (at 1280x720 12 pt digits overlapped)
 
 
 def digit_icon(image: np.ndarray) -> QIcon:
@@ -120,6 +122,22 @@ class ConfusionView(QWidget):
 
     def _show_whole_matrix(self, *_args) -> None:
         self.grid.box.setRange(xRange=(0, CLASSES), yRange=(0, CLASSES), padding=0.02)
+        self._fit_axis_font()
+
+    def _fit_axis_font(self) -> None:
+        """The axes' digits no taller than ``DIGIT_SHARE`` of a row of the matrix as drawn
+        now (never larger than ``AXIS_SCALE`` times the view's font)."""
+        font = QFont(self.font())
+        font.setPointSizeF(self.font().pointSizeF() * AXIS_SCALE)
+        row = self.grid.box.height() / (CLASSES * 1.04)        # the range's 2% padding
+        ink = QFontMetricsF(font).tightBoundingRect("0").height()
+        if row > 0 and ink > DIGIT_SHARE * row:
+            font.setPointSizeF(max(5.0, font.pointSizeF() * DIGIT_SHARE * row / ink))
+        current = self.left_axis.style.get("tickFont")
+        if current is not None and abs(current.pointSizeF() - font.pointSizeF()) < 0.25:
+            return                        # (a resize of a pixel or two: no new layout)
+        for axis in (self.left_axis, self.bottom_axis):
+            axis.setStyle(tickFont=font)
 
     def _apply_fonts(self) -> None:
         base = self.font().pointSizeF()
@@ -132,10 +150,10 @@ class ConfusionView(QWidget):
         self.cell_title.setFont(mid)
         self.thumbs.setFont(mid)
         axis_font = QFont(self.font())
-        axis_font.setPointSizeF(base * 1.3)
+        axis_font.setPointSizeF(base * AXIS_SCALE)
         for axis in (self.left_axis, self.bottom_axis):
-            axis.setStyle(tickFont=axis_font)
             axis.label.setFont(axis_font)
+        self._fit_axis_font()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:

@@ -14,6 +14,8 @@ scale is its whole gradient's (every page): pages compare.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ...fit_layout import arrange
@@ -23,6 +25,7 @@ from ...paging import RANGE_PADDING, page_sizes, readable_layout
 from .common import MAP_TILE_PX, CanvasTab, scale_text
 
 GRAD_COLUMNS = (4, 5, 8, 10, 16, 20, 25)     # mosaic column counts to choose from
+TITLE_ROUNDS = 3        # layouts at most to give every title row its room (per page size)
 
 
 def spatial_groups(layers) -> list[list[str]]:
@@ -164,11 +167,28 @@ class GradsTab(CanvasTab):
         sizes = {key: page_sizes(self.panels[key].count) for key in members}
         shapes = {n: self._map_shapes[n] for n in names}
         least = {n: MAP_TILE_PX * RANGE_PADDING / min(shapes[n]) for n in names}
+        font = self.font()
 
         def layout_for(per_page):
-            options = {n: self._options(n, per_page[g[0]]) for g in groups for n in g}
-            return options, arrange(size.width(), size.height(), templates, options,
-                                    title_px=title_px, spacing=8, least=least)
+            counts = {n: per_page[g[0]] for g in groups for n in g}
+            # a panel placed narrower than its title row needs (the name and the page range,
+            # the arrows, the colour bar) gets the missing width beside its maps and all are
+            # placed again: a tall narrow column of maps had room for "relu2 0–…" only
+            need = {n: self.panels[n].min_title_width(counts[n]) + self.panels[n].bar_width(font)
+                    for n in names}
+            widen: dict[str, float] = {}
+            for _ in range(TITLE_ROUNDS):
+                options = {n: [replace(o, extra_w=o.extra_w + widen.get(n, 0.0))
+                               for o in self._options(n, counts[n])] for n in names}
+                placements = arrange(size.width(), size.height(), templates, options,
+                                     title_px=title_px, spacing=8, least=least)
+                short = {n: need[n] - p.rect[2] for n, p in placements.items()
+                         if p.rect[2] < need[n] - 0.5}
+                if not short:
+                    break
+                for n, missing in short.items():
+                    widen[n] = widen.get(n, 0.0) + missing
+            return options, placements
 
         (_, self.placements), per_page = readable_layout(
             sizes, layout_for, shapes, floor=MAP_TILE_PX, members=members, jump=True)
