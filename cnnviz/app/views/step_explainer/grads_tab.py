@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ...fit_layout import arrange
+from ...fit_layout import arrange, within_budget
 from ...mosaic import symmetric_levels
 from ...mosaic_panel import MosaicBarPanel
 from ...paging import RANGE_PADDING, page_sizes, readable_layout
@@ -26,6 +26,7 @@ from .common import MAP_TILE_PX, CanvasTab, scale_text
 
 GRAD_COLUMNS = (4, 5, 8, 10, 16, 20, 25)     # mosaic column counts to choose from
 TITLE_ROUNDS = 3        # layouts at most to give every title row its room (per page size)
+LAYOUT_BUDGET = 100_000  # paged layouts: combinations arrange scores at most (5 options a panel)
 
 
 def spatial_groups(layers) -> list[list[str]]:
@@ -177,9 +178,13 @@ class GradsTab(CanvasTab):
             need = {n: self.panels[n].min_title_width(counts[n]) + self.panels[n].bar_width(font)
                     for n in names}
             widen: dict[str, float] = {}
+            choices = {n: self._options(n, counts[n]) for n in names}
+            if any(counts[n] < self.panels[n].count for n in names):
+                # paged: every column count is allowed (ragged pages), fewer of them scored
+                choices = within_budget(choices, len(templates), budget=LAYOUT_BUDGET)
             for _ in range(TITLE_ROUNDS):
                 options = {n: [replace(o, extra_w=o.extra_w + widen.get(n, 0.0))
-                               for o in self._options(n, counts[n])] for n in names}
+                               for o in choices[n]] for n in names}
                 placements = arrange(size.width(), size.height(), templates, options,
                                      title_px=title_px, spacing=8, least=least)
                 short = {n: need[n] - p.rect[2] for n, p in placements.items()
