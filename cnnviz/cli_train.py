@@ -38,7 +38,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--weight-decay", type=non_negative_float, help="L2 weight decay")
     p.add_argument("--lr-schedule", choices=("cosine", "step"),
                    help="cosine: fall smoothly to 5%% of --lr by the last epoch; step: "
-                        "multiply by --lr-decay every --lr-decay-every epochs (preset's "
+                        "multiply by --lr-decay every --lr-decay-every epochs, down to 5%% of --lr (preset's "
                         "default; step when --lr-decay is given)")
     p.add_argument("--lr-decay", type=positive_float, metavar="FACTOR",
                    help="multiply the learning rate by FACTOR every --lr-decay-every epochs")

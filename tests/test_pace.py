@@ -217,6 +217,22 @@ def test_a_continued_run_counts_epochs_like_the_plot_and_the_status_bar_follows(
     assert text.startswith("epoch 3 (this run: epoch 1/2"), text
 
 
+def test_a_slowed_run_shows_the_images_per_second_it_really_trains(window):
+    """Seen under Xvfb: at 1 batch/s of 32 images the status line said "283 images/s" (the
+    computing speed) beside "time left 14:00"."""
+    from types import SimpleNamespace
+    c = window.controls
+    snapshot = SimpleNamespace(progress=0.1, total_steps=40, batches_per_epoch=40, epoch=0,
+                               batch=4, step=4, finished=False, images_per_second=2000.0,
+                               lr=0.02, eta_seconds=36.0)
+    c.show_progress(snapshot)
+    assert "2,000 images/s" in c.status_label.text()              # full speed: as computed
+    c.speed_slider.setValue(0)                                     # 1 batch/s
+    assert c.speed() == 1.0
+    c.show_progress(snapshot)
+    assert f"{c.batch_spin.value()} images/s" in c.status_label.text(), c.status_label.text()
+
+
 def test_a_continued_runs_epoch_message_numbers_epochs_like_the_loss_plot(qtbot, window):
     """Seen under Xvfb: the loss header said "epoch 4: held-out accuracy 95.8%" while the
     status bar said "Epoch 1: ... held-out accuracy 95.8%" for the same epoch."""

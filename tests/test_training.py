@@ -250,3 +250,19 @@ def test_axpby_blas_and_numpy_fallback_agree(dtype):
     np.testing.assert_allclose(fused, expected, rtol=tol, atol=tol)
     np.testing.assert_allclose(strided, expected, rtol=tol, atol=tol)
     assert fused.dtype == strided.dtype == dtype
+
+
+def test_a_step_schedule_steps_down_to_its_floor_and_keeps_learning():
+    """Halving every epoch used to leave 3.6e-14 of the rate by epoch 40: a step schedule now
+    stops at ``lr_floor`` of the base rate, and says so."""
+    from cnnviz.nn.schedule import describe
+    config = TrainConfig(epochs=40, lr=0.02, lr_schedule="step", lr_decay=0.5, lr_decay_every=1)
+    rates = [config.lr_at_epoch(e) for e in range(40)]
+    assert rates[:3] == pytest.approx([0.02, 0.01, 0.005])          # it still steps
+    assert min(rates) == pytest.approx(0.02 * config.lr_floor)       # ...down to the floor
+    assert rates[-1] == pytest.approx(0.001)
+    assert all(a >= b for a, b in zip(rates, rates[1:]))
+    assert describe(config) == "halved every epoch, down to 5%"
+    slow = TrainConfig(epochs=50, lr=0.005, lr_schedule="step", lr_decay=0.9, lr_decay_every=10)
+    assert slow.lr_at_epoch(49) == pytest.approx(0.005 * 0.9 ** 4)   # above the floor: as before
+    assert describe(TrainConfig(lr_schedule="step", lr_decay=1.0)) == "constant"

@@ -73,7 +73,7 @@ class TrainConfig:
     lr_decay_every: int = 1
     seed: int = 0
     lr_schedule: str = "step"       # "step" or "cosine"
-    lr_floor: float = 0.05          # cosine: the last rate as a fraction of lr
+    lr_floor: float = 0.05          # the lowest rate, as a fraction of lr (both schedules)
 
     def lr_at_epoch(self, epoch: float, base_lr: float | None = None) -> float:
         """The rate at ``epoch`` (fractional: 1.5 = half-way through the second epoch)."""

@@ -21,8 +21,8 @@ SLIDER_MIN_STEP_PX = 12        # the Speed slider's minimum width per step (a ha
 
 
 def schedule_text(lr_decay: float, every: int) -> str:
-    """A step schedule in words: ``(0.5, 1) -> "halved every epoch"``,
-    ``(0.9, 10) -> "x0.9 every 10 epochs"``, ``(1.0, 1) -> "constant"``."""
+    """A step schedule in words: ``(0.5, 1) -> "halved every epoch, down to 5%"``,
+    ``(0.9, 10) -> "x0.9 every 10 epochs, down to 5%"``, ``(1.0, 1) -> "constant"``."""
     return describe(TrainConfig(lr_decay=lr_decay, lr_decay_every=every, lr_schedule="step"))
 
 
@@ -351,6 +351,8 @@ class ControlsView(QWidget):
                 run = f"epoch {overall} (this run: {run})"
             self.progress_bar.setFormat(run)
         ips = snapshot.images_per_second
+        if math.isfinite(self.speed()):     # slowed: the rate the images really go through
+            ips = min(ips, self.speed() * self.batch_spin.value())
         ips_text = f"{ips:,.0f} images/s" if math.isfinite(ips) else "-- images/s"
         word = {"running": "Training", "paused": "Paused"}.get(self.run_state, "Stopped")
         self.status_label.setText(
