@@ -62,6 +62,12 @@ def test_presets_are_text_and_parse():
     ("conv8x30 fc10", 1, "conv8x30", ["30x30", "does not fit", "28x28"]),
     ("conv8x3 relu fc64 relu", 4, "relu", ["nothing may follow the last fc"]),
     ("conv8x3 relu maxpool", 3, "maxpool", ["last layer must be an fc"]),
+    # a malformed token is named for what is wrong with it, even before any fc is typed
+    ("conv8x3 relu conv", 3, "conv", ["unknown layer", "conv<F>x<K>"]),
+    ("conv0x3", 1, "conv0x3", ["at least 1"]),
+    ("conv8x3 relu6", 2, "relu6", ["unknown layer"]),
+    ("conv8x5 relu maxpool conv8x4 maxpool", 5, "maxpool", ["even", "8@9x9"]),
+    ("dropout150", 1, "dropout150", ["1 to 99"]),
     ("fc64 conv8x3 fc10", 2, "conv8x3", ["cannot follow an fc"]),
     ("fc64 maxpool fc10", 2, "maxpool", ["cannot follow an fc"]),
     ("conv8x3 rleu fc10", 2, "rleu", ["unknown layer", "relu"]),
@@ -100,3 +106,19 @@ def test_empty_text_and_unknown_preset():
         parse_arch("   ")
     with pytest.raises(ArchitectureError, match="unknown preset 'resnet'"):
         resolve_arch("resnet")
+
+
+def test_code_outside_the_engine_reads_the_kind_families_from_it():
+    # A new activation or pool kind is added to nn/arch.py's ACTIVATIONS / POOLS once; the
+    # explain helpers every view uses read those (they each kept a list of their own).
+    import importlib
+
+    from cnnviz.nn.arch import ACTIVATIONS, POOLS
+    conv_arithmetic, map_groups, network_walk, replay_trace, top_patches = (
+        importlib.import_module(f"cnnviz.explain.{name}") for name in (
+            "conv_arithmetic", "map_groups", "network_walk", "replay_trace", "top_patches"))
+    for module in (conv_arithmetic, map_groups, replay_trace):
+        assert module.ACTIVATION_KINDS is ACTIVATIONS and module.POOL_KINDS is POOLS
+    assert network_walk.ACTIVATIONS == set(ACTIVATIONS)
+    assert network_walk.CHANNELWISE >= set(ACTIVATIONS) | set(POOLS)
+    assert top_patches._PER_CHANNEL == set(ACTIVATIONS) | set(POOLS)

@@ -170,6 +170,30 @@ def test_opening_a_checkpoint_shows_its_architecture(window, tmp_path):
     assert "holds no architecture" in window.statusBar().currentMessage()
 
 
+def test_open_model_asks_before_it_replaces_unsaved_training(window, qtbot, questions,
+                                                             tmp_path, monkeypatch):
+    # File > Open model used to drop a trained, unsaved model without a word (Apply and
+    # Reload pre-trained asked).
+    from PyQt6.QtWidgets import QFileDialog
+    seen, answers = questions
+    build_network("tiny", seed=1).save(tmp_path / "tiny.npz")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(tmp_path / "tiny.npz"), ""))
+    lenet = window.state.net.arch
+    window.step_training()
+    qtbot.waitUntil(lambda: window._modified, timeout=15000)
+    window.stop_training()
+    answers[0] = QMessageBox.StandardButton.No
+    window.open_model_dialog()
+    assert len(seen) == 1 and "not saved" in seen[0] and "tiny.npz" in seen[0]
+    assert window.state.net.arch == lenet
+    answers[0] = QMessageBox.StandardButton.Yes
+    window.open_model_dialog()
+    assert window.state.net.arch == ARCH_PRESETS["tiny"] and len(seen) == 2
+    window.open_model_dialog()                        # an untouched model: nothing to ask
+    assert len(seen) == 2
+
+
 def test_a_training_preset_with_another_network(window, questions):
     c = window.controls
     c.preset_combo.setCurrentIndex(c.preset_combo.findData("tiny"))   # fresh model: swapped

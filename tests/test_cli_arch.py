@@ -54,6 +54,17 @@ def test_a_bad_arch_is_one_line_naming_the_token(tmp_path):
     assert_one_line_error(result, "token 2 'relu'", "nothing may follow the last fc")
 
 
+def test_train_with_fewer_class_scores_than_the_data_has_is_one_line(tmp_path):
+    # fc5 parses (a valid network of 5 classes) but cannot learn ten digits: before this was
+    # checked, training crashed with an IndexError traceback in the loss.
+    result = run_cli(tmp_path, "train", "--arch", "conv4x3 relu maxpool fc5", "--limit", "50",
+                     "--out", "m.npz", "--no-progress")
+    assert_one_line_error(result, "'fc5' gives 5 class scores", "labels need 10",
+                          "end it with fc10")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
 def test_a_plain_state_dict_warns_which_arch_it_assumed_and_arch_or_preset_fix_it(tmp_path):
     seed = build_network("seed", seed=1)
     np.savez(tmp_path / "state_dict.npz", **seed.copy_params())

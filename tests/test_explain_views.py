@@ -120,6 +120,27 @@ def test_grad_cam_view_follows_the_probe_and_the_chosen_class(qtbot):
     assert view.job.note.text() == ""         # nothing left computing
 
 
+def test_grad_cam_view_on_a_network_without_feature_maps_shows_guided_backprop(qtbot):
+    # An MLP has no conv layer: the view used to raise (covered by "does not support this
+    # architecture yet", and `cnnviz export-views` of such a checkpoint failed with exit 2).
+    from cnnviz.nn import build_network
+    state = make_state(probe_index=0)
+    view = shown(qtbot, GradCamView(state))
+    qtbot.waitUntil(lambda: view.cam is not None, timeout=WAIT_MS)
+    mlp = build_network("fc64 relu fc10", seed=3)
+    with qtbot.waitSignal(view.job.ready, timeout=WAIT_MS):
+        state.set_model(mlp, "mlp")
+    assert view.cam is None and view.layer_box.count() == 0
+    assert not view.layer_box.isEnabled() and "no layer with feature maps" in view.caption.text()
+    np.testing.assert_allclose(view.guided, explain.guided_backprop(
+        state.net, state.probe_image, view.class_index), rtol=1e-6)
+    assert "no feature maps" in view.panels["cam"].title.text
+    # back to a conv network: Grad-CAM again, at its last conv layer
+    with qtbot.waitSignal(view.job.ready, timeout=WAIT_MS):
+        state.set_model(build_network("conv4x3p1 relu maxpool fc10", seed=1), "conv")
+    assert view.cam is not None and view.cam.layer == "relu1" and view.layer_box.isEnabled()
+
+
 # -- embedding ----------------------------------------------------------------------------------
 
 def test_embedding_places_the_held_out_digits_and_follows_training(qtbot):

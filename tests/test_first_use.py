@@ -4,7 +4,7 @@ pre-trained model, the loss plots, the drawing pad's clear, and closing."""
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from cnnviz.app.main_window import MainWindow
@@ -234,3 +234,34 @@ def test_a_throttled_redraw_is_done_a_little_later(qtbot, window):
         view.schedule_refresh()
     assert len(view.test_acc_curve.getData()[0]) == 1
     qtbot.waitUntil(lambda: len(view.test_acc_curve.getData()[0]) == 2, timeout=30000)
+
+
+def test_start_question_buttons_show_their_whole_labels_in_large_type(qtbot, pretrained_window):
+    """In presentation type (20 pt) the three answers were cut to 'fresh random weights (reco'
+    and 'ue training the pre-trained' at 1366x768: short labels, the advice in the text."""
+    window = pretrained_window
+    font = QApplication.font()
+    big = QApplication.font()
+    big.setPointSize(20)
+    QApplication.setFont(big)
+    seen = []
+
+    def look():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(50, look)
+            return
+        screen = box.screen().availableGeometry()
+        for b in box.buttons():
+            icon = 0 if b.icon().isNull() else b.iconSize().width()
+            need = b.fontMetrics().horizontalAdvance(b.text()) + icon
+            seen.append((b.text(), need, b.width()))
+        seen.append(("box", box.frameGeometry().width(), screen.width()))
+        box.reject()
+    try:
+        QTimer.singleShot(50, look)
+        assert window.ask_start_from_pretrained() == "cancel"
+    finally:
+        QApplication.setFont(font)
+    for text, need, width in seen:
+        assert need <= width, (text, need, width)

@@ -137,7 +137,9 @@ def test_the_boundary_check_sees_a_violation():
 import re  # noqa: E402
 
 LAYER_NAME = re.compile(r"\b(?:conv|pool|maxpool|avgpool|relu|sigmoid|tanh|fc|dropout)\d+\b")
-CHECKED_ROOTS = ("cnnviz/app", "cnnviz/explain")
+#: Every module outside the engine is checked: the app, explain, the CLI, training, data...
+ENGINE = "cnnviz/nn/"
+QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'")
 # Files being converted to ``describe()`` may be listed here for a while; each must still
 # hold a literal name (the companion test fails once it is fixed, to take it off here).
 PENDING: set[str] = set()
@@ -164,6 +166,15 @@ def _is_architecture_text(text: str) -> bool:
     return True
 
 
+def _without_architecture_texts(text: str) -> str:
+    """``text`` less any architecture text in it, whole or quoted (a --help example such as
+    'e.g. --arch "conv4x5 relu maxpool fc10"' names tokens, not layers)."""
+    if _is_architecture_text(text):
+        return ""
+    return QUOTED.sub(lambda m: "" if _is_architecture_text(m.group(1) or m.group(2))
+                      else m.group(0), text)
+
+
 def literal_layer_names(path: Path) -> list[tuple[int, str]]:
     """``(line, string)`` of every string literal in ``path``'s code (not its docstrings,
     f-string parts included) that contains a layer name."""
@@ -173,16 +184,25 @@ def literal_layer_names(path: Path) -> list[tuple[int, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) \
                 and id(node) not in docstrings and LAYER_NAME.search(node.value) \
-                and not _is_architecture_text(node.value):
+                and LAYER_NAME.search(_without_architecture_texts(node.value)):
             found.append((node.lineno, node.value))
     return found
 
 
 def _sources() -> list[Path]:
-    return sorted(p for root in CHECKED_ROOTS for p in (ROOT / root).rglob("*.py"))
+    return sorted(p for p in PACKAGE.rglob("*.py")
+                  if not p.relative_to(ROOT).as_posix().startswith(ENGINE))
 
 
-def test_app_and_explain_code_names_no_layer():
+def test_the_checks_cover_every_module_outside_the_engine():
+    names = {p.relative_to(ROOT).as_posix() for p in _sources()}
+    for expected in ("cnnviz/cli_train.py", "cnnviz/training/trainer.py",
+                     "cnnviz/app/views/filters.py", "cnnviz/explain/top_patches.py"):
+        assert expected in names
+    assert not any(name.startswith(ENGINE) for name in names)
+
+
+def test_code_outside_the_engine_names_no_layer():
     offenders = {}
     for path in _sources():
         rel = path.relative_to(ROOT).as_posix()
@@ -206,5 +226,73 @@ def test_the_layer_name_check_sees_a_literal_name(tmp_path):
     # architecture text.
     sample = tmp_path / "sample.py"
     sample.write_text('"""Explains conv1."""\nA = "conv2"\nB = f"{A} then pool1"\n'
-                      'C = "conv8x3p1 relu maxpool fc10"\n')
-    assert [line for line, _ in literal_layer_names(sample)] == [2, 3]
+                      'C = "conv8x3p1 relu maxpool fc10"\n'
+                      'D = \'e.g. --arch "conv8x3 relu fc10" or "fc64 relu fc10"\'\n'
+                      'E = \'e.g. --arch "fc64 relu fc10" reads fc1\'\n')
+    assert sorted(line for line, _ in literal_layer_names(sample)) == [2, 3, 6]
+
+
+# -- no layer picked by its position outside the engine ------------------------------------------
+# ``net.layers[4:]`` or ``describe()[3]`` hold for one architecture only. Positions found by
+# walking ``describe()`` (``infos[k + 1]``) are fine, and so are the ends every network has:
+# 0 (the input), 1 (the first layer) and -1 (the last).
+LAYER_SEQUENCES = {"layers", "infos", "trace"}
+LAYER_CALLS = {"describe", "output_shapes", "trace"}
+
+
+def _holds_layers(node) -> bool:
+    if isinstance(node, ast.Attribute):
+        return node.attr in LAYER_SEQUENCES
+    if isinstance(node, ast.Name):
+        return node.id in LAYER_SEQUENCES
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr in LAYER_CALLS
+
+
+def _fixed_position(node) -> int | None:
+    """The int a subscript part is, when it is a literal (``3``, ``-2``), else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _fixed_position(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
+
+
+def positional_layer_indexing(path: Path, source: str | None = None) -> list[tuple[int, str]]:
+    """``(line, code)`` of every subscript of a layer sequence (``net.layers``, ``describe()``,
+    ``trace``, ``infos``...) by a literal position other than 0, 1 or -1."""
+    tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Subscript) and _holds_layers(node.value)):
+            continue
+        index = node.slice
+        parts = [index.lower, index.upper, index.step] if isinstance(index, ast.Slice) \
+            else [index]
+        positions = [_fixed_position(part) for part in parts if part is not None]
+        if any(p is not None and p not in (0, 1, -1) for p in positions):
+            found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+def test_code_outside_the_engine_picks_no_layer_by_position():
+    offenders = {}
+    for path in _sources():
+        hits = positional_layer_indexing(path)
+        if hits:
+            offenders[path.relative_to(ROOT).as_posix()] = hits[:3]
+    assert not offenders, f"layers picked by position (walk net.describe()): {offenders}"
+
+
+def test_the_position_check_sees_a_fixed_position(tmp_path):
+    # Control: the issue's own example (timeline.py sliced net.layers[4:]) and friends are
+    # found; positions found by walking the description, and the ends, are not.
+    bad = ("a = net.layers[4:]\nb = net.describe()[3].name\nc = trace[2].output\n"
+           "d = infos[-2]\ne = state.net.output_shapes()[1:5]\n")
+    assert sorted(line for line, _ in positional_layer_indexing(PACKAGE / "x.py", bad)) \
+        == [1, 2, 3, 4, 5]
+    fine = ("a = net.describe()[0]\nb = net.layers[-1][0]\nc = infos[position - 2]\n"
+            "d = net.layers[:stop + 1]\ne = trace[name]\nf = infos[1:-1]\n"
+            "g = shapes[3]\n")
+    assert positional_layer_indexing(PACKAGE / "x.py", fine) == []

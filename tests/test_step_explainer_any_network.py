@@ -4,6 +4,7 @@ change, the gradient of every feature map, and the routing of every max-pool lay
 
 import numpy as np
 import pytest
+from PyQt6.QtCore import Qt
 
 from cnnviz.app.state import AppState
 from cnnviz.app.views.step_explainer import StepExplainerView
@@ -97,6 +98,10 @@ def test_feature_map_gradients_and_routing_of_every_layer(stepped, name):
             h, w = r["arriving"].shape
             np.testing.assert_allclose(r["routed"].reshape(h, 2, w, 2).sum(axis=(1, 3)),
                                        r["arriving"], rtol=1e-5, atol=1e-10)
+    for tab in (view.grad_tab, view.routing_tab):      # read under the tab titles, not
+        if tab.note.isVisibleTo(tab):                    # centred out of a small dock's sight
+            assert tab.note.alignment() & Qt.AlignmentFlag.AlignTop
+            assert tab.note.mapTo(tab, tab.note.rect().topLeft()).y() < 40
     if not spatial:
         assert view.grad_tab.note.isVisibleTo(view.grad_tab)
         assert "no convolution" in view.grad_tab.note.text()

@@ -94,6 +94,9 @@ def test_a_network_without_convolutions_says_so(qtbot):
     assert "no convolution layers" in view.note.text()
     assert "784" in view.note.text()
     assert set(view.groups) == {"input", "fc1"}
+    # after a pool the dense layer reads fewer values than the input has pixels
+    pooled = make_view(qtbot, "relu avgpool fc10")
+    assert "196 values" in pooled.note.text() and "pooled input" in pooled.note.text()
 
 
 def test_receptive_field_of_a_padded_conv_is_clipped_at_the_border(qtbot):

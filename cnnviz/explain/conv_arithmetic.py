@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ACTIVATION_KINDS = ("relu", "sigmoid", "tanh")
-POOL_KINDS = ("maxpool", "avgpool")
+from ..nn.arch import ACTIVATIONS as ACTIVATION_KINDS, POOLS as POOL_KINDS
+
 ACTIVATION_TITLES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
 
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ACTIVATION_KINDS = ("relu", "sigmoid", "tanh")
-POOL_KINDS = ("maxpool", "avgpool")
+from ..nn.arch import ACTIVATIONS as ACTIVATION_KINDS, POOLS as POOL_KINDS
+
 #: Layers that keep every value's place (an activation, dropout at inference): a pixel of
 #: their output sits where the same pixel of their input does.
 PLACE_KEEPING = ACTIVATION_KINDS + ("dropout",)

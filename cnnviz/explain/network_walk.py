@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..nn.arch import ACTIVATIONS as ARCH_ACTIVATIONS, POOLS
 
 # Kinds that act on every channel separately (so one channel can be computed alone).
-CHANNELWISE = {"relu", "sigmoid", "tanh", "maxpool", "avgpool", "dropout", "identity"}
-ACTIVATIONS = {"relu", "sigmoid", "tanh"}
+CHANNELWISE = {*ARCH_ACTIVATIONS, *POOLS, "dropout", "identity"}
+ACTIVATIONS = set(ARCH_ACTIVATIONS)
 
 
 @dataclass(frozen=True)

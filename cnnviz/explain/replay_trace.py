@@ -19,10 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..nn.arch import ACTIVATIONS as ACTIVATION_KINDS, POOLS as POOL_KINDS
 from .network_walk import detached_copy
-
-ACTIVATION_KINDS = ("relu", "sigmoid", "tanh")
-POOL_KINDS = ("maxpool", "avgpool")
 
 
 def conv_param_keys(layers) -> tuple[str, ...]:

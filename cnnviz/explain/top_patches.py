@@ -10,12 +10,13 @@ import zlib
 
 import numpy as np
 
+from ..nn.arch import ACTIVATIONS, POOLS
 from .network_walk import as_batch, find_layer, image_size, layer_geometry, layer_infos
 from .receptive_field import receptive_field
 
 # Element-wise layers whose forward works on one channel alone, so a channel can be computed
 # without its neighbours; for any other kind the whole layer is computed.
-_PER_CHANNEL = {"relu", "sigmoid", "tanh", "maxpool", "avgpool"}
+_PER_CHANNEL = {*ACTIVATIONS, *POOLS}
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,10 @@ INPUT_SHAPE = (1, 28, 28)
 #: A network larger than this is refused before anything is allocated.
 MAX_PARAMETERS = 20_000_000
 
+#: The layer kinds by family: code outside the engine reads these (never its own lists), so
+#: a new kind added here reaches every view that walks ``describe()``.
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
+POOLS = ("maxpool", "avgpool")
 
 #: A new layer of each kind as an editor adds it.
 DEFAULT_TOKENS = {"conv": "conv8x3p1", "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
@@ -164,10 +167,6 @@ def parse_arch(text: str, input_shape: tuple[int, int, int] = INPUT_SHAPE,
         raise ArchitectureError("empty architecture: write layers such as "
                                 "'conv8x3 relu maxpool fc10'")
     fc_positions = [i for i, (tok, _, _) in enumerate(tokens) if _FC.fullmatch(tok)]
-    if not fc_positions:
-        tok, start, end = tokens[-1]
-        raise ArchitectureError("the last layer must be an fc<N> giving the class scores, "
-                                "e.g. fc10 (no fc layer found)", tok, len(tokens), start, end)
 
     layers: list[LayerInfo] = []
     canonical: list[str] = []
@@ -207,7 +206,7 @@ def parse_arch(text: str, input_shape: tuple[int, int, int] = INPUT_SHAPE,
             name, out = f"{tok}{counts['act']}", shape
             info = LayerInfo(name, tok, out, (), previous, shape, tok, position)
             canonical.append(tok)
-        elif tok in ("maxpool", "avgpool"):
+        elif tok in POOLS:
             if flat:
                 raise fail("pooling cannot follow an fc layer")
             c, h, w = shape
@@ -252,6 +251,12 @@ def parse_arch(text: str, input_shape: tuple[int, int, int] = INPUT_SHAPE,
         previous, shape = info.name, info.output_shape
 
     last_tok, last_start, last_end = tokens[-1]
+    # Checked after every token: a malformed token is the first thing to fix (while typing
+    # "conv8x3 relu conv", the complaint is about "conv", not about the missing fc).
+    if not fc_positions:
+        raise ArchitectureError("the last layer must be an fc<N> giving the class scores, "
+                                "e.g. fc10 (no fc layer found)", last_tok, len(tokens),
+                                last_start, last_end, layers)
     if fc_positions[-1] != len(tokens) - 1:
         raise ArchitectureError("nothing may follow the last fc: it gives the class scores "
                                 "(the softmax is implied)", last_tok, len(tokens), last_start,

@@ -62,6 +62,17 @@ class DeadRunError(DivergenceError):
                      f"fresh weights and try a lower one, e.g. {self.suggested_lr:g}.",)
 
 
+def _check_classes(net: Network, *label_sets: np.ndarray) -> None:
+    """A network with fewer class scores than the labels need (``fc64 relu fc5`` for ten
+    digits) is refused with a message naming its last layer, not an IndexError mid-step."""
+    needed = max((int(np.max(labels)) + 1 for labels in label_sets if len(labels)), default=0)
+    if net.classes < needed:
+        last = [info for info in net.describe() if info.kind == "dense"][-1]
+        raise ValueError(f"the network's last layer '{last.token or last.name}' gives "
+                         f"{net.classes} class scores, but the labels need {needed}: end it "
+                         f"with fc{needed}")
+
+
 @dataclass(frozen=True)
 class BatchEvent:
     """One mini-batch done. ``epoch_progress`` is fractional epochs since the start."""
@@ -117,6 +128,7 @@ class Trainer:
             raise ValueError("batch size and epochs must be at least 1")
         if not (config.lr > 0 and math.isfinite(config.lr)):
             raise ValueError(f"learning rate must be a positive number, got {config.lr}")
+        _check_classes(net, train_labels, test_labels)
         self.net = net
         self.train_images, self.train_labels = train_images, np.asarray(train_labels, np.int64)
         self.test_images, self.test_labels = test_images, np.asarray(test_labels, np.int64)

@@ -43,8 +43,18 @@ COLUMN_CHOICES = (2, 4, 5, 7, 8, 10, 13, 17, 20, 25)
 #: maps of 4x4 come out ~17 px at 1920x1080, on one page).
 OVERVIEW_TILE_PX = 16
 PAGED_KINDS = ("conv", "pool")      # the groups that page (the input and dense ones never do)
-NO_CONV_NOTE = ("This network has no convolution layers: its first dense layer reads the "
-                "input as one vector of {n} values, so there are no feature maps to show.")
+NO_CONV_NOTE = ("This network has no convolution layers: its first dense layer reads {what} "
+                "as one vector of {n} values, so there are no learned feature maps to show.")
+
+
+def _no_conv_note(describe) -> str:
+    """What the first dense layer of a conv-less network reads: the input's 784 pixels, or
+    fewer after a pool (``relu avgpool fc10`` reads 196)."""
+    dense = next(info for info in describe if info.kind == "dense")
+    n = int(np.prod(dense.input_shape))
+    size = int(np.prod(describe[0].output_shape))
+    what = "the input" if n == size else "the pooled input"
+    return NO_CONV_NOTE.format(what=what, n=n)
 
 
 @dataclass
@@ -132,8 +142,7 @@ class ActivationsView(RefreshWhenExposed, QWidget):
             card.pageChanged.connect(self._on_page)
             self.groups[info.key] = Group(info, card)
         has_conv = any(g.info.kind == "conv" for g in self.groups.values())
-        n = int(np.prod(describe[0].output_shape))
-        self.note.setText("" if has_conv else NO_CONV_NOTE.format(n=n))
+        self.note.setText("" if has_conv else _no_conv_note(describe))
         self.note.setVisible(not has_conv)
         self.prob_plot.set_classes(self._classes)
 

@@ -28,6 +28,11 @@ from ..state import AppState
 
 HEAT_CMAP = "inferno"
 PREDICTED = "predicted class"
+CAPTION = ("Grad-CAM: where the layer's maps speak for the class (bright = more). Guided "
+           "backprop: the strokes that raise its score (red) or lower it (blue).")
+NO_MAPS = ("This network has no layer with feature maps, so Grad-CAM (which weighs a conv "
+           "layer's maps) has nothing to show. Guided backprop: the strokes that raise the "
+           "score (red) or lower it (blue).")
 
 
 def overlay(digit: np.ndarray, heat: np.ndarray, alpha: float = 0.6) -> np.ndarray:
@@ -79,9 +84,7 @@ class GradCamView(LiveView):
         for col, panel in enumerate(self.panels.values()):
             self.graphics.ci.addItem(panel.layout, row=0, col=col)
             self.graphics.ci.layout.setColumnStretchFactor(col, 1)
-        self.caption = QLabel(
-            "Grad-CAM: where the layer's maps speak for the class (bright = more). Guided "
-            "backprop: the strokes that raise its score (red) or lower it (blue).")
+        self.caption = QLabel(CAPTION)
         self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -97,17 +100,22 @@ class GradCamView(LiveView):
         net = self.state.net
         classes = net.output_shapes()[-1][1][0]
         layers = [info.name for info in explain.spatial_layers(net)]
-        default = explain.last_conv_activation(net).name
+        # an MLP has no maps: the box stays empty and only guided backprop is drawn
+        default = (explain.last_conv_activation(net).name
+                   if any(info.kind == "conv" for info in net.describe())
+                   else layers[-1] if layers else "")
         for box, items, keep in ((self.class_box, [PREDICTED] + [str(c) for c in range(classes)],
                                   self.class_box.currentText() or PREDICTED),
                                  (self.layer_box, layers, self.layer_box.currentText() or default)):
             box.blockSignals(True)
             box.clear()
             box.addItems(items)
-            box.setCurrentText(keep if keep in items else items[0])
+            box.setCurrentText(keep if keep in items else items[0] if items else "")
             box.blockSignals(False)
-        if self.layer_box.currentText() not in layers:
+        if layers and self.layer_box.currentText() not in layers:
             self.layer_box.setCurrentText(default)
+        self.layer_box.setEnabled(bool(layers))
+        self.caption.setText(CAPTION if layers else NO_MAPS)
         self.schedule_refresh()
 
     def set_class(self, class_index: int | None) -> None:
@@ -122,15 +130,15 @@ class GradCamView(LiveView):
         layer = self.layer_box.currentText() or None
 
         def work(net, digit):
-            return (explain.grad_cam(net, digit, class_index, layer),
+            return (explain.grad_cam(net, digit, class_index, layer) if layer else None,
                     explain.guided_backprop(net, digit, class_index), digit, predicted,
                     class_index)
         self.job.submit(work, settings=(class_index, layer))
 
     def _draw(self, result) -> None:
         self.cam, self.guided, digit, predicted, self.class_index = result
-        top = float(self.cam.map.max())
-        heat = self.cam.map / top if top > 0 else np.zeros_like(self.cam.map)
+        top = float(self.cam.map.max()) if self.cam is not None else 0.0
+        heat = self.cam.map / top if top > 0 else np.zeros_like(digit)
         self.panels["input"].set_image(digit, (0.0, 1.0))
         self.panels["cam"].set_image(overlay(digit, heat), (0.0, 1.0))
         self.panels["guided"].set_image(self.guided, symmetric_levels(self.guided))
@@ -138,10 +146,14 @@ class GradCamView(LiveView):
         self.panels["guided_cam"].set_image(both, symmetric_levels(both))
         reads, c = predicted, self.class_index
         nothing = "" if top > 0 else " (nothing for it)"
+        cam_titles = ([f"Grad-CAM for {c} at {self.cam.layer}{nothing}",
+                       f"Grad-CAM for {c}{nothing}", f"Grad-CAM for {c}", "Grad-CAM"]
+                      if self.cam is not None else ["Grad-CAM: no feature maps", "no maps"])
         self._titles.update({
             "input": [f"probe: reads {reads}", f"reads {reads}"],
-            "cam": [f"Grad-CAM for {c} at {self.cam.layer}{nothing}", f"Grad-CAM for {c}{nothing}",
-                    f"Grad-CAM for {c}", "Grad-CAM"],
+            "cam": cam_titles,
+            "guided_cam": (["guided Grad-CAM", "guided CAM"] if self.cam is not None
+                           else ["guided Grad-CAM: none", "none"]),
             "guided": [f"guided backprop for {c}", "guided backprop", "guided"]})
         self._fit_titles()
 

@@ -86,9 +86,18 @@ class FileActions:
         return True
 
     def open_model_dialog(self) -> None:
+        """Ask for a checkpoint, then (if training since the last save would be lost) whether
+        to replace the model, as Reload pre-trained and the editor's Apply do."""
         path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "cnnviz model (*.npz)")
-        if path:
-            self.open_model(path)
+        if not path:
+            return
+        if self._modified and QMessageBox.question(
+                self, "Open model", f"Replace the current network ({self.state.net.arch}), "
+                f"trained and not saved, with {Path(path).name}? Unsaved training is lost.\n\n"
+                "Save it first (File > Save model) to keep it.") \
+                != QMessageBox.StandardButton.Yes:
+            return
+        self.open_model(path)
 
     def save_model_dialog(self) -> bool:
         """Ask where, then save; True if the model was saved."""

@@ -119,12 +119,13 @@ class TrainingActions:
                           + (f" ({100 * acc:.1f}% held-out accuracy)" if acc else "")
                           + ": its loss starts near zero and hardly moves.", parent=self)
         box.setObjectName("startFromPretrainedBox")
-        box.setInformativeText("To watch it learn, train fresh random weights (seed "
-                               f"{self.controls.seed_spin.value()}) instead.")
-        fresh = box.addButton("Train from fresh random weights (recommended)",
-                              QMessageBox.ButtonRole.AcceptRole)
-        more = box.addButton("Continue training the pre-trained model",
-                             QMessageBox.ButtonRole.AcceptRole)
+        # short answers, the advice in the text: at 20 pt on a 1366x768 projector the long
+        # labels were cut to "fresh random weights (reco" and "ue training the pre-trained"
+        box.setInformativeText("Recommended, to watch it learn: train fresh random weights "
+                               f"(seed {self.controls.seed_spin.value()}) instead. Continue "
+                               "keeps training the pre-trained model.")
+        fresh = box.addButton("Train from fresh weights", QMessageBox.ButtonRole.AcceptRole)
+        more = box.addButton("Continue", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(fresh)
         box.exec()

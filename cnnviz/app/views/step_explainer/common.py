@@ -55,7 +55,9 @@ class CanvasTab(QWidget):
         self.graphics.setCentralItem(self.canvas)
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # at the top, under the tab titles: centred in a tab taller than a small dock (the
+        # view scrolls there) it sat out of sight, and the tab looked blank
+        self.note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.note.setMargin(24)
         self.note.hide()
         self.text = QLabel(caption)
