@@ -7,10 +7,12 @@ import pytest
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtTest import QTest
 
+from cnnviz.app.image_panel import DIVERGING_CMAP
 from cnnviz.app.state import AppState
 from cnnviz.app.views.inspector import InspectorView
 from cnnviz.data import load_bundled
 from cnnviz.nn import build_network
+from window_support import view_in_window
 
 EXPECTED = {   # layer -> (output shape, a piece of its formula)
     "input": ((1, 28, 28), "pixel / 255"),
@@ -33,12 +35,7 @@ def inspector(qtbot):
     state = AppState(build_network(seed=0))
     ds = load_bundled()
     state.set_probe(ds.test_images[0] / 255.0, int(ds.test_labels[0]), index=0)
-    view = InspectorView(state)
-    qtbot.addWidget(view)
-    view.resize(1100, 600)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+    return view_in_window(qtbot, InspectorView, state, (1100, 600))
 
 
 def test_schematic_lists_every_layer_with_its_shape(inspector):
@@ -144,15 +141,71 @@ def test_a_new_probe_redraws_the_selected_layer(inspector):
         inspector.state.trace["pool2"].output[0])
 
 
-@pytest.mark.parametrize("size, shown", [((534, 339), 0.75), ((585, 363), 1.0)],
-                         ids=["1280x720", "1366x768"])
-def test_the_parameters_panel_shows_its_lines_in_a_classroom_dock(qtbot, inspector, size, shown):
-    """At the inspector's size in the 1366x768 window the parameters panel showed two of
-    conv1's lines (weight and bias, each with its range) and cut the rest: now all of them,
-    and at 1280x720 (a 200 px text column) most, the explanation above keeping its room."""
+@pytest.mark.parametrize("size", [(467, 370), (467, 417), (534, 339), (567, 363)],
+                         ids=["1280x720", "1280x720-taller", "1280x720-older", "1366x768"])
+@pytest.mark.parametrize("layer", ["conv1", "conv2", "fc1"])
+def test_the_parameters_panel_shows_every_line_without_scrolling_in_a_classroom_dock(
+        qtbot, inspector, size, layer):
+    """At the inspector's size in the 1280x720 window (467x417) the parameters panel
+    scrolled (weight and bias, each wrapped over two lines, and a total); in the 1366x768
+    one it showed two of six lines. Now one line a parameter, the total in the heading: all
+    of them, no scroll bar, the explanation above keeping its three lines."""
     inspector.resize(*size)
-    inspector.select_layer("conv1")
+    inspector.select_layer(layer)
     area, label = inspector.params_area, inspector.params_label
     qtbot.waitUntil(lambda: area.viewport().height() > 0)
-    qtbot.waitUntil(lambda: area.viewport().height() >= shown * label.height() - 1)
-    assert inspector.explanation.height() >= inspector.explanation.minimumHeight()
+    qtbot.waitUntil(lambda: area.viewport().height() >= label.heightForWidth(
+        area.viewport().width()))
+    assert area.verticalScrollBar().maximum() == 0, "the parameters scroll"
+    assert "learned numbers" in inspector.params_title.text()
+    text = inspector.explanation
+    assert text.height() >= text.minimumHeight() >= 3 * text.fontMetrics().lineSpacing()
+
+
+def test_in_large_type_the_explanation_shows_a_useful_amount_and_a_scroll_cue(qtbot, qapp):
+    """On the 1280x720 presentation stage (1274x559, 20 pt) the explanation showed one and a
+    half lines under its heading, the parameters taking the rest: now at least six lines,
+    and a visible scroll bar says there is more."""
+    from PyQt6.QtGui import QFont
+    old = QFont(qapp.font())
+    big = QFont(old)
+    big.setPointSizeF(20)
+    qapp.setFont(big)
+    try:
+        state = AppState(build_network(seed=0))
+        ds = load_bundled()
+        state.set_probe(ds.test_images[0] / 255.0, int(ds.test_labels[0]), index=0)
+        view = view_in_window(qtbot, InspectorView, state, (1274, 559))
+        view.select_layer("conv1")
+        text = view.explanation
+        line = text.fontMetrics().lineSpacing()
+        qtbot.waitUntil(lambda: text.viewport().height() >= 6 * line)
+        bar = text.verticalScrollBar()
+        assert bar.maximum() > 0 and bar.isVisible()        # conv1's text is longer
+        # the parameters: two lines at least, and a scroll bar if they have more
+        area, label = view.params_area, view.params_label
+        assert area.viewport().height() >= min(label.height(),
+                                               2 * label.fontMetrics().lineSpacing())
+        scroll = area.verticalScrollBar()
+        qtbot.waitUntil(lambda: scroll.isVisible() == (scroll.maximum() > 0))
+    finally:
+        qapp.setFont(old)
+
+def test_signed_maps_get_a_diverging_colour_map_through_pools(qtbot):
+    """A tanh's maps (and their average pool) are negative and positive: drawn with the
+    activation colour map their sign was lost. A ReLU's maps stay on the activation map."""
+    state = AppState(build_network("conv6x3p1 tanh avgpool conv8x3p1 relu maxpool fc10", seed=0))
+    ds = load_bundled()
+    state.set_probe(ds.test_images[0] / 255.0, int(ds.test_labels[0]), index=0)
+    view = view_in_window(qtbot, InspectorView, state, (1100, 600))
+    for name, signed in (("conv1", True), ("tanh1", True), ("avgpool1", True),
+                         ("relu2", False), ("pool2", False)):
+        view.select_layer(name)
+        lo, hi = view.output_panel.image.getLevels()
+        out = state.trace[name].output[0]
+        diverging = view.output_panel.image.getColorMap().name == DIVERGING_CMAP
+        assert diverging == signed, name
+        if signed:
+            assert lo == pytest.approx(-hi) and hi >= np.abs(out).max() * 0.999, name
+        else:
+            assert lo >= 0, name

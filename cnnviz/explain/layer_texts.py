@@ -135,16 +135,21 @@ def explanation_html(info) -> str:
 
 
 def parameters_html(params: dict[str, np.ndarray]) -> str:
-    """A layer's parameters ``{short name: array}``, one short paragraph each (name, shape,
-    count; min / max / mean): it wraps in a narrow dock where a table would not."""
+    """A layer's parameters ``{short name: array}``, one line each: name, shape and count,
+    then min / max / mean (wrapping where the column is narrow: a table would set the dock's
+    width). The total is ``parameters_total``."""
     if not params:
         return "<p><i>No learned parameters: this step is fixed arithmetic.</i></p>"
-    rows = "".join(
-        f"<p><b>{key}</b> {'×'.join(map(str, v.shape))} = {v.size:,} numbers<br>"
-        f"min {float(v.min()):+.4f}, max {float(v.max()):+.4f}, mean {float(v.mean()):+.4f}</p>"
+    return "<br>".join(
+        f"<b>{key}</b> {'×'.join(map(str, v.shape))} = {v.size:,}: "
+        f"min {float(v.min()):+.3f}, max {float(v.max()):+.3f}, mean {float(v.mean()):+.3f}"
         for key, v in params.items())
+
+
+def parameters_total(params: dict[str, np.ndarray]) -> str:
+    """"520 learned numbers" (or "none") for the parameters' heading."""
     total = sum(v.size for v in params.values())
-    return f"{rows}<p>{total:,} learned numbers in this layer.</p>"
+    return f"{total:,} learned numbers" if total else "none"
 
 
 def layer_params(net, info) -> dict[str, np.ndarray]:

@@ -7,25 +7,26 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, Qt, pyqtSignal
-from PyQt6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
-                             QSplitter, QStackedWidget, QTextBrowser, QToolButton, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QSizePolicy, QSplitter,
+                             QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from ....explain.layer_texts import (display_name, explanation_html, formula, layer_params,
-                                     parameters_html, shape_text, window_text)
+                                     shape_text, window_text)
 from ....explain.receptive_field import layer_window
 from ...image_panel import ACTIVATION_CMAP, DIVERGING_CMAP, GREY_CMAP
 from ...lazy_refresh import RefreshWhenExposed
 from ...mosaic import range_levels, symmetric_levels
+from ....nn.arch import POOLS
 from .bars_page import BarsPage
 from .flow_layout import FlowLayout
 from .hover import HoverInfo
 from .maps_page import MapsPage
+from .text_column import TextColumn
 
 WIDE_RATIO = 1.3        # picture beside the text when the body is this much wider than tall
 WIDE_MIN = 500          # ... and at least this wide
-SIGNED_KINDS = ("conv",)   # maps with negative values: a diverging colour map
-PARAMS_SHARE = 0.6      # of the text column the parameters panel may take (the rest: the text)
+SIGNED_KINDS = ("conv", "dense", "tanh")   # outputs that can be negative: a diverging map
+SIGN_KEEPING_KINDS = POOLS + ("dropout",)    # as signed as the maps they read
 
 
 class InspectorView(RefreshWhenExposed, QWidget):
@@ -84,33 +85,15 @@ class InspectorView(RefreshWhenExposed, QWidget):
         picture_layout.addWidget(self.pages, 1)
         picture_layout.addWidget(self.hover_label)
 
-        self.explanation = QTextBrowser()
-        self.explanation.setOpenLinks(False)
-        self.explanation.setMinimumSize(120, 60)
-        self.params_label = QLabel()
-        self.params_label.setTextFormat(Qt.TextFormat.RichText)
-        self.params_label.setWordWrap(True)
-        self.params_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.params_label.setContentsMargins(4, 4, 4, 4)
-        # the table scrolls in a narrow dock instead of setting the window's minimum width
-        params_area = self.params_area = QScrollArea()
-        params_area.setWidget(self.params_label)
-        params_area.setWidgetResizable(True)
-        params_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        params_area.setMinimumSize(120, 40)
-        self.params_title = QLabel("<b>Parameters</b>")
-        text = QWidget()
-        text_layout = QVBoxLayout(text)
-        text_layout.setContentsMargins(0, 0, 0, 0)
-        text_layout.addWidget(self.explanation, 3)
-        text_layout.addWidget(self.params_title)
-        text_layout.addWidget(params_area, 2)
+        self.text = TextColumn()
+        self.explanation, self.params_label = self.text.explanation, self.text.params_label
+        self.params_area, self.params_title = self.text.params_area, self.text.params_title
 
         # picture beside the text when wide, above it when narrow (``_orient``)
         self.body = QSplitter(Qt.Orientation.Horizontal)
         self.body.setChildrenCollapsible(False)
         self.body.addWidget(picture)
-        self.body.addWidget(text)
+        self.body.addWidget(self.text)
         self.body.setStretchFactor(0, 3)
         self.body.setStretchFactor(1, 2)
 
@@ -180,6 +163,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
         # two lines always: a longer hover text must not shrink the maps (and re-tile them)
         self.hover_label.setMinimumHeight(
             2 * self.hover_label.fontMetrics().lineSpacing() + 2)
+        self.text.apply_font()
         self.maps.set_title_size(f"{self.font().pointSizeF():.1f}pt")
         self._orient()
 
@@ -194,19 +178,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self._fit_params()
 
     def _fit_params(self) -> None:
-        """The parameters panel as tall as its lines, up to ``PARAMS_SHARE`` of the text
-        column and as far as the explanation above (which scrolls) keeps its least height:
-        at 1280x720 and 1366x768 the panel showed two of its six lines."""
-        area = self.params_area
-        need = self.params_label.heightForWidth(max(1, area.viewport().width())) \
-            + 2 * area.frameWidth()
-        column = area.parentWidget()
-        room = min(column.height() - self.params_title.sizeHint().height()
-                   - self.explanation.minimumHeight() - 2 * column.layout().spacing(),
-                   int(column.height() * PARAMS_SHARE))
-        if self.body.orientation() == Qt.Orientation.Vertical:
-            room = min(room, column.height() // 2)    # under the picture: never squeeze it
-        area.setMinimumHeight(max(40, min(need, room)))
+        self.text.fit(self.body.orientation() == Qt.Orientation.Vertical)
 
     def _orient(self) -> None:
         """The picture beside the text when the body is wide, above it when narrow."""
@@ -233,7 +205,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
             raise KeyError(f"no layer named {name!r}; the layers are {', '.join(self._order)}")
         self.selected_layer = name
         self._buttons[name].setChecked(True)
-        self.explanation.setHtml(explanation_html(self._infos[name]))
+        self.text.set_texts(explanation=explanation_html(self._infos[name]))
         self.hover_info = None
         self.hover_label.setText("Hover the output to read its values.")
         self.output_panel.highlight(None)
@@ -261,7 +233,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
         info = self._infos[name]
         out = trace[name].output[0]
         self._output = out
-        self.params_label.setText(parameters_html(layer_params(self.state.net, info)))
+        self.text.set_texts(params=layer_params(self.state.net, info))
         self._fit_params()
         if out.ndim != 3:
             self.pages.setCurrentIndex(1)
@@ -270,7 +242,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
             self.pages.setCurrentIndex(0)
             drawn, titles = {"output": self._map(name, out, "output")}, {}
             shape = shape_text(out.shape)
-            colours = " (blue &lt; 0 &lt; red)" if info.kind in SIGNED_KINDS else ""
+            colours = " (blue &lt; 0 &lt; red)" if self.is_signed(name) else ""
             titles["output"] = [f"{name} output: {shape}{colours}", f"{name} output: {shape}",
                                 f"{name} {shape}", name]
             source = info.input
@@ -288,12 +260,21 @@ class InspectorView(RefreshWhenExposed, QWidget):
         if self.hover_info is not None and self.hover_info.layer == name:
             self._refresh_hover_value()
 
+    def is_signed(self, name: str) -> bool:
+        """Whether ``name``'s outputs can be negative (a conv, a tanh, or a pool or dropout
+        of such maps): a diverging colour map, blue < 0 < red, shows their sign."""
+        info = self._infos[name]
+        if info.kind in SIGNED_KINDS:
+            return True
+        return info.kind in SIGN_KEEPING_KINDS and info.input is not None \
+            and self.is_signed(info.input)
+
     def _map(self, name: str, maps: np.ndarray, key: str):
         """``(maps, levels)`` for a panel, its colour map set by the layer's kind."""
         kind = self._infos[name].kind
         if kind == "input":
             levels, cmap = (0.0, 1.0), GREY_CMAP
-        elif kind in SIGNED_KINDS:
+        elif self.is_signed(name):
             levels, cmap = symmetric_levels(maps), DIVERGING_CMAP
         else:
             levels, cmap = range_levels(maps), ACTIVATION_CMAP
