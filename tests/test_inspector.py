@@ -7,6 +7,7 @@ import pytest
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtTest import QTest
 
+from cnnviz.app.image_panel import DIVERGING_CMAP
 from cnnviz.app.state import AppState
 from cnnviz.app.views.inspector import InspectorView
 from cnnviz.data import load_bundled
@@ -189,3 +190,22 @@ def test_in_large_type_the_explanation_shows_a_useful_amount_and_a_scroll_cue(qt
         qtbot.waitUntil(lambda: scroll.isVisible() == (scroll.maximum() > 0))
     finally:
         qapp.setFont(old)
+
+def test_signed_maps_get_a_diverging_colour_map_through_pools(qtbot):
+    """A tanh's maps (and their average pool) are negative and positive: drawn with the
+    activation colour map their sign was lost. A ReLU's maps stay on the activation map."""
+    state = AppState(build_network("conv6x3p1 tanh avgpool conv8x3p1 relu maxpool fc10", seed=0))
+    ds = load_bundled()
+    state.set_probe(ds.test_images[0] / 255.0, int(ds.test_labels[0]), index=0)
+    view = view_in_window(qtbot, InspectorView, state, (1100, 600))
+    for name, signed in (("conv1", True), ("tanh1", True), ("avgpool1", True),
+                         ("relu2", False), ("pool2", False)):
+        view.select_layer(name)
+        lo, hi = view.output_panel.image.getLevels()
+        out = state.trace[name].output[0]
+        diverging = view.output_panel.image.getColorMap().name == DIVERGING_CMAP
+        assert diverging == signed, name
+        if signed:
+            assert lo == pytest.approx(-hi) and hi >= np.abs(out).max() * 0.999, name
+        else:
+            assert lo >= 0, name

@@ -256,3 +256,29 @@ def test_the_view_on_the_stage_comes_back_at_the_next_launch(qtbot, small_datase
                     and in_front() == second.docks["filters"].windowTitle())
     second.set_presentation(False)      # leaving: F11 in normal mode shows the last dock used
     second.close()
+
+
+def legend_pts(view) -> list[float]:
+    return [float(label.opts["size"][:-2]) for _sample, label in view.legend.items]
+
+
+def test_fool_legend_follows_the_mode_and_does_not_grow_on_each_entry(qtbot, window):
+    """A Fool result that arrived while presenting drew its legend in large type; leaving
+    restored only the labels styled on entering (gone by then), so the legend stayed large in
+    normal mode, and the next entry scaled it again (33 pt)."""
+    view = window.views["fool"]
+    window.raise_dock("fool")
+    qtbot.waitUntil(lambda: bool(view.legend.items), timeout=60000)
+    normal = legend_pts(view)
+    assert normal and max(normal) < 18
+    sizes = []
+    for _ in range(2):
+        window.set_presentation(True)
+        with qtbot.waitSignal(view.job.finished, timeout=60000):
+            view.recompute()                     # e.g. a new probe while presenting
+        qtbot.waitUntil(lambda: bool(view.legend.items), timeout=60000)
+        sizes.append(legend_pts(view))
+        assert min(sizes[-1]) >= 18
+        window.set_presentation(False)
+        assert legend_pts(view) == normal        # normal type again, without a new result
+    assert sizes[0] == sizes[1] and max(sizes[0]) < 30

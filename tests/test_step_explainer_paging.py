@@ -20,8 +20,8 @@ from PyQt6.QtCore import Qt
 
 from cnnviz.app.state import AppState
 from cnnviz.app.views.step_explainer import StepExplainerView
-from cnnviz.app.views.step_explainer.common import KERNEL_TILE_PX, MAP_TILE_PX
-from cnnviz.app.views.step_explainer.kernel_blocks import KernelBlocks, block_sizes
+from cnnviz.app.views.step_explainer.common import MAP_TILE_PX
+from cnnviz.app.kernel_blocks import KERNEL_TILE_PX, KernelBlocks, block_sizes
 from cnnviz.data import images_to_float
 from cnnviz.nn import build_network, get_preset
 from cnnviz.training import Trainer

@@ -277,6 +277,8 @@ class PresentationMode:
         tick_font = QFont(QApplication.instance().font())
         tick_font.setPointSizeF(FONT_POINT_SIZE)
         for item in view.scene().items():
+            if getattr(item, "sized_by_view", False):   # its view follows the font itself
+                continue
             if isinstance(item, pg.AxisItem):
                 self._style_axis(item, tick_font, text)
             elif isinstance(item, pg.LabelItem):

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, Qt
 from PyQt6.QtGui import QTextOption
 from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
                              QVBoxLayout)
@@ -193,6 +193,24 @@ class FoolView(LiveView):
         # widened the plot past the view and was cut at the right edge
         self._fit_titles()
 
+    def changeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "legend"):
+            self._size_legend()
+
+    def _size_legend(self) -> None:
+        """The legend's labels follow the view's type (large in presentation mode), sized
+        here on every font change and marked so presentation mode leaves them alone: a
+        result that arrived while presenting kept its large labels in normal mode, and the
+        next entry scaled them again (33 pt)."""
+        pt = self.font().pointSizeF()
+        size = f"{pt * 1.1:.1f}pt" if pt >= 18 else "9pt"
+        self.legend.opts["labelTextSize"] = size
+        for _sample, label in self.legend.items:
+            label.sized_by_view = True
+            label.setText(label.text, size=size)
+        self.legend.updateSize()
+
     def _fit_titles(self) -> None:
         """Each image panel's title (longest first) no wider than the panel's share, the
         plot's no wider than its share less the probability axis. The three pictures'
@@ -240,11 +258,10 @@ class FoolView(LiveView):
         self._titles = result_titles(before, r.size, after)
         self._fit_titles()
         self.legend.clear()
-        pt = self.font().pointSizeF()         # large in presentation mode, like every text
-        self.legend.opts["labelTextSize"] = f"{pt * 1.1:.1f}pt" if pt >= 18 else "9pt"
         for c in dict.fromkeys((r.original_class, r.predicted)):
             if c < len(self.curves):
                 self.legend.addItem(self.curves[c], str(c))
+        self._size_legend()
         # anchored again: it was anchored empty, and grew past the plot's right edge
         self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-5, 5))
         steps = np.arange(len(r.probabilities))

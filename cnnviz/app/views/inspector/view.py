@@ -16,6 +16,7 @@ from ....explain.receptive_field import layer_window
 from ...image_panel import ACTIVATION_CMAP, DIVERGING_CMAP, GREY_CMAP
 from ...lazy_refresh import RefreshWhenExposed
 from ...mosaic import range_levels, symmetric_levels
+from ....nn.arch import POOLS
 from .bars_page import BarsPage
 from .flow_layout import FlowLayout
 from .hover import HoverInfo
@@ -24,7 +25,8 @@ from .text_column import TextColumn
 
 WIDE_RATIO = 1.3        # picture beside the text when the body is this much wider than tall
 WIDE_MIN = 500          # ... and at least this wide
-SIGNED_KINDS = ("conv",)   # maps with negative values: a diverging colour map
+SIGNED_KINDS = ("conv", "dense", "tanh")   # outputs that can be negative: a diverging map
+SIGN_KEEPING_KINDS = POOLS + ("dropout",)    # as signed as the maps they read
 
 
 class InspectorView(RefreshWhenExposed, QWidget):
@@ -240,7 +242,7 @@ class InspectorView(RefreshWhenExposed, QWidget):
             self.pages.setCurrentIndex(0)
             drawn, titles = {"output": self._map(name, out, "output")}, {}
             shape = shape_text(out.shape)
-            colours = " (blue &lt; 0 &lt; red)" if info.kind in SIGNED_KINDS else ""
+            colours = " (blue &lt; 0 &lt; red)" if self.is_signed(name) else ""
             titles["output"] = [f"{name} output: {shape}{colours}", f"{name} output: {shape}",
                                 f"{name} {shape}", name]
             source = info.input
@@ -258,12 +260,21 @@ class InspectorView(RefreshWhenExposed, QWidget):
         if self.hover_info is not None and self.hover_info.layer == name:
             self._refresh_hover_value()
 
+    def is_signed(self, name: str) -> bool:
+        """Whether ``name``'s outputs can be negative (a conv, a tanh, or a pool or dropout
+        of such maps): a diverging colour map, blue < 0 < red, shows their sign."""
+        info = self._infos[name]
+        if info.kind in SIGNED_KINDS:
+            return True
+        return info.kind in SIGN_KEEPING_KINDS and info.input is not None \
+            and self.is_signed(info.input)
+
     def _map(self, name: str, maps: np.ndarray, key: str):
         """``(maps, levels)`` for a panel, its colour map set by the layer's kind."""
         kind = self._infos[name].kind
         if kind == "input":
             levels, cmap = (0.0, 1.0), GREY_CMAP
-        elif kind in SIGNED_KINDS:
+        elif self.is_signed(name):
             levels, cmap = symmetric_levels(maps), DIVERGING_CMAP
         else:
             levels, cmap = range_levels(maps), ACTIVATION_CMAP

@@ -27,10 +27,6 @@ TICK_SAMPLE = "-5e-05"      # the widest colour-bar tick label of a gradient or 
 #: overview's floor, as these tabs show a whole network at once too (LeNet at 1920x1080 keeps
 #: its 50 pool2 gradients, 18 px, on one page)
 MAP_TILE_PX = 16
-#: A kernel of a table of kernels pages below this: a table is an overview of thousands of
-#: small kernels (LeNet's 50 x 20 table of 5x5 kernels is drawn 7.7 px a kernel at 1920x1080
-#: and stays one page; a 128 x 64 table of 3x3 kernels pages into blocks at least this large)
-KERNEL_TILE_PX = 7
 
 
 def format_change(change: float) -> str:

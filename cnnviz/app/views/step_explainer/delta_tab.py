@@ -26,8 +26,8 @@ from ...fit_layout import Option, arrange
 from ...mosaic import symmetric_levels
 from ...mosaic_panel import MosaicBarPanel
 from ...paging import RANGE_PADDING, page_sizes, readable_layout
-from .common import KERNEL_TILE_PX, MAP_TILE_PX, CanvasTab, scale_text
-from .kernel_blocks import KernelBlocks, block_sizes
+from .common import MAP_TILE_PX, CanvasTab, scale_text
+from ...kernel_blocks import KERNEL_TILE_PX, KernelBlocks, block_sizes
 
 FILTER_COLUMNS = (4, 5, 8, 10, 16, 20)      # tiles per row for one-input-channel kernels
 

@@ -10,8 +10,12 @@ colour bar):
 * ``channel``: the kernels of one output channel of that layer (chosen with *out*), large.
 
 A network with one conv layer shows only ``filters``; one with none says so. Layers with many
-channels page (◀ ▶ beside the title; a table pages by whole rows) rather than shrinking
-kernels to dots. Weights are signed: a diverging colour map with levels symmetric around zero
+channels page (◀ ▶ beside the title) rather than shrinking kernels to dots. A table pages in
+blocks of whole kernels (``kernel_blocks``: e.g. out 32–63, in 0–15 of a 128 × 64 table,
+every kernel on exactly one page), the fewest pages whose kernels are at least
+``KERNEL_TILE_PX`` on screen (``paging.readable_layout``, chosen with the layout: when the size,
+the font or the layer changes, not at every training step); the title and the grid labels name
+the block. Weights are signed: a diverging colour map with levels symmetric around zero
 (white = 0), rounded up to a "nice" number so the scale moves in steps while training; the
 levels cover the whole layer, so pages compare.
 
@@ -28,23 +32,20 @@ from PyQt6.QtCore import QEvent
 from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout,
                              QWidget)
 
-from ...training.filter_change import display_values
-from ..fit_layout import Option, Placement, arrange
-from ..image_panel import DIVERGING_CMAP, FitCanvas
-from ..lazy_refresh import RefreshWhenExposed
-from ..mosaic import symmetric_levels
-from ..mosaic_panel import MosaicBarPanel
+from ....training.filter_change import display_values
+from ...fit_layout import Option, arrange
+from ...image_panel import DIVERGING_CMAP, FitCanvas
+from ...kernel_blocks import KERNEL_TILE_PX, KernelBlocks, block_sizes
+from ...lazy_refresh import RefreshWhenExposed
+from ...mosaic_panel import MosaicBarPanel
+from ...paging import readable_layout
+from .layout import CHANNEL, FILTERS, SPACING, TABLE, best_filters_layout, nice_levels
 
 SHOW_MODES = (("weights", "weights W"), ("change", "change W − W0"))
-FILTERS, TABLE, CHANNEL = "filters", "table", "channel"
 FILTER_COLUMNS = (2, 4, 5, 6, 8, 10, 16, 20)
 TABLE_ORIENTATIONS = ("out", "in")       # table rows: output (or input) channels
 FILTER_PAGE = 32                         # first-layer filters per page, beyond 48 of them
-TABLE_TILES = 1000                       # kernels per table page (LeNet's 50 x 20 fit)
 CHANNEL_PAGE = 64                        # one output channel's kernels per page
-ROW_TEMPLATES = [[[FILTERS, CHANNEL, TABLE]], [[FILTERS, CHANNEL], [TABLE]],
-                 [[FILTERS], [CHANNEL], [TABLE]]]
-SPACING = 8.0
 NO_CONV = "This network has no convolution layers, so it has no filters to show."
 
 
@@ -60,6 +61,7 @@ class FiltersView(RefreshWhenExposed, QWidget):
         self._arch: str | None = None
         self.convs: list = []                            # LayerInfo of every conv layer
         self.table_rows = "out"
+        self._blocks: KernelBlocks | None = None         # the table's pages (rows: table_rows)
         self.placements: dict = {}
 
         self.mode_combo = QComboBox()
@@ -100,9 +102,13 @@ class FiltersView(RefreshWhenExposed, QWidget):
             TABLE: MosaicBarPanel(DIVERGING_CMAP, labels="grid", columns=20),
             CHANNEL: MosaicBarPanel(DIVERGING_CMAP, columns=5, gap=2),
         }
-        for panel in self.panels.values():
+        for key, panel in self.panels.items():
             panel.set_parent(self.canvas)
-            panel.pageChanged.connect(self.arrange)     # a last page may hold fewer kernels
+            if key != TABLE:            # a last page may hold fewer kernels (a block: never)
+                panel.pageChanged.connect(self.arrange)
+        table = self.panels[TABLE]
+        table.grid_origin = lambda start: self._blocks.origin(start) if self._blocks else (0, 0)
+        table.page_label = self._block_text
         self.note = QLabel(NO_CONV)
         self.note.setWordWrap(True)
         self.status = QLabel(" ")
@@ -143,14 +149,14 @@ class FiltersView(RefreshWhenExposed, QWidget):
             self.note.setVisible(not self.convs)
             for key in (TABLE, CHANNEL):
                 self.panels[key].set_visible(several)
-            self.placements = {}
+            self.placements, self._blocks = {}, None
         params = net.params
         self._baseline = {_weight_name(l): params[_weight_name(l)].copy() for l in self.convs}
         self.schedule_refresh()
 
     def _on_layer(self, _index: int) -> None:
         """Another layer for the table: its shape differs, so place the panels again."""
-        self.placements = {}
+        self.placements, self._blocks = {}, None
         for key in (TABLE, CHANNEL):
             self.panels[key].page = 0
         self.refresh()
@@ -181,14 +187,14 @@ class FiltersView(RefreshWhenExposed, QWidget):
         return w
 
     # -- layout --------------------------------------------------------------------------
-    def _table_shape(self, rows_are: str) -> tuple[int, int, int, int | None]:
-        """``(rows in all, columns, kernel, tiles per page or None)`` of the table."""
+    def _table_dims(self, rows_are: str) -> tuple[int, int, int]:
+        """``(rows, columns, kernel size)`` of the table with ``rows_are`` ("out" or "in")."""
         c2, c1, k, _ = self.table_layer().params[0][1]
-        rows, columns = (c2, c1) if rows_are == "out" else (c1, c2)
-        per_page = max(1, TABLE_TILES // columns)
-        return rows, columns, k, (per_page * columns if rows > per_page else None)
+        return (c2, c1, k) if rows_are == "out" else (c1, c2, k)
 
-    def _options(self) -> dict[str, list[Option]]:
+    def _options(self, per_page: int | None = None) -> dict[str, list[Option]]:
+        """Every panel's options; the table's for ``per_page`` kernels a page (None: all),
+        one per orientation and block shape (value ``(rows_are, block_rows, block_cols)``)."""
         font = self.font()
         options = {FILTERS: self.panels[FILTERS].options(FILTER_COLUMNS, font)}
         if self.table_layer() is None:
@@ -197,35 +203,64 @@ class FiltersView(RefreshWhenExposed, QWidget):
         table = self.panels[TABLE]
         options[TABLE] = []
         for rows_are in TABLE_ORIENTATIONS:
-            rows, columns, k, page = self._table_shape(rows_are)
-            ew, eh = table.panel.extent(page or rows * columns, k, k, columns)
-            options[TABLE].append(Option(rows_are, ew / eh, eh, extra_w=table.bar_width(font)))
+            rows, columns, k = self._table_dims(rows_are)
+            n = per_page or rows * columns
+            for block_rows, block_cols in block_sizes(rows, columns).get(n, [(rows, columns)]):
+                ew, eh = table.panel.extent(n, k, k, block_cols)
+                options[TABLE].append(Option((rows_are, block_rows, block_cols), ew / eh, eh,
+                                             extra_w=table.bar_width(font)))
         return options
 
     def arrange(self, *_args) -> None:
-        """Place the panels and their colour bars for the canvas's current size."""
+        """Choose the table's blocks and place the panels and their colour bars for the
+        canvas's current size."""
         size = self.canvas.size()
         if not self.convs or not self._weights or size.width() < 20 or size.height() < 20:
             return
-        options = self._options()
         title_px = max(p.title_px() for p in self.panels.values())
-        if len(options) == 1:
-            self.placements = arrange(size.width(), size.height(), [[[FILTERS]]], options,
-                                      title_px=title_px, spacing=SPACING)
+        if self.table_layer() is None:
+            self.placements = arrange(size.width(), size.height(), [[[FILTERS]]],
+                                      self._options(), title_px=title_px, spacing=SPACING)
         else:
-            self.placements = best_filters_layout(size.width(), size.height(), options,
-                                                  title_px)
-        turned = False
+            c2, c1, k, _ = self.table_layer().params[0][1]
+
+            def layout_for(per_page):
+                options = self._options(per_page[TABLE])
+                return options, best_filters_layout(size.width(), size.height(), options,
+                                                    title_px)
+            (_, self.placements), _ = readable_layout(
+                {TABLE: list(block_sizes(c2, c1))}, layout_for, {TABLE: (k, k)},
+                floor=KERNEL_TILE_PX, jump=True)
+        changed = False
         for key, place in self.placements.items():
             if key == TABLE:
-                turned = place.value != self.table_rows
-                self.table_rows = place.value
-                columns = self._table_shape(place.value)[1]
-                self.panels[key].place(place, self.font(), columns)
+                rows_are, block_rows, block_cols = place.value
+                changed = self._set_blocks(rows_are, block_rows, block_cols)
+                self.panels[key].place(place, self.font(), block_cols)
             else:
                 self.panels[key].place(place, self.font())
-        if turned:
+        if changed:
             self.refresh()
+
+    def _set_blocks(self, rows_are: str, block_rows: int, block_cols: int) -> bool:
+        """Page the table in ``block_rows x block_cols`` blocks with rows ``rows_are``,
+        keeping the first kernel shown now on the page shown. True if that changed."""
+        blocks = KernelBlocks(*self._table_dims(rows_are)[:2], block_rows, block_cols)
+        if (rows_are, blocks) == (self.table_rows, self._blocks):
+            return False
+        panel = self.panels[TABLE]
+        first = self._kernel_of(panel.page_start) if self._blocks is not None else (0, 0)
+        self.table_rows, self._blocks = rows_are, blocks
+        panel.pager.page_size = blocks.page_size if blocks.pages > 1 else None
+        panel.pager.page = blocks.page_of(*(first if rows_are == "out" else first[::-1]))
+        return True
+
+    def _block_text(self, compact: bool) -> str:
+        """The table page's block for its title (``KernelBlocks.text``)."""
+        if self._blocks is None:
+            return ""
+        names = ("out", "in") if self.table_rows == "out" else ("in", "out")
+        return self._blocks.text(self.panels[TABLE].page_start, compact, *names)
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
@@ -254,11 +289,17 @@ class FiltersView(RefreshWhenExposed, QWidget):
             self.channel_box.setMaximum(c2 - 1)
             out = self.channel_box.value()
             table = w2 if self.table_rows == "out" else w2.transpose(1, 0, 2, 3)
-            self._weights[TABLE] = table.reshape(c2 * c1, k, k).copy()
+            rows, cols = table.shape[:2]
+            if self._blocks is None or (self._blocks.rows, self._blocks.cols) != (rows, cols):
+                self._blocks = KernelBlocks.whole(rows, cols)       # until the layout pages it
+            blocks = self._blocks
+            # block after block (``KernelBlocks.order``): a page is one block of the table
+            self._weights[TABLE] = table.reshape(rows * cols, k, k)[blocks.order()]
             self._weights[CHANNEL] = w2[out].copy()
-            self.panels[TABLE].columns = c1 if self.table_rows == "out" else c2
-            levels = nice_levels(self._weights[TABLE])
-            self._draw(TABLE, self._weights[TABLE], self._table_shape(self.table_rows)[3], levels)
+            self.panels[TABLE].columns = blocks.block_cols
+            levels = nice_levels(self._weights[TABLE])      # the whole layer: pages compare
+            self._draw(TABLE, self._weights[TABLE],
+                       blocks.page_size if blocks.pages > 1 else None, levels)
             self._draw(CHANNEL, self._weights[CHANNEL], CHANNEL_PAGE if c1 > CHANNEL_PAGE
                        else None, levels)
             rows = "row = out, column = in" if self.table_rows == "out" else \
@@ -289,14 +330,20 @@ class FiltersView(RefreshWhenExposed, QWidget):
         panel.set_maps(maps, levels, ticks)
 
     def table_index(self, out: int, inp: int) -> int:
-        """The table's (global) tile index of kernel ``(out, inp)``."""
-        c2, c1 = self.table_layer().params[0][1][:2]
-        return out * c1 + inp if self.table_rows == "out" else inp * c2 + out
+        """The table's (global) tile index of kernel ``(out, inp)``: its place in the
+        drawn order, block after block."""
+        b = self._blocks
+        row, col = (out, inp) if self.table_rows == "out" else (inp, out)
+        return (b.page_of(row, col) * b.page_size + (row % b.block_rows) * b.block_cols
+                + col % b.block_cols)
 
     def _kernel_of(self, index: int) -> tuple[int, int]:
-        """``(out, in)`` of the table's tile ``index``."""
-        c2, c1 = self.table_layer().params[0][1][:2]
-        return divmod(index, c1) if self.table_rows == "out" else divmod(index, c2)[::-1]
+        """``(out, in)`` of the table's tile ``index`` (global, in the drawn order)."""
+        b = self._blocks
+        page, place = divmod(int(index), b.page_size)
+        row0, col0 = b.origin(page * b.page_size)
+        row, col = row0 + place // b.block_cols, col0 + place % b.block_cols
+        return (row, col) if self.table_rows == "out" else (col, row)
 
     def levels(self, key: str) -> tuple[float, float]:
         """The ``(low, high)`` levels of a panel's image (symmetric around zero)."""
@@ -342,52 +389,3 @@ def _weight_name(layer) -> str:
 def _describe_conv(layer) -> str:
     c_out, c_in, k, _ = layer.params[0][1]
     return f"{layer.name} ({c_out} × {c_in}×{k}×{k})"
-
-
-def best_filters_layout(width: float, height: float, options: dict[str, list[Option]],
-                        title_px: float) -> dict:
-    """The best placement of the three panels: rows (``ROW_TEMPLATES``) or the filters and
-    the chosen channel's kernels as one column beside the table (its width tried at a few
-    fractions of the view), scored like ``fit_layout.arrange``."""
-
-    def score(placements) -> float:
-        if len(placements) != len(options):
-            return -np.inf
-        return sum(np.log(p.content_h / next(o.native_h for o in options[k]
-                                             if o.value == p.value))
-                   for k, p in placements.items())
-
-    best = arrange(width, height, ROW_TEMPLATES, options, title_px=title_px, spacing=SPACING)
-    best_score = score(best)
-    for fraction in np.linspace(0.2, 0.6, 9):
-        left_w = width * fraction
-        left = arrange(left_w, height, [[[FILTERS], [CHANNEL]]],
-                       {k: options[k] for k in (FILTERS, CHANNEL)},
-                       title_px=title_px, spacing=SPACING)
-        right = arrange(width - left_w - SPACING, height, [[[TABLE]]],
-                        {TABLE: options[TABLE]}, title_px=title_px, spacing=SPACING)
-        if not left or not right:
-            continue
-        # the column hugs its content: the table starts right after the column's widest panel
-        used = max(p.rect[0] + p.rect[2] for p in left.values())
-        lx = min(p.rect[0] for p in left.values())
-        shifted = {k: Placement(p.value, (p.rect[0] - lx, *p.rect[1:]), p.content_h)
-                   for k, p in left.items()}
-        table = right[TABLE]
-        tx = used - lx + SPACING + (width - (used - lx) - SPACING - table.rect[2]) / 2
-        shifted[TABLE] = Placement(table.value, (tx, *table.rect[1:]), table.content_h)
-        s = score(shifted)
-        if s > best_score:
-            best, best_score = shifted, s
-    return best
-
-
-NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
-
-
-def nice_levels(values: np.ndarray) -> tuple[float, float]:
-    """``(-m, m)`` with ``m`` the largest |value| rounded up to 1, 1.2, 1.5, 2, ... x 10^k."""
-    m = symmetric_levels(values)[1]
-    scale = 10.0 ** np.floor(np.log10(m))
-    step = next(f for f in NICE_STEPS if f * scale >= m * (1 - 1e-9))
-    return (-float(step * scale), float(step * scale))

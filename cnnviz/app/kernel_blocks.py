@@ -1,7 +1,7 @@
 """A table of conv kernels paged in blocks (no Qt): which kernels a page shows, in what order.
 
-The ΔW tab draws a conv layer's ``(C_out, C_in, K, K)`` change as a table: row = input
-channel, column = output channel. A big one (128 x 64 = 8,192 kernels) cannot page by whole
+The step explainer's ΔW tab and the filters view draw a conv layer's ``(C_out, C_in, K, K)``
+kernels as a table (rows one kind of channel, columns the other). A big one (128 x 64 = 8,192 kernels) cannot page by whole
 rows: its 128 columns alone shrink every kernel to a dot. So a page is a *block* of the table,
 ``block_rows x block_cols`` kernels, and the block's sides divide the table's: every page is
 full, and the pages in order reach every kernel exactly once::
@@ -20,6 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+#: A kernel of a table of kernels pages below this: a table is an overview of thousands of
+#: small kernels (LeNet's 50 x 20 table of 5x5 kernels is drawn 7.7 px a kernel in the step
+#: explainer at 1920x1080 and stays one page; a 128 x 64 table of 3x3 kernels pages into
+#: blocks at least this large)
+KERNEL_TILE_PX = 7
 
 
 def divisors(n: int) -> list[int]:

@@ -1,0 +1,161 @@
+"""The filters view's table of kernels pages in blocks, readable at any channel count.
+
+A network of 64 and 128 channels in the filters view's size inside a 1280x720 and a
+1920x1080 window (as ``cnnviz export-views`` lays it out): conv2's 128 x 64 table pages in
+blocks of whole kernels, every kernel at least ``KERNEL_TILE_PX`` on screen, the pages
+together drawing every kernel exactly once with the network's values (W, or W − W0 in
+"change" mode, per-filter scaled when asked); the colour scale is the whole layer's on every
+page; the title names the layer and the block; hovering and clicking a kernel on a later
+page names and selects the right one. LeNet at 1920x1080 keeps its 50 x 20 table on one
+page, as before paging.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PyQt6.QtCore import Qt
+
+from cnnviz.app.kernel_blocks import KERNEL_TILE_PX
+from cnnviz.app.state import AppState
+from cnnviz.app.views.filters import FiltersView, nice_levels
+from cnnviz.nn import build_network
+from cnnviz.training.filter_change import display_values
+from window_support import view_in_window
+
+pg.setConfigOptions(imageAxisOrder="row-major")
+
+WIDE = "conv64x3p1 relu maxpool conv128x3p1 relu maxpool fc10"
+# the filters dock's size in the main window at 1280x720 and 1920x1080 (export-views' PNGs)
+VIEW_1280 = (417, 316)
+VIEW_1920 = (560, 507)
+SIZES = pytest.mark.parametrize("size", [VIEW_1280, VIEW_1920], ids=["1280x720", "1920x1080"])
+SIDE = re.compile(r"(out|in) (\d+)–(\d+) of (\d+)")
+
+
+@pytest.fixture(autouse=True)
+def collect_closed_views():
+    gc.collect()
+    yield
+
+
+def make_view(qtbot, arch: str, size) -> FiltersView:
+    view = view_in_window(qtbot, FiltersView, AppState(build_network(arch=arch, seed=0)), size,
+                          placed=True)
+    view.per_filter_box.setChecked(False)          # raw weights: comparable with the network
+    return view
+
+
+def block_of(view) -> tuple[slice, slice]:
+    """``(outs, ins)`` the table's page shows, read from the block its title names (a side
+    not named is whole)."""
+    table = view.panels["table"]
+    c2, c1 = view.table_layer().params[0][1][:2]
+    sides = {"out": slice(0, c2), "in": slice(0, c1)}
+    text = table.page_text(False)
+    for name, first, last, _ in SIDE.findall(text):
+        sides[name] = slice(int(first), int(last) + 1)
+    return sides["out"], sides["in"]
+
+
+def expected_page(view, w: np.ndarray) -> np.ndarray:
+    """``(n, K, K)``: the kernels of the page's block of ``w (C_out, C_in, K, K)``, row by row
+    as the table's rows run (output or input channels)."""
+    outs, ins = block_of(view)
+    block = w[outs, ins]
+    if view.table_rows == "in":
+        block = block.transpose(1, 0, 2, 3)
+    return block.reshape(-1, *w.shape[2:])
+
+
+def check_every_page(view, w: np.ndarray, per_filter: bool = False) -> None:
+    """Every page: tiles at least the floor, the block's kernels with the values of ``w``,
+    the whole layer's levels; together every kernel exactly once."""
+    table = view.panels["table"]
+    drawn = np.zeros(w.shape[:2], int)
+    for page in range(table.pages):
+        table.set_page(page)
+        assert table.tile_px() >= KERNEL_TILE_PX, (page, table.tile_px())
+        expected = expected_page(view, w)
+        if per_filter:
+            expected = display_values(expected, per_filter=True)
+        np.testing.assert_allclose(table.shown_maps(), expected, rtol=1e-6, atol=1e-7)
+        outs, ins = block_of(view)
+        drawn[outs, ins] += 1
+        levels = (-1.0, 1.0) if per_filter else nice_levels(w)
+        assert view.levels("table") == pytest.approx(levels)
+        assert tuple(view.bars["table"].levels()) == pytest.approx(levels)
+    assert (drawn == 1).all(), f"kernels drawn on {drawn.min()}..{drawn.max()} pages"
+
+
+@SIZES
+def test_a_table_of_128_x_64_kernels_pages_in_readable_blocks_each_kernel_once(qtbot, size):
+    view = make_view(qtbot, WIDE, size)
+    assert view.table_layer().name == "conv2"
+    w = view.state.net.params["conv2.weight"]                 # (128, 64, 3, 3)
+    table = view.panels["table"]
+    assert table.count == 128 * 64 and table.pages > 1
+    check_every_page(view, w)
+    # the title names the layer and the block (both sides: the block is not whole rows)
+    table.set_page(table.pages - 1)
+    outs, ins = block_of(view)
+    assert "conv2" in table.title.text
+    assert f"out {outs.start}–{outs.stop - 1}" in table.title.text, table.title.text
+    assert f"in {ins.start}–{ins.stop - 1}" in table.title.text, table.title.text
+    # per-filter scale: every kernel spans the whole colour range, on every page
+    view.per_filter_box.setChecked(True)
+    check_every_page(view, w, per_filter=True)
+
+
+@SIZES
+def test_change_since_reset_pages_the_change_of_every_kernel(qtbot, size):
+    view = make_view(qtbot, WIDE, size)
+    params = view.state.net.copy_params()
+    moved = np.random.default_rng(0).normal(0, 0.01, params["conv2.weight"].shape)
+    params["conv2.weight"] = params["conv2.weight"] + moved.astype(np.float32)
+    view.state.set_params(params)
+    view.set_show_change(True)
+    view.refresh()
+    w_now = view.state.net.params["conv2.weight"]
+    change = w_now - view._baseline["conv2.weight"]
+    assert np.abs(change).max() > 0
+    check_every_page(view, change)
+
+
+def test_hover_and_click_on_a_later_page_name_and_select_its_kernel(qtbot):
+    view = make_view(qtbot, WIDE, VIEW_1280)
+    w = view.state.net.params["conv2.weight"]
+    table = view.panels["table"]
+    table.set_page(table.pages - 2)
+    outs, ins = block_of(view)
+    block_cols = (ins if view.table_rows == "out" else outs).stop - \
+        (ins if view.table_rows == "out" else outs).start
+    place = block_cols + 3                       # the second row of the block, fourth column
+    row, col = divmod(place, block_cols)
+    out, inp = ((outs.start + row, ins.start + col) if view.table_rows == "out"
+                else (outs.start + col, ins.start + row))
+    index = table.page_start + place
+    view._on_mouse_moved(table.tile_pixel_to_scene(index, 2, 1))
+    assert f"conv2 kernel out {out} <- in {inp}" in view.status.text(), view.status.text()
+    assert f"{w[out, inp, 2, 1]:+.4g}" in view.status.text()
+    assert view.table_index(out, inp) == index
+    graphics = view.graphics
+    pos = graphics.mapFromScene(table.tile_pixel_to_scene(index, 1, 1))
+    with qtbot.waitSignal(view.state.channelSelected, timeout=5000) as signal:
+        qtbot.mouseClick(graphics.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert signal.args == ["conv2", out]
+
+
+def test_lenet_at_1920x1080_keeps_its_table_on_one_page(qtbot):
+    view = make_view(qtbot, "lenet", VIEW_1920)
+    w = view.state.net.params["conv2.weight"]                 # (50, 20, 5, 5)
+    table = view.panels["table"]
+    assert table.pages == 1 and "·" not in table.title.text
+    assert not table.next_label.isVisible()
+    assert table.tile_px() >= KERNEL_TILE_PX
+    rows = w if view.table_rows == "out" else w.transpose(1, 0, 2, 3)
+    np.testing.assert_array_equal(table.shown_maps(), rows.reshape(-1, 5, 5))
