@@ -220,12 +220,15 @@ def test_steps_reuse_the_layout_and_a_resize_or_font_change_recomputes_it(qtbot,
     from cnnviz.app.views.step_explainer import StepExplainerView, delta_tab, grads_tab, \
         routing_tab
     calls = []
+    original = fit_layout.arrange
 
     def counting(*args, **kwargs):
         calls.append(args[:2])
-        return fit_layout.arrange(*args, **kwargs)
-    for module in (delta_tab, grads_tab, routing_tab):
+        return original(*args, **kwargs)
+    # the tabs call arrange directly or through fit_layout.arrange_with_title_room
+    for module in (fit_layout, delta_tab, routing_tab):
         monkeypatch.setattr(module, "arrange", counting)
+    assert grads_tab.arrange_with_title_room.__module__ == fit_layout.__name__
     state = make_state("lenet")
     view = StepExplainerView(state)
     show(qtbot, view, (1200, 800), False)

@@ -68,6 +68,27 @@ def arrange(width: float, height: float, templates: list[list[list[str]]],
     return best[1]
 
 
+def arrange_with_title_room(width: float, height: float, templates: list[list[list[str]]],
+                            options_for, need: dict[str, float], rounds: int, **arrange_kw
+                            ) -> tuple[dict[str, list[Option]], dict[str, Placement]]:
+    """``arrange``, then give every panel placed narrower than its title row needs
+    (``need[key]`` px: its name, page range, arrows...) the missing width and place all
+    again, at most ``rounds`` times. ``options_for(widen)``: the options with ``widen[key]``
+    px more beside each panel's content. Returns ``(options, placements)`` of the last round.
+    """
+    widen: dict[str, float] = {}
+    for _ in range(rounds):
+        options = options_for(widen)
+        placements = arrange(width, height, templates, options, **arrange_kw)
+        short = {key: need[key] - place.rect[2] for key, place in placements.items()
+                 if place.rect[2] < need[key] - 0.5}
+        if not short:
+            break
+        for key, missing in short.items():
+            widen[key] = widen.get(key, 0.0) + missing
+    return options, placements
+
+
 def _best_in_template(width, height, rows, options, title_px, spacing, titled, weights, least,
                       must):
     keys = [k for row in rows for k in row]

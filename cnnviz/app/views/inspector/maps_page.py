@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 import pyqtgraph as pg
 
-from ...fit_layout import Option, arrange
+from ...fit_layout import Option, arrange_with_title_room
 from ...image_panel import ACTIVATION_CMAP, GREY_CMAP, FitCanvas
 from ...mosaic_panel import MosaicBarPanel, page_size_for
 from ...paging import MIN_TILE_PX, page_sizes
@@ -102,18 +102,9 @@ class MapsPage:
         # pixels per data pixel for maps MIN_TILE_PX a side
         least = {key: MIN_TILE_PX * RANGE_PADDING / min(maps.shape[1:])
                  for key, (maps, _) in self.drawn.items()}
-        widen: dict[str, float] = {}
-        for _ in range(4):
-            self._options_now = self._options(per_page, widen)
-            placements = arrange(width, height, templates, self._options_now,
-                                 title_px=title_px, spacing=10, weights={"input": 0.3},
-                                 least=least)
-            short = {key: need[key] - place.rect[2] for key, place in placements.items()
-                     if place.rect[2] < need[key] - 0.5}
-            if not short:
-                break
-            for key, missing in short.items():
-                widen[key] = widen.get(key, 0.0) + missing
+        self._options_now, placements = arrange_with_title_room(
+            width, height, templates, lambda widen: self._options(per_page, widen), need,
+            rounds=4, title_px=title_px, spacing=10, weights={"input": 0.3}, least=least)
         return placements
 
     def _tile_px(self, key: str, place) -> float:

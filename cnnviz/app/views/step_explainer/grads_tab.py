@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ...fit_layout import arrange, within_budget
+from ...fit_layout import arrange_with_title_room, within_budget
 from ...mosaic import symmetric_levels
 from ...mosaic_panel import MosaicBarPanel
 from ...paging import RANGE_PADDING, page_sizes, readable_layout
@@ -177,23 +177,17 @@ class GradsTab(CanvasTab):
             # placed again: a tall narrow column of maps had room for "relu2 0–…" only
             need = {n: self.panels[n].min_title_width(counts[n]) + self.panels[n].bar_width(font)
                     for n in names}
-            widen: dict[str, float] = {}
             choices = {n: self._options(n, counts[n]) for n in names}
             if any(counts[n] < self.panels[n].count for n in names):
                 # paged: every column count is allowed (ragged pages), fewer of them scored
                 choices = within_budget(choices, len(templates), budget=LAYOUT_BUDGET)
-            for _ in range(TITLE_ROUNDS):
-                options = {n: [replace(o, extra_w=o.extra_w + widen.get(n, 0.0))
-                               for o in choices[n]] for n in names}
-                placements = arrange(size.width(), size.height(), templates, options,
-                                     title_px=title_px, spacing=8, least=least)
-                short = {n: need[n] - p.rect[2] for n, p in placements.items()
-                         if p.rect[2] < need[n] - 0.5}
-                if not short:
-                    break
-                for n, missing in short.items():
-                    widen[n] = widen.get(n, 0.0) + missing
-            return options, placements
+
+            def widened(widen):
+                return {n: [replace(o, extra_w=o.extra_w + widen.get(n, 0.0))
+                            for o in choices[n]] for n in names}
+            return arrange_with_title_room(size.width(), size.height(), templates, widened,
+                                           need, rounds=TITLE_ROUNDS, title_px=title_px,
+                                           spacing=8, least=least)
 
         (_, self.placements), per_page = readable_layout(
             sizes, layout_for, shapes, floor=MAP_TILE_PX, members=members, jump=True)
