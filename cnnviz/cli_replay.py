@@ -126,6 +126,7 @@ def run_animate(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
         finally:
             bar.close()
+            animate.release_render_widgets()
     print(f"wrote {out} ({len(rec.steps)} frames of {args.view}, "
           f"{out.stat().st_size / 1e6:.2f} MB)", flush=True)
     return 0

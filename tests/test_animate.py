@@ -27,6 +27,14 @@ def test_animate_filters_writes_one_frame_per_recorded_step(tmp_path, recording)
     assert np.abs(first - last).sum() > 0                       # and it changed
 
 
+def test_animate_exits_cleanly_every_time(tmp_path, recording):
+    """The render widget used to outlive the QApplication: about every second run ended in
+    a segfault (exit -11) after writing the file. Eight runs in a row must all exit 0."""
+    codes = [run_cli(tmp_path, "animate", str(recording), "--view", "filters", "--size",
+                     "320x240", "--out", f"run{i}.gif").returncode for i in range(8)]
+    assert codes == [0] * 8
+
+
 def test_frames_follow_the_recorded_weights(qtbot, recording):
     rec = Recording.open(recording)
     frames = dict(animate.render_frames(rec, "loss", size=(300, 200)))

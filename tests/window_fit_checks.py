@@ -19,7 +19,7 @@ returns one line per problem (an empty list: the window is right):
 * no tab title is elided or cut; the status bar's message is whole or elided with the full
   text as its tool tip, never cut mid-glyph;
 * in presentation mode every text, widgets' and scenes' alike, is at least 18 pt (a
-  mosaic's tile numbers too: drawn that large or hidden).
+  mosaic's tile numbers and the numbers in a grid's cells too: drawn that large or hidden).
 
 No pytest here: the checks also run in a child process (``window_fit_child.py``) whose
 window was built on a screen of the size under test.
@@ -36,6 +36,7 @@ from PyQt6.QtWidgets import (QAbstractButton, QAbstractScrollArea, QAbstractSpin
                              QToolBar, QToolButton, QWidget)
 
 from cnnviz.app.background import BackgroundJob
+from cnnviz.app.number_grid import GridNumber
 from cnnviz.app.tile_labels import TileNumber, drawn_px
 from cnnviz.app.view_frame import ViewFrame, view_of
 
@@ -238,12 +239,14 @@ def scene_text_problems(name: str, ref: QWidget, visible: QRect, big_type: bool)
                 problems.append(f"{name}: scene text {text!r} in "
                                 f"{text_point_size(item):.0f} pt, under 18 pt")
         if big_type:
-            small = [item for item in view.scene().items() if isinstance(item, TileNumber)
-                     and item.isVisible() and _pixels_pt(drawn_px(item), view)
-                     < MIN_PRESENTATION_PT]
-            if small:
-                problems.append(f"{name}: {len(small)} tile numbers shown in "
-                                f"{_pixels_pt(drawn_px(small[0]), view):.0f} pt, under 18 pt")
+            for kind, what in ((TileNumber, "tile numbers"), (GridNumber, "grid numbers")):
+                small = [item for item in view.scene().items() if isinstance(item, kind)
+                         and item.isVisible() and item.text().strip()
+                         and _pixels_pt(drawn_px(item), view) < MIN_PRESENTATION_PT]
+                if small:
+                    problems.append(f"{name}: {len(small)} {what} shown in "
+                                    f"{_pixels_pt(drawn_px(small[0]), view):.0f} pt, "
+                                    "under 18 pt")
             for item in view.scene().items():
                 if isinstance(item, pg.AxisItem) and item.isVisible() \
                         and item.style.get("showValues", True) and item.style.get("tickFont"):

@@ -31,6 +31,25 @@ ANIMATABLE = ("filters", "activations", "pooling", "loss_curves", "timeline", "c
 _KEPT: list = []     # the render widgets made so far, with their states (see render_frames)
 
 
+def release_render_widgets() -> None:
+    """Delete the widgets ``render_frames`` kept, now, while the QApplication still lives.
+
+    A one-shot command calls this before it returns: left to the interpreter's exit, the
+    widgets outlived the QApplication and the process ended in a segfault after its work.
+    """
+    from PyQt6.QtCore import QEvent
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    while _KEPT:
+        widget, _state = _KEPT.pop()
+        widget.close()
+        widget.deleteLater()
+    if app is not None:
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        app.processEvents()
+
+
 class AnimationCancelled(Exception):
     """The export was cancelled; no file was written."""
 
@@ -124,9 +143,10 @@ def render_frames(recording, view: str, size=(640, 480), probe: int = 0,
             if progress is not None:
                 progress(done, len(steps))
     finally:
-        # Hidden and kept, never deleted: destroying a pyqtgraph view built outside a window
-        # crashed a later event-loop turn now and then (a segfault in a later test's
-        # teardown, after deferred deletes); an export costs one hidden widget.
+        # Hidden and kept, not deleted here: destroying a pyqtgraph view built outside a
+        # window crashed a later event-loop turn now and then (a segfault in a later test's
+        # teardown, after deferred deletes); an export costs one hidden widget. A one-shot
+        # command deletes them before it returns: ``release_render_widgets``.
         widget.hide()
         _KEPT.append((widget, state))
 

@@ -388,16 +388,19 @@ class MosaicBarPanel(QObject):
             return self.page_label(compact)
         return self.pager.text(compact)
 
-    def min_title_width(self, per_page: int | None = None) -> float:
+    def min_title_width(self, per_page: int | None = None, page_range: bool = True) -> float:
         """Pixels the title row needs at least: the shortest title (with ``per_page`` maps
         a page of more, followed by the widest page range in short, ``"96–127/128"``, and
-        the arrows), in the size it is drawn in."""
+        the arrows), in the size it is drawn in. ``page_range=False``: the name and the
+        arrows only (the range may be elided: a view with little room for every layer)."""
         metrics = QFontMetricsF(label_font(self.panel.title))
         margins = 16            # the rich text's document margins, and a little air
         count = self.count
         if per_page is None or per_page >= count:
             return metrics.horizontalAdvance(self._titles[-1]) + margins
-        last = f"{self._titles[-1]} {count - per_page}–{count - 1}/{count}".strip()
+        last = self._titles[-1]
+        if page_range:
+            last = f"{last} {count - per_page}–{count - 1}/{count}".strip()
         return metrics.horizontalAdvance(last) + 2 * self._arrow_width() + margins
 
     def _arrow_width(self) -> float:

@@ -2,7 +2,10 @@
 
 Used by the classroom explainers (a 5x5 patch, kernel and products; a 10x10 confusion
 matrix). The numbers are drawn in image coordinates, so they grow with the widget and stay
-inside their cells at any size: on a projector, a maximised view gives big numbers.
+inside their cells at any size: on a projector, a maximised view gives big numbers. They are
+as large as lets the widest fit its cell (``cell_numbers.fitting_size``, the rule the
+confusion matrix's counts follow), so ``number_px(cell_px)`` tells the pixel size they come
+out at before drawing; each is a ``GridNumber`` (checks tell grid numbers from other text).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtGui import QColor, QFont, QPainterPath, QPen, QTransform
 from PyQt6.QtWidgets import QGraphicsPathItem, QGraphicsSimpleTextItem
+
+from .cell_numbers import fitting_size
 
 DIVERGING_CMAP = "CET-D1"   # signed values, levels symmetric around 0
 GREY_CMAP = "CET-L1"        # the input digit / unsigned values
@@ -32,10 +37,23 @@ def text_colour(fraction: float, dark_ends: bool) -> QColor:
     return QColor(255, 255, 255) if dark else QColor(0, 0, 0)
 
 
+class GridNumber(QGraphicsSimpleTextItem):
+    """One number written in a cell of a ``NumberGrid``."""
+
+
 def format_number(value: float, fmt: str) -> str:
     """``fmt.format(value)`` without the confusing ``-0.00`` of a tiny negative number."""
     text = fmt.format(value)
     return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def number_px(texts, cell_px: float) -> float:
+    """Pixel size ``texts`` (any strings) are written at in square cells ``cell_px`` a side:
+    the largest bold size at which the widest fits (``cell_numbers.fitting_size``)."""
+    strings = [str(t) for t in np.ravel(texts)]
+    if not strings:
+        return 0.0
+    return min(fitting_size(t, cell_px, cell_px) for t in strings)
 
 
 class NumberGrid:
@@ -55,7 +73,7 @@ class NumberGrid:
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get(cmap))
         self.box.addItem(self.image)
-        self._items: list[list[QGraphicsSimpleTextItem]] = []
+        self._items: list[list[GridNumber]] = []
         self._lines: QGraphicsPathItem | None = None
         self.set_shape(shape)
 
@@ -77,7 +95,7 @@ class NumberGrid:
         for r in range(shape[0]):
             row_items = []
             for c in range(shape[1]):
-                item = QGraphicsSimpleTextItem("")
+                item = GridNumber("")
                 item.setFont(font)
                 item.setZValue(5)
                 self.box.addItem(item, ignoreBounds=True)
@@ -117,21 +135,25 @@ class NumberGrid:
         lo, hi = levels
         fractions = np.clip((values - lo) / ((hi - lo) or 1.0), 0, 1)
         dark_ends = self.cmap == DIVERGING_CMAP
-        widest = max(1, max(len(t) for t in texts.ravel()))
-        # One scale for the whole grid (sized for the longest string), so numbers line up.
+        # one font size for the whole grid (the widest number fits its cell), so numbers
+        # line up; in cell units, as the items are drawn in the image's coordinates
+        size = number_px(texts, 1.0)
         sample = self._items[0][0]
-        sample.setText("8" * widest)
-        rect = sample.boundingRect()
-        scale = min(0.9 / rect.width(), 0.42 / rect.height())
+        sample.setText("0")
+        line_h = sample.boundingRect().height()
+        scale = size / sample.font().pixelSize()
         for r in range(self.shape[0]):
             for c in range(self.shape[1]):
                 item = self._items[r][c]
                 item.setText(texts[r, c])
                 item.setBrush(text_colour(float(fractions[r, c]), dark_ends))
                 w = item.boundingRect().width() * scale
-                h = rect.height() * scale
                 item.setTransform(QTransform.fromScale(scale, scale))
-                item.setPos(c + 0.5 - w / 2, r + 0.5 - h / 2)
+                item.setPos(c + 0.5 - w / 2, r + 0.5 - line_h * scale / 2)
+
+    def items(self) -> list[GridNumber]:
+        """Every number item, row by row."""
+        return [item for row in self._items for item in row]
 
     def set_visible_numbers(self, visible: bool) -> None:
         for row in self._items:

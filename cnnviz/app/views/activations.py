@@ -4,9 +4,11 @@ The pictures come from ``explain.map_groups`` (read from ``net.describe()``), so
 works: the input, each conv layer after its activation, each pool, every hidden dense layer
 (its units as a near-square grid) and the class probabilities (bars). Each group has its own
 levels, so channels within a layer compare. A layer of many maps pages (◀ ▶ beside its title)
-instead of shrinking to dots: into the fewest pages (``paging.readable_layout``, at most
-``paging.MOST_PAGES``) whose tiles are at least ``OVERVIEW_TILE_PX`` a side at the view's size,
-and never more maps a page than ``mosaic_panel.PAGE_PIXELS`` data pixels.
+instead of shrinking to dots: into the fewest pages (``paging.readable_layout``, as the step
+explainer's gradient maps) whose tiles are at least ``OVERVIEW_TILE_PX`` a side at the view's
+size, and never more maps a page than ``mosaic_panel.PAGE_PIXELS`` data pixels. A small dock
+pages more (LeNet in a 1280x720 window: pool2 in pages of 6 maps, not 4 pages of dots), and
+every panel keeps the width its title row needs: the layer's name beside the arrows.
 
 Hovering a pixel names its layer, channel, (row, col) and value, and outlines where it comes
 from: a conv pixel's KxK receptive field on the conv's input maps (all their channels; with
@@ -18,7 +20,7 @@ listens); clicking any map or unit also selects its channel (``state.select_chan
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,12 +28,12 @@ from PyQt6.QtCore import QEvent, QRectF, Qt, pyqtSignal
 from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ...explain.map_groups import MapGroup, input_window, map_groups
-from ..fit_layout import Option, arrange, row_templates, within_budget
+from ..fit_layout import Option, arrange_with_title_room, row_templates, within_budget
 from ..image_panel import GREY_CMAP, FitCanvas
 from ..lazy_refresh import RefreshWhenExposed
 from ..mosaic import range_levels
 from ..mosaic_panel import MosaicBarPanel, page_size_for
-from ..paging import RANGE_PADDING, overview_page_sizes, readable_layout
+from ..paging import RANGE_PADDING, page_sizes, readable_layout
 from ..prob_bars import ProbBars, ProbRoom
 
 PROB_ASPECT = 1.4           # width / height of the probability bars' plot
@@ -42,6 +44,10 @@ COLUMN_CHOICES = (2, 4, 5, 7, 8, 10, 13, 17, 20, 25)
 #: inspector's ``paging.MIN_TILE_PX``: this view shows every layer at once (LeNet's 50 pool2
 #: maps of 4x4 come out ~17 px at 1920x1080, on one page).
 OVERVIEW_TILE_PX = 16
+#: Layouts ``readable_layout`` may try per resize (each ~10 ms): LeNet in the 427x278 dock
+#: of a 1280x720 window needs 7 to page conv2 and pool2 down to readable tiles.
+LAYOUT_ROUNDS = 12
+TITLE_ROUNDS = 3        # layouts at most to give every title row its room (per page size)
 PAGED_KINDS = ("conv", "pool")      # the groups that page (the input and dense ones never do)
 NO_CONV_NOTE = ("This network has no convolution layers: its first dense layer reads {what} "
                 "as one vector of {n} values, so there are no learned feature maps to show.")
@@ -193,7 +199,7 @@ class ActivationsView(RefreshWhenExposed, QWidget):
                    for k, g in self.groups.items()}
         weights[PROBS] = 0.4
         paged = {k: g.info.shape for k, g in self.groups.items() if g.info.kind in PAGED_KINDS}
-        sizes = {k: overview_page_sizes(shape[0], page_size_for(*shape))
+        sizes = {k: page_sizes(shape[0], page_size_for(*shape))
                  for k, shape in paged.items()}
         # pixels per data pixel for tiles OVERVIEW_TILE_PX a side
         least = {k: OVERVIEW_TILE_PX * RANGE_PADDING / min(shape[1:])
@@ -201,14 +207,25 @@ class ActivationsView(RefreshWhenExposed, QWidget):
         least[PROBS] = room.least_h        # its axis labels apart, its title whole
 
         def layout_for(per_page):
-            options = within_budget(self._options(per_page, room), len(templates))
-            return options, arrange(size.width(), size.height(), templates, options,
-                                    title_px=title_px, spacing=8, titled=set(self.groups),
-                                    weights=weights, least=least, must={PROBS})
+            choices = within_budget(self._options(per_page, room), len(templates))
+            # a paged layer in a narrow column (two tiles wide) had no room for its name
+            # beside the arrows: its panel gets the width its title row needs
+            need = {k: g.card.min_title_width(per_page.get(k), page_range=False)
+                    for k, g in self.groups.items()}
+            need[PROBS] = 0.0
+
+            def widened(widen):
+                return {k: [replace(o, extra_w=o.extra_w + widen.get(k, 0.0)) for o in opts]
+                        for k, opts in choices.items()}
+            return arrange_with_title_room(size.width(), size.height(), templates, widened,
+                                           need, rounds=TITLE_ROUNDS, title_px=title_px,
+                                           spacing=8, titled=set(self.groups),
+                                           weights=weights, least=least, must={PROBS})
 
         map_shapes = {key: shape[1:] for key, shape in paged.items()}
         (_, self.placements), per_page = readable_layout(sizes, layout_for, map_shapes,
-                                                         floor=OVERVIEW_TILE_PX)
+                                                         floor=OVERVIEW_TILE_PX, jump=True,
+                                                         rounds=LAYOUT_ROUNDS)
         for key, n in per_page.items():
             self.groups[key].card.set_page_size(n if n < paged[key][0] else None)
         for key, place in self.placements.items():

@@ -191,11 +191,14 @@ class ChannelsRow:
             self._draw_page()
             self.fit_titles(self._shown)
 
-    def set_fonts(self, font: QFont, title_pt: str) -> None:
+    def set_fonts(self, font: QFont, title_pt: str, colour=None) -> None:
+        """Titles at ``title_pt`` in ``colour`` (None: the default grey); tick labels in
+        ``font``."""
         self._title_pt = title_pt
         self._font = QFont(font)
         for title in (self.patches_title, self.kernels_title, self.bars_title,
                       self.prev_label, self.next_label):
+            title.opts["color"] = colour
             title.setText(title.text, size=title_pt)
         # title + tick labels + the bars themselves: the row never squeezes the bars flat
         line = QFontMetricsF(font).height()

@@ -1,9 +1,17 @@
 """The explainer's first row: where the window is | patch × kernel = products | the output map.
 
 Panels are placed by hand (``arrange``) on one canvas: one row when wide, two or three rows
-when narrow, so nothing is cut off and the numbers stay as large as the view allows. The
-input is drawn with its zero padding as a dark border (outlined in yellow: the real input is
-inside), the window outlined in red; border cells of the patch are outlined in yellow too.
+when narrow, so nothing is cut off and the numbers stay as large as the view allows. In large
+type (presentation mode) the input may also stack over the output map in one column
+(``MAPS``, ``LARGE_TYPE_TEMPLATES``): on the wide, short stage the three grids get the width,
+and with it the height left free below them, that 18 pt numbers need.
+The input is drawn with its zero padding as a dark border (outlined in yellow: the real input
+is inside), the window outlined in red; border cells of the patch are outlined in yellow too.
+
+Numbers: every grid writes as many decimals (at most ``MOST_PLACES``) as let its widest
+number reach the type floor, ``MIN_TEXT_PX`` or, in large type (presentation mode), 18 pt
+(``tile_labels.floor_px``); when even one decimal does not, its numbers are hidden and the
+colours tell the story (as the mosaics do with their tile numbers).
 """
 
 from __future__ import annotations
@@ -11,15 +19,18 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
-from PyQt6.QtGui import QColor, QPainterPath, QPen
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PyQt6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem
 
-from ...fit_layout import Option, arrange
+from ...fit_layout import Option, Placement, arrange_with_title_room
 from ...image_panel import FitCanvas
-from ...label_fit import fit_label
+from ...label_fit import TEXT_MARGIN, fit_label, label_font, text_width
 from ...mosaic import range_levels, symmetric_levels
-from ...number_grid import DIVERGING_CMAP, GREY_CMAP, NumberGrid, image_box
+from ...number_grid import (DIVERGING_CMAP, GREY_CMAP, NumberGrid, format_number, image_box,
+                            number_px)
+from ...tile_labels import floor_px, show_if_legible
 
+MAPS = "maps"            # the input over the output map, one column (a key of the templates)
 # rows of panels: one row when wide, two or three when narrow
 MAIN_TEMPLATES = [
     [["input", "patch", "times", "kernel", "equals", "products", "output"]],
@@ -27,8 +38,11 @@ MAIN_TEMPLATES = [
     [["patch", "times", "kernel", "equals", "products"], ["input", "output"]],
     [["input", "output"], ["patch", "times", "kernel"], ["equals", "products"]],
 ]
-MIN_TEXT_PX = 7.0        # smallest number height in a grid cell before dropping decimals
-DIGIT_ASPECT = 0.62      # a digit's width / height in the grid's bold font
+# in large type also the maps stacked in one column: the grids get the width 18 pt needs
+LARGE_TYPE_TEMPLATES = MAIN_TEMPLATES + [[[MAPS, "patch", "times", "kernel", "equals",
+                                           "products"]]]
+MIN_TEXT_PX = 7.0        # smallest number size in a grid cell (pixels) before dropping decimals
+MOST_PLACES = {"patch": 2, "kernel": 2, "products": 3}    # decimals in big cells
 WINDOW_COLOUR = QColor(255, 70, 70)
 BORDER_COLOUR = QColor(240, 200, 40)
 
@@ -48,8 +62,7 @@ def outline(colour: QColor, width: float = 3.0, dashed: bool = False) -> QGraphi
 class MainRow:
     """The canvas of the first row; ``draw(e, ...)`` shows one ``ConvPixel``."""
 
-    def __init__(self, on_cell_change) -> None:
-        self._on_cell_change = on_cell_change
+    def __init__(self) -> None:
         self.title_pt = ""              # set by set_fonts; no layout before it
         self.placements: dict = {}
         self.cell_px = 0.0              # on-screen size of one cell of the K x K grids
@@ -113,15 +126,22 @@ class MainRow:
                        "output": self.output_title}
         self._title_texts: dict[str, list[str]] = {}
         self._title_widths: dict[str, float] = {}
+        self._values: dict[str, tuple] = {}    # grid key -> (values (K, K), colour levels)
+        self._places: dict[str, int] = {}      # grid key -> decimals written
+        self._font = QFont()
 
     # -- fonts and layout ----------------------------------------------------------------------
-    def set_fonts(self, title_pt: str, sign_pt: str) -> None:
+    def set_fonts(self, title_pt: str, sign_pt: str, font: QFont, colour=None) -> None:
+        """Titles at ``title_pt``, × and = at ``sign_pt``, in ``colour`` (None: the default
+        grey); ``font``: the view's (its size sets the numbers' floor)."""
         self.title_pt = title_pt
-        for title in self.titles.values():
-            title.setText(title.text, size=title_pt)
-        for sign in self.signs.values():
-            sign.setText(sign.text, size=sign_pt)
+        self._font = QFont(font)
+        for label, size in [(t, title_pt) for t in self.titles.values()] + \
+                [(s, sign_pt) for s in self.signs.values()]:
+            label.opts["color"] = colour
+            label.setText(label.text, size=size)
         self.arrange()
+        self.write_numbers()            # the type floor follows the font
 
     def arrange(self, *_args) -> None:
         """Place input | patch × kernel = products | output for the canvas's size."""
@@ -129,19 +149,37 @@ class MainRow:
         if not self.title_pt or size.width() < 20 or size.height() < 20:
             return
         k = self.kernel_size
+        spacing = 6.0
         sign_w = max(s.minimumWidth() for s in self.signs.values()) + 4
-        options = {"input": [Option(None, 1.0, self.source_size)],
-                   "output": [Option(None, 1.0, self.output_size)],
-                   "patch": [Option(None, 1.0, k)], "kernel": [Option(None, 1.0, k)],
-                   "products": [Option(None, 1.0, k)],
-                   "times": [Option(None, 1e-3, 1, extra_w=sign_w)],
-                   "equals": [Option(None, 1e-3, 1, extra_w=sign_w)]}
         title_px = max(t.minimumHeight() for t in self.titles.values()) + 2
-        self.placements = arrange(
-            size.width(), size.height(), MAIN_TEMPLATES, options, title_px=title_px, spacing=6,
-            titled={"input", "output", "patch", "kernel", "products"},
-            weights={"times": 0.0, "equals": 0.0, "input": 0.5, "output": 0.5,
+        side = max(self.source_size, self.output_size)
+
+        def options_for(widen: dict) -> dict:
+            return {
+                "input": [Option(None, 1.0, self.source_size, widen.get("input", 0.0))],
+                "output": [Option(None, 1.0, self.output_size, widen.get("output", 0.0))],
+                # two square maps and the output's title in a column of content height H:
+                # each map (H - title - spacing) / 2 a side (wider if its titles need it)
+                MAPS: [Option(None, 0.5, 2 * side,
+                              widen.get(MAPS, 0.0) - (title_px + spacing) / 2)],
+                "patch": [Option(None, 1.0, k)], "kernel": [Option(None, 1.0, k)],
+                "products": [Option(None, 1.0, k)],
+                "times": [Option(None, 1e-3, 1, extra_w=sign_w)],
+                "equals": [Option(None, 1e-3, 1, extra_w=sign_w)]}
+
+        # the maps' titles at their full size (a narrow column would shrink them)
+        need = dict.fromkeys(["patch", "kernel", "products", "times", "equals"], 0.0)
+        need.update({key: self._title_need(key) for key in ("input", "output")})
+        need[MAPS] = max(need["input"], need["output"])
+        _, placements = arrange_with_title_room(
+            size.width(), size.height(),
+            LARGE_TYPE_TEMPLATES if floor_px(self._font) > 0 else MAIN_TEMPLATES,
+            options_for, need, rounds=3,
+            title_px=title_px, spacing=spacing,
+            titled={"input", "output", "patch", "kernel", "products", MAPS},
+            weights={"times": 0.0, "equals": 0.0, "input": 0.5, "output": 0.5, MAPS: 1.0,
                      "products": 1.5})
+        self.placements = _split_maps(placements, title_px, spacing)
         for key, place in self.placements.items():
             x, y, pw, ph = place.rect
             if key in self.signs:
@@ -157,21 +195,64 @@ class MainRow:
                     self.product_grid.box):
             box.updateViewRange()              # the images follow their boxes' new size now
             box.updateMatrix()
-        cell = self.placements["products"].content_h / k if self.placements else 0.0
+        cell = self._drawn_cell_px() if self.placements else 0.0
         if abs(cell - self.cell_px) > 0.5:
-            old = self.decimals()
             self.cell_px = cell
-            if self.decimals() != old:
-                self._on_cell_change()
+            self.write_numbers()
+
+    # -- numbers ---------------------------------------------------------------------------------
+    def _drawn_cell_px(self) -> float:
+        """One cell of the grids on screen, pixels (the boxes pad their range a little)."""
+        box = self.product_grid.box
+        if box.width() < 2 or box.height() < 2:
+            return 0.0
+        px_w, px_h = box.viewPixelSize()
+        return 1.0 / max(px_w, px_h, 1e-9)
+
+    def grids(self) -> dict[str, NumberGrid]:
+        return {"patch": self.patch_grid, "kernel": self.kernel_grid,
+                "products": self.product_grid}
+
+    def floor_px(self) -> float:
+        """The least pixel size a grid's number may be drawn at: 18 pt in large type."""
+        return max(MIN_TEXT_PX, floor_px(self._font))
+
+    def places(self, values: np.ndarray, most: int) -> tuple[int, bool]:
+        """Decimals to write ``values`` with in the cells as laid out now (``most`` down to
+        one) and whether they reach the type floor with them (else they are hidden)."""
+        floor = self.floor_px()
+        for places in range(most, 0, -1):
+            texts = [format_number(v, "{:.%df}" % places) for v in np.ravel(values)]
+            if number_px(texts, self.cell_px) >= floor:
+                return places, True
+        return 1, False
 
     def decimals(self) -> int:
-        """Decimals of the products' numbers: 3 in big cells, fewer in small ones, so a
-        number written across 90% of its cell is at least ``MIN_TEXT_PX`` tall."""
-        for places in (3, 2, 1):
-            chars = places + 3                              # "-0.123"
-            if 0.9 * self.cell_px / (chars * DIGIT_ASPECT) >= MIN_TEXT_PX:
-                return places
-        return 0
+        """Decimals of the products' numbers: 3 in big cells, fewer in small ones."""
+        return self._places.get("products", MOST_PLACES["products"])
+
+    def write_numbers(self) -> None:
+        """Write every grid's numbers with the decimals that fit its cells now (hidden when
+        even one does not reach the floor; ``show_if_legible`` checks the drawn size)."""
+        for key, grid in self.grids().items():
+            if key not in self._values:
+                continue
+            values, levels = self._values[key]
+            places, fits = self.places(values, MOST_PLACES[key])
+            self._places[key] = places
+            grid.set_values(values, levels, fmt="{:.%df}" % places)
+            if fits:
+                show_if_legible(grid.items(), self._font)
+            else:
+                grid.set_visible_numbers(False)
+
+    def _title_need(self, key: str) -> float:
+        """Pixels the shortest of ``key``'s titles needs at its full size."""
+        texts = self._title_texts.get(key)
+        if not texts:
+            return 0.0
+        label = self.titles[key]
+        return text_width(QFontMetricsF(label_font(label)), texts[-1]) + TEXT_MARGIN
 
     def _fit_title(self, key: str) -> None:
         texts = self._title_texts.get(key)
@@ -214,14 +295,11 @@ class MainRow:
                                  f"{where} ({e.top}, {e.left})", where, "input"])
 
         patch, kernel, products = e.patch[ci], e.kernel[ci], e.products[ci]
-        places = self.decimals()
-        small = "{:.%df}" % min(2, places)
-        self.patch_grid.set_values(patch, (min(lo, 0.0), hi), fmt=small)
-        self.kernel_grid.set_values(kernel, symmetric_levels(e.kernel), fmt=small)
-        self.product_grid.set_values(products, symmetric_levels(products),
-                                     fmt="{:.%df}" % places)
-        for grid in (self.patch_grid, self.kernel_grid, self.product_grid):
-            grid.set_visible_numbers(self.cell_px * 0.42 >= MIN_TEXT_PX * 0.8)
+        self._values = {"patch": (patch, (min(lo, 0.0), hi)),
+                        "kernel": (kernel, symmetric_levels(e.kernel)),
+                        "products": (products, symmetric_levels(products))}
+        if not relayout:
+            self.write_numbers()            # (a new layout writes them for its cells)
         path = QPainterPath()
         for r, c in zip(*np.nonzero(e.border)):
             path.addRect(QRectF(float(c) + 0.06, float(r) + 0.06, 0.88, 0.88))
@@ -245,6 +323,7 @@ class MainRow:
         after = f" after {e.activation_name}" if e.activation_name else ""
         self.set_title("output", [f"{name}{after}", name])
         if relayout or not self.placements:
+            self.cell_px = 0.0              # the new cells: numbers written for them
             self.arrange()
 
     def pixel_at(self, scene_pos, shape) -> tuple[int, int] | None:
@@ -256,3 +335,16 @@ class MainRow:
         if 0 <= row < shape[0] and 0 <= col < shape[1]:
             return row, col
         return None
+
+
+def _split_maps(placements: dict, title_px: float, spacing: float) -> dict:
+    """``placements`` with a ``MAPS`` column replaced by the input above the output map."""
+    if MAPS not in placements:
+        return placements
+    column = placements.pop(MAPS)
+    x, y, w, h = column.rect
+    half = (h - spacing) / 2
+    content = half - title_px
+    placements["input"] = Placement(None, (x, y, w, half), content)
+    placements["output"] = Placement(None, (x, y + half + spacing, w, half), content)
+    return placements

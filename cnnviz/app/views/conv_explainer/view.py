@@ -14,9 +14,12 @@ from PyQt6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QLabel, QSpinBox
 from ....explain.conv_arithmetic import (ConvPixel, check_pixel, conv_layers, detail_text,
                                          explain_pixel, formula_text)
 from ...state import AppState, is_exposed, request_refresh
+from ...tile_labels import LARGE_TYPE_PT
 from .channels_row import ChannelsRow
 from .main_row import MainRow
 
+LARGE_TYPE_COLOUR = "#f5f5f5"
+SIGN_MAX_PT = 32.0      # × and = at 2.4x the text, at most this (still read from afar)
 NO_CONV = ("This network has no convolution layer: there is no convolution to explain. "
            "Add a conv layer (for example conv8x3p1) in the architecture editor.")
 
@@ -66,7 +69,7 @@ class ConvExplainerView(QWidget):
             spin.valueChanged.connect(self._on_picker)
         self.input_spin.valueChanged.connect(self._on_input_channel)
 
-        self.main = MainRow(self._on_cell_change)
+        self.main = MainRow()
         self.main.graphics.scene().sigMouseClicked.connect(self._on_click)
         self.channels = ChannelsRow(self.select_input_channel)
         # the names tests and scripts read
@@ -113,8 +116,18 @@ class ConvExplainerView(QWidget):
         self.formula.setFont(big)
         self.detail.setFont(QFont(self.font()))
         title_pt = f"{base * 1.15:.1f}pt"
-        self.channels.set_fonts(self.font(), title_pt)
-        self.main.set_fonts(title_pt, f"{base * 2.4:.0f}pt")
+        # sized here from the font on every change (23 pt titles in presentation mode):
+        # presentation's own 1.5x restyling would take the width the grids' numbers need
+        for label in (*self.main.titles.values(), *self.main.signs.values(),
+                      self.patches_title, self.kernels_title, self.bars_title,
+                      self.channels.prev_label, self.channels.next_label):
+            label.sized_by_view = True
+        # white on the black scenes in large type, as presentation mode styles titles
+        colour = LARGE_TYPE_COLOUR if base >= LARGE_TYPE_PT else None
+        self.channels.set_fonts(self.font(), title_pt, colour)
+        # × and = large, but in large type not so large they take the grids' width
+        self.main.set_fonts(title_pt, f"{min(base * 2.4, SIGN_MAX_PT):.0f}pt", self.font(),
+                            colour)
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:
@@ -274,11 +287,6 @@ class ConvExplainerView(QWidget):
         if not self._updating:
             self.select_input_channel(value)
 
-    def _on_cell_change(self) -> None:
-        """The grids' cells changed size enough to change the decimals: rewrite them."""
-        if self.explanation is not None and is_exposed(self):
-            self._draw(self.explanation)
-
     def _on_click(self, event) -> None:
         if self.layer is None:
             return
@@ -302,6 +310,7 @@ class ConvExplainerView(QWidget):
         if many:
             self.channels.draw(e, ci)
         self.formula.setText(formula_text(e))
-        self.detail.setText("Click a pixel of the map on the right to explain it. "
+        # (the map sits on the right, or under the input on the presentation stage)
+        self.detail.setText(f"Click a pixel of the {e.layer}[{e.channel}] map to explain it. "
                             + detail_text(e))
         self._fit_text()
