@@ -176,7 +176,8 @@ def test_open_model_asks_before_it_replaces_unsaved_training(window, qtbot, ques
     # Reload pre-trained asked).
     from PyQt6.QtWidgets import QFileDialog
     seen, answers = questions
-    build_network("tiny", seed=1).save(tmp_path / "tiny.npz")
+    build_network("tiny", seed=1).save(tmp_path / "tiny.npz",
+                                       metadata={"held_out_accuracy": 0.9, "epochs_trained": 1})
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         lambda *a, **k: (str(tmp_path / "tiny.npz"), ""))
     lenet = window.state.net.arch
@@ -248,3 +249,44 @@ def test_architecture_editor_is_in_the_training_menu(window, qtbot):
     action.trigger()
     qtbot.waitUntil(lambda: window.views["arch_editor"].visibleRegion().isEmpty() is False,
                     timeout=30000)
+
+
+def test_layer_buttons_stay_put_when_an_error_appears(editor, qtbot):
+    # Clicking Up three times to walk a layer into place must hit Up three times: an error
+    # (one line, then three) appearing between the clicks may not push the buttons away.
+    editor.resize(360, 420)
+    editor.show()
+    qtbot.waitExposed(editor)
+
+    def button_tops():
+        editor.layout().activate()
+        return [b.mapTo(editor, b.rect().topLeft()).y()
+                for b in (editor.add_button, editor.remove_button, editor.up_button,
+                          editor.down_button)]
+
+    editor.set_text(PADDED)
+    assert editor.error_label.text() == ""
+    before = button_tops()
+    editor.set_text("conv8x3p1 relu maxpol fc10")                  # a short error
+    assert editor.error_label.text()
+    assert button_tops() == before
+    editor.set_text("conv8x3 relu maxpool conv8x3 relu maxpool fc10")   # a long one
+    assert "8@11x11" in editor.error_label.text()
+    assert button_tops() == before
+
+
+def test_apply_over_a_loaded_untouched_model_does_not_call_it_unsaved(window, qtbot, questions,
+                                                                       tmp_path):
+    # A checkpoint just opened (or the bundled model) is on disk: the question may ask, but
+    # must not say it is "not saved"; it names the file and how to get it back.
+    seen, answers = questions
+    build_network("tiny", seed=1).save(tmp_path / "tiny.npz",
+                                       metadata={"held_out_accuracy": 0.9, "epochs_trained": 1})
+    assert window.open_model(tmp_path / "tiny.npz")
+    answers[0] = QMessageBox.StandardButton.No
+    editor = window.views["arch_editor"]
+    editor.set_text(PADDED)
+    qtbot.mouseClick(editor.apply_button, Qt.MouseButton.LeftButton)
+    assert len(seen) == 1
+    assert "not saved" not in seen[0] and "tiny.npz" in seen[0] and "Open model" in seen[0]
+    assert window.state.net.arch == ARCH_PRESETS["tiny"]

@@ -53,11 +53,16 @@ def apply_architecture(window, text: str, ask: bool = True) -> bool:
         show_error(window, "Cannot apply the architecture", str(exc))
         return False
     if ask and model_at_stake(window):
+        if window._modified:
+            what = "which is trained and not saved"
+            keep = "Save it first (File > Save model) to keep it."
+        else:                   # a checkpoint as loaded: it is on disk, not "unsaved"
+            what = f"the trained model {window.state.model_name}"
+            keep = ("File > Open model (or Reload pre-trained model) brings it back.")
         answer = QMessageBox.question(
             window, "Apply architecture",
-            f"Replace the current network ({window.state.net.arch}), which is trained and not "
-            f"saved, with fresh random weights of\n\n{arch.text}?\n\nSave it first (File > "
-            "Save model) to keep it.")
+            f"Replace the current network ({window.state.net.arch}), {what}, with fresh "
+            f"random weights of\n\n{arch.text}?\n\n{keep}")
         if answer != QMessageBox.StandardButton.Yes:
             return False
     window.stop_training()

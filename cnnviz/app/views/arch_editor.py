@@ -118,8 +118,10 @@ class ArchEditorView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.text_edit)
-        layout.addWidget(self.error_label)
         layout.addLayout(buttons)
+        # under the buttons, so an error appearing (or growing a line) moves the table, not
+        # the Up / Down a user is clicking again and again
+        layout.addWidget(self.error_label)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.total_label)
         layout.addLayout(bottom)
