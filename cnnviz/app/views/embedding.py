@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 from ... import explain
 from ..background import BackgroundJob
 from ..class_colours import CLASS_COLOURS
+from ..class_key import ClassKey
 from ..image_panel import GREY_CMAP, ImagePanel
 from ..live_view import LiveView
 from ..state import AppState, is_exposed
@@ -92,16 +93,8 @@ class EmbeddingView(LiveView):
         self._size_points()
         # the class key is a row under the plot, not a legend over it: drawn over the cloud,
         # a label vanished among points of its own colour and hid the points behind it
-        self.legend_row = QHBoxLayout()
-        self.legend_row.setSpacing(10)
-        self.legend_row.addWidget(QLabel("class:"))
-        self.legend_labels: list[QLabel] = []
-        for c, (r, g, b) in enumerate(CLASS_COLOURS):
-            label = QLabel(f"<span style='color: rgb({r},{g},{b})'>\u25cf</span>{c}")
-            label.setToolTip(f"digits whose true class is {c}")
-            self.legend_labels.append(label)
-            self.legend_row.addWidget(label)
-        self.legend_row.addStretch(1)
+        self.class_key = ClassKey("\u25cf", tooltip="digits whose true class is {k}")
+        self.class_key.set_classes(len(CLASS_COLOURS))
         # the hovered digit, drawn in the top-right corner of the plot
         self.preview = pg.GraphicsLayoutWidget()
         self.preview.setFixedSize(84, 100)
@@ -128,7 +121,7 @@ class EmbeddingView(LiveView):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addLayout(middle, 1)
-        layout.addLayout(self.legend_row)
+        layout.addWidget(self.class_key)
         layout.addWidget(self.status)
 
     def _size_points(self) -> None:
