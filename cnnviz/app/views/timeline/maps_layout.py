@@ -12,12 +12,13 @@ row in a tall one. ``MapsLayout.arrange`` is ``paging.readable_layout`` over
 * a panel narrower than its title row (its name, the page range, the arrows) is widened,
   so every title is drawn whole and in the same size.
 
-The search runs when the canvas's size, the fonts, the panels or a page change; never for
-new maps of the same layers (a replay, a training step).
+The search runs when the canvas's size, the fonts or the panels change; never for a page
+turned or new maps of the same layers (a replay, a training step).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from ...fit_layout import arrange_with_title_room, row_templates, within_budget
@@ -47,6 +48,7 @@ class MapsLayout:
     def __init__(self, owner) -> None:
         self.owner = owner
         self.groups: list[list[str]] = []
+        self.spare: set[str] = set()
         self.placements: dict = {}
         self._arranged_for = None
 
@@ -54,20 +56,36 @@ class MapsLayout:
     def placed(self) -> bool:
         return bool(self.placements)
 
-    def set_groups(self, groups: list[list[str]]) -> None:
-        """The panel keys, group by group in reading order (a group stays in one row)."""
+    def set_groups(self, groups: list[list[str]], spare=()) -> None:
+        """The panel keys, group by group in reading order (a group stays in one row);
+        ``spare``: keys left out of a canvas too short for two rows (the pools: the maps
+        above them, halved)."""
         self.groups = [list(g) for g in groups if g]
+        self.spare = set(spare)
         self.forget()
+
+    def compact(self, height: float) -> bool:
+        """Whether a canvas ``height`` px high leaves out the ``spare`` panels: too short
+        for two rows of titled pictures ``MIN_MAP_HEIGHT`` high (at 1280x720 six panels
+        in 116 px drew conv2's maps 5 px a side)."""
+        return bool(self.spare) and height < 2 * (self.title_px() + MIN_MAP_HEIGHT + SPACING)
+
+    def shown_groups(self, height: float) -> list[list[str]]:
+        if not self.compact(height):
+            return self.groups
+        groups = [[k for k in g if k not in self.spare] for g in self.groups]
+        return [g for g in groups if g]
 
     def forget(self) -> None:
         """Arrange again at the next call (new panels, another font)."""
         self.placements = {}
         self._arranged_for = None
 
-    def templates(self) -> list[list[list[str]]]:
-        """Every way to cut the groups (in order) into rows."""
-        cut = row_templates([str(i) for i in range(len(self.groups))], len(self.groups))
-        return [[[key for i in row for key in self.groups[int(i)]] for row in template]
+    def templates(self, groups: list[list[str]] | None = None) -> list[list[list[str]]]:
+        """Every way to cut the ``groups`` (default: all, in order) into rows."""
+        groups = self.groups if groups is None else groups
+        cut = row_templates([str(i) for i in range(len(groups))], len(groups))
+        return [[[key for i in row for key in groups[int(i)]] for row in template]
                 for template in cut]
 
     def title_px(self) -> float:
@@ -80,23 +98,28 @@ class MapsLayout:
         return int(self.title_px() + MIN_MAP_HEIGHT + 2 * SPACING)
 
     def arrange(self, size, font) -> None:
+        """Choose every panel's page size and place the panels in a canvas of ``size``."""
         panels = self.owner.all_panels()
         if not panels or any(p.count == 0 for p in panels.values()) \
                 or size.width() < 20 or size.height() < 20:
             return
         title_px = self.title_px()
         state = (size.width(), size.height(), round(title_px, 1),
-                 tuple((k, p.count, p.page) for k, p in panels.items()))
+                 tuple((k, p.count) for k, p in panels.items()))
         if state == self._arranged_for and self.placements:
-            return
+            return                  # a page turned, new maps: the same places
         self._arranged_for = state
         shapes = self.owner.shapes                           # key -> (C, H, W)
+        groups = self.shown_groups(size.height())
+        shown = [k for g in groups for k in g]
+        for k in set(panels) - set(shown):
+            panels[k].set_visible(False)
+        panels = {k: panels[k] for k in shown}
         paged = [k for k in panels if k != PROBE]
         sizes = {k: overview_page_sizes(shapes[k][0], page_size_for(*shapes[k])) for k in paged}
         floors = {k: FILTER_TILE_PX if k == FILTERS
                   else min(MAP_TILE_PX, VALUE_PX * min(shapes[k][1:])) for k in paged}
         least = {k: floors[k] * RANGE_PADDING / min(shapes[k][1:]) for k in paged}
-        templates = self.templates()
 
         def layout_for(per_page):
             need = {k: p.min_title_width(per_page.get(k)) for k, p in panels.items()}
@@ -105,14 +128,19 @@ class MapsLayout:
                 n = per_page[k]
                 choices[k] = panels[k].options(COLUMN_CHOICES, font, count=n,
                                                ragged=n < shapes[k][0])
-            choices = within_budget(choices, len(templates))
+            choices = within_budget(choices, 1)
 
             def widened(widen):
                 return {k: [replace(o, extra_w=o.extra_w + widen.get(k, 0.0)) for o in opts]
                         for k, opts in choices.items()}
-            return arrange_with_title_room(size.width(), size.height(), templates, widened,
-                                           need, TITLE_ROUNDS, title_px=title_px,
-                                           spacing=SPACING, least=least, weights=WEIGHTS)
+            # the titles' room is found template by template: across templates the widening
+            # chased the layout from one to another and left the probe's title 17 px
+            found = [arrange_with_title_room(size.width(), size.height(), [template],
+                                             widened, need, TITLE_ROUNDS, title_px=title_px,
+                                             spacing=SPACING, least=least, weights=WEIGHTS)
+                     for template in self.templates(groups)]
+            return max((f for f in found if f[1]), key=lambda f: _rank(f, need, least),
+                       default=found[0])
 
         (_, self.placements), per_page = readable_layout(
             sizes, layout_for, {k: shapes[k][1:] for k in paged}, floor=floors)
@@ -123,6 +151,18 @@ class MapsLayout:
             panels[k].set_visible(True)
             # the tile numbers as now drawn: hidden if under the type floor (presentation)
             panels[k].panel.show_labels_if_legible()
-        # a page turned by set_page_size changes nothing placed: remember the pages now
-        self._arranged_for = state[:3] + (tuple((k, p.count, p.page)
-                                                for k, p in panels.items()),)
+
+
+def _rank(layout, need: dict[str, float], least: dict[str, float]) -> tuple:
+    """How good ``layout`` = ``(options, placements)`` is: every title whole first, then
+    every map at least its ``least`` pixels per data pixel, then ``fit_layout.arrange``'s
+    score (the weighted sum of log pixels per data pixel)."""
+    options, placements = layout
+    whole = all(place.rect[2] >= need[k] - 0.5 for k, place in placements.items())
+    scale = {}
+    for k, place in placements.items():
+        option = next(o for o in options[k] if o.value == place.value)
+        scale[k] = place.content_h / option.native_h
+    met = all(scale[k] >= least.get(k, 0.0) for k in scale)
+    score = sum(WEIGHTS.get(k, 1.0) * math.log(max(s, 1e-9)) for k, s in scale.items())
+    return whole, met, score
