@@ -232,10 +232,13 @@ def export_views(out_dir, source=None, size=DEFAULT_SIZE, presentation: bool = F
         return written
     finally:
         if window is not None:
+            # deleted now, while the QApplication lives: a window outliving it at the
+            # command's return can end the process in a segfault after its work is done
             window.stop_training()
             window.close()
             window.deleteLater()
-            QApplication.instance().processEvents()
+            _settle(QApplication.instance(), 2)
+            window = None
         if saved_env is None:
             os.environ.pop("CNNVIZ_SETTINGS_DIR", None)
         else:
