@@ -333,11 +333,15 @@ def view_problems(window, name: str, big_type: bool) -> list[str]:
     return problems + area_problems(name, view, visible, big_type)
 
 
-def tab_problems(window) -> list[str]:
+def tab_problems(window, big_type: bool = False) -> list[str]:
+    """Tabs cut short, and in large type tab titles under 18 pt."""
     problems = []
     for bar in window.findChildren(QTabBar):
         if not bar.isVisible():
             continue
+        if big_type and bar.count() and QFontInfo(bar.font()).pointSizeF() < MIN_PRESENTATION_PT - 0.05:
+            problems.append(f"tab titles ({bar.tabText(0)!r}...) in "
+                            f"{QFontInfo(bar.font()).pointSizeF():.0f} pt, under 18 pt")
         for i in range(bar.count()):
             text = bar.tabText(i).replace("&", "")
             # the tab's text area: its rectangle less the style's padding
@@ -412,7 +416,7 @@ def window_fit_problems(window, wait, presentation: bool) -> list[str]:
         window.raise_dock(name)
         settle(wait, view_of(window.docks[name]))
         problems += view_problems(window, name, presentation)
-        problems += tab_problems(window)
+        problems += tab_problems(window, presentation)
     problems += toolbar_problems(window, presentation)
     problems += status_bar_problems(window, presentation)
     return list(dict.fromkeys(problems))          # a tab problem once, not once per view

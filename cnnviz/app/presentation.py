@@ -42,7 +42,7 @@ CURVE_WIDTH = 3.5             # minimum pen width of a curve, px
 MIN_CURVE_ALPHA = 150
 STAGE_CHROME = (24, 230)      # px around a view on the stage: menu, tool bar, tabs, status
 STAGE_AFTER_KEYS = ("drawing_pad", "probe_browser", "controls")   # then the rest, in order
-TAB_POINT_SIZE = 15           # the stage's tabs: the teacher reads them, not the back row
+TAB_POINT_SIZE = 18           # the stage's tabs: the type floor, smaller than the views' 20 pt
 # tab titles on the stage where the window's own (already short) ones are still long
 SHORT_TITLES = {"loss_curves": "Loss"}
 # faint curves (e.g. per-batch loss) made at least this opaque
