@@ -158,6 +158,15 @@ def test_controls_say_the_model_is_pre_trained(pretrained_window):
     assert "pre-trained" not in pretrained_window.controls.model_label.text()
 
 
+def test_the_model_line_stops_quoting_the_accuracy_once_training_changed_it(pretrained_window):
+    """After a Step the line said "pre-trained (98.4% held-out)" of weights that had moved."""
+    pretrained_window.state.set_modified(True)           # what a Step or a run does
+    text = pretrained_window.controls.model_label.text()
+    assert "trained here" in text and "98.4%" not in text and "not saved" in text
+    pretrained_window.state.set_modified(False)
+    assert "98.4%" in pretrained_window.controls.model_label.text()
+
+
 def test_start_from_pretrained_asks_and_trains_fresh_weights(qtbot, pretrained_window):
     win, c = pretrained_window, pretrained_window.controls
     c.seed_spin.setValue(4)

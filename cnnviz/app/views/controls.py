@@ -32,6 +32,9 @@ def model_text(state) -> str:
         return ""
     name = state.model_name
     if getattr(state, "pretrained", False):
+        if getattr(state, "modified", False):       # its accuracy no longer holds
+            return (f"<b>Model: pre-trained, then trained here</b> ({name}, not saved). "
+                    "Press <b>Reset</b> for fresh random weights.")
         acc = getattr(state, "model_accuracy", None)
         acc_text = f" ({100 * acc:.1f}% held-out)" if acc is not None else ""
         return (f"<b>Model: pre-trained{acc_text}</b> ({name}). Press <b>Reset</b> for fresh "
@@ -228,6 +231,7 @@ class ControlsView(QWidget):
         self.set_run_state("idle")
         if state is not None:
             state.modelChanged.connect(self.show_model)
+            state.modifiedChanged.connect(lambda _modified: self.show_model())
             state.progressed.connect(self._on_progressed)
         self.show_model()
 
