@@ -26,3 +26,29 @@ def test_default_geometry_gives_a_wide_window_its_minimum_size_centred(qtbot):
     assert window.width() == need          # not enlarged again (and moved) when shown
     assert window.x() == area.x() + (area.width() - need - ASSUMED_FRAME[0]) // 2
     assert window.x() >= area.x() and window.x() + need + ASSUMED_FRAME[0] <= area.right() + 1
+
+
+def test_a_shown_window_without_its_frame_yet_gets_room_for_a_title_bar(qtbot):
+    """Reset layout and settings pressed in presentation mode: the window had just left full
+    screen, had no frame yet, and ``move()`` put its client area at the top of the screen,
+    the title bar above it (seen at 1280x720 under openbox)."""
+    class JustLeftFullScreen(QMainWindow):
+        def frameGeometry(self):        # what Qt reports then under a window manager
+            return self.geometry()
+
+    window = JustLeftFullScreen()
+    qtbot.addWidget(window)
+    area = available_area(window)
+    tall = QWidget()
+    tall.setMinimumHeight(area.height() - ASSUMED_FRAME[1])   # as tall as the screen allows
+    window.setCentralWidget(tall)
+    window.show()
+    qtbot.waitExposed(window)
+
+    default_geometry(window)
+
+    extra_w, extra_h = ASSUMED_FRAME
+    top_border = extra_h - extra_w // 2                  # the title bar and top border
+    assert window.geometry().top() >= area.top() + top_border
+    assert window.geometry().bottom() + extra_w // 2 <= area.bottom() + 1
+    assert window.geometry().left() >= area.left() + extra_w // 2

@@ -72,9 +72,16 @@ def default_geometry(window) -> None:
     hint = window.minimumSizeHint()
     width = max(width, min(hint.width(), area.width() - extra_w))
     height = max(height, min(hint.height(), area.height() - extra_h))
+    x = area.x() + (area.width() - width - extra_w) // 2
+    y = area.y() + (area.height() - height - extra_h) // 2
+    if window.isVisible() and window.frameGeometry() == window.geometry():
+        # shown but without its frame (it is just leaving full screen): move() would place
+        # the client area where the frame goes and the title bar above the screen, so the
+        # client is placed inside the frame it is about to get
+        window.setGeometry(x + extra_w // 2, y + extra_h - extra_w // 2, width, height)
+        return
     window.resize(width, height)
-    window.move(area.x() + (area.width() - width - extra_w) // 2,
-                area.y() + (area.height() - height - extra_h) // 2)
+    window.move(x, y)
 
 
 def fit_into_screen(window) -> bool:
