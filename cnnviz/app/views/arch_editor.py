@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderV
 
 from ...nn.arch import (ARCH_PRESETS, DEFAULT_TOKENS, ArchitectureError, LayerInfo, parse_arch,
                         split_tokens)
+from ...training.classes import classes_needed
 
 CUSTOM = "custom"
 ERROR_BG, UNCHECKED_FG, IMPLIED_FG = QColor("#f8d0d0"), QColor("#909090"), QColor("#707070")
@@ -200,12 +201,14 @@ class ArchEditorView(QWidget):
         ds = getattr(self.state, "dataset", None)
         if self.architecture is None or ds is None or not len(ds.test_labels):
             return None
-        needed = int(max(ds.train_labels.max(initial=0), ds.test_labels.max())) + 1
-        if self.architecture.classes < needed:
-            last = self.architecture.layers[-1]
-            return (f"token {last.position} '{last.token}': the data has {needed} classes but "
-                    f"the last fc gives {self.architecture.classes} scores")
-        return None
+        needed = classes_needed(ds.train_labels, ds.test_labels)
+        scores = self.architecture.classes
+        if scores == needed:
+            return None
+        last = self.architecture.layers[-1]
+        only = "only " if scores > needed else ""
+        return (f"token {last.position} '{last.token}': the last fc gives {scores} class scores "
+                f"but the data has {only}{needed} classes: end it with fc{needed}")
 
     # -- the table -----------------------------------------------------------------------
     def _fill_table(self, layers: tuple[LayerInfo, ...]) -> None:
