@@ -22,6 +22,7 @@ AVERAGE_PEN = pg.mkPen((30, 90, 200), width=2)
 TRAIN_COLOR = (230, 120, 20)
 TEST_COLOR = (30, 160, 60)
 TRAINING_REDRAW_S = 0.5   # while training, redraw at most this often (the plot is costly)
+FRESH_LOSS_TOP = 2.5      # a fresh model's loss axis before any batch: chance is ln 10 = 2.3
 ACCURACY_MARGIN = 0.02    # the accuracy axis spans [lowest accuracy - this, 1]
 LOSS_LABELS = ["cross-entropy loss", "loss"]   # the longest that fits the plot's height
 
@@ -126,8 +127,22 @@ class LossCurvesView(LiveView):
         self.history.begin_run()
 
     def clear(self) -> None:
+        """Forget every run (another model): the curves and the axes start afresh."""
         self.history.clear()
+        self.reset_axes()
         self.schedule_refresh()
+
+    def reset_axes(self) -> None:
+        """Fresh axes for a new model: epochs 0-1, loss 0 to a little above chance (ln 10),
+        accuracy 0-1, auto-range on again. With no data pyqtgraph keeps whatever range it
+        had, so without this the previous run's 6 epochs and its loss scale stayed, and a
+        zoom (which turns auto-range off) outlived the model it was made on."""
+        self.loss_plot.setXRange(0.0, 1.0, padding=0.0)
+        if not self.log_check.isChecked():   # a log axis keeps its own (log10) range
+            self.loss_plot.setYRange(0.0, FRESH_LOSS_TOP, padding=0.0)
+        self.loss_plot.enableAutoRange()
+        self._acc_low = 0.0
+        self.acc_plot.setYRange(0, 1, padding=0.02)
 
     def set_marker(self, x: float | None) -> None:
         """A vertical line at epoch ``x`` (a replayed recording's step); None hides it."""
