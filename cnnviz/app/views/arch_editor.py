@@ -73,7 +73,7 @@ class ArchEditorView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(self.fontMetrics().horizontalAdvance("conv8") + 8)
+        header.setMinimumSectionSize(self.fontMetrics().horizontalAdvance("M" * 5))
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setToolTip("Double-click a token to change it (e.g. conv8x3p1 -> conv16x5)")
@@ -165,7 +165,7 @@ class ArchEditorView(QWidget):
             self.text_edit.setFont(self._fixed_font())
             self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
             self.table.horizontalHeader().setMinimumSectionSize(
-                self.fontMetrics().horizontalAdvance("conv8") + 8)
+                self.fontMetrics().horizontalAdvance("M" * 5))
             self._elide_current()
         super().changeEvent(event)
 
