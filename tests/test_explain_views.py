@@ -344,9 +344,9 @@ def test_embedding_class_key_is_under_the_plot_not_over_the_points(qtbot):
     with qtbot.waitSignal(view.job.finished, timeout=WAIT_MS):
         shown(qtbot, view, size=(420, 320))
     assert view.plot.getPlotItem().legend is None
-    assert [label.text()[-1] for label in view.legend_labels] == [str(c) for c in range(10)]
+    assert [label.text()[-1] for label in view.class_key.labels] == [str(c) for c in range(10)]
     plot_bottom = view.plot.mapTo(view, view.plot.rect().bottomLeft()).y()
-    for label in view.legend_labels:
+    for label in view.class_key.labels:
         assert label.isVisible()
         box = label.geometry().translated(label.parentWidget().mapTo(view, label.pos()) - label.pos())
         assert box.top() >= plot_bottom

@@ -20,9 +20,12 @@ import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import Qt
 
-from cnnviz.app.kernel_blocks import KERNEL_TILE_PX
+from cnnviz.app.kernel_blocks import KERNEL_TILE_PX, block_sizes
+from cnnviz.app.fit_layout import Option, Placement
+from cnnviz.app.paging import RANGE_PADDING, fewest_pages_layout, placed_tile_px
 from cnnviz.app.state import AppState
 from cnnviz.app.views.filters import FiltersView, nice_levels
+from cnnviz.app.views.filters.view import FILTER_TILE_PX
 from cnnviz.nn import build_network
 from cnnviz.training.filter_change import display_values
 from window_support import view_in_window
@@ -30,6 +33,7 @@ from window_support import view_in_window
 pg.setConfigOptions(imageAxisOrder="row-major")
 
 WIDE = "conv64x3p1 relu maxpool conv128x3p1 relu maxpool fc10"
+LENET = "conv20x5 relu maxpool conv50x5 relu maxpool fc500 relu fc10"
 # the filters dock's size in the main window at 1280x720 and 1920x1080 (export-views' PNGs)
 VIEW_1280 = (417, 316)
 VIEW_1920 = (560, 507)
@@ -159,3 +163,56 @@ def test_lenet_at_1920x1080_keeps_its_table_on_one_page(qtbot):
     assert table.tile_px() >= KERNEL_TILE_PX
     rows = w if view.table_rows == "out" else w.transpose(1, 0, 2, 3)
     np.testing.assert_array_equal(table.shown_maps(), rows.reshape(-1, 5, 5))
+
+
+def floors_met(layout, k: int, k1: int) -> bool:
+    """The table's and the chosen channel's ``k x k`` kernels at least ``KERNEL_TILE_PX``
+    and the first layer's ``k1 x k1`` filters at least ``FILTER_TILE_PX`` in ``layout``."""
+    return (placed_tile_px(layout, "table", k, k) >= KERNEL_TILE_PX
+            and placed_tile_px(layout, "channel", k, k) >= KERNEL_TILE_PX
+            and placed_tile_px(layout, "filters", k1, k1) >= FILTER_TILE_PX)
+
+
+@SIZES
+@pytest.mark.parametrize("arch", [LENET, WIDE], ids=["lenet", "wide"])
+def test_the_table_takes_the_fewest_pages_that_keep_every_panel_readable(qtbot, arch, size):
+    """LeNet's 50 x 20 table in the 1280x720 window's dock (417x316) took 8 pages of 9.9 px
+    kernels where 5 pages kept its kernels at least KERNEL_TILE_PX, the chosen channel's too
+    and the first layer's filters at FILTER_TILE_PX (readable_layout's jump went from one
+    page straight to 4 and then 8). Now no page size of fewer pages keeps them all there,
+    and every page of the one chosen does."""
+    view = make_view(qtbot, arch, size)
+    table = view.panels["table"]
+    c2, c1, k, _ = view.table_layer().params[0][1]
+    k1 = view.convs[0].params[0][1][2]
+    chosen = table.page_size or c2 * c1
+    assert floors_met(view.table_layout(chosen), k, k1)
+    for n in block_sizes(c2, c1):
+        if n <= chosen:
+            break
+        assert not floors_met(view.table_layout(n), k, k1), f"{n} a page fit, {chosen} chosen"
+    check_every_page(view, view.state.net.params["conv2.weight"])
+    assert view.panels["filters"].tile_px() >= FILTER_TILE_PX
+    assert view.panels["channel"].tile_px() >= KERNEL_TILE_PX
+
+
+def test_fewest_pages_layout_finds_the_largest_readable_page_size_in_a_few_layouts():
+    """A bisection over the page sizes: tiles of ``sqrt(1000 / n)`` px readable from 7 px
+    (20 a page and fewer), found in at most ``log2(len(sizes)) + 2`` layouts; where no size
+    is readable, the smallest."""
+    sizes = [1000, 500, 250, 200, 125, 100, 50, 40, 25, 20, 10, 8, 5, 4]
+    tried = []
+
+    def layout_for(per_page):
+        n = per_page["table"]
+        tried.append(n)
+        side = float(np.sqrt(1000 / n)) * RANGE_PADDING      # one 1x1 tile, padded
+        return ({"table": [Option(n, 1.0, 1.0)]},
+                {"table": Placement(n, (0, 0, side, side), side)})
+
+    layout, n = fewest_pages_layout("table", sizes, layout_for, (1, 1), floor=7)
+    assert n == 20 and layout[1]["table"].value == 20
+    assert len(tried) <= int(np.log2(len(sizes))) + 2, tried
+    tried.clear()
+    assert fewest_pages_layout("table", sizes, layout_for, (1, 1), floor=100)[1] == 4
+    assert fewest_pages_layout("table", sizes, layout_for, (1, 1), floor=1)[1] == 1000

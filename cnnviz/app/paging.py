@@ -142,6 +142,37 @@ def readable_layout(sizes: dict[str, list[int]], layout_for, map_shapes: dict[st
     return layout, per_page
 
 
+def fewest_pages_layout(key: str, sizes: list[int], layout_for, shape: tuple[int, int],
+                        floor: float = MIN_TILE_PX):
+    """``(layout, n)``: the largest of ``sizes`` (page sizes, largest first) for which
+    ``layout_for({key: n})`` (``(options, placements)`` of ``fit_layout.arrange``) draws
+    ``key``'s ``shape = (H, W)`` tiles at least ``floor`` pixels a side, and its layout;
+    none does: the smallest. For one paged panel (the filters view's table): a bisection
+    over ``sizes`` (fewer tiles a page come out no smaller), a few layouts where
+    ``readable_layout(jump=True)`` overshoots (LeNet's 50 x 20 table in a 417x316 dock took
+    8 pages of 9.9 px kernels where 2 of 7.4 px met the 7 px floor)."""
+    layouts: dict[int, tuple] = {}
+
+    def readable(i: int) -> bool:
+        layouts[i] = layout_for({key: sizes[i]})
+        px = placed_tile_px(layouts[i], key, *shape)
+        return px is not None and px >= floor
+
+    low, high = 0, len(sizes) - 1          # the answer is in low..high (high: the fallback)
+    if readable(low):
+        return layouts[low], sizes[low]
+    low += 1
+    while low < high:
+        middle = (low + high) // 2
+        if readable(middle):
+            high = middle
+        else:
+            low = middle + 1
+    if high not in layouts:
+        layouts[high] = layout_for({key: sizes[high]})
+    return layouts[high], sizes[high]
+
+
 class Pager(QObject):
     """Which of ``count`` channels are shown: page ``page`` of ``page_size`` each.
 

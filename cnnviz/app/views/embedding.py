@@ -19,9 +19,10 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 from ... import explain
 from ..background import BackgroundJob
 from ..class_colours import CLASS_COLOURS
+from ..class_key import ClassKey
 from ..image_panel import GREY_CMAP, ImagePanel
 from ..live_view import LiveView
-from ..state import AppState, is_exposed
+from ..state import AppState
 
 LIVE_INTERVAL_MS = 1500
 HOVER_RADIUS_PX = 8
@@ -92,16 +93,8 @@ class EmbeddingView(LiveView):
         self._size_points()
         # the class key is a row under the plot, not a legend over it: drawn over the cloud,
         # a label vanished among points of its own colour and hid the points behind it
-        self.legend_row = QHBoxLayout()
-        self.legend_row.setSpacing(10)
-        self.legend_row.addWidget(QLabel("class:"))
-        self.legend_labels: list[QLabel] = []
-        for c, (r, g, b) in enumerate(CLASS_COLOURS):
-            label = QLabel(f"<span style='color: rgb({r},{g},{b})'>\u25cf</span>{c}")
-            label.setToolTip(f"digits whose true class is {c}")
-            self.legend_labels.append(label)
-            self.legend_row.addWidget(label)
-        self.legend_row.addStretch(1)
+        self.class_key = ClassKey("\u25cf", tooltip="digits whose true class is {k}")
+        self.class_key.set_classes(len(CLASS_COLOURS))
         # the hovered digit, drawn in the top-right corner of the plot
         self.preview = pg.GraphicsLayoutWidget()
         self.preview.setFixedSize(84, 100)
@@ -128,7 +121,7 @@ class EmbeddingView(LiveView):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addLayout(middle, 1)
-        layout.addLayout(self.legend_row)
+        layout.addWidget(self.class_key)
         layout.addWidget(self.status)
 
     def _size_points(self) -> None:
@@ -163,20 +156,18 @@ class EmbeddingView(LiveView):
         """Forget the map (another layer, method, model or data) and compute afresh."""
         self.points = None
         self._generation += 1
-        self._dirty = True
-        if is_exposed(self):
-            self.recompute()
-
-    def refresh(self) -> None:
-        self.recompute()
+        self.refresh_if_exposed()        # at once, or when shown
 
     def recompute(self) -> None:
+        """Map the held-out digits with the current weights now (Compute, tests)."""
+        self.refresh()
+
+    def refresh(self) -> None:
         """Map the held-out digits with the current weights (in the background)."""
         ds = self.state.dataset
         if ds is None:
             self.status.setText("No dataset loaded.")
             return
-        self._dirty = False
         net = explain.detached_copy(self.state.net)
         images, layer, method = ds.test_images, self.layer_box.currentText() or None, self.method
         previous = self.points

@@ -19,19 +19,24 @@ SPACING = 8.0
 
 
 def best_filters_layout(width: float, height: float, options: dict[str, list[Option]],
-                        title_px: float) -> dict:
+                        title_px: float, least: dict[str, float] | None = None) -> dict:
     """The best placement of the three panels: rows (``ROW_TEMPLATES``) or the filters and
     the chosen channel's kernels as one column beside the table (its width tried at a few
-    fractions of the view), scored like ``fit_layout.arrange``."""
+    fractions of the view), scored like ``fit_layout.arrange``: ``least[key]`` pixels per
+    data pixel a panel needs (the table's kernels readable), a placement that gives every
+    key its least beats any that does not."""
+    least = least or {}
 
-    def score(placements) -> float:
+    def score(placements) -> tuple[bool, float]:
         if len(placements) != len(options):
-            return -np.inf
-        return sum(np.log(p.content_h / next(o.native_h for o in options[k]
-                                             if o.value == p.value))
-                   for k, p in placements.items())
+            return (False, -np.inf)
+        scale = {k: p.content_h / next(o.native_h for o in options[k] if o.value == p.value)
+                 for k, p in placements.items()}
+        return (all(scale[k] >= need for k, need in least.items() if k in scale),
+                sum(np.log(s) for s in scale.values()))
 
-    best = arrange(width, height, ROW_TEMPLATES, options, title_px=title_px, spacing=SPACING)
+    best = arrange(width, height, ROW_TEMPLATES, options, title_px=title_px, spacing=SPACING,
+                   least=least)
     best_score = score(best)
     for fraction in np.linspace(0.2, 0.6, 9):
         left_w = width * fraction
@@ -39,7 +44,8 @@ def best_filters_layout(width: float, height: float, options: dict[str, list[Opt
                        {k: options[k] for k in (FILTERS, CHANNEL)},
                        title_px=title_px, spacing=SPACING)
         right = arrange(width - left_w - SPACING, height, [[[TABLE]]],
-                        {TABLE: options[TABLE]}, title_px=title_px, spacing=SPACING)
+                        {TABLE: options[TABLE]}, title_px=title_px, spacing=SPACING,
+                        least=least)
         if not left or not right:
             continue
         # the column hugs its content: the table starts right after the column's widest panel

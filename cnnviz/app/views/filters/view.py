@@ -13,9 +13,10 @@ A network with one conv layer shows only ``filters``; one with none says so. Lay
 channels page (◀ ▶ beside the title) rather than shrinking kernels to dots. A table pages in
 blocks of whole kernels (``kernel_blocks``: e.g. out 32–63, in 0–15 of a 128 × 64 table,
 every kernel on exactly one page), the fewest pages whose kernels are at least
-``KERNEL_TILE_PX`` on screen (``paging.readable_layout``, chosen with the layout: when the size,
-the font or the layer changes, not at every training step); the title and the grid labels name
-the block. Weights are signed: a diverging colour map with levels symmetric around zero
+``KERNEL_TILE_PX`` on screen (``paging.fewest_pages_layout``, chosen with the layout: when the
+size, the font or the layer changes, not at every training step) in a layout that keeps the
+first layer's filters ``FILTER_TILE_PX`` and the chosen channel's kernels ``KERNEL_TILE_PX``
+where it can; the title and the grid labels name the block. Weights are signed: a diverging colour map with levels symmetric around zero
 (white = 0), rounded up to a "nice" number so the scale moves in steps while training; the
 levels cover the whole layer, so pages compare.
 
@@ -36,9 +37,9 @@ from ....training.filter_change import display_values
 from ...fit_layout import Option, arrange
 from ...image_panel import DIVERGING_CMAP, FitCanvas
 from ...kernel_blocks import KERNEL_TILE_PX, KernelBlocks, block_sizes
-from ...lazy_refresh import RefreshWhenExposed
+from ...live_view import LiveRefresh
 from ...mosaic_panel import MosaicBarPanel
-from ...paging import readable_layout
+from ...paging import RANGE_PADDING, fewest_pages_layout
 from .layout import CHANNEL, FILTERS, SPACING, TABLE, best_filters_layout, nice_levels
 
 SHOW_MODES = (("weights", "weights W"), ("change", "change W − W0"))
@@ -46,16 +47,19 @@ FILTER_COLUMNS = (2, 4, 5, 6, 8, 10, 16, 20)
 TABLE_ORIENTATIONS = ("out", "in")       # table rows: output (or input) channels
 FILTER_PAGE = 32                         # first-layer filters per page, beyond 48 of them
 CHANNEL_PAGE = 64                        # one output channel's kernels per page
+#: Pixels a side the first layer's filters and the chosen channel's kernels keep at least
+#: while the table pages (the step explainer's filters keep as much): paging the table into
+#: fewer pages must not shrink the filters a lesson is about to dots.
+FILTER_TILE_PX = 16
 NO_CONV = "This network has no convolution layers, so it has no filters to show."
 
 
-class FiltersView(RefreshWhenExposed, QWidget):
+class FiltersView(LiveRefresh, QWidget):
     """Every conv layer's kernels, diverging colours, paged when there are many."""
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self._dirty = True
         self._weights: dict[str, np.ndarray] = {}       # panel -> (K, H, W) drawn (all pages)
         self._baseline: dict[str, np.ndarray] = {}
         self._arch: str | None = None
@@ -223,14 +227,10 @@ class FiltersView(RefreshWhenExposed, QWidget):
                                       self._options(), title_px=title_px, spacing=SPACING)
         else:
             c2, c1, k, _ = self.table_layer().params[0][1]
-
-            def layout_for(per_page):
-                options = self._options(per_page[TABLE])
-                return options, best_filters_layout(size.width(), size.height(), options,
-                                                    title_px)
-            (_, self.placements), _ = readable_layout(
-                {TABLE: list(block_sizes(c2, c1))}, layout_for, {TABLE: (k, k)},
-                floor=KERNEL_TILE_PX, jump=True)
+            (_, self.placements), _ = fewest_pages_layout(
+                TABLE, list(block_sizes(c2, c1)),
+                lambda per_page: self.table_layout(per_page[TABLE]), (k, k),
+                floor=KERNEL_TILE_PX)
         changed = False
         for key, place in self.placements.items():
             if key == TABLE:
@@ -241,6 +241,22 @@ class FiltersView(RefreshWhenExposed, QWidget):
                 self.panels[key].place(place, self.font())
         if changed:
             self.refresh()
+
+    def table_layout(self, per_page: int) -> tuple[dict, dict]:
+        """``(options, placements)`` of the three panels at the canvas's size with the
+        table paged ``per_page`` kernels a page. Where it can, the layout keeps the table's
+        kernels ``KERNEL_TILE_PX``, the chosen channel's ``KERNEL_TILE_PX`` and the first
+        layer's filters ``FILTER_TILE_PX`` a side (``least``: pixels per data pixel)."""
+        size = self.canvas.size()
+        k = self.table_layer().params[0][1][2]
+        k1 = self.convs[0].params[0][1][2]
+        least = {TABLE: KERNEL_TILE_PX * RANGE_PADDING / k,
+                 FILTERS: FILTER_TILE_PX * RANGE_PADDING / k1,
+                 CHANNEL: KERNEL_TILE_PX * RANGE_PADDING / k}
+        options = self._options(per_page)
+        title_px = max(p.title_px() for p in self.panels.values())
+        return options, best_filters_layout(size.width(), size.height(), options, title_px,
+                                            least)
 
     def _set_blocks(self, rows_are: str, block_rows: int, block_cols: int) -> bool:
         """Page the table in ``block_rows x block_cols`` blocks with rows ``rows_are``,
@@ -269,7 +285,6 @@ class FiltersView(RefreshWhenExposed, QWidget):
 
     # -- refresh -------------------------------------------------------------------------
     def refresh(self) -> None:
-        self._dirty = False
         if not self.convs:
             return
         first = self.convs[0]
