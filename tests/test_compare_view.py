@@ -148,6 +148,7 @@ def test_the_training_menu_raises_the_compare_view(qtbot):
 
 
 OTHER = "conv6x3 relu maxpool fc10"
+FRESH_LOSS_TOP = 2.5        # cnnviz.app.epoch_plots: a fresh model's loss axis
 
 
 def test_opening_another_model_clears_the_finished_comparison(qtbot, view):
@@ -163,6 +164,11 @@ def test_opening_another_model_clears_the_finished_comparison(qtbot, view):
     assert view.table.cell_text(1, "architecture") == DENSE      # the challenger as typed
     for model in (0, 1):
         assert view.plots.points(model) == (0, 0)
+    # fresh axes, not the last run's loss scale (pyqtgraph keeps a range when data goes)
+    box = view.plots.loss_plot.getViewBox()
+    box.updateAutoRange()
+    assert box.viewRange()[1] == pytest.approx([0.0, FRESH_LOSS_TOP])
+    assert box.viewRange()[0] == pytest.approx([0.0, 1.0])
     assert "Press Start" in view.status.text()
 
 

@@ -163,7 +163,7 @@ class CompareView(LiveView):
 
     def _clear_results(self) -> None:
         """Forget the last comparison: empty curves, the table of the architectures now."""
-        self.runs, self._dirty = [], False
+        self.runs = []                    # a pending redraw draws the models now too
         self.plots.show_runs([], 1)
         self._show_current()
 

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout
 
-from ..epoch_plots import epoch_plots
+from ..epoch_plots import epoch_plots, fresh_axes
 from ..label_fit import fit_axis_label
 from ..history import LossHistory
 from ..live_view import LiveView
@@ -22,7 +22,6 @@ AVERAGE_PEN = pg.mkPen((30, 90, 200), width=2)
 TRAIN_COLOR = (230, 120, 20)
 TEST_COLOR = (30, 160, 60)
 TRAINING_REDRAW_S = 0.5   # while training, redraw at most this often (the plot is costly)
-FRESH_LOSS_TOP = 2.5      # a fresh model's loss axis before any batch: chance is ln 10 = 2.3
 ACCURACY_MARGIN = 0.02    # the accuracy axis spans [lowest accuracy - this, 1]
 LOSS_LABELS = ["cross-entropy loss", "loss"]   # the longest that fits the plot's height
 
@@ -132,16 +131,9 @@ class LossCurvesView(LiveView):
         self.schedule_refresh()
 
     def reset_axes(self) -> None:
-        """Fresh axes for a new model: epochs 0-1, loss 0 to a little above chance (ln 10),
-        accuracy 0-1, auto-range on again. With no data pyqtgraph keeps whatever range it
-        had, so without this the previous run's 6 epochs and its loss scale stayed, and a
-        zoom (which turns auto-range off) outlived the model it was made on."""
-        self.loss_plot.setXRange(0.0, 1.0, padding=0.0)
-        if not self.log_check.isChecked():   # a log axis keeps its own (log10) range
-            self.loss_plot.setYRange(0.0, FRESH_LOSS_TOP, padding=0.0)
-        self.loss_plot.enableAutoRange()
+        """Fresh axes for a new model (``epoch_plots.fresh_axes``)."""
+        fresh_axes(self.loss_plot, self.acc_plot, log_loss=self.log_check.isChecked())
         self._acc_low = 0.0
-        self.acc_plot.setYRange(0, 1, padding=0.02)
 
     def set_marker(self, x: float | None) -> None:
         """A vertical line at epoch ``x`` (a replayed recording's step); None hides it."""
