@@ -190,11 +190,11 @@ def test_live_follows_the_newest_and_the_slider_replays(qtbot, setup):
     train_and_record(state, view, trainer, 2)
     view.flush()
     assert view.shown_index == 4 and view.slider.value() == 4
-    assert "step 5" in view.step_label.text()
+    assert "step 5" in view.step_label.texts()[0]
 
     view.slider.setValue(1)               # as a user dragging it
     assert not view.live and not view.live_button.isChecked()
-    assert view.shown_index == 1 and "step 2 · epoch" in view.step_label.text()
+    assert view.shown_index == 1 and "step 2 · epoch" in view.step_label.texts()[0]
     train_and_record(state, view, trainer, 1)
     view.flush()
     assert view.shown_index == 1, "not live: stays on the replayed step"
@@ -208,8 +208,8 @@ def test_records_are_throttled_but_the_newest_step_is_kept(qtbot, setup):
     view.record_interval_s = 60.0                   # no timing luck: 6 steps take far less
     train_and_record(state, view, trainer, 6)
     assert len(view.timeline) == 1                  # the first; the rest wait for the timer
-    assert view._record_timer.isActive()
-    view._record_timer.start(1)                     # let the pending record come due now
+    assert view.recorder.timer.isActive()
+    view.recorder.timer.start(1)                     # let the pending record come due now
     qtbot.waitUntil(lambda: view.timeline.steps[-1] == 6, timeout=30000)
     np.testing.assert_array_equal(view.timeline[-1].params["conv2.weight"],
                                   state.net.params["conv2.weight"])
@@ -247,7 +247,7 @@ def test_legend_is_outside_the_plot_and_steps_are_whole_numbers(qtbot, setup):
 def test_before_any_snapshot_the_panels_show_the_current_weights(qtbot, setup):
     state, view, _trainer = setup
     view.flush()
-    assert len(view.timeline) == 0 and "no snapshots yet" in view.step_label.text()
+    assert len(view.timeline) == 0 and "No snapshots yet" in view.step_label.toolTip()
     for name in ("relu1", "pool1", "relu2", "pool2"):      # not empty titles
         panel = view.panels[name]
         assert panel.image.image is not None, name
@@ -256,8 +256,8 @@ def test_before_any_snapshot_the_panels_show_the_current_weights(qtbot, setup):
     filters = view.panels["filters"]
     np.testing.assert_array_equal(filters.untile(filters.image.image),
                                   state.net.params["conv1.weight"][:, 0])
-    assert "current weights" in view.status.text()
-    assert view.status.minimumSizeHint().width() < 300     # wraps: never widens the view
+    assert "current weights" in view.step_label.text()
+    assert view.step_label.minimumSizeHint().width() < 300     # wraps: never widens the view
 
 
 def picture_heights(view) -> dict[str, float]:
@@ -278,18 +278,36 @@ def drawn_tick_labels(axis) -> list[str]:
     return [text for _rect, _flags, text in specs[2]] if specs else []
 
 
-# the timeline's dock at 1280x720, 1366x768 and 1920x1080, normal and presentation mode
-VIEW_SIZES = [((403, 336), False), ((417, 362), False), ((560, 507), False),
+# the timeline's dock in the window at 1280x720, 1366x768 and 1920x1080 (as it opens), and
+# its stage in presentation mode
+VIEW_SIZES = [((406, 284), False), ((406, 308), False), ((500, 465), False),
               ((1274, 559), True), ((1360, 607), True), ((1914, 919), True)]
+
+
+def paged_as_far_as_it_may_or_readable(panel, key) -> bool:
+    """A map panel's tiles are at least half its paging floor and never under 8 px (they
+    were 6 px at 1280x720, 8 px for a 64-channel layer at 1920x1080), or it pages as far
+    as an overview may (``paging.MOST_PAGES``)."""
+    from cnnviz.app.paging import MOST_PAGES
+    from cnnviz.app.views.timeline.maps_layout import (FILTER_TILE_PX, FILTERS, MAP_TILE_PX,
+                                                       VALUE_PX)
+    h, w = panel.mosaic.tile_h, panel.mosaic.tile_w
+    floor = FILTER_TILE_PX if key == FILTERS else min(MAP_TILE_PX, VALUE_PX * min(h, w))
+    return panel.tile_px() >= max(8.0, floor / 2) or panel.pages >= MOST_PAGES
 
 
 @pytest.mark.parametrize("size, large", VIEW_SIZES, ids=[f"{w}x{h}{'-pres' if p else ''}"
                                                          for (w, h), p in VIEW_SIZES])
-def test_pictures_and_probability_axis_are_readable_at_classroom_sizes(qtbot, qapp, bundled,
-                                                                        size, large):
+def test_the_view_fits_its_dock_with_readable_pictures_and_axis(qtbot, qapp, bundled, size,
+                                                                  large):
+    """At every classroom size the view needs no more than its dock (it needed 372 px of a
+    284 px dock at 1280x720 and scrolled); every map is readable or pages; every title is
+    drawn whole, in one size (conv1's filters' was drawn smaller); the probability axis
+    keeps 0, 0.5 and 1."""
     import pyqtgraph as pg
     from PyQt6.QtGui import QFont
 
+    from cnnviz.app.label_fit import label_font
     from cnnviz.app.presentation import PresentationMode
     old_font = QFont(qapp.font())
     try:
@@ -311,11 +329,23 @@ def test_pictures_and_probability_axis_are_readable_at_classroom_sizes(qtbot, qa
         qtbot.waitExposed(view)
         view.flush()
         qtbot.wait(100)          # the scene's deferred layout passes
-        heights = picture_heights(view)
-        assert set(heights) >= {"probe", "filters", "relu1", "pool1", "relu2", "pool2"}
-        # every row of pictures is tall enough to recognise a digit (2 px at 1280x720 before)
-        assert min(heights.values()) >= 40, heights
+        assert view.minimumSizeHint().height() <= size[1], view.minimumSizeHint()
+        assert view.minimumSizeHint().width() <= size[0], view.minimumSizeHint()
         assert view.maps.graphics.height() <= view.height()
+        panels = view.maps.all_panels()
+        assert set(panels) >= {"probe", "filters", "relu1", "pool1", "relu2", "pool2"}
+        heights = picture_heights(view)
+        assert heights["probe"] >= 16, heights      # a digit, not a smudge
+        for key, panel in view.panels.items():
+            assert paged_as_far_as_it_may_or_readable(panel, key), \
+                (key, panel.tile_px(), panel.pages)
+        # one title size, none drawn smaller, none cut
+        sizes = {key: label_font(p.title).pointSizeF() for key, p in panels.items()}
+        assert len(set(sizes.values())) == 1, sizes
+        scales = {key: p.title.item.scale() for key, p in panels.items()}
+        assert all(abs(s - 1.0) < 1e-3 for s in scales.values()), scales
+        assert "…" not in "".join(p.title.text for p in panels.values())
+        assert view.slider.width() >= 100                 # a slider a hand can drag
         labels = drawn_tick_labels(view.plot.getAxis("left"))
         assert {"0", "0.5", "1"} <= set(labels), labels
         assert view.side_by_side == (size[0] >= 1.8 * size[1])

@@ -74,8 +74,13 @@ def test_replay_at_a_recorded_step_reproduces_that_steps_trace(qtbot, shown_view
             np.testing.assert_allclose(view.replayed_maps(layer), trace[layer].output[0],
                                        rtol=1e-5, atol=1e-6, err_msg=f"{name} {layer}")
             panel = view.panels[layer]            # what is drawn is what was replayed
-            np.testing.assert_allclose(panel.untile(panel.image.image), trace[layer].output[0],
-                                       rtol=1e-5, atol=1e-6, err_msg=f"{name} {layer} drawn")
+            for page in range(panel.pages):        # a layer of many channels pages
+                panel.set_page(page)
+                np.testing.assert_allclose(
+                    panel.untile(panel.image.image),
+                    trace[layer].output[0][panel.page_start:panel.page_stop],
+                    rtol=1e-5, atol=1e-6, err_msg=f"{name} {layer} drawn, page {page}")
+            panel.set_page(0)
         if keys:
             first = d.params_after[keys[0]]
             np.testing.assert_array_equal(view.replayed_filters(),

@@ -4,7 +4,8 @@
 returns one line per problem (an empty list: the window is right):
 
 * the view's dock lies inside the window;
-* no view scrolls sideways in its frame (a frame may scroll down: that is its direction);
+* no view scrolls sideways in its frame (a frame may scroll down: that is its direction,
+  except for ``NO_SCROLL_VIEWS``, which fit their docks);
 * every visible child widget of the view, and of the window's tool bars, lies inside the
   visible area (a widget inside an inner scroll area may leave it only in a direction that
   area really scrolls);
@@ -41,6 +42,10 @@ from cnnviz.app.view_frame import ViewFrame, view_of
 
 CONTROLS = (QLabel, QAbstractButton, QAbstractSpinBox, QComboBox, QSlider)
 MIN_PRESENTATION_PT = 17.5
+#: Views that show everything in their dock without scrolling down, at every size (a view
+#: paging its pictures has no reason to scroll): the timeline needed 372 px of a 284 px dock
+#: at 1280x720
+NO_SCROLL_VIEWS = ("timeline",)
 
 
 def rect_in(ref: QWidget, widget: QWidget) -> QRect:
@@ -311,6 +316,9 @@ def view_problems(window, name: str, big_type: bool) -> list[str]:
         if view.width() > port.width():
             problems.append(f"{name}: scrolls sideways ({view.width()} px view in a "
                             f"{port.width()} px frame)")
+        if name in NO_SCROLL_VIEWS and scrolls(frame, Qt.Orientation.Vertical):
+            problems.append(f"{name}: scrolls down ({view.height()} px view in a "
+                            f"{port.height()} px frame)")
         # sideways only what the frame shows; downwards the whole view (the frame scrolls)
         visible = QRect(0, 0, min(view.width(), port.width()), view.height())
     return problems + area_problems(name, view, visible, big_type)

@@ -1,5 +1,7 @@
-"""Watch one digit learn (the timeline view): see ``view.py``; the probability curve is in
-``curve.py``, the replayed feature maps in ``maps.py``."""
+"""Watch one digit learn (the timeline view): see ``view.py``. Its parts: the probability
+curve (``curve.py``), the replay controls (``controls.py``), the snapshot recorder
+(``recorder.py``), the replayed feature maps (``maps.py``) and where they go
+(``maps_layout.py``)."""
 
 from .curve import IntegerAxis, ProbabilityCurve
 from .maps import ReplayMaps

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import sip
-from PyQt6.QtCore import QEvent, Qt, QTimer
+from PyQt6.QtCore import QEvent, QSize, Qt, QTimer
 from PyQt6.QtGui import QFont, QFontMetricsF
-from PyQt6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (QGraphicsItem, QGridLayout, QLabel, QSizePolicy, QVBoxLayout,
+                             QWidget)
 
 # Ten distinguishable line colours (the common "category 10" palette), class 0..9; more
 # classes get evenly spaced hues after these.
@@ -21,8 +22,9 @@ CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                  (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
                  (188, 189, 34), (23, 190, 207)]
 THIN, THICK = 2.0, 5.0
-MIN_CURVE_HEIGHT = 90     # px of plot area the curves always get, and in large type
-MIN_CURVE_LINES = 5       # this many lines of the tick font (three ticks and the label fit)
+MIN_CURVE_HEIGHT = 50     # px of plot area the curves always get, and in large type
+MIN_CURVE_LINES = 3.6     # this many lines of the tick font (three ticks 1.2 lines apart)
+AXIS_LABEL_LINES = 5      # lines of plot area before the step axis is labelled too
 
 
 def class_colour(k: int) -> tuple[int, int, int]:
@@ -63,7 +65,11 @@ class ProbabilityCurve(QWidget):
             plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         # the class labels in as many columns as the width holds (one row, or two beside
         # the maps in a wide presentation view)
-        self.legend_row = QGridLayout()
+        # in a box whose least width is not the row's: the row reflows to the width it gets
+        # (one row of ten labels set the view's least width, wider than a 1280x720 dock)
+        self.legend_box = QWidget()
+        self.legend_box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.legend_row = QGridLayout(self.legend_box)
         self.legend_row.setContentsMargins(0, 0, 0, 0)
         self.legend_row.setHorizontalSpacing(10)
         self.legend_row.setVerticalSpacing(0)
@@ -83,9 +89,15 @@ class ProbabilityCurve(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget, 1)
-        layout.addLayout(self.legend_row)
+        layout.addWidget(self.legend_box)
         self.set_classes(10)
         self.fit_axis()
+
+    def sizeHint(self) -> QSize:      # noqa: N802 (Qt's name)
+        """As tall as its least: the curve and the maps share a view's height by their
+        stretch (a long legend's or the mosaics' hints left the maps their least)."""
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.minimumSizeHint().height())
 
     def set_classes(self, count: int) -> None:
         """One line and one label per class (another network may have other classes)."""
@@ -192,12 +204,25 @@ class ProbabilityCurve(QWidget):
         axis = self.plot.getAxis("left")
         font = axis.style.get("tickFont") or self.font()
         line = QFontMetricsF(font).height()
-        # room for the curves below the title and above the step axis (at 1280x720 the
-        # maps below took the view's height and left the curves 10 px)
-        least = int(3 * line + max(MIN_CURVE_HEIGHT, MIN_CURVE_LINES * line))
+        # room for the curves below the title (larger type and margins: two lines) and above
+        # the step axis's numbers (two more: at
+        # 1280x720 the maps below took the view's height and left the curves 10 px)
+        least = int(4 * line + max(MIN_CURVE_HEIGHT, MIN_CURVE_LINES * line))
         if self.plot_widget.minimumHeight() != least:
             self.plot_widget.setMinimumHeight(least)
-        height = max(0.0, self.plot_widget.height() - 3 * line)   # less title and step axis
+        # "training step" under the axis only where the curves keep their room without it:
+        # in a short dock (1280x720) the line is the curves' (the title says "by step")
+        labelled = self.plot_widget.height() >= (3 + AXIS_LABEL_LINES) * line
+        bottom = self.plot.getAxis("bottom")
+        if bottom.labelStyle != axis.labelStyle:
+            # styled like the probability label, which is always shown (presentation mode
+            # restyles only the labels shown when it starts)
+            bottom.setLabel("training step", **axis.labelStyle)
+            bottom.showLabel(labelled)
+        if bottom.label.isVisible() != labelled:
+            bottom.showLabel(labelled)
+        lines = 3 if labelled else 2
+        height = max(0.0, self.plot_widget.height() - lines * line)   # less title and axis
         if self.plot.vb.height() > 0:
             height = min(height, self.plot.vb.height())           # the plot area itself
         ticks = next(t for t in ((0, 0.25, 0.5, 0.75, 1), (0, 0.5, 1), (0, 1))
@@ -240,7 +265,8 @@ class ProbabilityCurve(QWidget):
         short_truth = truth.replace(", thick line", "")
         for title in (f"How sure the network is about {who}{truth}, step by step",
                       f"How sure the network is about {who}{short_truth}",
-                      f"Probabilities for {who}{short_truth}", f"{who}: probabilities",
+                      f"Probabilities for {who}{short_truth} by step",
+                      f"{who}: probabilities by step", f"{who}: probabilities",
                       "probabilities"):
             if QFontMetricsF(font).horizontalAdvance(title) <= room:
                 break

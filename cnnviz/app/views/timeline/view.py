@@ -3,47 +3,42 @@
 * A plot of the probe digit's probability for each class against the training step
   (``ProbabilityCurve``: one coloured line per class, the true class thick). The curve
   starts again when the probe changes: the points were another digit's.
-* A slider over the weight snapshots kept so far (``cnnviz.app.timeline.ProbeTimeline``:
-  every conv layer's weights, at most a few hundred, older ones thinned) with "step 1234 ·
-  epoch 1.37", and a *Live* button. While live, the slider follows the newest snapshot.
-  Dragging it replays, for the CURRENT probe, the feature maps of the first conv layer and of
-  a deeper one (``ReplayMaps``) and the first layer's filters as they were at that step:
-  ``cnnviz.explain.replay_trace.FeatureReplay`` runs the probe through the network's spatial
-  layers with that step's conv weights (the fc layers are not kept or needed), in a
-  background thread (a ``ProbeJob``; never on the UI thread): the last maps stay, with a
-  "computing…" note, until the replay arrives; one for a probe changed meanwhile is dropped.
+* A slider over the weight snapshots kept so far (``SnapshotRecorder`` fills a
+  ``cnnviz.app.timeline.ProbeTimeline``: every conv layer's weights, at most a few hundred,
+  older ones thinned) with "step 1234 · epoch 1.37", and a *Live* button
+  (``ReplayControls``). While live, the slider follows the newest snapshot. Dragging it
+  replays, for the CURRENT probe, the feature maps of the first conv layer and of a deeper
+  one (``ReplayMaps``, paged when a layer has many channels) and the first layer's filters
+  as they were at that step: ``cnnviz.explain.replay_trace.FeatureReplay`` runs the probe
+  through the network's spatial layers with that step's conv weights (the fc layers are not
+  kept or needed), in a background thread (a ``ProbeJob``; never on the UI thread): the last
+  maps stay, with a "computing…" note, until the replay arrives; one for a probe changed
+  meanwhile is dropped.
 
 Before any snapshot the panels show the probe with the current weights. In a wide view
-(a presentation stage) the maps sit beside the curve, else under it.
+(a presentation stage) the maps sit beside the curve, else under it. Drawing is coalesced
+by a timer and skipped while the view is hidden.
 
-``record_from_state(step, epoch_progress)`` runs after each training snapshot the state
-applies (``state.progressed``), ``add_worker_records(snapshot)`` with every snapshot
-(``state.lossesArrived``: the worker's dense early records). Recording is throttled (a snapshot kept at most every
-``RECORD_INTERVAL_S``; the newest is always recorded shortly after training pauses) and
-cheap; drawing is coalesced by a timer and skipped while the view is hidden.
-
-Public API (tests, scripts): ``timeline`` (the store), ``record_from_state``, ``show_index(i)``,
-``live`` / ``set_live(bool)``, ``shown_index``, ``replay_ready``, ``replayed_maps(layer)``,
-``replayed_filters()``, ``maps.select_lower(conv)``, ``panels``.
+Public API (tests, scripts): ``timeline`` (the store), ``record_from_state``,
+``add_worker_records``, ``flush``, ``show_index(i)``, ``live`` / ``set_live(bool)``,
+``shown_index``, ``replay_ready``, ``replayed_maps(layer)``, ``replayed_filters()``,
+``maps.select_lower(conv)``, ``panels``.
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtWidgets import (QBoxLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QBoxLayout, QVBoxLayout, QWidget
 
 from ....explain.replay_trace import FeatureReplay
 from ...probe_job import ProbeJob
 from ...state import is_exposed
-from ...timeline import ProbeTimeline, capacity_for, timeline_keys
+from .controls import ReplayControls
 from .curve import ProbabilityCurve
 from .maps import ReplayMaps
+from .recorder import SnapshotRecorder
 
-RECORD_INTERVAL_S = 0.5     # keep a weight snapshot at most this often (wall time)
 REDRAW_MS = 200             # coalesce redraws after records: at most ~5 per second
 SIDE_BY_SIDE = 1.8          # a view this much wider than tall puts the maps beside the curve
 
@@ -54,9 +49,9 @@ class TimelineView(QWidget):
     def __init__(self, state, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self.timeline = ProbeTimeline()
+        self.recorder = SnapshotRecorder(state, self)
+        self.recorder.recorded.connect(self._schedule_redraw)
         self._live = True
-        self._syncing = False          # the slider is being moved by code, not the user
         self._dirty = True             # something changed while hidden / not yet drawn
         self._shown: int | None = None
         self._replayed: dict[str, np.ndarray] = {}
@@ -65,24 +60,14 @@ class TimelineView(QWidget):
         self._asked: tuple | None = None          # (snapshot, probe_version) being replayed
         self.job = ProbeJob(state, self)           # the replays, off the UI thread
         self.job.ready.connect(self._on_replayed)
-        self._curve_probe: np.ndarray | None = None
-        self._last_step: int | None = None         # the step state.net's weights are at
-        self._worker_step: int | None = None       # newest step the worker recorded
-        self._last_epoch = 0.0
-        self._last_record_time = -np.inf
-        self._pending: tuple[int, float] | None = None
-        self.record_ms: list[float] = []          # cost of each record_from_state (ms)
-        self.record_interval_s = RECORD_INTERVAL_S
-
-        self._record_timer = QTimer(self)
-        self._record_timer.setSingleShot(True)
-        self._record_timer.timeout.connect(self._record_pending)
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.timeout.connect(self._redraw_if_visible)
 
         self.curve = ProbabilityCurve()
-        self._build_controls()
+        self.controls = ReplayControls(self.job.note, self)
+        self.controls.liveToggled.connect(self.set_live)
+        self.controls.picked.connect(self._on_slider)
         self.maps = ReplayMaps()
         self.maps.lowerChanged.connect(lambda _name: self._draw_replay())
         # the curve and its slider, and the maps: one above the other, or side by side in a
@@ -90,21 +75,20 @@ class TimelineView(QWidget):
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.curve, 1)
-        left.addLayout(self._controls)
+        left.addLayout(self.controls.row)
         self._body = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self._body.addLayout(left, 2)
         self._body.addWidget(self.maps, 3)      # the maps need the room for their titles
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._body, 1)
-        layout.addWidget(self.status)
 
         # traceChanged, not probeChanged: the new probe's probabilities exist only after the
         # state has retraced it (probeChanged is emitted before).
-        state.traceChanged.connect(self._on_trace)
+        state.traceChanged.connect(self.recorder.probe_changed)
         state.modelChanged.connect(self._on_model)
         state.progressed.connect(self._on_progressed)
-        state.lossesArrived.connect(self.add_worker_records)
+        state.lossesArrived.connect(self.recorder.add_worker_records)
         self._on_model()
 
     @property
@@ -122,38 +106,22 @@ class TimelineView(QWidget):
             self.curve.max_legend_columns = 5 if wide else None
             self.curve.reflow_legend()
 
-    # the curve's parts, as the view's own (tests, presentation mode)
+    # the parts, as the view's own (tests, scripts, presentation mode)
     plot = property(lambda self: self.curve.plot)
     plot_widget = property(lambda self: self.curve.plot_widget)
     lines = property(lambda self: self.curve.lines)
     legend_labels = property(lambda self: self.curve.legend_labels)
     cursor = property(lambda self: self.curve.cursor)
     panels = property(lambda self: self.maps.panels)
-
-    def _build_controls(self) -> None:
-        self.live_button = QPushButton("Live")
-        self.live_button.setCheckable(True)
-        self.live_button.setChecked(True)
-        self.live_button.setToolTip("Follow the newest snapshot while training")
-        self.live_button.setStyleSheet(
-            "QPushButton:checked { background: #2e7d32; color: white; font-weight: bold; }")
-        self.live_button.toggled.connect(self.set_live)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 0)
-        self.slider.setEnabled(False)
-        self.slider.setToolTip("Drag to replay the probe's feature maps and the filters at an "
-                               "earlier training step")
-        self.slider.valueChanged.connect(self._on_slider)
-        self.step_label = QLabel("no snapshots yet: start training")
-        self.step_label.setMinimumWidth(200)
-        self.step_label.setWordWrap(True)     # beside the maps the column is narrow
-        self._controls = QHBoxLayout()
-        self._controls.addWidget(self.live_button)
-        self._controls.addWidget(self.slider, 1)
-        self._controls.addWidget(self.step_label)
-        self._controls.addWidget(self.job.note)
-        self.status = QLabel(" ")
-        self.status.setWordWrap(True)     # one long line made the view wider than its dock
+    live_button = property(lambda self: self.controls.live_button)
+    slider = property(lambda self: self.controls.slider)
+    step_label = property(lambda self: self.controls.step_label)
+    timeline = property(lambda self: self.recorder.timeline)
+    record_ms = property(lambda self: self.recorder.record_ms)
+    record_interval_s = property(
+        lambda self: self.recorder.record_interval_s,
+        lambda self, seconds: setattr(self.recorder, "record_interval_s", seconds),
+        doc="Keep a snapshot at most this often (seconds of wall time; 0: every one).")
 
     # -- public API ---------------------------------------------------------------------------
     @property
@@ -167,13 +135,9 @@ class TimelineView(QWidget):
 
     def set_live(self, live: bool) -> None:
         """Follow the newest snapshot (True) or stay on the one the slider picked."""
-        live = bool(live)
-        self._live = live
-        if self.live_button.isChecked() != live:
-            self.live_button.blockSignals(True)
-            self.live_button.setChecked(live)
-            self.live_button.blockSignals(False)
-        if live and len(self.timeline):
+        self._live = bool(live)
+        self.controls.set_live(self._live)
+        if self._live and len(self.timeline):
             self._select(len(self.timeline) - 1)
 
     def show_index(self, index: int) -> None:
@@ -214,96 +178,28 @@ class TimelineView(QWidget):
                                                               ".weight"])
         return weight.reshape(-1, *weight.shape[2:])
 
-    def _on_progressed(self, snapshot) -> None:
-        self.record_from_state(snapshot.step, snapshot.position)
-
     def record_from_state(self, step: int, epoch_progress: float) -> None:
-        """Note that ``state.net`` now holds the weights after ``step`` mini-batches.
+        """Note that ``state.net`` now holds the weights after ``step`` mini-batches
+        (``SnapshotRecorder.record_from_state``: throttled)."""
+        self.recorder.record_from_state(step, epoch_progress)
 
-        Keeps a snapshot now if the last one is at least ``record_interval_s`` old, else
-        within that time (the newest pending step wins), so a pause still ends on the newest.
-        """
-        started = time.perf_counter()
-        self._last_step, self._last_epoch = int(step), float(epoch_progress)
-        if started - self._last_record_time >= self.record_interval_s:
-            self._record(int(step), float(epoch_progress))
-        else:
-            self._pending = (int(step), float(epoch_progress))
-            if not self._record_timer.isActive():
-                wait = self.record_interval_s - (started - self._last_record_time)
-                self._record_timer.start(max(1, int(wait * 1000)))
-        self.record_ms.append((time.perf_counter() - started) * 1e3)
-        del self.record_ms[:-200]
+    def add_worker_records(self, snapshot) -> None:
+        """The steps the training worker recorded (``SnapshotRecorder.add_worker_records``)."""
+        self.recorder.add_worker_records(snapshot)
 
     def flush(self) -> None:
         """Record a pending snapshot and redraw now (tests, screenshots)."""
-        self._record_pending()
+        self.recorder.record_pending()
         self.redraw()
 
-    # -- recording ----------------------------------------------------------------------------
-    def add_worker_records(self, snapshot) -> None:
-        """The steps the training worker recorded (``snapshot.extra["timeline"]``: every step
-        at the start of a run, thinning later; see ``timeline.wants_step``), each with its
-        conv weights and the probe's probabilities then (dropped if the probe has changed)."""
-        records = snapshot.extra.get("timeline") if hasattr(snapshot, "extra") else None
-        if not records:
-            return
-        self._ensure_curve_probe()
-        for step, epoch_progress, params, probs, probe in records:
-            if any(k not in params for k in self.timeline.keys):
-                continue                   # another network's run, still queued
-            same = probs is not None and probe is not None \
-                and np.array_equal(probe, self._curve_probe)
-            self.timeline.record(step, epoch_progress, params, probs if same else None)
-            self._worker_step = step
-        self._schedule_redraw()
-
-    def _record(self, step: int, epoch_progress: float) -> None:
-        self._record_timer.stop()
-        self._pending = None
-        self._last_record_time = time.perf_counter()
-        newest = self.timeline.snapshots[-1].step if len(self.timeline) else None
-        if self._worker_step is not None and newest is not None and step < newest \
-                and step <= self._worker_step:
-            self._schedule_redraw()     # a late throttled record: the worker's are newer
-            return
-        self._ensure_curve_probe()
-        self.timeline.record(step, epoch_progress, self.state.net.params,
-                             self.state.probabilities)
-        self._schedule_redraw()
-
-    def _record_pending(self) -> None:
-        if self._pending is not None:
-            self._record(*self._pending)
-
-    def _ensure_curve_probe(self) -> bool:
-        """Restart the probability curve if the probe is not the one it was drawn for."""
-        probe = self.state.probe_image
-        if self._curve_probe is not None and np.array_equal(self._curve_probe, probe):
-            return False
-        self._curve_probe = probe.copy()
-        self.timeline.restart_curve()
-        return True
-
-    def _on_trace(self, *_args) -> None:
-        """A retrace: new weights (recorded by ``record_from_state``) or a new probe."""
-        if not self._ensure_curve_probe():
-            return
-        if self._last_step is not None:
-            # Where the new probe stands with the current weights: the curve's first point.
-            self.timeline.add_point(self._last_step, self._last_epoch, self.state.probabilities)
-        self._schedule_redraw(immediate=True)
+    def _on_progressed(self, snapshot) -> None:
+        self.record_from_state(snapshot.step, snapshot.position)
 
     def _on_model(self) -> None:
         """Another network (loaded, reset): its history is not this one's."""
         net = self.state.net
         self._replayer = FeatureReplay(net)
-        self.timeline.reset_for(timeline_keys(net), capacity_for(net))
-        self._record_timer.stop()
-        self._pending = None
-        self._last_step = None
-        self._worker_step = None
-        self._last_record_time = -np.inf
+        self.recorder.reset_for(net)
         self._shown = None
         self._replay_key = None
         self._asked = None
@@ -315,15 +211,11 @@ class TimelineView(QWidget):
     # -- showing ------------------------------------------------------------------------------
     def _select(self, index: int) -> None:
         self._shown = index
-        if self.slider.value() != index or self.slider.maximum() < index:
-            self._syncing = True
-            self.slider.setMaximum(max(index, len(self.timeline) - 1))
-            self.slider.setValue(index)
-            self._syncing = False
+        self.controls.set_range(len(self.timeline), index)
         self._draw_replay()
 
     def _on_slider(self, value: int) -> None:
-        if self._syncing or not len(self.timeline):
+        if not len(self.timeline):
             return
         self.set_live(False)
         self._select(int(value))
@@ -350,18 +242,11 @@ class TimelineView(QWidget):
         """Bring the slider, the curve and the replayed maps up to date."""
         self._dirty = False
         n = len(self.timeline)
-        self._syncing = True
-        self.slider.setEnabled(n > 0)
-        self.slider.setMaximum(max(0, n - 1))
-        self._syncing = False
         if n == 0:
             self._shown = None
         elif self._live or self._shown is None or self._shown >= n:
             self._shown = n - 1
-        if self._shown is not None and self.slider.value() != self._shown:
-            self._syncing = True
-            self.slider.setValue(self._shown)
-            self._syncing = False
+        self.controls.set_range(n, self._shown)
         self._draw_curve()
         self._draw_replay()
 
@@ -398,28 +283,21 @@ class TimelineView(QWidget):
 
     def _draw_replay(self) -> None:
         label = self.state.probe_label
+        has_maps = bool(self.maps.blocks)
         if self._shown is None:
             # nothing recorded yet: the current weights' maps (what step 0 of a run will
             # show), so the panels are never empty titles
             maps, filters = self.maps.current(self.state.trace, self.state.net.params)
             self.maps.draw(maps, filters, self.state.probe_image, label)
-            self.step_label.setText("no snapshots yet: start training")
+            self.controls.show_step(None, has_maps=has_maps)
             self.curve.set_cursor(None)
-            self.status.setText("The current weights; training records snapshots to replay."
-                                if self.maps.blocks else " ")
             return
         snapshot = self.timeline[self._shown]
         if self._replay_current(snapshot):
-            filters = self.replayed_filters() if self.maps.blocks else None
+            filters = self.replayed_filters() if has_maps else None
             self.maps.draw(self._replayed, filters, self.state.probe_image, label)
         else:
             self._replay(snapshot)            # drawn when it arrives; the last maps stay
-        n = len(self.timeline)
-        where = "newest" if self._shown == n - 1 else f"{self._shown + 1} of {n}"
-        self.step_label.setText(f"step {snapshot.step} · epoch {snapshot.epoch_progress:.2f}"
-                                f"  ({where})")
+        self.controls.show_step(snapshot.step, snapshot.epoch_progress, self._shown,
+                                len(self.timeline), self.timeline.memory_bytes / 1e6, has_maps)
         self.curve.set_cursor(snapshot.step)
-        what = ("Drag the slider to replay; Live follows training." if self.maps.blocks else
-                "Drag the slider to see the step; Live follows training.")
-        self.status.setText(f"{n} snapshots kept ({self.timeline.memory_bytes / 1e6:.1f} MB; "
-                            f"older ones thinned). {what}")
