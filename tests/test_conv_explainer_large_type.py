@@ -193,3 +193,30 @@ def test_leaving_presentation_brings_back_the_normal_layout(qtbot, qapp):
     qtbot.waitUntil(lambda: view.placements["output"].rect[0]
                     > view.placements["products"].rect[0], timeout=5000)
     assert view.decimals() == 3 and shown(view, "products")
+
+
+MANY_CHANNELS = [(None, "conv2", (3, 4, 4)), (THREE_CONVS, "conv2", (1, 0, 0)),
+                 (THREE_CONVS, "conv3", (1, 0, 0))]
+
+
+@pytest.mark.parametrize("stage", ["1280x720", "1366x768"])
+@pytest.mark.parametrize("arch, layer, pixel", MANY_CHANNELS,
+                         ids=[f"{a or 'lenet'}-{l}" for a, l, _ in MANY_CHANNELS])
+def test_on_the_stage_the_contribution_ticks_do_not_overlap(qtbot, large_type, stage, arch,
+                                                            layer, pixel):
+    """The per-channel bars get about 60 px of height on the small stages: their 20 pt value
+    ticks ("0.1 0 -0.1 -0.2 -0.3") were drawn over each other; now as many as fit."""
+    from window_fit_checks import axis_label_problems
+    view = on_stage(qtbot, make_state(arch), STAGES[stage])
+    explain(qtbot, view, layer, *pixel)
+    assert view.channels_graphics.isVisible()
+    # pyqtgraph's axes measure their labels when painted, and only then widen for them
+    left = view.bars_plot.getAxis("left")
+    view.channels_graphics.grab()
+    qtbot.waitUntil(lambda: left.width() >= left.textWidth, timeout=5000)
+    assert not axis_label_problems(layer, view.channels_graphics)
+    left = view.bars_plot.getAxis("left")
+    assert 0.0 in [v for v, _text in (left._tickLevels or [[(0.0, "0")]])[0]]
+    # the kernel's numbers: one decimal, the cells filled a little more, rather than none
+    if arch == THREE_CONVS:
+        assert shown(view, "kernel") and not small_numbers(view)

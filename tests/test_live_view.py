@@ -96,3 +96,59 @@ def test_while_training_a_minimum_interval_delays_but_never_drops_the_newest(qtb
     assert len(view.drawn) == drawn and view.dirty
     qtbot.waitUntil(lambda: len(view.drawn) == drawn + 1, timeout=30000)
     assert view.drawn[-1] == int(state.probabilities.argmax())
+
+
+def test_a_direct_refresh_counts_as_drawn_and_drops_the_queued_redraw(qtbot, state, view):
+    view.show()
+    qtbot.waitExposed(view)
+    before = len(view.drawn)
+    with refresh_queue().spread():
+        _probe(state, 5)                       # queued for its own turn...
+    assert view.dirty
+    view.refresh()                             # ...but a user's action drew it first
+    assert not view.dirty
+    refresh_queue().flush()
+    assert len(view.drawn) == before + 1
+
+
+def test_a_users_change_is_not_held_back_by_the_training_interval(qtbot, state):
+    class Slow(Counting):
+        min_interval_ms = 60_000               # a training snapshot would wait a minute
+
+    view = Slow(state)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.refresh()
+    drawn = len(view.drawn)
+    with refresh_queue().spread():
+        view.schedule_refresh()                # a snapshot: waits for the interval
+    refresh_queue().flush()
+    assert len(view.drawn) == drawn
+    with refresh_queue().spread():
+        view.refresh_soon()                    # a probe drawn meanwhile: no interval
+    qtbot.waitUntil(lambda: len(view.drawn) == drawn + 1, timeout=30000)
+    assert not view.dirty
+
+
+def test_refresh_if_exposed_draws_at_once_or_when_shown(qtbot, state, view):
+    view.refresh_if_exposed()                  # hidden: only remembered
+    assert view.drawn == [] and view.dirty
+    view.show()
+    qtbot.waitExposed(view)
+    assert len(view.drawn) == 1
+    with refresh_queue().spread():             # exposed: at once, even while training
+        view.refresh_if_exposed()
+    assert len(view.drawn) == 2 and not view.dirty
+
+
+def test_a_marked_change_is_drawn_by_the_next_show(qtbot, state, view):
+    view.show()
+    qtbot.waitExposed(view)
+    view.hide()
+    drawn = len(view.drawn)
+    view.mark_dirty()
+    assert len(view.drawn) == drawn and view.dirty
+    view.show()
+    qtbot.waitUntil(lambda: len(view.drawn) == drawn + 1, timeout=30000)
+    assert view.exposed and not view.dirty

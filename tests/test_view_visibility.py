@@ -18,7 +18,7 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 # view name -> the method that does its (costly) redraw
 REDRAW = {"activations": "refresh", "pooling": "refresh", "filters": "refresh",
           "inspector": "refresh", "probe_browser": "refresh", "conv_explainer": "_draw",
-          "saliency": "recompute", "timeline": "redraw", "preprocess_pipeline": "refresh",
+          "saliency": "refresh", "timeline": "redraw", "preprocess_pipeline": "refresh",
           "loss_curves": "refresh", "step_explainer": "refresh"}
 
 

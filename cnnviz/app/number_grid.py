@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PyQt6.QtGui import QColor, QFont, QPainterPath, QPen, QTransform
 from PyQt6.QtWidgets import QGraphicsPathItem, QGraphicsSimpleTextItem
 
-from .cell_numbers import fitting_size
+from .cell_numbers import NUMBER_HEIGHT, NUMBER_WIDTH, SMALL_HEIGHT, SMALL_WIDTH, fitting_size
 
 DIVERGING_CMAP = "CET-D1"   # signed values, levels symmetric around 0
 GREY_CMAP = "CET-L1"        # the input digit / unsigned values
@@ -47,13 +47,15 @@ def format_number(value: float, fmt: str) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
-def number_px(texts, cell_px: float) -> float:
+def number_px(texts, cell_px: float, snug: bool = False) -> float:
     """Pixel size ``texts`` (any strings) are written at in square cells ``cell_px`` a side:
-    the largest bold size at which the widest fits (``cell_numbers.fitting_size``)."""
+    the largest bold size at which the widest fits (``cell_numbers.fitting_size``; ``snug``:
+    filling the cells a little more, as ``CellNumbers`` does in truly small cells)."""
     strings = [str(t) for t in np.ravel(texts)]
     if not strings:
         return 0.0
-    return min(fitting_size(t, cell_px, cell_px) for t in strings)
+    height, width = (SMALL_HEIGHT, SMALL_WIDTH) if snug else (NUMBER_HEIGHT, NUMBER_WIDTH)
+    return min(fitting_size(t, cell_px, cell_px, height, width) for t in strings)
 
 
 class NumberGrid:
@@ -124,8 +126,10 @@ class NumberGrid:
         self.title.setText(text)
 
     def set_values(self, values: np.ndarray, levels: tuple[float, float],
-                   texts: np.ndarray | None = None, fmt: str = "{:.2f}") -> None:
-        """Colour ``values (H, W)`` with fixed ``levels`` and write ``texts`` (or formatted values)."""
+                   texts: np.ndarray | None = None, fmt: str = "{:.2f}",
+                   snug: bool = False) -> None:
+        """Colour ``values (H, W)`` with fixed ``levels`` and write ``texts`` (or formatted
+        values; ``snug``: filling the cells a little more, see ``number_px``)."""
         values = np.asarray(values, dtype=np.float64)
         self.image.setImage(values, autoLevels=False, levels=levels)
         if texts is None:
@@ -137,7 +141,7 @@ class NumberGrid:
         dark_ends = self.cmap == DIVERGING_CMAP
         # one font size for the whole grid (the widest number fits its cell), so numbers
         # line up; in cell units, as the items are drawn in the image's coordinates
-        size = number_px(texts, 1.0)
+        size = number_px(texts, 1.0, snug)
         sample = self._items[0][0]
         sample.setText("0")
         line_h = sample.boundingRect().height()

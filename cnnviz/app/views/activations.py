@@ -30,7 +30,7 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from ...explain.map_groups import MapGroup, input_window, map_groups
 from ..fit_layout import Option, arrange_with_title_room, row_templates, within_budget
 from ..image_panel import GREY_CMAP, FitCanvas
-from ..lazy_refresh import RefreshWhenExposed
+from ..live_view import LiveRefresh
 from ..mosaic import range_levels
 from ..mosaic_panel import MosaicBarPanel, page_size_for
 from ..paging import RANGE_PADDING, page_sizes, readable_layout
@@ -88,7 +88,7 @@ class Group:
         return self.card.panel
 
 
-class ActivationsView(RefreshWhenExposed, QWidget):
+class ActivationsView(LiveRefresh, QWidget):
     """Feature maps of the probe digit for every layer, plus its class probabilities."""
 
     pixelClicked = pyqtSignal(str, int, int, int)    # conv layer name, channel, row, col
@@ -96,7 +96,6 @@ class ActivationsView(RefreshWhenExposed, QWidget):
     def __init__(self, state, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self._dirty = True
         self._maps: dict[str, np.ndarray] = {}      # key -> (C, H, W) or (N,) last drawn
         self._arch: str | None = None
         self.groups: dict[str, Group] = {}
@@ -249,7 +248,6 @@ class ActivationsView(RefreshWhenExposed, QWidget):
     # -- refresh -------------------------------------------------------------------------
     def refresh(self) -> None:
         """Redraw every group from ``state.trace`` (cheap: one setImage per group)."""
-        self._dirty = False
         if self.state.net.arch != self._arch:
             self._build()
         trace = self.state.trace

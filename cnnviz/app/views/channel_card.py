@@ -29,7 +29,7 @@ from ..background import BackgroundJob
 from ..image_panel import DIVERGING_CMAP, GREY_CMAP, ImagePanel, MosaicPanel
 from ..live_view import LiveView
 from ..mosaic import symmetric_levels
-from ..state import AppState, is_exposed
+from ..state import AppState
 
 LIVE_INTERVAL_MS = 2000        # while training: live parts at most every 2 s
 MAX_PATCH_IMAGES = 10_000      # top patches over at most this many training digits
@@ -217,7 +217,7 @@ class ChannelCardView(LiveView):
                               lambda: explain.top_patches(net, images, layer, channel, k=9))
 
     def _submit_live(self) -> None:
-        if self.layer is None or not is_exposed(self):
+        if self.layer is None or not self.exposed:
             return
         self._live_stale = False
         net = explain.detached_copy(self.state.net)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from PyQt6.QtCore import QEvent, pyqtSignal
 from PyQt6.QtGui import QFontDatabase
 from PyQt6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                             QVBoxLayout, QWidget)
+                             QVBoxLayout)
 
 from ...data import images_to_float
 from ...nn.arch import ArchitectureError, resolve_arch
@@ -29,7 +29,7 @@ from ...nn.presets import PRESETS, TrainConfig
 from ...training.compare import Comparison, ModelRun
 from ..compare_plots import ComparePlots, CompareTable
 from ..compare_run import start_comparison
-from ..state import is_exposed
+from ..live_view import LiveView
 
 EVALUATIONS_PER_EPOCH = 4
 DEFAULT_IMAGES = 3000          # a comparison of the bundled lenet and a small net in ~a minute
@@ -44,8 +44,9 @@ def preset_training(arch: str) -> TrainConfig:
     return PRESETS["lenet"].training
 
 
-class CompareView(QWidget):
-    """Challenger field, Start/Stop, overlaid curves and a parameters/speed/accuracy table.
+class CompareView(LiveView):
+    """Challenger field, Start/Stop, overlaid curves and a parameters/speed/accuracy table
+    (a ``LiveView``: drawn as the runs progress while on screen, caught up when shown).
 
     ``finished(outcome)``: a comparison ended ("completed", "stopped" or "error: ...").
     """
@@ -53,14 +54,12 @@ class CompareView(QWidget):
     finished = pyqtSignal(str)
 
     def __init__(self, state=None, parent=None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.config_source: Callable[[], TrainConfig] | None = None
         self.runs: list = []                # newest ModelRun copies of the current comparison
         self.batches_per_epoch = 1
         self.thread = self.worker = None
         self._run_id = 0
-        self._dirty = False
         self._watched = None                # the top-level window whose closing stops a run
         self._current = state.net.arch if state is not None else PRESETS["lenet"].arch
 
@@ -202,7 +201,8 @@ class CompareView(QWidget):
             self._set_status(str(exc), error=True)
             return False
         self._run_id += 1
-        self.runs, self._dirty = [], True
+        self.runs = []
+        self.mark_dirty()
         self.batches_per_epoch = comparison.batches_per_epoch
         self.thread, self.worker = start_comparison(comparison, self._run_id,
                                                     self._on_progress, self._on_finished)
@@ -224,8 +224,8 @@ class CompareView(QWidget):
         run_id, runs = message
         if run_id != self._run_id:
             return                       # from a run that is no longer shown
-        self.runs, self._dirty = runs, True
-        self.refresh()
+        self.runs = runs
+        self.refresh_if_exposed()
 
     def _on_finished(self, message) -> None:
         run_id, outcome = message
@@ -235,8 +235,7 @@ class CompareView(QWidget):
         self.start_button.setText("Start")
         self._lock_settings(False)
         self._validate()
-        self._dirty = True
-        self.refresh()
+        self.refresh_if_exposed()
         if outcome == "completed":
             text = "Done. " + self._verdict()
         elif outcome == "stopped":
@@ -269,18 +268,14 @@ class CompareView(QWidget):
 
     # -- drawing ----------------------------------------------------------------------------
     def refresh(self) -> None:
-        if not self._dirty or not is_exposed(self):
-            return                        # caught up in showEvent
-        self._dirty = False
         window = max(1, self.batches_per_epoch // 10)
         self.plots.show_runs(self.runs, window)
         self.table.show_runs(self.runs)
 
     def showEvent(self, event) -> None:
-        super().showEvent(event)
         if not self.running:
             self._show_current()          # the Training controls may have changed meanwhile
-        self.refresh()
+        super().showEvent(event)          # the runs' progress skipped while hidden
 
     def _fit_fixed_font(self) -> None:
         """The architecture in a fixed-width font of the view's size (presentation mode

@@ -22,7 +22,7 @@ from ..class_colours import CLASS_COLOURS
 from ..class_key import ClassKey
 from ..image_panel import GREY_CMAP, ImagePanel
 from ..live_view import LiveView
-from ..state import AppState, is_exposed
+from ..state import AppState
 
 LIVE_INTERVAL_MS = 1500
 HOVER_RADIUS_PX = 8
@@ -156,20 +156,18 @@ class EmbeddingView(LiveView):
         """Forget the map (another layer, method, model or data) and compute afresh."""
         self.points = None
         self._generation += 1
-        self._dirty = True
-        if is_exposed(self):
-            self.recompute()
-
-    def refresh(self) -> None:
-        self.recompute()
+        self.refresh_if_exposed()        # at once, or when shown
 
     def recompute(self) -> None:
+        """Map the held-out digits with the current weights now (Compute, tests)."""
+        self.refresh()
+
+    def refresh(self) -> None:
         """Map the held-out digits with the current weights (in the background)."""
         ds = self.state.dataset
         if ds is None:
             self.status.setText("No dataset loaded.")
             return
-        self._dirty = False
         net = explain.detached_copy(self.state.net)
         images, layer, method = ds.test_images, self.layer_box.currentText() or None, self.method
         previous = self.points

@@ -237,7 +237,6 @@ class FoolView(LiveView):
 
     def recompute(self) -> None:
         """Search the smallest change that fools the network (in the background)."""
-        self._dirty = False
         self._generation += 1
         net = explain.detached_copy(self.state.net)
         image, target, limit = self.state.probe_image.copy(), self.target, self.max_change

@@ -47,7 +47,6 @@ class LossCurvesView(LiveView):
         super().__init__(state, parent)
         self.history = LossHistory(capacity)
         self.average_window = average_window
-        self._dirty = False
 
         self.graphics, self.loss_plot, self.acc_plot = epoch_plots(LOSS_LABELS[0])
         left = self.loss_plot.getAxis("left")       # a short plot: "loss", not cut at the top
@@ -115,11 +114,11 @@ class LossCurvesView(LiveView):
         """Take a ``Snapshot``'s batch losses (cheap; drawn on the next ``refresh``)."""
         if len(snapshot.losses):
             self.history.add_batches(snapshot.epoch_progress, snapshot.losses)
-            self._dirty = True
+            self.mark_dirty()
 
     def add_epoch(self, event) -> None:
         self.history.add_epoch(event)
-        self._dirty = True
+        self.mark_dirty()
 
     def begin_run(self) -> None:
         """A new training run: its curve continues to the right of the earlier ones."""
@@ -145,7 +144,6 @@ class LossCurvesView(LiveView):
 
     def refresh(self) -> None:
         """Draw the curves from the history now."""
-        self._dirty = False
         h = self.history
         x, y = h.batch_x.copy(), h.batch_loss.copy()
         if self.log_check.isChecked():     # log axes cannot show zero

@@ -30,7 +30,7 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from ...explain.map_groups import MapGroup, layer_input, pool_groups
 from ..fit_layout import arrange, row_templates, within_budget
 from ..image_panel import ACTIVATION_CMAP, FitCanvas, colormap
-from ..lazy_refresh import RefreshWhenExposed
+from ..live_view import LiveRefresh
 from ..mosaic import range_levels, tile
 from ..mosaic_panel import MosaicBarPanel, page_size_for
 from ..paging import MIN_TILE_PX, RANGE_PADDING, overview_page_sizes, readable_layout
@@ -47,13 +47,12 @@ AVG_CAPTION = ("Average pooling has no winner: each output is the mean of its wi
 NO_POOL = "This network has no pooling layers: {why}"
 
 
-class PoolingView(RefreshWhenExposed, QWidget):
+class PoolingView(LiveRefresh, QWidget):
     """Every pool layer: its input maps with each window's argmax marked (max pooling)."""
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self._dirty = True
         self._lut = colormap(ACTIVATION_CMAP).getLookupTable(nPts=256, alpha=False)
         self._masks: dict[str, np.ndarray] = {}      # layer -> (C, H, W) bool winners
         self._maps: dict[str, np.ndarray] = {}       # layer -> (C, H, W) pre-pool maps
@@ -164,7 +163,6 @@ class PoolingView(RefreshWhenExposed, QWidget):
 
     # -- refresh -------------------------------------------------------------------------
     def refresh(self) -> None:
-        self._dirty = False
         if self.state.net.arch != self._arch:
             self._build()
         trace = self.state.trace

@@ -26,12 +26,12 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QRectF, Qt, QTimer
 from PyQt6.QtGui import QColor, QFont, QPen
 from PyQt6.QtWidgets import (QCheckBox, QGraphicsRectItem, QGridLayout, QHBoxLayout, QLabel,
-                             QVBoxLayout, QWidget)
+                             QVBoxLayout)
 
 from ...data import preprocess_digit, preprocess_stages
 from ...data.preprocess import BOX, FRAME, FRAME_CENTRE
 from ..image_panel import GREY_CMAP, ImagePanel
-from ..state import is_exposed
+from ..live_view import LiveView
 
 DISPLAY_FACTOR = 2          # the raw canvas is shown at 1/2 resolution (140x140 for 280x280)
 COALESCE_MS = 40
@@ -50,22 +50,20 @@ def downscale(image: np.ndarray, factor: int = DISPLAY_FACTOR) -> np.ndarray:
     return blocks.mean(axis=(1, 3), dtype=np.float32)
 
 
-class PreprocessPipelineView(QWidget):
-    """raw drawing -> bounding box -> scaled into 20x20 -> centred in 28x28, with a switch."""
+class PreprocessPipelineView(LiveView):
+    """raw drawing -> bounding box -> scaled into 20x20 -> centred in 28x28, with a switch
+    (a ``LiveView``: follows the pad while on screen, a burst of strokes drawn once)."""
+
+    coalesce_ms = COALESCE_MS
 
     def __init__(self, state, pad=None, parent=None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.pad = None
         self._stages = None
         self._images: dict[str, np.ndarray] = {}
         self.predicted: tuple[int, float] | None = None   # (class, probability) shown
         self._raw_shape: tuple[int, int] | None = None
-        self._dirty = True
         self._fit_pending = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._refresh_if_visible)
 
         self.centre_box = QCheckBox("Centre by centre of mass")
         self.centre_box.setChecked(True)
@@ -235,43 +233,32 @@ class PreprocessPipelineView(QWidget):
     @property
     def stages(self):
         """The ``PreprocessStages`` shown (brought up to date first); None without a pad."""
-        if self._dirty:
+        if self.dirty:
             self.refresh()
         return self._stages
 
     def panel_images(self) -> dict[str, np.ndarray]:
         """The arrays drawn in each panel: raw, bbox (same picture as raw), scaled, result."""
-        if self._dirty:
+        if self.dirty:
             self.refresh()
         return dict(self._images)
 
     def schedule(self) -> None:
         """Refresh soon, coalescing a burst of pad updates into one."""
-        self._dirty = True
-        if is_exposed(self) and not self._timer.isActive():
-            self._timer.start(COALESCE_MS)
+        self.refresh_soon()
 
     # -- refreshing ---------------------------------------------------------------------------
     def _on_centre_toggled(self, center: bool) -> None:
         if self.pad is not None:
             self.pad.set_centering(bool(center))
-        self._dirty = True
         self.refresh()
 
-    def _refresh_if_visible(self) -> None:
-        if is_exposed(self) and self._dirty:
-            self.refresh()
-
     def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.schedule()
+        super().showEvent(event)                          # catches up on the pad's changes
         QTimer.singleShot(0, self._hold_title_heights)    # laid out while hidden: re-measure
 
     def refresh(self) -> None:
         """Recompute the stages from the pad's canvas and redraw every panel."""
-        self._timer.stop()
-        self._dirty = False
         if self.pad is None:
             self._stages = None
             self._set_held_text(self.prediction, "no drawing pad")

@@ -29,7 +29,6 @@ class ProbeBrowser(LiveView):
         super().__init__(state, parent)
         self.index = 0
         self._rng = np.random.default_rng(seed)
-        self._dirty = False
 
         self.image = DigitImage(minimum=112)
         self.label_text = QLabel()

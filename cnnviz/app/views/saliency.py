@@ -14,9 +14,10 @@ lenet, never on the UI thread); a result for a probe or network changed meanwhil
 
 The view only draws: every number comes from ``cnnviz.explain``.
 
-Both recompute as the probe changes (drawing, browsing, a training snapshot), coalesced by a
-single-shot timer and skipped while the view is hidden; meanwhile the last maps stay, with a
-"computing…" note.
+Both recompute as the probe changes (drawing, browsing, a training snapshot): a ``LiveView``
+whose ``refresh`` starts the job, coalescing a burst of changes (``COALESCE_MS``), at most
+every ``WEIGHTS_COALESCE_MS`` while training, and skipped while the view is hidden (a show
+catches up); meanwhile the last maps stay, with a "computing…" note.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF, QTimer
+from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QFont
-from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from ..fit_layout import Option, Placement, arrange
 from ..image_panel import FitCanvas
@@ -37,8 +38,8 @@ from ...explain.attribution import gradient_saliency
 from ...explain.occlusion import (OCCLUSION_STRIDE, PATCH, occluded_batch, occlusion_drop,
                                   occlusion_positions)
 from ..probe_job import ProbeJob
+from ..live_view import LiveView
 from ..state import AppState
-from ..state import is_exposed
 from ..number_grid import DIVERGING_CMAP, GREY_CMAP
 
 # the computations live in cnnviz.explain; these names stay importable from the view
@@ -69,29 +70,26 @@ def _saliency_and_occlusion(net, image):
     return saliency, occlusion, (time.perf_counter() - started) * 1e3
 
 
-class SaliencyView(QWidget):
+class SaliencyView(LiveView):
     """The probe, its input gradient for the predicted class, and its occlusion map."""
 
+    coalesce_ms = COALESCE_MS              # a drawn stroke's burst of probes: one job
+    min_interval_ms = WEIGHTS_COALESCE_MS  # while training
+
     def __init__(self, state: AppState, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(state, parent)
         self.setObjectName("saliencyView")
-        self.state = state
         self.predicted_class: int | None = None
         self.probability = 0.0
         self.last_compute_ms = 0.0
         self._saliency = np.zeros(self._image_shape(), np.float32)
         self._occlusion = np.zeros((1, 1), np.float32)
-        self._dirty = True
         self.job = ProbeJob(state, self)
         self.job.ready.connect(self._on_result)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(COALESCE_MS)
-        self._timer.timeout.connect(self._on_timer)
         self._build()
-        state.probeChanged.connect(self.schedule)
-        state.modelChanged.connect(self.schedule)
-        state.traceChanged.connect(lambda _trace: self.schedule(WEIGHTS_COALESCE_MS))
+        state.probeChanged.connect(self.refresh_soon)
+        state.modelChanged.connect(self.refresh_soon)
+        state.traceChanged.connect(self.schedule_refresh)     # new weights: throttled
 
     # -- construction ---------------------------------------------------------------------
     def _build(self) -> None:
@@ -198,36 +196,22 @@ class SaliencyView(QWidget):
         """``(H', W')`` drop in P(predicted class); cell ``(i, j)`` is the patch at ``(i, j) * stride``."""
         return self._occlusion
 
-    def schedule(self, delay_ms: int = COALESCE_MS) -> None:
-        """Recompute within ``delay_ms``, coalescing a burst of changes into one recompute."""
-        self._dirty = True
-        if not is_exposed(self):
-            return                      # hidden or a tab behind another: showEvent catches up
-        if not self._timer.isActive() or self._timer.remainingTime() > delay_ms:
-            self._timer.start(delay_ms)
-
-    def recompute(self) -> None:
+    def refresh(self) -> None:
         """Compute both maps for ``state.probe_image`` with ``state.net`` in the background
         (``ProbeJob``: a detached copy of the network); ``_on_result`` draws them."""
-        self._dirty = False
         self.job.submit(_saliency_and_occlusion)
 
-    # -- internals ------------------------------------------------------------------------------
-    def _on_timer(self) -> None:
-        if is_exposed(self) and self._dirty:
-            self.recompute()
+    def recompute(self) -> None:
+        """Compute both maps now, whether or not anything changed (tests, scripts)."""
+        self.refresh()
 
+    # -- internals ------------------------------------------------------------------------------
     def _on_result(self, result) -> None:
         saliency, occlusion, ms = result
         self._saliency, self._occlusion = saliency.gradient, occlusion
         self.predicted_class, self.probability = saliency.class_index, saliency.probability
         self.last_compute_ms = ms
         self._draw()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.schedule()
 
     def _draw(self, *_args) -> None:
         if self.predicted_class is None:

@@ -103,6 +103,8 @@ class ChannelsRow:
         self.bars_plot.addLine(y=0, pen=pg.mkPen((180, 180, 180), width=1))
         self.bars = pg.BarGraphItem(x=np.arange(1), height=np.zeros(1), width=0.8)
         self.bars_plot.addItem(self.bars)
+        # the value axis widens for its labels when painted: the bars' height changes then
+        self.bars_plot.vb.sigResized.connect(lambda *_: self._set_value_ticks())
         for column, stretch in ((0, 3), (1, 3), (2, 5)):
             c.layout.setColumnStretchFactor(column, stretch)
         # paging: one page of channels in all three pictures, ◀ ▶ at the titles' right end
@@ -114,6 +116,7 @@ class ChannelsRow:
             arrow.setVisible(False)
         self.graphics.scene().sigMouseClicked.connect(self._on_click)
         self._count = 0
+        self._y_range = (0.0, 1.0)      # the bars' value range shown
         self._shown = None              # the ConvPixel drawn last
         self._ci = 0                    # the input channel written out (outlined)
         self._title_pt = "11pt"
@@ -297,8 +300,9 @@ class ChannelsRow:
         # use the whole height
         lo, hi = min(0.0, float(contributions.min())), max(0.0, float(contributions.max()))
         margin = 0.08 * ((hi - lo) or 1.0)
-        self.bars_plot.setRange(xRange=(start - 0.7, stop - 0.3),
-                                yRange=(lo - (margin if lo < 0 else 0), hi + margin), padding=0)
+        self._y_range = (lo - (margin if lo < 0 else 0), hi + margin)
+        self.bars_plot.setRange(xRange=(start - 0.7, stop - 0.3), yRange=self._y_range,
+                                padding=0)
 
     def _set_ticks(self) -> None:
         """One row of channel numbers (global), as many as fit the axis."""
@@ -314,6 +318,28 @@ class ChannelsRow:
         step = max(1, math.ceil((stop - start) * spacing / width))
         self.bars_plot.getAxis("bottom").setTicks(
             [[(i, str(i)) for i in range(start, stop, step)], []])
+        self._set_value_ticks()
+
+    def _set_value_ticks(self) -> None:
+        """The value axis's own ticks while they fit its height; else every second (third...)
+        of them, 0 kept: 20 pt labels on a 60 px axis were drawn over each other."""
+        if not self._count:
+            return
+        axis = self.bars_plot.getAxis("left")
+        height = self.bars_plot.vb.height()
+        font = axis.style.get("tickFont") or self._font
+        room = max(2, int(height // (1.25 * QFontMetricsF(font).height())))
+        lo, hi = self._y_range
+        levels = axis.tickValues(lo, hi, max(height, 1.0)) if hi > lo else []
+        values = [float(v) for v in levels[0][1]] if levels else []
+        if len(values) + sum(len(level[1]) for level in levels[1:]) <= room:
+            axis.setTicks(None)                 # pyqtgraph's own ticks fit
+            return
+        zero = min(range(len(values)), key=lambda i: abs(values[i])) if values else 0
+        step = max(1, math.ceil(len(values) / room))
+        while len(values[zero % step::step]) > room:
+            step += 1
+        axis.setTicks([[(v, f"{v:g}") for v in values[zero % step::step]], []])
 
     def bar_rect(self, index: int) -> QRectF:
         """Global channel ``index``'s bar in the row's viewport pixels (on the page shown;

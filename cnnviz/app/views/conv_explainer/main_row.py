@@ -217,15 +217,18 @@ class MainRow:
         """The least pixel size a grid's number may be drawn at: 18 pt in large type."""
         return max(MIN_TEXT_PX, floor_px(self._font))
 
-    def places(self, values: np.ndarray, most: int) -> tuple[int, bool]:
-        """Decimals to write ``values`` with in the cells as laid out now (``most`` down to
-        one) and whether they reach the type floor with them (else they are hidden)."""
+    def places(self, values: np.ndarray, most: int) -> tuple[int, bool, bool]:
+        """``(decimals, fits, snug)``: the decimals to write ``values`` with in the cells as
+        laid out now (``most`` down to one), whether they reach the type floor with them
+        (else they are hidden) and whether only by filling the cells a little more."""
         floor = self.floor_px()
         for places in range(most, 0, -1):
             texts = [format_number(v, "{:.%df}" % places) for v in np.ravel(values)]
             if number_px(texts, self.cell_px) >= floor:
-                return places, True
-        return 1, False
+                return places, True, False
+        # one decimal, the cells filled a little more: before hiding them, as CellNumbers
+        snug = number_px(texts, self.cell_px, snug=True) >= floor
+        return 1, snug, snug
 
     def decimals(self) -> int:
         """Decimals of the products' numbers: 3 in big cells, fewer in small ones."""
@@ -238,9 +241,9 @@ class MainRow:
             if key not in self._values:
                 continue
             values, levels = self._values[key]
-            places, fits = self.places(values, MOST_PLACES[key])
+            places, fits, snug = self.places(values, MOST_PLACES[key])
             self._places[key] = places
-            grid.set_values(values, levels, fmt="{:.%df}" % places)
+            grid.set_values(values, levels, fmt="{:.%df}" % places, snug=snug)
             if fits:
                 show_if_legible(grid.items(), self._font)
             else:

@@ -22,29 +22,29 @@ import numpy as np
 from PyQt6.QtCore import QEvent, QPointF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QFont, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (QBoxLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox,
-                             QVBoxLayout, QWidget)
+                             QVBoxLayout)
 
 from ....data import preprocess_digit
 from ...digit_widgets import ClassBars, DigitImage
-from ...state import is_exposed, refresh_queue
+from ...live_view import LiveView
+from ...state import refresh_queue
 from .canvas import DEFAULT_BRUSH, MIN_INTERVAL_S, DrawingCanvas
 
 
-class DrawingPadView(QWidget):
-    """The canvas, its controls, the network's 28x28 input and the top-3 prediction."""
+class DrawingPadView(LiveView):
+    """The canvas, its controls, the network's 28x28 input and the top-3 prediction (a
+    ``LiveView``: new weights re-read the drawing when on screen, else when shown)."""
 
     predictionChanged = pyqtSignal()
 
     def __init__(self, state, parent=None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.center = True
         self.latencies_ms: deque[float] = deque(maxlen=200)
         self._preprocessed = np.zeros((28, 28), np.float32)
         self._probs: np.ndarray | None = None     # (classes,) for the drawing; None if blank
         self._pending_since: float | None = None
         self._last_refresh = -1.0
-        self._dirty = False                       # weights changed while hidden
         # the dataset probe shown before the drawing took over: (image, label, index); the
         # views go back to it when the pad is cleared (a blank pad is no digit to look at)
         self._dataset_probe: tuple[np.ndarray, int | None, int | None] | None = None
@@ -269,23 +269,16 @@ class DrawingPadView(QWidget):
         # Weights changed (training, a loaded model) while the drawing is the probe.
         if self.state.probe_source == "drawing" and self.canvas.strokes:
             self._probs = np.array(trace.probabilities[0], dtype=np.float64)
-            if is_exposed(self):
-                self._show()
-            else:
-                self._dirty = True
+            self.refresh_if_exposed()
 
     def _on_params(self) -> None:
         if self.state.probe_source != "drawing" and self.canvas.strokes:
-            if is_exposed(self):
-                self._probs = self._own_probabilities()
-                self._show()
-            else:
-                self._dirty = True
+            self.refresh_if_exposed()
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty and self.canvas.strokes:
-            self._dirty = False
+    def refresh(self) -> None:
+        """The drawing's prediction with the current weights (``refresh_now`` re-reads the
+        canvas itself)."""
+        if self.canvas.strokes:
             self._probs = self._own_probabilities()
             self._show()
 

@@ -37,7 +37,7 @@ from ....training.filter_change import display_values
 from ...fit_layout import Option, arrange
 from ...image_panel import DIVERGING_CMAP, FitCanvas
 from ...kernel_blocks import KERNEL_TILE_PX, KernelBlocks, block_sizes
-from ...lazy_refresh import RefreshWhenExposed
+from ...live_view import LiveRefresh
 from ...mosaic_panel import MosaicBarPanel
 from ...paging import RANGE_PADDING, fewest_pages_layout
 from .layout import CHANNEL, FILTERS, SPACING, TABLE, best_filters_layout, nice_levels
@@ -54,13 +54,12 @@ FILTER_TILE_PX = 16
 NO_CONV = "This network has no convolution layers, so it has no filters to show."
 
 
-class FiltersView(RefreshWhenExposed, QWidget):
+class FiltersView(LiveRefresh, QWidget):
     """Every conv layer's kernels, diverging colours, paged when there are many."""
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self._dirty = True
         self._weights: dict[str, np.ndarray] = {}       # panel -> (K, H, W) drawn (all pages)
         self._baseline: dict[str, np.ndarray] = {}
         self._arch: str | None = None
@@ -286,7 +285,6 @@ class FiltersView(RefreshWhenExposed, QWidget):
 
     # -- refresh -------------------------------------------------------------------------
     def refresh(self) -> None:
-        self._dirty = False
         if not self.convs:
             return
         first = self.convs[0]

@@ -14,7 +14,7 @@ from ....explain.layer_texts import (display_name, explanation_html, formula, la
                                      shape_text, window_text)
 from ....explain.receptive_field import layer_window
 from ...image_panel import ACTIVATION_CMAP, DIVERGING_CMAP, GREY_CMAP
-from ...lazy_refresh import RefreshWhenExposed
+from ...live_view import LiveRefresh
 from ...mosaic import range_levels, symmetric_levels
 from ....nn.arch import POOLS
 from .bars_page import BarsPage
@@ -29,7 +29,7 @@ SIGNED_KINDS = ("conv", "dense", "tanh")   # outputs that can be negative: a div
 SIGN_KEEPING_KINDS = POOLS + ("dropout",)    # as signed as the maps they read
 
 
-class InspectorView(RefreshWhenExposed, QWidget):
+class InspectorView(LiveRefresh, QWidget):
     """A clickable schematic of the network; the selected layer's output, input and maths."""
 
     layerSelected = pyqtSignal(str)
@@ -39,7 +39,6 @@ class InspectorView(RefreshWhenExposed, QWidget):
         self.state = state
         self.selected_layer: str | None = None
         self.hover_info: HoverInfo | None = None
-        self._dirty = True
         self._buttons: dict[str, QToolButton] = {}
         self._infos: dict = {}                       # name -> describe() record
         self._order: list[str] = []
@@ -225,7 +224,6 @@ class InspectorView(RefreshWhenExposed, QWidget):
 
     # -- drawing ---------------------------------------------------------------------------
     def refresh(self) -> None:
-        self._dirty = False
         name = self.selected_layer
         trace = self.state.trace
         if name not in trace:

@@ -33,27 +33,26 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QEvent
-from PyQt6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QTabWidget, QVBoxLayout
 
-from ...state import is_exposed
+from ...live_view import LiveView
 from .delta_tab import DeltaTab
 from .grads_tab import GradsTab
 from .header import StepHeader
 from .routing_tab import RoutingTab
 
 
-class StepExplainerView(QWidget):
-    """The last single step: batch, loss before/after, ΔW, gradients, pool routing."""
+class StepExplainerView(LiveView):
+    """The last single step: batch, loss before/after, ΔW, gradients, pool routing (a
+    ``LiveView`` drawn from its payload ``detail``: at once if exposed, else when shown)."""
 
     def __init__(self, state, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(state, parent)
         self.setObjectName("stepExplainerView")
-        self.state = state
         self.detail = None
         self.digit = 0                       # index into the batch of the followed digit
         self.pool_channel: dict[str, int] = {}
         self._auto_channel = True            # pick the strongest channel for a new digit
-        self._dirty = False
         self.header = StepHeader()
         self.header.digitClicked.connect(self.select_digit)
         self.delta_tab, self.grad_tab, self.routing_tab = DeltaTab(), GradsTab(), RoutingTab()
@@ -105,10 +104,7 @@ class StepExplainerView(QWidget):
         self.detail = detail
         self.digit = 0
         self._auto_channel = True
-        if is_exposed(self):                 # not hidden, closed, or a tab behind another
-            self.refresh()
-        else:
-            self._dirty = True
+        self.refresh_if_exposed()            # else drawn when shown
 
     def select_digit(self, k: int) -> None:
         """Follow batch digit ``k`` in the gradient and routing tabs."""
@@ -156,12 +152,7 @@ class StepExplainerView(QWidget):
     def _ensure_drawn(self) -> None:
         if self.detail is None:
             raise RuntimeError("no step shown yet: press Step first")
-        if self._dirty:
-            self.refresh()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty and self.detail is not None:
+        if self.dirty:
             self.refresh()
 
     def _on_model(self) -> None:
@@ -179,7 +170,7 @@ class StepExplainerView(QWidget):
 
     def clear(self) -> None:
         """Show no step (the intro, empty panels) until the next Step."""
-        self.detail, self._dirty = None, False
+        self.detail = None
         self.header.clear(self._trained())
         for tab in (self.delta_tab, self.grad_tab, self.routing_tab):
             tab.clear()
@@ -188,7 +179,6 @@ class StepExplainerView(QWidget):
         d = self.detail
         if d is None:
             return
-        self._dirty = False
         self.header.draw(d, self.digit)
         self.delta_tab.draw(d)
         self.grad_tab.draw(d, self.digit)
