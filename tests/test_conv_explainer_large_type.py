@@ -188,11 +188,15 @@ def test_leaving_presentation_brings_back_the_normal_layout(qtbot, qapp):
         explain(qtbot, view, "conv1", 1, 19, 11)
         assert "maps" not in view.placements and \
             view.placements["input"].rect[0] == view.placements["output"].rect[0]
+        assert view._titles["input"].opts["color"] is not None      # white on the stage
     finally:
         qapp.setFont(old)
     qtbot.waitUntil(lambda: view.placements["output"].rect[0]
                     > view.placements["products"].rect[0], timeout=5000)
     assert view.decimals() == 3 and shown(view, "products")
+    # the view's own titles back to their normal size and colour
+    assert all(label.opts["color"] is None and float(label.opts["size"][:-2]) < 18
+               for label in view._titles.values())
 
 
 MANY_CHANNELS = [(None, "conv2", (3, 4, 4)), (THREE_CONVS, "conv2", (1, 0, 0)),

@@ -332,11 +332,17 @@ def test_the_view_fits_its_dock_with_readable_pictures_and_axis(qtbot, qapp, bun
         assert view.minimumSizeHint().height() <= size[1], view.minimumSizeHint()
         assert view.minimumSizeHint().width() <= size[0], view.minimumSizeHint()
         assert view.maps.graphics.height() <= view.height()
-        panels = view.maps.all_panels()
-        assert set(panels) >= {"probe", "filters", "relu1", "pool1", "relu2", "pool2"}
+        every = view.maps.all_panels()
+        assert set(every) >= {"probe", "filters", "relu1", "pool1", "relu2", "pool2"}
+        # a dock too short for two rows leaves the pools out (the maps above them, halved)
+        panels = {k: p for k, p in every.items() if p.panel.layout.isVisible()}
+        assert set(panels) >= {"probe", "filters", "relu1", "relu2"}, set(panels)
+        assert set(panels) == set(every) or size[1] < 400
         heights = picture_heights(view)
         assert heights["probe"] >= 16, heights      # a digit, not a smudge
-        for key, panel in view.panels.items():
+        for key, panel in panels.items():
+            if key == "probe":
+                continue
             assert paged_as_far_as_it_may_or_readable(panel, key), \
                 (key, panel.tile_px(), panel.pages)
         # one title size, none drawn smaller, none cut

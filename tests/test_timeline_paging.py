@@ -91,3 +91,18 @@ def test_lenet_keeps_every_map_on_one_page_at_1920x1080(qtbot, shown):
 class _Click:
     def accept(self) -> None:
         pass
+
+
+def test_a_1280x720_dock_leaves_the_pools_out_rather_than_draw_dots(qtbot, shown):
+    """In the timeline's dock of a 1280x720 window six panels drew conv2's maps 5 px a
+    side: the pools (the maps above them, halved) are left out and the rest drawn larger."""
+    _state, view = shown("lenet", (406, 284))
+    assert view.minimumSizeHint().height() <= 284
+    shown_panels = {k for k, p in view.maps.all_panels().items() if p.panel.layout.isVisible()}
+    assert shown_panels == {"probe", "filters", "relu1", "relu2"}
+    for key in ("relu1", "relu2"):
+        panel = view.maps.panels[key]
+        assert panel.tile_px() >= floor_of(key, panel) - 0.5, (key, panel.tile_px())
+    # a larger dock shows them again
+    view.resize(560, 507)
+    qtbot.waitUntil(lambda: view.maps.panels["pool2"].panel.layout.isVisible(), timeout=5000)

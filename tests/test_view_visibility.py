@@ -17,8 +17,8 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 # view name -> the method that does its (costly) redraw
 REDRAW = {"activations": "refresh", "pooling": "refresh", "filters": "refresh",
-          "inspector": "refresh", "probe_browser": "refresh", "conv_explainer": "_draw",
-          "saliency": "refresh", "timeline": "redraw", "preprocess_pipeline": "refresh",
+          "inspector": "refresh", "probe_browser": "refresh", "conv_explainer": "refresh",
+          "saliency": "refresh", "timeline": "refresh", "preprocess_pipeline": "refresh",
           "loss_curves": "refresh", "step_explainer": "refresh"}
 
 

@@ -27,6 +27,8 @@ window was built on a screen of the size under test.
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPoint, QRect, QRectF, Qt
 from PyQt6.QtGui import QFontInfo, QFontMetricsF, QImage, QPainter
@@ -142,6 +144,13 @@ def text_point_size(item: QGraphicsTextItem) -> float:
     return min(sizes) if sizes else item.font().pointSizeF()
 
 
+def drawn_point_size(item: QGraphicsTextItem, view: pg.GraphicsView) -> float:
+    """``text_point_size`` as drawn on screen: times the scale of every transform above the
+    item (a title shrunk to fit a narrow panel is drawn smaller than its font says)."""
+    t = item.deviceTransform(view.viewportTransform())
+    return text_point_size(item) * math.hypot(t.m21(), t.m22())
+
+
 def _pixels_pt(px: float, widget: QWidget) -> float:
     """A font's pixel size drawn in ``widget`` in points."""
     return px * 72.0 / widget.logicalDpiY()
@@ -235,9 +244,9 @@ def scene_text_problems(name: str, ref: QWidget, visible: QRect, big_type: bool)
             if not bound.adjusted(-2, -2, 2, 2).contains(rect):
                 problems.append(f"{name}: scene text {text!r} at "
                                 f"{rect.toRect().getRect()} cut by {bound.toRect().getRect()}")
-            if big_type and text_point_size(item) < MIN_PRESENTATION_PT:
-                problems.append(f"{name}: scene text {text!r} in "
-                                f"{text_point_size(item):.0f} pt, under 18 pt")
+            if big_type and drawn_point_size(item, view) < MIN_PRESENTATION_PT:
+                problems.append(f"{name}: scene text {text!r} drawn in "
+                                f"{drawn_point_size(item, view):.0f} pt, under 18 pt")
         if big_type:
             for kind, what in ((TileNumber, "tile numbers"), (GridNumber, "grid numbers")):
                 small = [item for item in view.scene().items() if isinstance(item, kind)

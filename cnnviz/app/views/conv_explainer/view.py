@@ -9,11 +9,12 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import QEvent, Qt
 from PyQt6.QtGui import QFont
-from PyQt6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QBoxLayout, QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 
 from ....explain.conv_arithmetic import (ConvPixel, check_pixel, conv_layers, detail_text,
                                          explain_pixel, formula_text)
-from ...state import AppState, is_exposed, request_refresh
+from ...live_view import LiveView
+from ...state import AppState
 from ...tile_labels import LARGE_TYPE_PT
 from .channels_row import ChannelsRow
 from .main_row import MainRow
@@ -24,18 +25,17 @@ NO_CONV = ("This network has no convolution layer: there is no convolution to ex
            "Add a conv layer (for example conv8x3p1) in the architecture editor.")
 
 
-class ConvExplainerView(QWidget):
-    """Explains one output pixel of any conv layer with the numbers (see the package doc)."""
+class ConvExplainerView(LiveView):
+    """Explains one output pixel of any conv layer with the numbers (see the package doc;
+    a ``LiveView``: follows new weights and probes while on screen, catches up when shown)."""
 
     def __init__(self, state: AppState, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(state, parent)
         self.setObjectName("convExplainerView")
-        self.state = state
         self.layer: str | None = None
         self.channel, self.row, self.col = 0, 12, 12
         self.input_channel = 0          # which input channel's grids are written out
-        self.explanation: ConvPixel | None = None
-        self._dirty = True
+        self._explanation: ConvPixel | None = None
         self._updating = False
         self._build()
         state.traceChanged.connect(self._on_trace)
@@ -185,7 +185,7 @@ class ConvExplainerView(QWidget):
             self.input_channel = 0
         self.layer, self.channel, self.row, self.col = layer, int(channel), int(row), int(col)
         self._sync_picker()
-        self.refresh()
+        self.refresh_if_exposed()             # else drawn when shown
 
     def select_input_channel(self, index: int) -> None:
         """Write out input channel ``index``'s patch, kernel and products."""
@@ -193,17 +193,21 @@ class ConvExplainerView(QWidget):
         self._updating = True
         self.input_spin.setValue(self.input_channel)
         self._updating = False
-        self.refresh()
+        self.refresh_if_exposed()
+
+    @property
+    def explanation(self) -> ConvPixel | None:
+        """The chosen pixel's ``ConvPixel`` with the current weights and probe (computed
+        here if a change is not drawn yet: the view is hidden, or its redraw waits)."""
+        if self.dirty:
+            self._explanation = self._compute()
+        return self._explanation
 
     def refresh(self) -> None:
-        """Recompute and redraw now if visible, else on the next show."""
-        self.explanation = self._compute()
-        if not is_exposed(self):             # hidden, closed, or a tab behind another
-            self._dirty = True
-            return
-        self._dirty = False
-        if self.explanation is not None:
-            self._draw(self.explanation)
+        """Recompute and redraw now."""
+        self._explanation = self._compute()
+        if self._explanation is not None:
+            self._draw(self._explanation)
 
     # -- state --------------------------------------------------------------------------------
     def _output_shape(self, layer: str) -> tuple[int, int, int]:
@@ -222,7 +226,7 @@ class ConvExplainerView(QWidget):
                              self.row, self.col)
 
     def _on_trace(self, _trace=None) -> None:
-        request_refresh(self, self.refresh)  # while training: in its own event-loop turn
+        self.schedule_refresh()              # while training: in its own event-loop turn
 
     def _on_model(self) -> None:
         """A new network: offer its conv layers; keep the selection where it still fits."""
@@ -232,7 +236,7 @@ class ConvExplainerView(QWidget):
         self.layer_combo.addItems(names)
         self._updating = False
         if not names:
-            self.layer, self.explanation = None, None
+            self.layer, self._explanation = None, None
             self.formula.setText(NO_CONV)
             self.detail.setText("")
             for widget in (self.graphics, self.channels_graphics, self.input_label,
@@ -253,7 +257,7 @@ class ConvExplainerView(QWidget):
             min(self.col, w - 1)
         self.input_channel = min(self.input_channel, self._input_channels() - 1)
         self._sync_picker()
-        self.refresh()
+        self.refresh_if_exposed()             # else drawn when shown
 
     def _sync_picker(self) -> None:
         self._updating = True
@@ -293,11 +297,6 @@ class ConvExplainerView(QWidget):
         hit = self.main.pixel_at(event.scenePos(), self._output_shape(self.layer)[1:])
         if hit is not None:
             self.explain(self.layer, self.channel, *hit)
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.refresh()
 
     # -- drawing ------------------------------------------------------------------------------
     def _draw(self, e: ConvPixel) -> None:

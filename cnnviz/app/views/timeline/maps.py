@@ -133,7 +133,10 @@ class ReplayMaps(QWidget):
                                                             first.name], gap=1)
         self.shapes = {PROBE: (1, 28, 28), FILTERS: (f, k, k)}
         rows = [[PROBE, FILTERS]]
+        pools = []
         for block in [first] + ([self.lower] if self.lower is not None else []):
+            if block.pool is not None and block.pool.name != block.shown.name:
+                pools.append(block.pool.name)
             keys = []
             for info, title in ((block.shown, block.caption), (block.pool, None)):
                 if info is None:
@@ -143,7 +146,7 @@ class ReplayMaps(QWidget):
                 self.shapes[info.name] = tuple(info.output_shape)
                 keys.append(info.name)
             rows.append(keys)
-        self.layout_maker.set_groups(rows)
+        self.layout_maker.set_groups(rows, spare=pools)
         self.graphics.setMinimumHeight(self.layout_maker.least_height())
 
     def _panel(self, cmap: str, titles: list[str], labels: str | None = "tiles",
@@ -152,7 +155,6 @@ class ReplayMaps(QWidget):
         panel.set_titles(titles)
         panel.set_parent(self.canvas)
         panel.set_visible(False)        # until placed: unplaced, every title lies in one corner
-        panel.pageChanged.connect(self.arrange)        # the last page may hold fewer maps
         return panel
 
     def all_panels(self) -> dict[str, MosaicBarPanel]:

@@ -16,8 +16,9 @@
   meanwhile is dropped.
 
 Before any snapshot the panels show the probe with the current weights. In a wide view
-(a presentation stage) the maps sit beside the curve, else under it. Drawing is coalesced
-by a timer and skipped while the view is hidden.
+(a presentation stage) the maps sit beside the curve, else under it. A ``LiveView``: redraws
+after records are coalesced (``REDRAW_MS``), skipped while the view is hidden and caught up
+when it is shown.
 
 Public API (tests, scripts): ``timeline`` (the store), ``record_from_state``,
 ``add_worker_records``, ``flush``, ``show_index(i)``, ``live`` / ``set_live(bool)``,
@@ -28,12 +29,11 @@ Public API (tests, scripts): ``timeline`` (the store), ``record_from_state``,
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import QBoxLayout, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QBoxLayout, QVBoxLayout
 
 from ....explain.replay_trace import FeatureReplay
 from ...probe_job import ProbeJob
-from ...state import is_exposed
+from ...live_view import LiveView
 from .controls import ReplayControls
 from .curve import ProbabilityCurve
 from .maps import ReplayMaps
@@ -43,16 +43,16 @@ REDRAW_MS = 200             # coalesce redraws after records: at most ~5 per sec
 SIDE_BY_SIDE = 1.8          # a view this much wider than tall puts the maps beside the curve
 
 
-class TimelineView(QWidget):
+class TimelineView(LiveView):
     """The probe's probability curve, a snapshot slider with Live, and replayed maps."""
 
+    coalesce_ms = REDRAW_MS
+
     def __init__(self, state, parent=None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.recorder = SnapshotRecorder(state, self)
-        self.recorder.recorded.connect(self._schedule_redraw)
+        self.recorder.recorded.connect(self.schedule_refresh)
         self._live = True
-        self._dirty = True             # something changed while hidden / not yet drawn
         self._shown: int | None = None
         self._replayed: dict[str, np.ndarray] = {}
         self._replay_key: tuple | None = None     # (snapshot, probe image) of _replayed
@@ -60,9 +60,6 @@ class TimelineView(QWidget):
         self._asked: tuple | None = None          # (snapshot, probe_version) being replayed
         self.job = ProbeJob(state, self)           # the replays, off the UI thread
         self.job.ready.connect(self._on_replayed)
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.timeout.connect(self._redraw_if_visible)
 
         self.curve = ProbabilityCurve()
         self.controls = ReplayControls(self.job.note, self)
@@ -190,7 +187,7 @@ class TimelineView(QWidget):
     def flush(self) -> None:
         """Record a pending snapshot and redraw now (tests, screenshots)."""
         self.recorder.record_pending()
-        self.redraw()
+        self.refresh()
 
     def _on_progressed(self, snapshot) -> None:
         self.record_from_state(snapshot.step, snapshot.position)
@@ -206,7 +203,7 @@ class TimelineView(QWidget):
         self._replayed = {}
         self.curve.set_classes(net.classes)
         self.maps.set_network(net.describe(), net.arch)
-        self._schedule_redraw(immediate=True)
+        self.refresh_if_exposed()
 
     # -- showing ------------------------------------------------------------------------------
     def _select(self, index: int) -> None:
@@ -220,27 +217,8 @@ class TimelineView(QWidget):
         self.set_live(False)
         self._select(int(value))
 
-    def _schedule_redraw(self, immediate: bool = False) -> None:
-        self._dirty = True
-        if not is_exposed(self):
-            return                       # hidden or a tab behind another: showEvent redraws
-        if immediate:
-            self._redraw_timer.start(0)
-        elif not self._redraw_timer.isActive():
-            self._redraw_timer.start(REDRAW_MS)
-
-    def _redraw_if_visible(self) -> None:
-        if is_exposed(self) and self._dirty:
-            self.redraw()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self._schedule_redraw(immediate=True)
-
-    def redraw(self) -> None:
+    def refresh(self) -> None:
         """Bring the slider, the curve and the replayed maps up to date."""
-        self._dirty = False
         n = len(self.timeline)
         if n == 0:
             self._shown = None
