@@ -159,3 +159,36 @@ def test_set_pad_follows_a_new_pad_and_clear_empties_the_panels(qtbot, views, bu
     assert view.stages.bbox is None
     assert view.predicted is None
     assert not shown(view, "result").any()
+
+
+def test_titles_give_their_height_back_when_the_view_widens(qtbot, views):
+    """A title wrapped into many lines in a narrow view is one or two lines again once the
+    view is wide: relaunched in presentation mode, the titles kept the six-line height of
+    the window's first small layout and squeezed the four pictures to a third of their
+    size (``QLabel.heightForWidth`` never answers less than the held minimum height)."""
+    from PyQt6.QtCore import QRect
+
+    pad, view = views
+    title = view.titles["bbox"]                       # "2. bounding box of the ink"
+
+    def natural(label):
+        return label.fontMetrics().boundingRect(
+            QRect(0, 0, max(1, label.width()), 100000),
+            int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignCenter),
+            label.text()).height()
+
+    view.resize(330, 420)
+    qtbot.waitUntil(lambda: title.minimumHeight() >= 3 * title.fontMetrics().height() - 4,
+                    timeout=10000)
+    view.resize(1400, 520)
+    qtbot.waitUntil(lambda: title.width() > 300
+                    and abs(title.minimumHeight() - natural(title)) <= 2, timeout=10000)
+    assert title.minimumHeight() < 2 * title.fontMetrics().height()
+    for key, label in view.titles.items():
+        assert abs(label.minimumHeight() - natural(label)) <= 2, key
+    # the prediction under the pictures: as tall as its words wrap into, not two lines
+    pad.draw_stroke(SEVEN)
+    qtbot.waitUntil(lambda: view.prediction.text().startswith("Network reads"), timeout=30000)
+    qtbot.waitUntil(lambda: not view._fit_pending, timeout=10000)
+    assert abs(view.prediction.minimumHeight() - natural(view.prediction)) <= 2
+    assert view.prediction.minimumHeight() < 2 * view.prediction.fontMetrics().height()

@@ -102,7 +102,10 @@ class ViewFrame(QScrollArea):
             return MIN_FRAME
         minimum = self._view_minimum()
         hint = minimum.boundedTo(self.cap).expandedTo(MIN_FRAME)
-        if minimum.height() > self.cap.height() and minimum.width() <= self.cap.width():
+        # at its minimum width a view of word-wrapped labels needs more height than its
+        # minimum size says (``_min_height``)
+        tall = self._min_height(minimum, minimum.width()) > self.cap.height()
+        if tall and minimum.width() <= self.cap.width():
             # it may scroll down: room for the vertical bar, so it never scrolls sideways too
             hint.setWidth(hint.width() + self.verticalScrollBar().sizeHint().width())
         return hint

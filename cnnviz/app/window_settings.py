@@ -66,6 +66,12 @@ def default_geometry(window) -> None:
     extra_w, extra_h = frame_extra(window)
     width = min(DEFAULT_SIZE[0], int(area.width() * SCREEN_SHARE) - extra_w)
     height = min(DEFAULT_SIZE[1], int(area.height() * SCREEN_SHARE) - extra_h)
+    # never under the window's minimum (while the screen has room): Qt enlarges a window
+    # to it when it is shown, and on X11 that second geometry puts the *client* area where
+    # the frame was meant to go, the title bar above the screen (1226 px at 1280x720)
+    hint = window.minimumSizeHint()
+    width = max(width, min(hint.width(), area.width() - extra_w))
+    height = max(height, min(hint.height(), area.height() - extra_h))
     window.resize(width, height)
     window.move(area.x() + (area.width() - width - extra_w) // 2,
                 area.y() + (area.height() - height - extra_h) // 2)

@@ -628,6 +628,13 @@ class TrainingController(QObject):
     def _on_finished(self, worker, completed: bool) -> None:
         if not self._from_current(worker):
             return
+        # "finished" is the worker's last act and it has quit the thread's event loop: the
+        # thread ends at once. Wait for that, so a listener starting the next run (Space
+        # pressed while a stop was pending) finds no run active: on a loaded machine this
+        # queued signal came while the thread was still returning, and the new run was
+        # taken for a resume of the old one and never started
+        if self.thread is not None and self.worker is worker:
+            self.thread.wait(5000)
         self.flush()
         self._timer.stop()
         self.finished.emit(completed)

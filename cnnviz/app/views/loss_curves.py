@@ -54,6 +54,9 @@ class LossCurvesView(LiveView):
                                                                                   LOSS_LABELS))
         self.acc_plot.enableAutoRange(y=False)
         self.acc_plot.setYRange(0, 1, padding=0.02)
+        # a loss is never negative: one batch's loss (one Step) auto-ranged the axis to
+        # -0.46 .. 0.54 around it (log scale: the axis holds log10 values, no floor)
+        self.loss_plot.getViewBox().setLimits(yMin=0)
         self._acc_low = 0.0
 
         self.batch_curve = self.loss_plot.plot([], [], pen=BATCH_PEN, name="batch loss")
@@ -136,6 +139,7 @@ class LossCurvesView(LiveView):
 
     def set_log_scale(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=bool(on))
+        self.loss_plot.getViewBox().setLimits(yMin=-1e307 if on else 0)    # (pyqtgraph's default)
         self.schedule_refresh()
 
     # -- drawing ------------------------------------------------------------------------------
@@ -148,7 +152,9 @@ class LossCurvesView(LiveView):
         x, y = h.batch_x.copy(), h.batch_loss.copy()
         if self.log_check.isChecked():     # log axes cannot show zero
             y = np.maximum(y, 1e-12)
-        self.batch_curve.setData(x, y)
+        # a single batch (one Step) is a line of no length: drawn as a dot instead
+        self.batch_curve.setData(x, y, symbol="o" if len(x) == 1 else None, symbolSize=7,
+                                 symbolPen=None, symbolBrush=AVERAGE_PEN.color())
         avg = h.moving_average(self.average_window)
         self.average_curve.setData(x, np.maximum(avg, 1e-12) if self.log_check.isChecked() else avg)
         e = h.epoch_arrays()

@@ -42,6 +42,21 @@ FRAME_COLOUR = (150, 150, 150)
 BACKGROUND = (50, 50, 50)
 
 
+def wrapped_height(label: QLabel) -> int:
+    """The height ``label``'s words wrap into at its width. ``QLabel.heightForWidth`` never
+    answers less than the label's minimum height, so a held title height measured with it
+    could only grow: titles wrapped into six lines while the window was still small at
+    start-up kept that height in full-screen presentation mode and squeezed the pictures
+    to a third of their size."""
+    held = label.minimumHeight()
+    if held:
+        label.setMinimumHeight(0)
+    need = label.heightForWidth(max(1, label.width()))
+    if held:
+        label.setMinimumHeight(held)
+    return need
+
+
 def downscale(image: np.ndarray, factor: int = DISPLAY_FACTOR) -> np.ndarray:
     """``(H, W)`` -> ``(H // factor, W // factor)`` block means (edge rows/cols that do not
     fill a block are dropped)."""
@@ -320,7 +335,10 @@ class PreprocessPipelineView(LiveView):
         with every stroke re-laid out and repainted all four pictures each time."""
         label.setText(text)
         needed = label.heightForWidth(max(1, label.width()))
-        needed = max(needed, label.sizeHint().height())
+        if not label.wordWrap():
+            # (a word-wrapped label's size hint is the height of a "nice" shape, half or a
+            # quarter of the width: it held the prediction at two lines across a wide view)
+            needed = max(needed, label.sizeHint().height())
         if needed > label.minimumHeight():
             label.setMinimumHeight(needed)
         if not self._fit_pending:        # once laid out, the width may differ: check again
@@ -348,7 +366,7 @@ class PreprocessPipelineView(LiveView):
         it). Titles get exactly that; captions keep a larger held height (see
         ``_set_held_text``)."""
         for label in self.titles.values():
-            need = label.heightForWidth(max(1, label.width()))
+            need = wrapped_height(label)
             if need != label.minimumHeight():
                 label.setMinimumHeight(max(0, need))
         for label in (*self.captions.values(), self.other):

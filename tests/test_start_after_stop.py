@@ -1,0 +1,45 @@
+"""Space pressed while a stopped run finishes its batch starts a new run, however late the
+old run's thread ends (tests/test_lifecycle.py's version failed on a loaded machine: the
+run's "finished" reached the window while its thread was still returning, so the new run
+was taken for a resume of the old one and never started)."""
+
+import time
+
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QMessageBox
+
+import cnnviz.app.worker as worker_module
+import window_support
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch):
+    for kind in ("critical", "warning", "information", "question"):
+        monkeypatch.setattr(QMessageBox, kind,
+                            lambda *a, **k: QMessageBox.StandardButton.Yes)
+    win = window_support.open_window(qtbot, window_support.small_dataset(320, 50))
+    win.controls.batch_spin.setValue(16)
+    yield win
+    win.stop_training()
+
+
+def test_start_after_stop_waits_for_a_lingering_thread(qtbot, window, monkeypatch):
+    real_start = worker_module.TrainingController.start
+
+    def start(self, *args, **kwargs):
+        worker = real_start(self, *args, **kwargs)
+        # the thread outlives the worker's "finished" a while, as on a busy machine
+        worker.finished.connect(lambda *_: time.sleep(0.5), Qt.ConnectionType.DirectConnection)
+        return worker
+    monkeypatch.setattr(worker_module.TrainingController, "start", start)
+
+    window.start_training()
+    first = window.controller.worker
+    qtbot.waitUntil(lambda: window.controls.start_button.text() == "Pause", timeout=30000)
+    window.controller.stop()                        # Esc...
+    window.controls.start_button.click()            # ...and Space before the UI heard of it
+    qtbot.waitUntil(lambda: window.controller.worker is not None
+                    and window.controller.worker is not first, timeout=20000)
+    qtbot.waitUntil(lambda: window.controller.state == "running", timeout=20000)
+    assert window.controls.start_button.text() == "Pause"
