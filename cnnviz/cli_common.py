@@ -57,6 +57,24 @@ class InterruptFlag:
             self._installed = False
 
 
+def add_checkpoint_arguments(parser, what: str = "the model") -> None:
+    """``[CKPT]`` as an optional positional argument and ``--checkpoint CKPT``, the same:
+    users type ``cnnviz eval model.npz`` as often as ``--checkpoint model.npz``."""
+    help_text = f"{what}: a .npz checkpoint (default: the bundled pre-trained model)"
+    parser.add_argument("checkpoint_pos", nargs="?", metavar="CKPT", help=help_text)
+    parser.add_argument("--checkpoint", metavar="CKPT", help="the same as CKPT")
+
+
+def checkpoint_argument(args) -> str | None:
+    """The checkpoint given as ``CKPT`` or ``--checkpoint`` (None: neither); both, naming
+    different files, is an error."""
+    positional, option = getattr(args, "checkpoint_pos", None), args.checkpoint
+    if positional is not None and option is not None and Path(positional) != Path(option):
+        raise CliError(f"two checkpoints given ({positional} and --checkpoint {option}): "
+                       "give one")
+    return positional if positional is not None else option
+
+
 def bundled_model_path() -> Path:
     """The pre-trained model shipped with cnnviz (``resources/model/lenet.npz``)."""
     from cnnviz.resources import resource_path

@@ -7,7 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
-from cnnviz.cli_common import (EXIT_OK, EXIT_USAGE, CliError, architecture_arg, describe_data,
+from cnnviz.cli_common import (EXIT_OK, EXIT_USAGE, CliError, add_checkpoint_arguments,
+                               architecture_arg, checkpoint_argument, describe_data,
                                load_network)
 
 
@@ -28,10 +29,9 @@ def _arch(args) -> str | None:
 def add_parsers(subparsers) -> None:
     p = subparsers.add_parser(
         "eval", help="accuracy and mean loss of a checkpoint on held-out images",
-        description="Evaluate a checkpoint on the held-out split of --data, or on an IDX pair "
-                    "given with --images and --labels.")
-    p.add_argument("--checkpoint", metavar="CKPT",
-                   help="a .npz checkpoint (default: the bundled pre-trained model)")
+        description="Evaluate a checkpoint (CKPT or --checkpoint CKPT) on the held-out split "
+                    "of --data, or on an IDX pair given with --images and --labels.")
+    add_checkpoint_arguments(p, "the model to evaluate")
     p.add_argument("--data", default="bundled", metavar="bundled|mnist|DIR",
                    help="evaluate on this dataset's held-out split (default: bundled)")
     p.add_argument("--images", metavar="IDX", help="an IDX file of (N, 28, 28) uint8 images")
@@ -43,9 +43,15 @@ def add_parsers(subparsers) -> None:
 
     p = subparsers.add_parser(
         "predict", help="top-3 classes for PNG/JPEG pictures of digits",
+        usage="cnnviz predict [-h] [CKPT] IMAGE [IMAGE ...] [--checkpoint CKPT] [--top K] "
+              "[--json] [--arch TEXT | --preset NAME]",
         description="Classify pictures of single digits. Each picture is cropped to its ink, "
-                    "scaled and centred like MNIST; dark ink on a light background is inverted.")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG (or, with Pillow, JPEG) files")
+                    "scaled and centred like MNIST; dark ink on a light background is inverted. "
+                    "The model: a .npz checkpoint given first (cnnviz predict model.npz "
+                    "digit.png) or with --checkpoint; default: the bundled pre-trained model.")
+    p.add_argument("images", nargs="+", metavar="IMAGE",
+                   help="PNG (or, with Pillow, JPEG) files; a first argument ending in .npz is "
+                        "the checkpoint")
     p.add_argument("--checkpoint", metavar="CKPT",
                    help="a .npz checkpoint (default: the bundled pre-trained model)")
     p.add_argument("--top", type=int, default=3, choices=range(1, 11), metavar="K",
@@ -61,7 +67,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     if (args.images is None) != (args.labels is None):
         raise CliError("--images and --labels must be given together")
-    net, ckpt = load_network(args.checkpoint, _arch(args))
+    net, ckpt = load_network(checkpoint_argument(args), _arch(args))
     if args.images is not None:
         images, labels = _read_idx_pair(Path(args.images), Path(args.labels))
         source = f"{args.images} + {args.labels}"
@@ -107,6 +113,20 @@ def _read_idx_pair(images_path: Path, labels_path: Path):
     return images, labels
 
 
+def _checkpoint_first(args: argparse.Namespace) -> None:
+    """``cnnviz predict model.npz digit.png``: a first argument ending in .npz (never a
+    picture) is the checkpoint, as with ``--checkpoint``."""
+    first = args.images[0]
+    if not first.lower().endswith(".npz"):
+        return
+    if args.checkpoint is not None:
+        raise CliError(f"{first}: a checkpoint, not a picture (--checkpoint "
+                       f"{args.checkpoint} is the model already)")
+    if len(args.images) == 1:
+        raise CliError(f"{first} is a checkpoint: give the pictures to classify after it")
+    args.checkpoint, args.images = first, args.images[1:]
+
+
 def run_predict(args: argparse.Namespace) -> int:
     """Top classes per picture. A picture that cannot be read or holds no ink is reported on
     its own line and the others are still classified; the exit code is then 2."""
@@ -116,6 +136,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
     from cnnviz.data import load_image_file, preprocess_digit
 
+    _checkpoint_first(args)
     net, _ = load_network(args.checkpoint, _arch(args))
     results = []
     for name in args.images:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cnnviz.cli_common import EXIT_OK, CliError
+from cnnviz.cli_common import EXIT_OK, CliError, add_checkpoint_arguments, checkpoint_argument
 
 
 def add_parser(subparsers) -> None:
@@ -14,8 +14,7 @@ def add_parser(subparsers) -> None:
         description="Draw the app's window offscreen at a given size and write one PNG per "
                     "view (named by the view) and window.png. Exit code 2 with a one-line "
                     "error if any view fails.")
-    p.add_argument("--checkpoint", metavar="CKPT", type=Path,
-                   help="the model to show (default: the bundled pre-trained model)")
+    add_checkpoint_arguments(p, "the model to show")
     p.add_argument("--recording", metavar="RUN", type=Path,
                    help="show a recorded run (.cnnrun) instead of a checkpoint, at --step")
     p.add_argument("--step", type=int, metavar="N",
@@ -39,6 +38,8 @@ def run_export_views(args: argparse.Namespace) -> int:
         from cnnviz.app.export_views import CheckpointSource, ExportError, export_views, parse_size
     except ImportError as exc:
         raise CliError(f"cannot draw the views: the Qt libraries are missing ({exc})") from None
+    checkpoint = checkpoint_argument(args)
+    args.checkpoint = Path(checkpoint) if checkpoint is not None else None
     try:
         size = parse_size(args.size)
     except ValueError as exc:

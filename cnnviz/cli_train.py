@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from cnnviz.nn import build_network, get_preset
     from cnnviz.nn.schedule import describe as describe_schedule
     from cnnviz.training import DivergenceError, Trainer
+    from cnnviz.training.classes import class_count_problem, classes_needed, last_dense_token
 
     out = Path(args.out)
     check_output_file(out)           # a folder, device, FIFO or socket is refused up front
@@ -81,6 +82,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"dataset {args.data!r} has no training or no held-out images")
 
     net = build_network(config=args.arch or preset.network, seed=args.seed)
+    if args.arch is not None:        # fc5 or fc11 for ten digits: a typo, refused up front
+        problem = class_count_problem(net.classes,
+                                      classes_needed(train_labels, dataset.test_labels),
+                                      last_dense_token(net.describe()))
+        if problem:
+            raise CliError(f"--arch: {problem}")
     check_room_for(out, checkpoint_bytes(net))
     trainer = Trainer(net, images_to_float(train_images), np.asarray(train_labels),
                       images_to_float(dataset.test_images), np.asarray(dataset.test_labels),

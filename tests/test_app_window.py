@@ -98,7 +98,8 @@ def test_pause_and_resume_with_the_button(qtbot, window):
     assert worker.trainer.step_count == paused_at
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)           # Resume
     qtbot.waitUntil(lambda: worker.trainer.step_count > paused_at + 1, timeout=15000)
-    assert button.text() == "Pause"
+    # the worker's "running" reaches the button as a queued signal: wait for it, not race it
+    qtbot.waitUntil(lambda: button.text() == "Pause", timeout=15000)
 
 
 def test_step_button_trains_exactly_one_batch(qtbot, window):

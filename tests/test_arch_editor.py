@@ -160,7 +160,8 @@ def test_opening_a_checkpoint_shows_its_architecture(window, tmp_path):
     editor = window.views["arch_editor"]
     assert editor.text() == ARCH_PRESETS["deep"] == window.state.net.arch
     assert editor.preset_combo.currentData() == "deep"
-    assert ARCH_PRESETS["deep"] in editor.current_label.text()
+    assert ARCH_PRESETS["deep"] in editor.current_label.toolTip()
+    assert "current" in editor.current_label.text()
     assert ARCH_PRESETS["deep"] in window.statusBar().currentMessage()
     # a plain state_dict of the sigmoid network: read with the editor's architecture
     np.savez(tmp_path / "sd.npz", **build_network("seed", seed=1).copy_params())

@@ -71,3 +71,18 @@ def test_the_embedding_draws_its_key_with_the_shared_widget(qtbot):
     assert isinstance(view.class_key, ClassKey)
     assert colours(view.class_key) == [class_colour(k) for k in range(10)]
     assert view.class_key.labels[0].toolTip() == "digits whose true class is 0"
+
+
+def test_the_timeline_draws_its_key_with_the_shared_widget_in_its_lines_colours(qtbot):
+    import numpy as np
+
+    from cnnviz.app.views.timeline.curve import ProbabilityCurve
+    curve = ProbabilityCurve()
+    qtbot.addWidget(curve)
+    assert isinstance(curve.class_key, ClassKey)
+    assert curve.legend_labels is curve.class_key.labels
+    pens = [tuple(line.opts["pen"].color().getRgb()[:3]) for line in curve.lines]
+    assert colours(curve.class_key) == pens
+    curve.draw(np.arange(3), np.full((3, 10), 0.1), label=3, who="the probe")
+    assert [label.font().bold() for label in curve.class_key.labels] == \
+        [k == 3 for k in range(10)]

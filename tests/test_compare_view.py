@@ -145,3 +145,42 @@ def test_the_training_menu_raises_the_compare_view(qtbot):
                   for a in menu.actions() if a.text() == "&Compare architectures...")
     action.trigger()
     qtbot.waitUntil(lambda: is_exposed(win.views["compare"]))
+
+
+OTHER = "conv6x3 relu maxpool fc10"
+FRESH_LOSS_TOP = 2.5        # cnnviz.app.epoch_plots: a fresh model's loss axis
+
+
+def test_opening_another_model_clears_the_finished_comparison(qtbot, view):
+    """The table and curves describe the model now shown, not the last run's "current"."""
+    assert run_to_end(qtbot, view, DENSE, images=40) == "completed"
+    assert view.table.cell_text(0, "architecture") == CONV
+    view.state.set_model(build_network(OTHER, seed=1), "other.npz", pretrained=True)
+    assert view.runs == []
+    assert view.table.rowCount() == 2
+    assert view.table.cell_text(0, "architecture") == OTHER
+    assert view.table.cell_text(0, "parameters") == f"{described(OTHER):,}"
+    assert view.table.cell_text(0, "held-out accuracy") == "-"
+    assert view.table.cell_text(1, "architecture") == DENSE      # the challenger as typed
+    for model in (0, 1):
+        assert view.plots.points(model) == (0, 0)
+    # fresh axes, not the last run's loss scale (pyqtgraph keeps a range when data goes)
+    box = view.plots.loss_plot.getViewBox()
+    box.updateAutoRange()
+    assert box.viewRange()[1] == pytest.approx([0.0, FRESH_LOSS_TOP])
+    assert box.viewRange()[0] == pytest.approx([0.0, 1.0])
+    assert "Press Start" in view.status.text()
+
+
+def test_a_new_architecture_during_a_comparison_stops_it_and_shows_the_new_one(qtbot, view):
+    view.challenger_edit.setText(DENSE)
+    view.images_spin.setValue(200)
+    view.epochs_spin.setValue(20)                     # far longer than the test waits
+    with qtbot.waitSignal(view.finished, timeout=WAIT_MS):
+        assert view.start()
+        qtbot.waitUntil(lambda: bool(view.runs), timeout=WAIT_MS)
+        view.state.set_model(build_network(OTHER, seed=1), "new network")
+    assert not view.running and view.runs == []
+    assert view.table.cell_text(0, "architecture") == OTHER
+    assert "model changed" in view.status.text() and view.start_button.text() == "Start"
+    assert view.plots.points(0) == (0, 0)

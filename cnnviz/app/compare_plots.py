@@ -16,7 +16,7 @@ from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget,
                              QTableWidgetItem, QVBoxLayout, QWidget)
 
-from .epoch_plots import epoch_plots
+from .epoch_plots import epoch_plots, fresh_axes
 
 # (R, G, B), line style and marker of each model, in order (current model first)
 MODEL_STYLES = (((0, 114, 178), Qt.PenStyle.SolidLine, "o"),
@@ -126,8 +126,11 @@ class ComparePlots(QWidget):
             acc = np.asarray(run.eval_accuracy if run else [], np.float64)
             self.accuracy_curves[index].setData(ex, acc)
             accuracies.extend(acc.tolist())
-        low = max(0.0, min(accuracies) - 0.02) if accuracies else 0.0
-        self.acc_plot.setYRange(low, 1.0, padding=0.05)
+        if not runs:                      # nothing (any more): not the last run's ranges
+            fresh_axes(self.loss_plot, self.acc_plot)
+        else:
+            low = max(0.0, min(accuracies) - 0.02) if accuracies else 0.0
+            self.acc_plot.setYRange(low, 1.0, padding=0.05)
         self._align_axes()
 
     def points(self, index: int) -> tuple[int, int]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 
+FRESH_LOSS_TOP = 2.5      # a fresh model's loss axis before any batch: chance is ln 10 = 2.3
+
 
 def epoch_plots(loss_label: str) -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem, pg.PlotItem]:
     """``(graphics, loss_plot, acc_plot)``: loss above accuracy (3:2), x in epochs and linked,
@@ -28,3 +30,16 @@ def epoch_plots(loss_label: str) -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem, 
     loss_plot.setLabel("left", loss_label)
     acc_plot.setLabel("left", "accuracy")
     return graphics, loss_plot, acc_plot
+
+
+def fresh_axes(loss_plot: pg.PlotItem, acc_plot: pg.PlotItem, log_loss: bool = False) -> None:
+    """The axes of a plot pair with no data yet (another model, a cleared comparison):
+    epochs 0-1, loss 0 to a little above chance, accuracy 0-1, auto-range on again. With no
+    data pyqtgraph keeps whatever range it had, so without this a previous run's 6 epochs
+    and loss scale stayed, and a zoom (which turns auto-range off) outlived its model.
+    ``log_loss``: the loss axis is logarithmic and keeps its own (log10) range."""
+    loss_plot.setXRange(0.0, 1.0, padding=0.0)
+    if not log_loss:
+        loss_plot.setYRange(0.0, FRESH_LOSS_TOP, padding=0.0)
+    loss_plot.enableAutoRange()
+    acc_plot.setYRange(0, 1, padding=0.02)

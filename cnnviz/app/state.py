@@ -220,7 +220,11 @@ class AppState(QObject):
         self.trace: Trace = self.inference.trace(self.probe_image)
         self.selected_channel: tuple[str, int] | None = None   # (layer name, channel)
         self.evaluation = None                        # the newest held-out EvalResult
+        # what earlier runs trained this model (a second Start continues it): views number
+        # a run's steps and epochs (``Snapshot.step``, ``position``, which count from 0 in
+        # every run) as the model's by adding these, as the loss plot's x axis does
         self.epochs_before = 0.0                      # epochs trained in earlier runs
+        self.steps_before = 0                         # mini-batches trained in earlier runs
 
     # -- model -------------------------------------------------------------------------
     def set_model(self, net: Network, name: str, pretrained: bool = False,
@@ -233,6 +237,7 @@ class AppState(QObject):
         self.pretrained, self.model_accuracy = bool(pretrained), accuracy
         self.modified = False
         self.evaluation = None                        # it was another network's
+        self.epochs_before, self.steps_before = 0.0, 0    # no run has trained this one yet
         # the new network's trace first: a view reading state.trace on modelChanged must not
         # get the old network's layers
         self._compute_trace()

@@ -36,6 +36,7 @@ import numpy as np
 from ..nn.arch import Architecture, ArchitectureError, resolve_arch
 from ..nn.network import build_network
 from ..nn.presets import TrainConfig
+from .classes import class_count_problem, classes_needed, last_dense_token
 from .evaluate import evaluate
 from .trainer import DivergenceError, StepResult, Trainer
 
@@ -134,12 +135,11 @@ class Comparison:
             raise ValueError(f"evaluations per epoch must be at least 1, "
                              f"got {evaluations_per_epoch}")
         architectures = parse_architectures(archs)
-        classes = int(np.max(train_labels)) + 1 if len(train_labels) else 0
+        classes = classes_needed(train_labels, test_labels)
         for index, arch in enumerate(architectures, 1):
-            if arch.classes < classes:
-                raise ValueError(f"architecture {index} ({arch.text!r}) gives {arch.classes} "
-                                 f"class scores, but the labels need {classes}: end it with "
-                                 f"fc{classes}")
+            problem = class_count_problem(arch.classes, classes, last_dense_token(arch.layers))
+            if problem:
+                raise ValueError(f"architecture {index} ({arch.text!r}): {problem}")
         self.config = config
         self.should_stop = should_stop
         self.test_images, self.test_labels = test_images, np.asarray(test_labels, np.int64)

@@ -12,11 +12,13 @@ from __future__ import annotations
 from PyQt6.QtCore import QEvent, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QFontDatabase
 from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                             QLineEdit, QMenu, QPushButton, QTableWidget, QTableWidgetItem,
+                             QLineEdit, QMenu, QPushButton, QSizePolicy, QTableWidget,
+                             QTableWidgetItem,
                              QToolButton, QVBoxLayout, QWidget)
 
 from ...nn.arch import (ARCH_PRESETS, DEFAULT_TOKENS, ArchitectureError, LayerInfo, parse_arch,
                         split_tokens)
+from ...training.classes import classes_needed
 
 CUSTOM = "custom"
 ERROR_BG, UNCHECKED_FG, IMPLIED_FG = QColor("#f8d0d0"), QColor("#909090"), QColor("#707070")
@@ -48,7 +50,7 @@ class ArchEditorView(QWidget):
             self.preset_combo.addItem(name, name)
             self.preset_combo.setItemData(self.preset_combo.count() - 1, text,
                                           Qt.ItemDataRole.ToolTipRole)
-        self.preset_combo.setToolTip("Start from a preset architecture")
+        self.preset_combo.setToolTip("Preset: start from a preset architecture")
         self.text_edit = QLineEdit()
         self.text_edit.setObjectName("archText")
         self.text_edit.setFont(self._fixed_font())
@@ -61,14 +63,19 @@ class ArchEditorView(QWidget):
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                                    | QAbstractItemView.EditTrigger.EditKeyPressed)
+        # the numbers always in full, the token column takes what is left (elided, its
+        # text is in the line above): no horizontal scroll bar in a narrow dock
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(self.fontMetrics().horizontalAdvance("M" * 5))
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setToolTip("Double-click a token to change it (e.g. conv8x3p1 -> conv16x5)")
 
         self.add_button = QToolButton()
@@ -94,8 +101,11 @@ class ArchEditorView(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b00020;")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.current_label = QLabel()
-        self.current_label.setWordWrap(True)
+        self.current_label = QLabel()           # one line beside Apply, elided; full: tooltip
+        self.current_label.setObjectName("archCurrent")
+        self.current_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                         QSizePolicy.Policy.Preferred)
+        self._current_texts: tuple[str, ...] = ("",)
         self.apply_button = QPushButton("Apply (fresh weights)")
         self.apply_button.setObjectName("archApply")
         self.apply_button.setToolTip("Build this network with fresh random weights (the seed "
@@ -104,9 +114,11 @@ class ArchEditorView(QWidget):
         self.revert_button = QPushButton("Revert")
         self.revert_button.setToolTip("Back to the current network's architecture")
 
+        # Compact rows, so the layer table keeps most of a short dock (a 1280x720 screen
+        # left it two rows): the preset beside the text, the current network beside Apply.
         top = QHBoxLayout()
-        top.addWidget(QLabel("Preset"))
-        top.addWidget(self.preset_combo, 1)
+        top.addWidget(self.preset_combo)
+        top.addWidget(self.text_edit, 1)
         buttons = QHBoxLayout()
         for b in (self.add_button, self.remove_button, self.up_button, self.down_button):
             buttons.addWidget(b)
@@ -114,10 +126,11 @@ class ArchEditorView(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.apply_button)
         bottom.addWidget(self.revert_button)
-        bottom.addStretch(1)
+        bottom.addWidget(self.current_label, 1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
         layout.addLayout(top)
-        layout.addWidget(self.text_edit)
         layout.addLayout(buttons)
         # under the buttons, so an error appearing (or growing a line) moves the table, not
         # the Up / Down a user is clicking again and again
@@ -125,7 +138,6 @@ class ArchEditorView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.total_label)
         layout.addLayout(bottom)
-        layout.addWidget(self.current_label)
 
         self.text_edit.textChanged.connect(self._on_text)
         self.preset_combo.currentIndexChanged.connect(self._on_preset)
@@ -151,8 +163,15 @@ class ArchEditorView(QWidget):
     def changeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
         if event.type() == QEvent.Type.FontChange and hasattr(self, "table"):
             self.text_edit.setFont(self._fixed_font())
-            self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+            self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+            self.table.horizontalHeader().setMinimumSectionSize(
+                self.fontMetrics().horizontalAdvance("M" * 5))
+            self._elide_current()
         super().changeEvent(event)
+
+    def resizeEvent(self, event) -> None:      # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._elide_current()
     def text(self) -> str:
         return self.text_edit.text()
 
@@ -200,12 +219,14 @@ class ArchEditorView(QWidget):
         ds = getattr(self.state, "dataset", None)
         if self.architecture is None or ds is None or not len(ds.test_labels):
             return None
-        needed = int(max(ds.train_labels.max(initial=0), ds.test_labels.max())) + 1
-        if self.architecture.classes < needed:
-            last = self.architecture.layers[-1]
-            return (f"token {last.position} '{last.token}': the data has {needed} classes but "
-                    f"the last fc gives {self.architecture.classes} scores")
-        return None
+        needed = classes_needed(ds.train_labels, ds.test_labels)
+        scores = self.architecture.classes
+        if scores == needed:
+            return None
+        last = self.architecture.layers[-1]
+        only = "only " if scores > needed else ""
+        return (f"token {last.position} '{last.token}': the last fc gives {scores} class scores "
+                f"but the data has {only}{needed} classes: end it with fc{needed}")
 
     # -- the table -----------------------------------------------------------------------
     def _fill_table(self, layers: tuple[LayerInfo, ...]) -> None:
@@ -337,6 +358,23 @@ class ArchEditorView(QWidget):
             self._update_buttons()
 
     def _update_current_label(self) -> None:
+        """Beside Apply, one line: whether the text is the current network, else which that
+        is (elided to the room left; the whole sentence is the tooltip)."""
         edited = self.architecture is None or self.architecture.text != self.current
-        note = " <i>Edited: press Apply to build it.</i>" if edited else ""
-        self.current_label.setText(f"<b>Current network:</b> {self.current}{note}")
+        self._current_texts = ((f"edited; current: {self.current}", "edited: Apply builds it",
+                                "edited") if edited else
+                               ("= the current network", "= current network", "= current"))
+        self.current_label.setToolTip(f"Current network: {self.current}"
+                                      + (". Edited: press Apply to build it." if edited else ""))
+        self._elide_current()
+
+    def _elide_current(self) -> None:
+        """The longest of the current texts that fits the label, else the shortest elided."""
+        if not hasattr(self, "current_label"):
+            return
+        label, metrics = self.current_label, self.current_label.fontMetrics()
+        width = max(0, label.width() - 2)
+        text = next((t for t in self._current_texts if metrics.horizontalAdvance(t) <= width),
+                    metrics.elidedText(self._current_texts[-1], Qt.TextElideMode.ElideRight,
+                                       width))
+        label.setText(text)

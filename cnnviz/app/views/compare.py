@@ -61,6 +61,7 @@ class CompareView(LiveView):
         self.thread = self.worker = None
         self._run_id = 0
         self._watched = None                # the top-level window whose closing stops a run
+        self._discard = False               # the running comparison's model is no longer shown
         self._current = state.net.arch if state is not None else PRESETS["lenet"].arch
 
         self.challenger_edit = QLineEdit(self._current)
@@ -146,9 +147,24 @@ class CompareView(LiveView):
         self._set_status(f"Press Start to train both from fresh weights: {self.settings_text()}.")
 
     def _on_model_changed(self) -> None:
+        """Another model is shown (opened, reset, a new architecture): the table and curves
+        describe it, not an earlier comparison's "current" model. A finished comparison is
+        cleared; a running one of another architecture is stopped and its results dropped
+        (one of the same architecture goes on: it trains that architecture afresh anyway)."""
         old, self._current = self._current, self.state.net.arch
         if self.challenger_edit.text().strip() == old:      # untouched: follow the model
             self.challenger_edit.setText(self._current)
+        if self.running:
+            if old != self._current:
+                self._discard = True
+                self.stop()
+            return
+        self._clear_results()
+
+    def _clear_results(self) -> None:
+        """Forget the last comparison: empty curves, the table of the architectures now."""
+        self.runs = []                    # a pending redraw draws the models now too
+        self.plots.show_runs([], 1)
         self._show_current()
 
     def _on_dataset_changed(self) -> None:
@@ -201,6 +217,7 @@ class CompareView(LiveView):
             self._set_status(str(exc), error=True)
             return False
         self._run_id += 1
+        self._discard = False
         self.runs = []
         self.mark_dirty()
         self.batches_per_epoch = comparison.batches_per_epoch
@@ -222,7 +239,7 @@ class CompareView(LiveView):
 
     def _on_progress(self, message) -> None:
         run_id, runs = message
-        if run_id != self._run_id:
+        if run_id != self._run_id or self._discard:
             return                       # from a run that is no longer shown
         self.runs = runs
         self.refresh_if_exposed()
@@ -234,6 +251,14 @@ class CompareView(LiveView):
         self.thread = self.worker = None       # kept in _LIVE until joined
         self.start_button.setText("Start")
         self._lock_settings(False)
+        if self._discard:                      # stopped because another model was opened
+            self._discard = False
+            self._validate()
+            self._clear_results()
+            self._set_status(f"The comparison was stopped: the model changed to "
+                             f"{self._current}. {self.status.text()}")
+            self.finished.emit(outcome)
+            return
         self._validate()
         self.refresh_if_exposed()
         if outcome == "completed":
@@ -270,7 +295,10 @@ class CompareView(LiveView):
     def refresh(self) -> None:
         window = max(1, self.batches_per_epoch // 10)
         self.plots.show_runs(self.runs, window)
-        self.table.show_runs(self.runs)
+        if self.runs:
+            self.table.show_runs(self.runs)
+        else:
+            self._show_current()          # no comparison (any more): the models now
 
     def showEvent(self, event) -> None:
         if not self.running:

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout
 
-from ..epoch_plots import epoch_plots
+from ..epoch_plots import epoch_plots, fresh_axes
 from ..label_fit import fit_axis_label
 from ..history import LossHistory
 from ..live_view import LiveView
@@ -128,8 +128,15 @@ class LossCurvesView(LiveView):
         self.history.begin_run()
 
     def clear(self) -> None:
+        """Forget every run (another model): the curves and the axes start afresh."""
         self.history.clear()
+        self.reset_axes()
         self.schedule_refresh()
+
+    def reset_axes(self) -> None:
+        """Fresh axes for a new model (``epoch_plots.fresh_axes``)."""
+        fresh_axes(self.loss_plot, self.acc_plot, log_loss=self.log_check.isChecked())
+        self._acc_low = 0.0
 
     def set_marker(self, x: float | None) -> None:
         """A vertical line at epoch ``x`` (a replayed recording's step); None hides it."""

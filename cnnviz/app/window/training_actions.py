@@ -77,6 +77,7 @@ class TrainingActions:
             return False
         self.loss_view.begin_run()
         self.state.epochs_before = self.loss_view.history.offset   # the plot's x starts there
+        self.state.steps_before = self.loss_view.history.batches_seen
         self.controls.set_run_state("paused" if start_paused else "running")
         return True
 

@@ -13,8 +13,9 @@ import pyqtgraph as pg
 from PyQt6 import sip
 from PyQt6.QtCore import QEvent, QSize, Qt, QTimer
 from PyQt6.QtGui import QFont, QFontMetricsF
-from PyQt6.QtWidgets import (QGraphicsItem, QGridLayout, QLabel, QSizePolicy, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from ...class_key import ClassKey
 
 # Ten distinguishable line colours (the common "category 10" palette), class 0..9; more
 # classes get evenly spaced hues after these.
@@ -64,20 +65,12 @@ class ProbabilityCurve(QWidget):
         for side in ("bottom", "left"):   # axes + grid repaint with every curve update: cache
             plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         # the class labels in as many columns as the width holds (one row, or two beside
-        # the maps in a wide presentation view)
-        # in a box whose least width is not the row's: the row reflows to the width it gets
+        # the maps in a wide presentation view: ``max_legend_columns``)
+        # with a least width that is not the row's: the row reflows to the width it gets
         # (one row of ten labels set the view's least width, wider than a 1280x720 dock)
-        self.legend_box = QWidget()
-        self.legend_box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.legend_row = QGridLayout(self.legend_box)
-        self.legend_row.setContentsMargins(0, 0, 0, 0)
-        self.legend_row.setHorizontalSpacing(10)
-        self.legend_row.setVerticalSpacing(0)
-        self.legend_row.addWidget(QLabel("class:"), 0, 0)
-        self._legend_columns = 0
-        self.max_legend_columns: int | None = None     # e.g. 5: two rows (beside the maps)
+        self.class_key = ClassKey("━━ ", colour_of=class_colour)
+        self.class_key.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.lines: list = []
-        self.legend_labels: list[QLabel] = []
         self._thick: int | None = None
         self.cursor = pg.InfiniteLine(angle=90, movable=False,
                                       pen=pg.mkPen((200, 200, 200), width=1,
@@ -89,7 +82,7 @@ class ProbabilityCurve(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.legend_box)
+        layout.addWidget(self.class_key)
         self.set_classes(10)
         self.fit_axis()
 
@@ -105,39 +98,26 @@ class ProbabilityCurve(QWidget):
             return
         for line in self.lines:
             self.plot.removeItem(line)
-        for label in self.legend_labels:
-            self.legend_row.removeWidget(label)
-            label.deleteLater()
-        self.lines, self.legend_labels, self._thick = [], [], None
+        self.lines, self._thick = [], None
         for k in range(count):
-            r, g, b = class_colour(k)
-            self.lines.append(self.plot.plot([], [], pen=pg.mkPen((r, g, b), width=THIN)))
-            label = QLabel(f"<span style='color: rgb({r},{g},{b})'>━━</span> {k}")
-            self.legend_labels.append(label)
-        self._legend_columns = 0
-        self.reflow_legend()
+            self.lines.append(self.plot.plot([], [], pen=pg.mkPen(class_colour(k), width=THIN)))
+        self.class_key.set_classes(count)
+
+    @property
+    def legend_labels(self) -> list[QLabel]:
+        return self.class_key.labels
+
+    @property
+    def max_legend_columns(self) -> int | None:
+        return self.class_key.max_columns
+
+    @max_legend_columns.setter
+    def max_legend_columns(self, columns: int | None) -> None:
+        self.class_key.max_columns = columns
 
     def reflow_legend(self) -> None:
-        """Place the class labels in the columns that fit the widget's width."""
-        if not self.legend_labels:
-            return
-        widest = max(label.sizeHint().width() for label in self.legend_labels) + 10
-        room = self.width() - self.legend_row.itemAtPosition(0, 0).widget().sizeHint().width()
-        count = len(self.legend_labels)
-        columns = max(1, min(count, self.max_legend_columns or count,
-                             int(room // max(widest, 1))))
-        if columns < count:             # equal rows: 5 + 5, not 8 + 2
-            columns = -(-count // -(-count // columns))
-        if columns == self._legend_columns:
-            return
-        self._legend_columns = columns
-        for label in self.legend_labels:
-            self.legend_row.removeWidget(label)
-        for k, label in enumerate(self.legend_labels):
-            self.legend_row.addWidget(label, k // columns, 1 + k % columns)
-        for col in range(self.legend_row.columnCount()):
-            self.legend_row.setColumnStretch(col, 0)
-        self.legend_row.setColumnStretch(columns + 1, 1)
+        """Place the class labels in the columns that fit the key's width."""
+        self.class_key.reflow()
 
     def draw(self, steps: np.ndarray, probs: np.ndarray, label: int | None, who: str) -> None:
         """``steps (M,)``, ``probs (M, classes)``; ``label``: the true class (thick)."""
@@ -153,10 +133,7 @@ class ProbabilityCurve(QWidget):
                 self.lines[self._thick].setPen(pg.mkPen(class_colour(self._thick), width=THIN))
             if label is not None:
                 self.lines[label].setPen(pg.mkPen(class_colour(label), width=THICK))
-            for k, legend in enumerate(self.legend_labels):
-                font = legend.font()
-                font.setBold(k == label)
-                legend.setFont(font)
+            self.class_key.set_bold(label)
             self._thick = label
         truth = f" (true class {label}, thick line)" if label is not None else ""
         self._title_parts = (who, truth)
@@ -178,8 +155,6 @@ class ProbabilityCurve(QWidget):
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:      # presentation mode: larger type
-            self._legend_columns = 0
-            self.reflow_legend()
             self.fit_axis()
             self.fit_title()
 
