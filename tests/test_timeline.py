@@ -357,3 +357,33 @@ def test_the_view_fits_its_dock_with_readable_pictures_and_axis(qtbot, qapp, bun
         assert view.side_by_side == (size[0] >= 1.8 * size[1])
     finally:
         qapp.setFont(old_font)
+
+
+def test_a_second_run_continues_the_step_count_and_keeps_the_first(qtbot, setup):
+    """Every Start makes a new trainer counting from 0: after two runs the loss plot showed
+    1,692 batches while the timeline said "step 846 · epoch 3.00 (newest)" and had thrown the
+    first run away (a lower step number reads as a new run of another model)."""
+    state, view, trainer = setup
+    view.record_interval_s = 0.0
+    train_and_record(state, view, trainer, 3)                     # run 1: steps 1-3
+    view.flush()
+    state.steps_before, state.epochs_before = 3, 0.15             # what Start sets for run 2
+    trainer.step_count = 0                                        # a new trainer's count
+    train_and_record(state, view, trainer, 2)
+    view.flush()
+    assert [s.step for s in view.timeline.snapshots] == [1, 2, 3, 4, 5]
+    assert view.timeline.snapshots[-1].epoch_progress > 0.15
+    assert "step 5" in view.step_label.texts()[0]
+
+
+def test_another_model_starts_the_curve_axis_afresh(qtbot, setup):
+    """After Reset the step axis kept the old run's range (-0.1 to 21.1) over an empty plot."""
+    state, view, trainer = setup
+    view.record_interval_s = 0.0
+    train_and_record(state, view, trainer, 20)
+    view.flush()
+    qtbot.waitUntil(lambda: view.curve.plot.viewRange()[0][1] >= 19)     # auto-range: lazily
+    state.set_model(build_network(config=state.net.config, seed=5), "fresh")
+    view.refresh()
+    low, high = view.curve.plot.viewRange()[0]
+    assert high <= 1.5 and low >= -0.5, (low, high)

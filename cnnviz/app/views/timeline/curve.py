@@ -126,6 +126,9 @@ class ProbabilityCurve(QWidget):
                 line.setData(steps, probs[:, k])
             else:
                 line.setData([], [])
+        if not len(steps):       # with no data pyqtgraph keeps the last model's step range
+            self.plot.setXRange(0.0, 1.0, padding=0.0)
+            self.plot.enableAutoRange(x=True)
         if label is not None and not 0 <= label < len(self.lines):
             label = None
         if label != self._thick:

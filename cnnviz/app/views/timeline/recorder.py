@@ -55,13 +55,22 @@ class SnapshotRecorder(QObject):
         self._worker_step: int | None = None       # newest step the worker recorded
         self._last_record_time = -np.inf
 
+    def _overall(self, step: int, epoch_progress: float) -> tuple[int, float]:
+        """A run's ``(step, epoch)`` counted over the model's whole training, as the loss plot
+        counts it: every Start makes a new trainer counting from 0, and a second run's step
+        20 is the model's step 40 after a first run of 20 (``state.steps_before``)."""
+        return (int(step) + int(getattr(self.state, "steps_before", 0)),
+                float(epoch_progress) + float(getattr(self.state, "epochs_before", 0.0)))
+
     def record_from_state(self, step: int, epoch_progress: float) -> None:
-        """Note that ``state.net`` now holds the weights after ``step`` mini-batches.
+        """Note that ``state.net`` now holds the weights after ``step`` mini-batches of the
+        current run.
 
         Keeps a snapshot now if the last one is at least ``record_interval_s`` old, else
         within that time (the newest pending step wins), so a pause still ends on the newest.
         """
         started = time.perf_counter()
+        step, epoch_progress = self._overall(step, epoch_progress)
         self.last_step, self._last_epoch = int(step), float(epoch_progress)
         if started - self._last_record_time >= self.record_interval_s:
             self._record(int(step), float(epoch_progress))
@@ -89,6 +98,7 @@ class SnapshotRecorder(QObject):
         for step, epoch_progress, params, probs, probe in records:
             if any(k not in params for k in self.timeline.keys):
                 continue                   # another network's run, still queued
+            step, epoch_progress = self._overall(step, epoch_progress)
             same = probs is not None and probe is not None \
                 and np.array_equal(probe, self._curve_probe)
             self.timeline.record(step, epoch_progress, params, probs if same else None)
