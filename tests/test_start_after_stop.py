@@ -43,3 +43,25 @@ def test_start_after_stop_waits_for_a_lingering_thread(qtbot, window, monkeypatc
                     and window.controller.worker is not first, timeout=20000)
     qtbot.waitUntil(lambda: window.controller.state == "running", timeout=20000)
     assert window.controls.start_button.text() == "Pause"
+
+
+def test_start_after_a_finished_run_whose_thread_outlives_the_join(qtbot, window, monkeypatch):
+    """A finished run is over even if its thread is still returning when "finished" has
+    waited for it as long as it may: Start begins a new run (it was taken for a resume of
+    the finished one, and nothing happened)."""
+    monkeypatch.setattr(worker_module, "FINISHED_JOIN_MS", 1)
+    real_start = worker_module.TrainingController.start
+
+    def start(self, *args, **kwargs):
+        worker = real_start(self, *args, **kwargs)
+        worker.finished.connect(lambda *_: time.sleep(0.5), Qt.ConnectionType.DirectConnection)
+        return worker
+    monkeypatch.setattr(worker_module.TrainingController, "start", start)
+
+    window.controls.epochs_spin.setValue(1)
+    with qtbot.waitSignal(window.controller.finished, timeout=60000):
+        window.start_training()
+    first = window.controller.worker
+    window.controls.start_button.click()
+    qtbot.waitUntil(lambda: window.controller.worker is not first, timeout=20000)
+    qtbot.waitUntil(lambda: window.controller.state == "running", timeout=20000)

@@ -50,6 +50,7 @@ RATE_SMOOTHING = 0.05     # weight of the newest batch in the images/s moving av
 # cost after it (drawing a step explained in every view takes 10-150 ms on a loaded 2-core
 # machine; at 3 the UI thread spends at most about a third of its time on them).
 STEP_SHOW_SPACING = 3.0
+FINISHED_JOIN_MS = 5000   # how long "finished" waits for its thread to return (it is at once)
 
 
 class TrainingWorker(QObject):
@@ -411,6 +412,7 @@ class TrainingController(QObject):
         self.renders = 0
         self.worker: TrainingWorker | None = None
         self.thread: QThread | None = None
+        self._run_over = False                # the current run's worker said "finished"
         self._pending: Snapshot | None = None
         self._pending_step = None             # the newest StepDetail not yet shown
         self.state = "idle"
@@ -431,8 +433,9 @@ class TrainingController(QObject):
 
     @property
     def active(self) -> bool:
-        """A worker exists (running or paused)."""
-        return self.thread is not None and self.thread.isRunning()
+        """A worker exists (running or paused) and has not said it finished: a run that
+        finished is over even while its thread is still returning (it is never resumed)."""
+        return self.thread is not None and self.thread.isRunning() and not self._run_over
 
     @property
     def stopping(self) -> bool:
@@ -446,6 +449,7 @@ class TrainingController(QObject):
         if self.active:
             raise RuntimeError("a training run is already active")
         self._forget()
+        self._run_over = False
         worker = TrainingWorker(net, *data, config, start_paused=start_paused,
                                 pacing=self.pacing)
         if on_trainer is not None:
@@ -634,7 +638,8 @@ class TrainingController(QObject):
         # queued signal came while the thread was still returning, and the new run was
         # taken for a resume of the old one and never started
         if self.thread is not None and self.worker is worker:
-            self.thread.wait(5000)
+            self.thread.wait(FINISHED_JOIN_MS)
+        self._run_over = True             # if the thread still runs (a very busy machine)
         self.flush()
         self._timer.stop()
         self.finished.emit(completed)
