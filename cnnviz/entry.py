@@ -15,6 +15,7 @@ moment of the command's life:
 in those few milliseconds gets Python's default behaviour.)
 """
 
+import _thread
 import sys
 
 try:        # the C module: ready at once, where ``signal`` first imports ``enum`` (~10 ms)
@@ -23,6 +24,7 @@ except ImportError:                                      # not CPython
     import signal
 
 EXIT_INTERRUPTED = 130
+REDELIVER_AFTER_S = 0.05      # a swallowed Ctrl-C is delivered again this much later
 
 
 def _exit_quietly(signum, frame):
@@ -35,7 +37,30 @@ def _swap_handler(old, new) -> None:
         signal.signal(signal.SIGINT, new)
 
 
+def _redeliver_swallowed_interrupts(unraisable) -> None:
+    """``sys.unraisablehook``: a Ctrl-C that landed inside code whose exceptions Python only
+    reports (a weakref callback run by the import system, a ``__del__``) is delivered again,
+    where it can stop the command; anything else is reported as usual. Without this the
+    interrupt was printed as "Exception ignored ... KeyboardInterrupt" and the command ran on
+    to exit 0 (seen while NumPy was importing)."""
+    exc = unraisable.exc_value
+    if isinstance(exc, KeyboardInterrupt) or (isinstance(exc, SystemExit)
+                                              and exc.code == EXIT_INTERRUPTED):
+        # from another thread, a moment later: raised from here it would be swallowed again
+        _thread.start_new_thread(_interrupt_main_soon, ())
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _interrupt_main_soon() -> None:
+    import time
+    time.sleep(REDELIVER_AFTER_S)
+    _thread.interrupt_main()
+
+
 _swap_handler(signal.default_int_handler, _exit_quietly)
+if signal.getsignal(signal.SIGINT) is _exit_quietly:     # not when SIGINT is ignored
+    sys.unraisablehook = _redeliver_swallowed_interrupts
 
 
 def run() -> int:

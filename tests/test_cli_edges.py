@@ -333,3 +333,33 @@ def test_a_full_disk_during_a_download_names_the_file_and_tries_no_other_mirror(
                                "No space left on device")
     assert requests == ["/a/x-idx1-ubyte.gz"]
     assert list((tmp_path / "mnist").iterdir()) == []
+
+
+SWALLOWED = """
+import time
+import weakref
+import cnnviz.entry
+
+class Thing:
+    pass
+
+def callback(_ref):
+    raise KeyboardInterrupt          # what SIGINT does when it lands in such a callback
+
+thing = Thing()
+ref = weakref.ref(thing, callback)
+del thing                            # Python only reports an exception raised here
+for _ in range(500):                 # the command goes on working...
+    time.sleep(0.01)
+print("ran on")                      # ...and must not get here
+"""
+
+
+def test_a_ctrl_c_swallowed_by_a_weakref_callback_still_stops_the_command(tmp_path):
+    """CI saw it: SIGINT while NumPy imported landed in the import system's weakref callback;
+    Python printed "Exception ignored ... KeyboardInterrupt" and the command ran on to exit 0."""
+    done = subprocess.run([sys.executable, "-c", SWALLOWED], cwd=tmp_path, env=cli_env(tmp_path),
+                          capture_output=True, text=True, timeout=120,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    assert done.stdout == "" and "KeyboardInterrupt" not in done.stderr, done.stderr
