@@ -150,3 +150,16 @@ def recording(tmp_path):
         trainer.step()
     recorder.close(trainer, completed=True)
     return path
+
+
+@pytest.fixture
+def large_type(qapp):
+    """The application font at 20 pt (presentation mode's), restored after."""
+    from PyQt6.QtGui import QFont
+    old = QFont(qapp.font())
+    big = QFont(old)
+    big.setPointSizeF(20)
+    qapp.setFont(big)
+    yield
+    qapp.setFont(old)
+    gc.collect()

@@ -11,7 +11,6 @@ changes (the same one-row layout, numbers at least as large as before).
 
 from __future__ import annotations
 
-import gc
 import math
 
 import numpy as np
@@ -31,18 +30,6 @@ NORMAL_DOCK = (820, 388)      # the explainer's dock in the 1920x1080 window
 FLOOR_PT = 17.5               # 18 pt, less rounding of a font's pixel size
 PADDED = "conv8x3p1 relu maxpool fc10"
 THREE_CONVS = "conv8x3p1 relu maxpool conv16x3p1 relu maxpool conv32x3p1 relu fc10"
-
-
-@pytest.fixture
-def large_type(qapp):
-    """The application font at 20 pt (presentation mode's), restored after."""
-    old = QFont(qapp.font())
-    big = QFont(old)
-    big.setPointSizeF(20)
-    qapp.setFont(big)
-    yield
-    qapp.setFont(old)
-    gc.collect()
 
 
 def make_state(arch: str | None) -> AppState:

@@ -24,16 +24,19 @@ def window(qtbot, monkeypatch):
     win.stop_training()
 
 
-def test_start_after_stop_waits_for_a_lingering_thread(qtbot, window, monkeypatch):
+@pytest.fixture
+def lingering_threads(monkeypatch):
+    """Every run's thread outlives its worker's "finished" by 0.5 s, as on a busy machine."""
     real_start = worker_module.TrainingController.start
 
     def start(self, *args, **kwargs):
         worker = real_start(self, *args, **kwargs)
-        # the thread outlives the worker's "finished" a while, as on a busy machine
         worker.finished.connect(lambda *_: time.sleep(0.5), Qt.ConnectionType.DirectConnection)
         return worker
     monkeypatch.setattr(worker_module.TrainingController, "start", start)
 
+
+def test_start_after_stop_waits_for_a_lingering_thread(qtbot, window, lingering_threads):
     window.start_training()
     first = window.controller.worker
     qtbot.waitUntil(lambda: window.controls.start_button.text() == "Pause", timeout=30000)
@@ -45,19 +48,13 @@ def test_start_after_stop_waits_for_a_lingering_thread(qtbot, window, monkeypatc
     assert window.controls.start_button.text() == "Pause"
 
 
-def test_start_after_a_finished_run_whose_thread_outlives_the_join(qtbot, window, monkeypatch):
+def test_start_after_a_finished_run_whose_thread_outlives_the_join(qtbot, window,
+                                                                  lingering_threads,
+                                                                  monkeypatch):
     """A finished run is over even if its thread is still returning when "finished" has
     waited for it as long as it may: Start begins a new run (it was taken for a resume of
     the finished one, and nothing happened)."""
     monkeypatch.setattr(worker_module, "FINISHED_JOIN_MS", 1)
-    real_start = worker_module.TrainingController.start
-
-    def start(self, *args, **kwargs):
-        worker = real_start(self, *args, **kwargs)
-        worker.finished.connect(lambda *_: time.sleep(0.5), Qt.ConnectionType.DirectConnection)
-        return worker
-    monkeypatch.setattr(worker_module.TrainingController, "start", start)
-
     window.controls.epochs_spin.setValue(1)
     with qtbot.waitSignal(window.controller.finished, timeout=60000):
         window.start_training()

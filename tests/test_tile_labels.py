@@ -9,7 +9,6 @@ where they do not; in normal type they are drawn as before.
 
 from __future__ import annotations
 
-import gc
 import math
 
 import pytest
@@ -31,18 +30,6 @@ from window_support import view_in_window
 # the stage's view at 1280x720 and 1920x1080 in presentation mode (export-views' PNGs)
 STAGES = {"1280x720": (1274, 559), "1920x1080": (1914, 919)}
 FLOOR_PT = 17.5          # 18 pt, less rounding of a font's pixel size
-
-
-@pytest.fixture
-def large_type(qapp):
-    """The application font at 20 pt (presentation mode's), restored after."""
-    old = QFont(qapp.font())
-    big = QFont(old)
-    big.setPointSizeF(20)
-    qapp.setFont(big)
-    yield
-    qapp.setFont(old)
-    gc.collect()
 
 
 @pytest.fixture
