@@ -8,7 +8,7 @@ import gc
 import threading
 
 import pytest
-from PyQt6.QtWidgets import QMessageBox
+from PyQt6.QtWidgets import QApplication, QMessageBox
 
 import cnnviz.app.worker as worker_module
 import window_support
@@ -79,3 +79,31 @@ def test_steps_arriving_faster_than_they_are_drawn_are_coalesced(qtbot, window):
     with qtbot.waitSignal(controller.finished, timeout=20000):
         controller.stop()
     assert shown == [1, 8]                  # the newest, once
+
+
+def test_a_steps_detail_is_shown_with_its_snapshot_when_the_worker_stalls_between_them(
+        qtbot, window, monkeypatch):
+    """The worker sends a Step's snapshot, then its detail. Descheduled between the two (a
+    loaded machine), the snapshot alone must not be shown: that show would start the spacing
+    and hold the detail back a whole interval (failed once in CI)."""
+    controller = window.controller
+    controller.base_interval_ms = 60000     # the spacing a wrongly early show would impose
+    between = threading.Event()
+    real_emit = worker_module.TrainingWorker._emit_snapshot
+
+    def stalling_emit(self, detail_follows=False):
+        real_emit(self, detail_follows)
+        if detail_follows:
+            between.wait(30)                # the worker stalls before sending the detail
+    monkeypatch.setattr(worker_module.TrainingWorker, "_emit_snapshot", stalling_emit)
+    arrived, shown = [], []
+    controller.lossesArrived.connect(lambda snapshot: arrived.append(snapshot.step))
+    controller.stepped.connect(lambda detail: shown.append(detail.step))
+    window.step_training()
+    qtbot.waitUntil(lambda: arrived == [1])
+    for _ in range(5):                      # any show scheduled by the snapshot runs now
+        QApplication.processEvents()
+    assert controller.step_shows == 0
+    between.set()
+    qtbot.waitUntil(lambda: shown == [1])
+    assert controller.step_shows == 1       # weights and detail in one show

@@ -245,7 +245,7 @@ class TrainingWorker(QObject):
             # a step's detail goes after its snapshot: the views then show the same weights
             if detail is not None \
                     or time.perf_counter() - self._last_emit >= self.snapshot_interval:
-                self._emit_snapshot()
+                self._emit_snapshot(detail_follows=detail is not None)
             if detail is not None:
                 self.stepped.emit(detail)
             if self.trainer.finished:
@@ -307,7 +307,7 @@ class TrainingWorker(QObject):
             seconds = (1 - RATE_SMOOTHING) / self._ips + RATE_SMOOTHING * seconds
         self._ips = 1.0 / seconds
 
-    def _emit_snapshot(self) -> None:
+    def _emit_snapshot(self, detail_follows: bool = False) -> None:
         now = time.perf_counter()
         t = self.trainer
         compute = t.config.batch_size / self._ips if self._ips and math.isfinite(self._ips) \
@@ -319,7 +319,7 @@ class TrainingWorker(QObject):
             step=t.step_count, epoch=t.epoch, batch=t.batch,
             batches_per_epoch=t.batches_per_epoch, total_steps=t.total_steps,
             images_per_second=self._ips, lr=t.current_lr, eta_seconds=eta,
-            finished=t.finished)
+            finished=t.finished, detail_follows=detail_follows)
         if self._records:
             snapshot.extra["timeline"], self._records = self._records, []
         self._buffer = []
@@ -560,8 +560,10 @@ class TrainingController(QObject):
         self._pending = snapshot
         self.lossesArrived.emit(snapshot)
         # a single step or a pause: show it soon, once; during a burst of Steps the render
-        # timer paces the views as while running
-        if self.state == "paused" and not worker._more_steps():
+        # timer paces the views as while running. A Step's snapshot waits for its detail,
+        # which the worker sends next: shown alone, it would start the spacing and hold the
+        # detail back a whole interval (a worker descheduled between the two, under load)
+        if self.state == "paused" and not worker._more_steps() and not snapshot.detail_follows:
             self._show_soon()
 
     def _show_soon(self) -> None:

@@ -27,6 +27,8 @@ class Snapshot:
     epoch, batch: 0-based position of the NEXT batch; ``batches_per_epoch``, ``total_steps``.
     images_per_second: recent training throughput; ``lr``: the learning rate in use;
     eta_seconds: estimated time to finish all epochs (``nan`` when unknown).
+    detail_follows: a single Step's snapshot, whose ``StepDetail`` the worker sends right
+        after it: the two are shown together, never the weights alone first.
     """
 
     params: dict[str, np.ndarray]
@@ -42,6 +44,7 @@ class Snapshot:
     lr: float
     eta_seconds: float
     finished: bool = False
+    detail_follows: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
