@@ -56,6 +56,7 @@ def click(qtbot, button):
 def test_reset_while_paused_gives_fresh_weights_and_a_fresh_run(qtbot, window):
     c = window.controls
     window.raise_dock("timeline")
+    c.epochs_spin.setValue(20)         # 800 batches: still running when it is paused
     click(qtbot, c.start_button)
     worker = window.controller.worker
     qtbot.waitUntil(lambda: worker.trainer.step_count >= 3, timeout=15000)
@@ -197,8 +198,9 @@ def test_start_from_pretrained_continue_asks_once_and_cancel_does_nothing(qtbot,
     c.set_run_state("idle")
     asked = answer_start_box(qtbot, "Cancel")  # (would answer a second question)
     click(qtbot, c.start_button)               # asked once: starts at once
-    qtbot.wait(100)
-    assert not asked and win.controller.active
+    qtbot.wait(100)                            # (the answering timer fires now, not later)
+    # a run was started (the stop forgot the last one); it may be over already: 80 batches
+    assert not asked and win.controller.worker is not None
 
 
 # -- 5. The loss and accuracy plots ----------------------------------------------------------------
