@@ -105,18 +105,26 @@ def test_a_slowed_runs_snapshots_give_the_time_left_at_that_pace(qtbot, controll
 
 def test_pause_at_the_end_of_each_epoch(qtbot, controller, data):
     controller.pacing.set_pause_each_epoch(True)
-    epochs = []
+    epochs, states, ends = [], [], []
     controller.epochFinished.connect(lambda e: epochs.append(e.epoch))
+    # every state and the end, as they arrive: an epoch of 4 batches can run, pause again or
+    # finish the run within one event-loop pass (the UI thread descheduled), so polling
+    # ``controller.state`` for "running" could miss it, and a wait entered after the run's
+    # "finished" was delivered would never see it
+    controller.stateChanged.connect(states.append)
+    controller.finished.connect(ends.append)
     worker = controller.start(build_network(seed=0), data, config(epochs=3))
     for done in (1, 2):
-        qtbot.waitUntil(lambda: controller.state == "paused", timeout=20000)
+        qtbot.waitUntil(lambda: "paused" in states, timeout=20000)
         t = worker.trainer
         assert (t.epoch, t.batch) == (done, 0) and epochs == list(range(done))
+        assert states[-1] == "paused" and not ends
+        del states[:]
         controller.resume()
-        qtbot.waitUntil(lambda: controller.state == "running", timeout=30000)
-    with qtbot.waitSignal(controller.finished, timeout=20000) as finished:
-        pass
-    assert finished.args == [True] and epochs == [0, 1, 2]
+        qtbot.waitUntil(lambda: "running" in states, timeout=30000)
+    qtbot.waitUntil(lambda: bool(ends), timeout=20000)
+    assert ends == [True] and epochs == [0, 1, 2]
+    assert "paused" not in states and states[-1] == "stopped"
 
 
 # -- in the window ------------------------------------------------------------------------------
