@@ -56,7 +56,9 @@ def test_pacing_waits_the_rest_of_a_batchs_time_and_tells_listeners():
 
 def test_a_slow_pace_waits_but_pause_stop_and_a_new_speed_act_at_once(qtbot, controller, data):
     controller.pacing.set_batches_per_second(SLOW)
-    worker = controller.start(build_network(seed=0), data, config())
+    # 1000 epochs: at full speed the run must still be going when stopped (3 epochs of 4
+    # batches could all train, and "finished" arrive, before the wait for step 4 looked)
+    worker = controller.start(build_network(seed=0), data, config(epochs=1000))
     qtbot.waitUntil(lambda: worker.trainer.step_count == 1, timeout=10000)
     # waiting ~1000 s for batch 2; Pause must not wait for it
     with qtbot.waitSignal(controller.stateChanged, timeout=5000,
@@ -151,6 +153,7 @@ def test_the_speed_slider_and_epoch_checkbox_drive_the_pacing_live(qtbot, window
     assert c.speed_label.text() == "full speed"
     c.speed_slider.setValue(0)
     assert pacing.batches_per_second == 1.0 and c.speed_label.text() == "1 batch/s"
+    c.epochs_spin.setValue(1000)     # at full speed, still running when the box is checked
     qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
     worker = window.controller.worker
     qtbot.waitUntil(lambda: worker.trainer.step_count >= 1, timeout=10000)
@@ -274,6 +277,7 @@ def focus(qtbot, widget):
 def test_space_in_a_number_field_starts_training_and_s_steps(qtbot, window):
     c = window.controls
     lr = c.lr_spin.value()
+    c.epochs_spin.setValue(1000)     # resumed at full speed, still running when Space pauses
     focus(qtbot, c.lr_spin)
     qtbot.keyClick(c.lr_spin, Qt.Key.Key_S)
     qtbot.waitUntil(lambda: window.controller.active and
