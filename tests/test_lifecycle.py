@@ -135,11 +135,14 @@ def test_window_shows_the_error_keeps_the_last_weights_and_trains_again(qtbot, w
     shown = window.state.net.copy_params()
     np.testing.assert_array_equal(shown["conv1.weight"],
                                   window.views["step_explainer"].detail.params_after["conv1.weight"])
-    window.controls.start_button.click()            # resume: the third batch fails
-    qtbot.waitUntil(lambda: any(kind == "critical" for kind, *_ in messages), timeout=20000)
+    # resume: the third batch fails. Waited for: the run's "finished" (queued after its
+    # error; the thread can end, so that the controller is no longer active, before the UI
+    # thread has been handed the "finished" that turns the button back to Start)
+    with qtbot.waitSignal(window.controller.finished, timeout=20000):
+        window.controls.start_button.click()
     title, text = [m[1:] for m in messages if m[0] == "critical"][-1]
     assert "error" in title.lower() and "ValueError: injected failure" in text
-    qtbot.waitUntil(lambda: not window.controller.active, timeout=10000)
+    assert not window.controller.active
     assert window.controls.start_button.text() == "Start"
     assert "injected failure" in window.statusBar().currentMessage()
     for name, value in shown.items():               # the last good weights stay

@@ -1,9 +1,12 @@
 """LiveView: redraw only when exposed, one view per turn while training, at most every
 ``min_interval_ms`` then, and catch up once when shown again."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
+from cnnviz.app import live_view
 from cnnviz.app.live_view import LiveView
 from cnnviz.app.state import AppState, refresh_queue
 from cnnviz.nn import build_network
@@ -80,16 +83,23 @@ def test_a_queued_redraw_done_by_a_show_is_not_done_twice(qtbot, state, view):
     assert len(view.drawn) == before + 1
 
 
-def test_while_training_a_minimum_interval_delays_but_never_drops_the_newest(qtbot, state):
+def test_while_training_a_minimum_interval_delays_but_never_drops_the_newest(qtbot, state,
+                                                                           monkeypatch):
+    """The view's clock is driven: 100 ms pass between the two redraws however long the
+    loaded test process really took (on the real clock a 300 ms stall there drew the second
+    at once, as it should, and the test failed)."""
     class Slow(Counting):
         min_interval_ms = 300
 
+    clock = [1000.0]
+    monkeypatch.setattr(live_view, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
     view = Slow(state)
     qtbot.addWidget(view)
     view.show()
     qtbot.waitExposed(view)
     view.schedule_refresh()                    # outside training: drawn at once
     drawn = len(view.drawn)
+    clock[0] += 0.1
     with refresh_queue().spread():
         _probe(state, 4)                       # too soon after the last redraw: it waits
     refresh_queue().flush()
