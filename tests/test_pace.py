@@ -56,7 +56,9 @@ def test_pacing_waits_the_rest_of_a_batchs_time_and_tells_listeners():
 
 def test_a_slow_pace_waits_but_pause_stop_and_a_new_speed_act_at_once(qtbot, controller, data):
     controller.pacing.set_batches_per_second(SLOW)
-    worker = controller.start(build_network(seed=0), data, config())
+    # 1000 epochs: at full speed the run must still be going when stopped (3 epochs of 4
+    # batches could all train, and "finished" arrive, before the wait for step 4 looked)
+    worker = controller.start(build_network(seed=0), data, config(epochs=1000))
     qtbot.waitUntil(lambda: worker.trainer.step_count == 1, timeout=10000)
     # waiting ~1000 s for batch 2; Pause must not wait for it
     with qtbot.waitSignal(controller.stateChanged, timeout=5000,
@@ -105,18 +107,26 @@ def test_a_slowed_runs_snapshots_give_the_time_left_at_that_pace(qtbot, controll
 
 def test_pause_at_the_end_of_each_epoch(qtbot, controller, data):
     controller.pacing.set_pause_each_epoch(True)
-    epochs = []
+    epochs, states, ends = [], [], []
     controller.epochFinished.connect(lambda e: epochs.append(e.epoch))
+    # every state and the end, as they arrive: an epoch of 4 batches can run, pause again or
+    # finish the run within one event-loop pass (the UI thread descheduled), so polling
+    # ``controller.state`` for "running" could miss it, and a wait entered after the run's
+    # "finished" was delivered would never see it
+    controller.stateChanged.connect(states.append)
+    controller.finished.connect(ends.append)
     worker = controller.start(build_network(seed=0), data, config(epochs=3))
     for done in (1, 2):
-        qtbot.waitUntil(lambda: controller.state == "paused", timeout=20000)
+        qtbot.waitUntil(lambda: "paused" in states, timeout=20000)
         t = worker.trainer
         assert (t.epoch, t.batch) == (done, 0) and epochs == list(range(done))
+        assert states[-1] == "paused" and not ends
+        del states[:]
         controller.resume()
-        qtbot.waitUntil(lambda: controller.state == "running", timeout=30000)
-    with qtbot.waitSignal(controller.finished, timeout=20000) as finished:
-        pass
-    assert finished.args == [True] and epochs == [0, 1, 2]
+        qtbot.waitUntil(lambda: "running" in states, timeout=30000)
+    qtbot.waitUntil(lambda: bool(ends), timeout=20000)
+    assert ends == [True] and epochs == [0, 1, 2]
+    assert "paused" not in states and states[-1] == "stopped"
 
 
 # -- in the window ------------------------------------------------------------------------------
@@ -143,6 +153,7 @@ def test_the_speed_slider_and_epoch_checkbox_drive_the_pacing_live(qtbot, window
     assert c.speed_label.text() == "full speed"
     c.speed_slider.setValue(0)
     assert pacing.batches_per_second == 1.0 and c.speed_label.text() == "1 batch/s"
+    c.epochs_spin.setValue(1000)     # at full speed, still running when the box is checked
     qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
     worker = window.controller.worker
     qtbot.waitUntil(lambda: worker.trainer.step_count >= 1, timeout=10000)
@@ -266,6 +277,7 @@ def focus(qtbot, widget):
 def test_space_in_a_number_field_starts_training_and_s_steps(qtbot, window):
     c = window.controls
     lr = c.lr_spin.value()
+    c.epochs_spin.setValue(1000)     # resumed at full speed, still running when Space pauses
     focus(qtbot, c.lr_spin)
     qtbot.keyClick(c.lr_spin, Qt.Key.Key_S)
     qtbot.waitUntil(lambda: window.controller.active and

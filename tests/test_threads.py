@@ -86,17 +86,40 @@ def test_the_policy_follows_the_load_when_it_changes():
 
 
 def test_the_sampler_counts_other_work_only(monkeypatch):
-    # Machine: 3 s of CPU busy over 2 s of wall time; of it, 1.5 s was this process.
-    # Samples are (wall time, (machine busy, machine total) CPU seconds, our CPU seconds).
-    samples = iter([(100.0, (10.0, 100.0), 5.0), (102.0, (13.0, 104.0), 6.5)])
+    # Machine: 3 s of CPU busy over 2.2 s of wall time; of it, 1.5 s was this process.
+    # Samples are (wall time, (machine busy, machine total) CPU seconds, our CPU seconds,
+    # wall time after reading them).
+    samples = iter([(99.9, (10.0, 100.0), 5.0, 100.0), (102.0, (13.0, 104.0), 6.5, 102.1)])
     monkeypatch.setattr(threads.LoadSampler, "_sample", staticmethod(lambda: next(samples)))
     sampler = threads.LoadSampler()
-    assert sampler.others_busy() == pytest.approx((3.0 - 1.5) / 2.0)
+    assert sampler.others_busy() == pytest.approx((3.0 - 1.5) / 2.2)     # 99.9 .. 102.1
+
+
+def test_a_sample_descheduled_before_it_reads_the_machine_counts_no_extra_cpus(monkeypatch):
+    """On a loaded machine the second sample was descheduled between reading its clock and
+    /proc/stat: the busy time of that pause was divided by the 50 ms before it (the suite
+    once saw more CPUs busy than the machine has)."""
+    import types
+    clock, busy, reads = [0.0], [0.0], []
+
+    def machine():                                  # two CPUs, both busy all the time
+        reads.append(clock[0])
+        if len(reads) == 2:                         # 1 s descheduled just before reading
+            clock[0] += 1.0
+            busy[0] += 2.0
+        return busy[0], 2 * clock[0]
+    monkeypatch.setattr(threads, "_cpu_seconds_all", machine)
+    monkeypatch.setattr(threads, "_own_cpu_seconds", lambda: 0.0)
+    monkeypatch.setattr(threads, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    sampler = threads.LoadSampler()
+    clock[0] += 0.05
+    busy[0] += 0.1
+    assert sampler.others_busy() == pytest.approx(2.0)
 
 
 def test_the_sampler_reads_this_machine():
     sampler = threads.LoadSampler()
-    time.sleep(0.05)
+    time.sleep(0.2)                 # /proc/stat counts in 10 ms ticks: a few in 0.2 s
     busy = sampler.others_busy()
     assert busy is not None and 0.0 <= busy <= threads.cpu_count() + 0.5
 
