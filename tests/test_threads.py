@@ -5,6 +5,7 @@ No timing assertions: tiny benches run only to check what they report and clean 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -171,18 +172,27 @@ def test_bench_stops_the_busy_process_even_when_the_measurement_fails(monkeypatc
     assert len(started) == 1 and started[0].poll() is not None
 
 
-def test_busy_process_ends_by_itself_when_its_parent_dies():
-    # A parent that starts the busy child, prints its pid and dies without cleaning up.
-    code = ("import os, sys; sys.path.insert(0, %r); from cnnviz import bench; "
+@pytest.mark.parametrize("moment", ["after it started", "before it started"])
+def test_busy_process_ends_by_itself_when_its_parent_dies(moment):
+    # A parent that starts the busy child, prints its pid and dies without cleaning up:
+    # after the child has run a while, or at once, before the child's Python has started
+    # (on a loaded machine that took longer than start_busy_process's 0.3 s: the child then
+    # took its new parent for the one to outlive and kept a CPU busy for good).
+    no_wait = "bench.time.sleep = lambda s: None; " if moment == "before it started" else ""
+    code = ("import os, sys; sys.path.insert(0, %r); from cnnviz import bench; %s"
             "p, _ = bench.start_busy_process(); print(p.pid, flush=True); os._exit(0)"
-            % str(REPO))
+            % (str(REPO), no_wait))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)
     pid = int(out.stdout.split()[0])
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and _running(pid):
-        time.sleep(0.05)
-    assert not _running(pid), "the busy child outlived its parent"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _running(pid):
+            time.sleep(0.05)
+        assert not _running(pid), "the busy child outlived its parent"
+    finally:
+        if _running(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _running(pid: int) -> bool:
