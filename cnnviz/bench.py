@@ -192,8 +192,9 @@ def cpu_threads() -> int:
 
 
 # A child that keeps one core busy and ends by itself once its parent is gone, so even a
-# bench killed with SIGKILL leaves no busy loop behind.
-_BUSY_LOOP = ("import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n"
+# bench killed with SIGKILL leaves no busy loop behind. It is given its parent's pid: asked
+# once its Python had started, it got the new parent of a parent that died meanwhile.
+_BUSY_LOOP = ("import os, sys\nparent = int(sys.argv[1])\nwhile os.getppid() == parent:\n"
               "    for _ in range(200000):\n        pass\n")
 
 
@@ -204,8 +205,9 @@ def start_busy_process():
     """
     import subprocess
 
-    process = subprocess.Popen([sys.executable, "-c", _BUSY_LOOP], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([sys.executable, "-c", _BUSY_LOOP, str(os.getpid())],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     cpu = None
     try:
         cpu = max(os.sched_getaffinity(0))

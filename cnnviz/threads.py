@@ -149,13 +149,17 @@ class LoadSampler:
 
     @staticmethod
     def _sample():
-        return time.monotonic(), _cpu_seconds_all(), _own_cpu_seconds()
+        """``(clock before, machine CPU seconds, own CPU seconds, clock after)``."""
+        return time.monotonic(), _cpu_seconds_all(), _own_cpu_seconds(), time.monotonic()
 
     def others_busy(self) -> float | None:
         """CPUs used by other processes since the previous call (None if unknown)."""
         now = self._sample()
-        (t0, all0, own0), (t1, all1, own1) = self._last, now
+        (t0, all0, own0, _), (_, all1, own1, t1) = self._last, now
         self._last = now
+        # timed from before the first reading to after the second, so the wall time holds
+        # all the busy time counted: descheduled between its clock and /proc/stat (a loaded
+        # machine), a sample counted seconds of busy CPU in 50 ms of wall time
         wall = t1 - t0
         if all0 is None or all1 is None or wall <= 0:
             try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from PyQt6.QtWidgets import QMenu
@@ -92,36 +94,52 @@ def test_a_diverging_challenger_is_reported_not_a_crash(qtbot, view):
     assert "diverged" in view.status.text()
 
 
-def test_stop_ends_the_run_early(qtbot, view, monkeypatch):
+class HeldRun:
+    """The comparison is held after its first step until ``release()``: what ends a run
+    early (Stop, closing the window, another model) always comes while it runs, however
+    long the UI thread is descheduled on a loaded machine (a whole run takes seconds)."""
+
+    def __init__(self, monkeypatch) -> None:
+        from cnnviz.training.compare import Comparison
+
+        self.stepped_once, self._released = threading.Event(), threading.Event()
+        plain_step = Comparison.step
+
+        def held_step(comparison):
+            if self.stepped_once.is_set():
+                self._released.wait(WAIT_MS / 1000)
+            result = plain_step(comparison)
+            self.stepped_once.set()
+            return result
+        monkeypatch.setattr(Comparison, "step", held_step)
+
+    def release(self) -> None:
+        self._released.set()
+
+
+@pytest.fixture
+def held_run(monkeypatch):
+    held = HeldRun(monkeypatch)
+    yield held
+    held.release()                    # never leave a thread held past the test
+
+
+def test_stop_ends_the_run_early(qtbot, view, held_run):
     """Stop is honoured between mini-batches: the run is held after its first batch until
     Stop has been clicked, so a fast machine cannot finish it first."""
-    import threading
-
-    from cnnviz.training.compare import Comparison
-
-    stepped_once, stop_clicked = threading.Event(), threading.Event()
-    plain_step = Comparison.step
-
-    def held_step(comparison):
-        if stepped_once.is_set():
-            stop_clicked.wait(WAIT_MS / 1000)
-        plain_step(comparison)
-        stepped_once.set()
-
-    monkeypatch.setattr(Comparison, "step", held_step)
     view.challenger_edit.setText(DENSE)
     view.images_spin.setValue(200)
     view.epochs_spin.setValue(3)
     assert view.start()
-    qtbot.waitUntil(stepped_once.is_set, timeout=WAIT_MS)
+    qtbot.waitUntil(held_run.stepped_once.is_set, timeout=WAIT_MS)
     with qtbot.waitSignal(view.finished, timeout=WAIT_MS) as outcome:
         view.start_button.click()                   # Stop
-        stop_clicked.set()
+        held_run.release()
     assert outcome.args[0] == "stopped"
     assert len(view.runs[1].batch_loss) < 60 and not view.running
 
 
-def test_closing_the_window_during_a_run_stops_and_joins_its_thread(qtbot):
+def test_closing_the_window_during_a_run_stops_and_joins_its_thread(qtbot, held_run):
     win = open_window(qtbot, small_dataset(300, 100))
     view = win.views["compare"]
     win.raise_dock("compare")
@@ -131,9 +149,10 @@ def test_closing_the_window_during_a_run_stops_and_joins_its_thread(qtbot):
     assert view.start()
     thread = view.thread
     assert thread in live_training_threads()
-    qtbot.waitUntil(lambda: any(len(r.batch_loss) for r in view.runs), timeout=WAIT_MS)
+    qtbot.waitUntil(held_run.stepped_once.is_set, timeout=WAIT_MS)    # training, held
     with qtbot.waitSignal(view.finished, timeout=WAIT_MS) as outcome:
         win.close()
+        held_run.release()
     assert outcome.args[0] == "stopped"
     qtbot.waitUntil(lambda: thread not in live_training_threads(), timeout=WAIT_MS)
 
@@ -172,14 +191,16 @@ def test_opening_another_model_clears_the_finished_comparison(qtbot, view):
     assert "Press Start" in view.status.text()
 
 
-def test_a_new_architecture_during_a_comparison_stops_it_and_shows_the_new_one(qtbot, view):
+def test_a_new_architecture_during_a_comparison_stops_it_and_shows_the_new_one(qtbot, view,
+                                                                              held_run):
     view.challenger_edit.setText(DENSE)
     view.images_spin.setValue(200)
-    view.epochs_spin.setValue(20)                     # far longer than the test waits
+    view.epochs_spin.setValue(20)
     with qtbot.waitSignal(view.finished, timeout=WAIT_MS):
         assert view.start()
         qtbot.waitUntil(lambda: bool(view.runs), timeout=WAIT_MS)
         view.state.set_model(build_network(OTHER, seed=1), "new network")
+        held_run.release()
     assert not view.running and view.runs == []
     assert view.table.cell_text(0, "architecture") == OTHER
     assert "model changed" in view.status.text() and view.start_button.text() == "Start"

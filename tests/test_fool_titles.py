@@ -52,7 +52,13 @@ def test_every_title_says_what_it_shows_whole_and_inside_its_panel(qtbot, app_fo
             styler._style_scene(graphics)
     with qtbot.waitSignal(view.job.finished, timeout=60_000):
         show_at(qtbot, view, size)
-    qtbot.wait(50)
+    # the result's titles are laid out by pyqtgraph's nested layouts, each level in a later
+    # event-loop turn: a fixed wait ended (on a loaded machine) after one turn, with one
+    # picture still lower than the others. Wait for the layout itself, however many turns.
+    qtbot.waitUntil(lambda: assert_titles_whole_and_level(view), timeout=60_000)
+
+
+def assert_titles_whole_and_level(view) -> None:
     r = view.result
     readings = {"original": f"{r.original_class} (", "change": f"{r.size:.2f}",
                 "changed": f"{r.predicted} ("}

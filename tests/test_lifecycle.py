@@ -48,6 +48,9 @@ def messages(monkeypatch):
 def window(qtbot, small_dataset, messages):
     win = window_support.open_window(qtbot, small_dataset)
     win.controls.batch_spin.setValue(16)
+    # runs that outlast the test: a run of the preset's 3 short epochs could end (its button
+    # back to Start) before a wait for "running" or "Pause" looked, the UI thread busy
+    win.controls.epochs_spin.setValue(1000)
     yield win
     win.stop_training()
 

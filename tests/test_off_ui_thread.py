@@ -19,6 +19,7 @@ from cnnviz import explain
 from cnnviz.app.background import BackgroundJob
 from cnnviz.app.inference import Inference
 from cnnviz.app.probe_job import COMPUTING, ProbeJob
+from cnnviz.app.state import refresh_queue
 from cnnviz.app.view_registry import VIEWS
 from cnnviz.nn import layers as layer_module
 from step_support import start_paused, step
@@ -96,9 +97,18 @@ def moved_jobs(views) -> list[ProbeJob]:
 
 
 def wait_quiet(qtbot, views) -> None:
-    """Every background job of every view has reported back."""
+    """The moved views have drawn the state as it is now (no redraw of theirs waiting on a
+    coalescing timer or in the refresh queue) and every background job of every view has
+    reported back. Jobs alone are not enough: a Step's snapshot rendered after the timeline
+    had replayed the worker's record of that step (the worker descheduled between the
+    snapshot and the detail) replaced the record, and the timeline's replay of it was still
+    on its 200 ms timer, no job busy, when the other views' jobs had all reported."""
     jobs = [job for view in views.values() for job in view.findChildren(BackgroundJob)]
-    qtbot.waitUntil(lambda: not any(job.busy for job in jobs), timeout=WAIT_MS)
+
+    def quiet() -> bool:
+        return not refresh_queue().pending and not any(views[name].dirty for name in MOVED) \
+            and not any(job.busy for job in jobs)
+    qtbot.waitUntil(quiet, timeout=WAIT_MS)
 
 
 def test_no_view_runs_the_network_on_the_ui_thread(qtbot, monkeypatch):

@@ -13,6 +13,12 @@ import cnnviz.app.worker as worker_module
 import window_support
 
 
+# A run that outlasts the test: "running" and the Pause button are what a run shows while it
+# trains; a run of the preset's 3 short epochs (60 batches) could be over, and show Start,
+# before the waits looked (the UI thread busy drawing while it trained).
+LONG_RUN_EPOCHS = 1000
+
+
 @pytest.fixture
 def window(qtbot, monkeypatch):
     for kind in ("critical", "warning", "information", "question"):
@@ -20,6 +26,7 @@ def window(qtbot, monkeypatch):
                             lambda *a, **k: QMessageBox.StandardButton.Yes)
     win = window_support.open_window(qtbot, window_support.small_dataset(320, 50))
     win.controls.batch_spin.setValue(16)
+    win.controls.epochs_spin.setValue(LONG_RUN_EPOCHS)
     yield win
     win.stop_training()
 
@@ -59,6 +66,7 @@ def test_start_after_a_finished_run_whose_thread_outlives_the_join(qtbot, window
     with qtbot.waitSignal(window.controller.finished, timeout=60000):
         window.start_training()
     first = window.controller.worker
+    window.controls.epochs_spin.setValue(LONG_RUN_EPOCHS)     # the new run: a long one
     window.controls.start_button.click()
     qtbot.waitUntil(lambda: window.controller.worker is not first, timeout=20000)
     qtbot.waitUntil(lambda: window.controller.state == "running", timeout=20000)

@@ -45,11 +45,26 @@ def test_fifty_queued_steps_draw_two_details_and_keep_one(qtbot, window, monkeyp
         release.wait(30)                    # the first Step is still training...
         return real(trainer)
     monkeypatch.setattr(worker_module, "detailed_step", gated)
+    # The queued Steps train only once the first is on screen: else a UI thread slower than
+    # 49 batches (a loaded machine) rightly shows only the newest, and there is one drawing
+    first_drawn = threading.Event()
+    real_train_one = worker_module.TrainingWorker._train_one
+
+    def after_first_drawn(self):
+        first_drawn.wait(60)
+        return real_train_one(self)
+    monkeypatch.setattr(worker_module.TrainingWorker, "_train_one", after_first_drawn)
     view = window.views["step_explainer"]
     drawn = []                              # the step of every detail the explainer drew
     real_refresh = view.refresh
-    monkeypatch.setattr(view, "refresh",
-                        lambda: (drawn.append(view.detail.step), real_refresh())[1])
+
+    def counted_refresh():
+        if view.detail is not None:         # (a catch-up redraw of the raised tab has none)
+            drawn.append(view.detail.step)
+        real_refresh()
+        if drawn:
+            first_drawn.set()
+    monkeypatch.setattr(view, "refresh", counted_refresh)
     window.step_training()
     assert entered.wait(20)
     for _ in range(49):                     # ...while 49 more are queued

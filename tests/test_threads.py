@@ -5,6 +5,7 @@ No timing assertions: tiny benches run only to check what they report and clean 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -86,17 +87,40 @@ def test_the_policy_follows_the_load_when_it_changes():
 
 
 def test_the_sampler_counts_other_work_only(monkeypatch):
-    # Machine: 3 s of CPU busy over 2 s of wall time; of it, 1.5 s was this process.
-    # Samples are (wall time, (machine busy, machine total) CPU seconds, our CPU seconds).
-    samples = iter([(100.0, (10.0, 100.0), 5.0), (102.0, (13.0, 104.0), 6.5)])
+    # Machine: 3 s of CPU busy over 2.2 s of wall time; of it, 1.5 s was this process.
+    # Samples are (wall time, (machine busy, machine total) CPU seconds, our CPU seconds,
+    # wall time after reading them).
+    samples = iter([(99.9, (10.0, 100.0), 5.0, 100.0), (102.0, (13.0, 104.0), 6.5, 102.1)])
     monkeypatch.setattr(threads.LoadSampler, "_sample", staticmethod(lambda: next(samples)))
     sampler = threads.LoadSampler()
-    assert sampler.others_busy() == pytest.approx((3.0 - 1.5) / 2.0)
+    assert sampler.others_busy() == pytest.approx((3.0 - 1.5) / 2.2)     # 99.9 .. 102.1
+
+
+def test_a_sample_descheduled_before_it_reads_the_machine_counts_no_extra_cpus(monkeypatch):
+    """On a loaded machine the second sample was descheduled between reading its clock and
+    /proc/stat: the busy time of that pause was divided by the 50 ms before it (the suite
+    once saw more CPUs busy than the machine has)."""
+    import types
+    clock, busy, reads = [0.0], [0.0], []
+
+    def machine():                                  # two CPUs, both busy all the time
+        reads.append(clock[0])
+        if len(reads) == 2:                         # 1 s descheduled just before reading
+            clock[0] += 1.0
+            busy[0] += 2.0
+        return busy[0], 2 * clock[0]
+    monkeypatch.setattr(threads, "_cpu_seconds_all", machine)
+    monkeypatch.setattr(threads, "_own_cpu_seconds", lambda: 0.0)
+    monkeypatch.setattr(threads, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    sampler = threads.LoadSampler()
+    clock[0] += 0.05
+    busy[0] += 0.1
+    assert sampler.others_busy() == pytest.approx(2.0)
 
 
 def test_the_sampler_reads_this_machine():
     sampler = threads.LoadSampler()
-    time.sleep(0.05)
+    time.sleep(0.2)                 # /proc/stat counts in 10 ms ticks: a few in 0.2 s
     busy = sampler.others_busy()
     assert busy is not None and 0.0 <= busy <= threads.cpu_count() + 0.5
 
@@ -148,18 +172,27 @@ def test_bench_stops_the_busy_process_even_when_the_measurement_fails(monkeypatc
     assert len(started) == 1 and started[0].poll() is not None
 
 
-def test_busy_process_ends_by_itself_when_its_parent_dies():
-    # A parent that starts the busy child, prints its pid and dies without cleaning up.
-    code = ("import os, sys; sys.path.insert(0, %r); from cnnviz import bench; "
+@pytest.mark.parametrize("moment", ["after it started", "before it started"])
+def test_busy_process_ends_by_itself_when_its_parent_dies(moment):
+    # A parent that starts the busy child, prints its pid and dies without cleaning up:
+    # after the child has run a while, or at once, before the child's Python has started
+    # (on a loaded machine that took longer than start_busy_process's 0.3 s: the child then
+    # took its new parent for the one to outlive and kept a CPU busy for good).
+    no_wait = "bench.time.sleep = lambda s: None; " if moment == "before it started" else ""
+    code = ("import os, sys; sys.path.insert(0, %r); from cnnviz import bench; %s"
             "p, _ = bench.start_busy_process(); print(p.pid, flush=True); os._exit(0)"
-            % str(REPO))
+            % (str(REPO), no_wait))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)
     pid = int(out.stdout.split()[0])
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and _running(pid):
-        time.sleep(0.05)
-    assert not _running(pid), "the busy child outlived its parent"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _running(pid):
+            time.sleep(0.05)
+        assert not _running(pid), "the busy child outlived its parent"
+    finally:
+        if _running(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _running(pid: int) -> bool:

@@ -26,7 +26,7 @@ import cnnviz
 import window_support
 from cnnviz.app.main_window import WIDE_VIEWS
 from cnnviz.app.view_frame import ViewFrame, fit_views_to
-from window_fit_checks import scrolls
+from window_fit_checks import scrolls, settle
 from window_support import open_window
 
 SIZES = [(1280, 720), (1366, 768), (1920, 1080)]
@@ -72,9 +72,9 @@ def open_at(qtbot, dataset, size):
     """The window with its views capped for a screen of ``size``, at that size."""
     win = open_window(qtbot, dataset, restore_layout=False)
     fit_views_to(win, QRect(0, 0, *size), WIDE_VIEWS)
-    qtbot.wait(50)
+    settle(qtbot.wait)
     win.resize(*size)
-    qtbot.wait(200)
+    settle(qtbot.wait)             # its layout requests sent, not left to a timed wait
     return win
 
 
@@ -94,7 +94,10 @@ def test_the_training_controls_do_not_scroll_sideways_while_training(qtbot, smal
         # a rate of the cosine schedule between two round numbers (as after a few batches)
         qtbot.waitUntil(lambda: len(controls.lr_now_label.text()) > len("now 0.02"),
                         timeout=30000)
-        qtbot.wait(100)
+        # the wider label's layout requests, one nested layout after another: sent here (a
+        # timed wait on a loaded machine got one event-loop turn, and a scroll bar still to
+        # come went unseen)
+        settle(qtbot.wait)
         assert not scrolls(frame, Qt.Orientation.Horizontal), (
             controls.lr_now_label.text(), controls.minimumSizeHint(), frame.viewport().width())
     finally:

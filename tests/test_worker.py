@@ -1,9 +1,11 @@
 """The training worker in a real QThread: train, pause, resume, step, stop, diverge."""
 
+import threading
+
 import numpy as np
 import pytest
 
-from cnnviz.app.worker import TrainingController
+from cnnviz.app.worker import TrainingController, TrainingWorker
 from cnnviz.data import images_to_float, load_bundled
 from cnnviz.nn import build_network, get_preset
 
@@ -41,12 +43,55 @@ def test_trains_and_sends_snapshots_with_copied_weights(qtbot, controller, data)
         assert not np.shares_memory(value, worker.net.params[name])
 
 
-def test_pause_stops_and_resume_continues(qtbot, controller, data):
+class BatchGate:
+    """Holds the worker before every batch after its first ``free`` until ``release()``.
+
+    A whole run here is 125 batches, ~3 s on a loaded machine: a UI thread descheduled that
+    long between seeing the first batches and asking for a pause or a stop would find the
+    run over (no "paused", a completed "finished"). Held, the request always comes first."""
+
+    def __init__(self, monkeypatch, free: int) -> None:
+        self.trained = 0
+        self.passed = threading.Event()           # ``free`` batches trained, the next held
+        self._released = threading.Event()
+        train_one = TrainingWorker._train_one
+
+        def gated(worker):
+            if self.trained >= free:
+                self._released.wait(60)
+            loss = train_one(worker)
+            self.trained += 1
+            if self.trained >= free:
+                self.passed.set()
+            return loss
+        monkeypatch.setattr(TrainingWorker, "_train_one", gated)
+
+    def release(self) -> None:
+        self._released.set()
+
+
+@pytest.fixture
+def hold_after(monkeypatch):
+    """``hold_after(free)``: a ``BatchGate`` for this test, released at its end whatever
+    happened (a held worker would keep its thread from being joined)."""
+    gates = []
+
+    def make(free: int) -> BatchGate:
+        gates.append(BatchGate(monkeypatch, free))
+        return gates[-1]
+    yield make
+    for gate in gates:
+        gate.release()
+
+
+def test_pause_stops_and_resume_continues(qtbot, controller, data, hold_after):
+    gate = hold_after(2)
     worker = controller.start(build_network(), data, config())
-    qtbot.waitUntil(lambda: worker.trainer.step_count >= 2, timeout=10000)
+    qtbot.waitUntil(gate.passed.is_set, timeout=10000)
     with qtbot.waitSignal(controller.stateChanged, check_params_cb=lambda s: s == "paused",
                           timeout=30000):
         controller.pause()
+        gate.release()
     paused_at = worker.trainer.step_count
     qtbot.wait(300)
     assert worker.trainer.step_count == paused_at
@@ -83,11 +128,13 @@ def test_learning_rate_change_applies_to_next_batch(qtbot, controller, data):
     assert worker.trainer.optimizer.momentum == 0.5
 
 
-def test_stop_ends_the_thread(qtbot, controller, data):
-    worker = controller.start(build_network(), data, config())
-    qtbot.waitUntil(lambda: worker.trainer.step_count >= 1, timeout=10000)
+def test_stop_ends_the_thread(qtbot, controller, data, hold_after):
+    gate = hold_after(1)
+    controller.start(build_network(), data, config())
+    qtbot.waitUntil(gate.passed.is_set, timeout=10000)
     with qtbot.waitSignal(controller.finished, timeout=30000) as blocker:
         controller.stop()
+        gate.release()
     assert blocker.args == [False]
     assert controller.thread.wait(2000)
     assert not controller.active
