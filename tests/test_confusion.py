@@ -10,6 +10,7 @@ from classroom_support import make_state
 from cnnviz.app.views.confusion import ConfusionView
 from cnnviz.data import images_to_float
 from cnnviz.training import evaluate
+from window_fit_checks import settle as settle_layout
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_clicking_a_cell_lists_exactly_its_digits(view, qtbot):
     off = view.matrix - np.diag(np.diag(view.matrix))
     t, p = (int(i) for i in np.unravel_index(off.argmax(), off.shape))
     assert off[t, p] > 0
-    qtbot.wait(50)
+    settle_layout(qtbot.wait, view)     # the matrix placed where the click goes
     scene = view.grid.box.mapViewToScene(QPointF(p + 0.5, t + 0.5))      # x = predicted column
     qtbot.mouseClick(view.graphics.viewport(), Qt.MouseButton.LeftButton,
                      pos=view.graphics.mapFromScene(scene))
@@ -147,7 +148,7 @@ def drawn_numbers(view):
 def settle(qtbot, view, width, height):
     view.resize(width, height)
     qtbot.waitUntil(lambda: view.graphics.width() > 0 and abs(view.width() - width) < 2)
-    qtbot.wait(50)      # the layout's deferred passes (pyqtgraph resizes its items later)
+    settle_layout(qtbot.wait, view)     # the layout's requests sent (pyqtgraph resizes later)
 
 
 def test_counts_are_as_large_as_their_cells_allow(view, qtbot):

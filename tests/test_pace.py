@@ -7,6 +7,7 @@ check waits on the state or signal it needs.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -105,7 +106,11 @@ def test_a_slowed_runs_snapshots_give_the_time_left_at_that_pace(qtbot, controll
         controller.stop()
 
 
-def test_pause_at_the_end_of_each_epoch(qtbot, controller, data):
+@pytest.mark.parametrize("ui", ["prompt", "lagging"])
+def test_pause_at_the_end_of_each_epoch(qtbot, controller, data, ui):
+    """``lagging``: the UI thread takes the "running" after each Resume only once the worker
+    has trained the whole next epoch and paused again (or ended the run): every state and
+    the end still arrive, in order, and the run pauses where it should."""
     controller.pacing.set_pause_each_epoch(True)
     epochs, states, ends = [], [], []
     controller.epochFinished.connect(lambda e: epochs.append(e.epoch))
@@ -116,12 +121,25 @@ def test_pause_at_the_end_of_each_epoch(qtbot, controller, data):
     controller.stateChanged.connect(states.append)
     controller.finished.connect(ends.append)
     worker = controller.start(build_network(seed=0), data, config(epochs=3))
+    moved_on = threading.Event()          # set in the worker's thread: it paused or ended
+    lag = {"armed": False}
+    worker.stateChanged.connect(lambda s: s == "paused" and moved_on.set(),
+                                Qt.ConnectionType.DirectConnection)
+    worker.finished.connect(lambda _: moved_on.set(), Qt.ConnectionType.DirectConnection)
+
+    def lag_behind(state: str) -> None:
+        if ui == "lagging" and state == "running" and lag["armed"]:
+            lag["armed"] = False
+            assert moved_on.wait(60), "the worker neither paused nor ended"
+    controller.stateChanged.connect(lag_behind)
     for done in (1, 2):
         qtbot.waitUntil(lambda: "paused" in states, timeout=20000)
         t = worker.trainer
         assert (t.epoch, t.batch) == (done, 0) and epochs == list(range(done))
         assert states[-1] == "paused" and not ends
         del states[:]
+        moved_on.clear()
+        lag["armed"] = True
         controller.resume()
         qtbot.waitUntil(lambda: "running" in states, timeout=30000)
     qtbot.waitUntil(lambda: bool(ends), timeout=20000)

@@ -26,6 +26,7 @@ from cnnviz.data import load_bundled
 from cnnviz.nn import load_checkpoint
 from cnnviz.resources import resource_path
 from window_support import view_in_window
+from window_fit_checks import settle as settle_layout
 
 # the stage's view at 1280x720 and 1920x1080 in presentation mode (export-views' PNGs)
 STAGES = {"1280x720": (1274, 559), "1920x1080": (1914, 919)}
@@ -60,7 +61,7 @@ def drawn_pt(item, graphics) -> float:
 
 def settle(qtbot, view) -> None:
     qtbot.waitUntil(lambda: bool(getattr(view, "placements", True)), timeout=30000)
-    qtbot.wait(50)
+    settle_layout(qtbot.wait, view)
 
 
 @pytest.mark.parametrize("stage", list(STAGES))
@@ -80,7 +81,7 @@ def test_in_large_type_tile_numbers_are_at_least_18pt_or_hidden(qtbot, large_typ
 def test_conv_explainer_channel_numbers_in_large_type(qtbot, large_type, state):
     view = view_in_window(qtbot, ConvExplainerView, state, STAGES["1280x720"])
     view.explain("conv2", 3, 4, 4)
-    qtbot.wait(50)
+    settle_layout(qtbot.wait, view)
     drawn = numbers(view)
     assert drawn
     assert all(drawn_pt(i, g) >= FLOOR_PT for i, g in drawn if i.isVisible())

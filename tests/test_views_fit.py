@@ -18,6 +18,7 @@ from PyQt6.QtGui import QFontMetricsF
 from cnnviz.app.state import AppState
 from cnnviz.nn import load_checkpoint
 from cnnviz.resources import resource_path
+from window_fit_checks import settle as settle_layout
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -44,7 +45,7 @@ def shown(qtbot, widget, size):
     widget.resize(*size)
     widget.show()
     qtbot.waitExposed(widget)
-    qtbot.wait(50)
+    settle_layout(qtbot.wait, widget)
     return widget
 
 
@@ -175,7 +176,7 @@ def test_step_explainer_fits_and_never_widens_the_window(qtbot, tmp_path, monkey
     view = win.views["step_explainer"]
     win.controls.step_button.click()
     qtbot.waitUntil(lambda: view.detail is not None, timeout=10000)
-    qtbot.wait(100)
+    settle_layout(qtbot.wait, view)
     try:
         assert win.minimumSizeHint().width() < 1600
         for size in SIZES:
@@ -183,7 +184,7 @@ def test_step_explainer_fits_and_never_widens_the_window(qtbot, tmp_path, monkey
             view.resize(*size)
             view.show()
             qtbot.waitExposed(view)
-            qtbot.wait(50)
+            settle_layout(qtbot.wait, view)
             assert view.minimumSizeHint().width() <= size[0]
             for label in (view.loss_before, view.loss_after, view.loss_change,
                           *view._loss_captions):
@@ -243,7 +244,7 @@ def test_inspector_schematic_wraps_and_maps_fit(qtbot, state, size, layer):
     from cnnviz.app.views.inspector import InspectorView
     view = shown(qtbot, InspectorView(state), size)
     view.select_layer(layer)
-    qtbot.wait(50)
+    settle_layout(qtbot.wait, view)
     # never a minimum width that widens a narrow dock (it was 616 px with a scroll bar)
     assert view.minimumSizeHint().width() <= 480
     check_inspector_fits(view, size)
@@ -266,12 +267,12 @@ def test_inspector_fits_in_large_type(qtbot, state):
     view.setFont(font)
     shown(qtbot, view, (1400, 900))
     view.select_layer("conv2")
-    qtbot.wait(50)
+    settle_layout(qtbot.wait, view)
     assert view.minimumSizeHint().width() <= 900        # it was 1286 px
     check_inspector_fits(view, (1400, 900))
     # the stacked layout for a narrow, tall dock
     view.resize(600, 900)
-    qtbot.wait(50)
+    settle_layout(qtbot.wait, view)
     assert view.body.orientation() == Qt.Orientation.Vertical
     check_inspector_fits(view, (600, 900))
 
@@ -301,7 +302,7 @@ def test_step_explainer_gradient_and_routing_tabs_fit(qtbot, state):
         assert view.minimumSizeHint().width() <= size[0]
         tick_w = QFontMetricsF(view.font()).horizontalAdvance("-0.25")
         view.tabs.setCurrentIndex(1)
-        qtbot.wait(50)
+        settle_layout(qtbot.wait, view)
         grads = view.grad_tab
         assert len(grads.placements) == 6           # LeNet: conv, relu, pool twice
         frame = grads.graphics.viewport().rect()
@@ -316,7 +317,7 @@ def test_step_explainer_gradient_and_routing_tabs_fit(qtbot, state):
             title_w = panel.title.item.boundingRect().width() - 8   # as drawn
             assert title_w <= grads.placements[name].rect[2], name
         view.tabs.setCurrentIndex(2)
-        qtbot.wait(50)
+        settle_layout(qtbot.wait, view)
         routing = view.routing_tab
         assert len(routing.placements) == 4
         frame = routing.graphics.viewport().rect()

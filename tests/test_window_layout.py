@@ -11,6 +11,7 @@ from cnnviz.app.view_frame import view_of
 
 import window_support
 from window_support import open_window
+from window_fit_checks import settle as settle_layout
 
 SCREEN_W, SCREEN_H = 1600, 900
 
@@ -90,12 +91,12 @@ def test_minimum_size_fits_the_screen_after_step_and_presentation(window, qtbot)
     window.raise_dock("step_explainer")
     window.step_training()
     qtbot.waitUntil(lambda: view.detail is not None, timeout=15000)
-    qtbot.wait(100)
+    settle_layout(qtbot.wait, view)
     assert_fits(window, "after a Step")
     window.set_presentation(True, persist=False)
-    qtbot.wait(200)
+    settle_layout(qtbot.wait)
     window.set_presentation(False, persist=False)
-    qtbot.wait(200)
+    settle_layout(qtbot.wait)
     assert_fits(window, "after presentation on and off")
     assert groups(window) == {frozenset(names) for names in LAYOUT_GROUPS.values()}
 
@@ -103,12 +104,12 @@ def test_minimum_size_fits_the_screen_after_step_and_presentation(window, qtbot)
 def test_geometry_round_trip_does_not_drift(qtbot, small_dataset):
     first = open_window(qtbot, small_dataset)
     first.setGeometry(QRect(40, 60, 1400, 860))
-    qtbot.wait(50)
+    settle_layout(qtbot.wait)
     first.close()
     seen, saved = [], []
     for _launch in range(3):
         win = open_window(qtbot, small_dataset)
-        qtbot.wait(50)
+        settle_layout(qtbot.wait)
         seen.append((win.geometry(), win.frameGeometry()))
         win.close()
         saved.append(bytes(app_settings().value("window/geometry")))
@@ -124,7 +125,7 @@ def test_a_layout_saved_in_presentation_mode_is_the_normal_one(qtbot, small_data
     first.tabifyDockWidget(first.docks["loss_curves"], first.docks["filters"])   # user's own
     normal = {frozenset(g) for g in groups(first)}
     first.set_presentation(True, persist=False)
-    qtbot.wait(100)
+    settle_layout(qtbot.wait)
     assert groups(first) != normal                       # the stage is another arrangement
     first.close()                                        # closed while presenting
     second = open_window(qtbot, small_dataset)
