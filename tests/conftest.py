@@ -118,17 +118,21 @@ def never_ask_to_save():
 
 @pytest.fixture(autouse=True)
 def training_threads_joined():
-    """Every test ends with each training thread it started joined and the signals those
-    threads queued delivered, so nothing of one test runs during the next."""
+    """Every test ends with each training thread and background job it started joined and
+    the signals those threads queued delivered, so nothing of one test runs during the next
+    (a job still allocating counted in a later test's memory measurement)."""
     yield
     from PyQt6.QtWidgets import QApplication
 
+    from cnnviz.app.background import finish_jobs
     from cnnviz.app.worker import join_training_threads, live_training_threads
     ended = join_training_threads(30000)
+    jobs_done = QApplication.instance() is None or finish_jobs(60)
     if QApplication.instance() is not None:
         QApplication.processEvents()
     gc.collect()                       # closed windows go here, on the main thread
     assert ended, f"training threads still running after the test: {live_training_threads()}"
+    assert jobs_done, "background jobs still running 60 s after the test"
 
 
 @pytest.fixture
