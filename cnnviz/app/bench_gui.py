@@ -50,8 +50,10 @@ def _headless_rate(state, batch_size: int, seconds: float) -> float:
     for _ in range(3):
         trainer.step()
     start, first = time.perf_counter(), trainer.step_count
-    while time.perf_counter() - start < seconds:
+    while True:               # at least one batch, however long a busy machine held us
         trainer.step()
+        if time.perf_counter() - start >= seconds:
+            break
     return (trainer.step_count - first) * batch_size / (time.perf_counter() - start)
 
 
@@ -151,6 +153,13 @@ def _measure_window(app, window, batch_size: int, seconds: float) -> dict:
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
+    def wait_for_a_batch(since_step: int) -> None:
+        """A rate is measured over at least one batch: on a busy machine the worker may not
+        have been given the CPU for a whole short phase (a rate of 0 would be wrong)."""
+        deadline = time.perf_counter() + 60
+        while worker.trainer.step_count == since_step and time.perf_counter() < deadline:
+            wait(20)
+
     wait(700)                                    # warm-up: first snapshots, first redraws
     # Phase 1: training with the views live, nobody touching the window.
     lateness.clear()
@@ -160,6 +169,7 @@ def _measure_window(app, window, batch_size: int, seconds: float) -> dict:
     start_steps, start = worker.trainer.step_count, time.perf_counter()
     renders, ui_cpu = window.controller.renders, time.thread_time()
     wait(int(seconds * 1000))
+    wait_for_a_batch(start_steps)
     steps, elapsed = worker.trainer.step_count - start_steps, time.perf_counter() - start
     renders = window.controller.renders - renders
     ui_cpu = time.thread_time() - ui_cpu
@@ -170,6 +180,7 @@ def _measure_window(app, window, batch_size: int, seconds: float) -> dict:
     draw_timer.start()
     draw_steps, draw_start = worker.trainer.step_count, time.perf_counter()
     wait(int(seconds * 600))
+    wait_for_a_batch(draw_steps)
     draw_rate = ((worker.trainer.step_count - draw_steps) * batch_size
                  / (time.perf_counter() - draw_start))
     stall_timer.stop()
