@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 from PyQt6.QtWidgets import QMenu
@@ -13,6 +11,7 @@ from cnnviz.app.views.compare import CompareView
 from cnnviz.app.worker import live_training_threads
 from cnnviz.nn import build_network
 from cnnviz.nn.presets import TrainConfig
+from thread_gates import MethodGate
 from window_support import open_window, small_dataset
 
 CONV = "conv4x5 relu maxpool fc10"
@@ -94,32 +93,13 @@ def test_a_diverging_challenger_is_reported_not_a_crash(qtbot, view):
     assert "diverged" in view.status.text()
 
 
-class HeldRun:
-    """The comparison is held after its first step until ``release()``: what ends a run
-    early (Stop, closing the window, another model) always comes while it runs, however
-    long the UI thread is descheduled on a loaded machine (a whole run takes seconds)."""
-
-    def __init__(self, monkeypatch) -> None:
-        from cnnviz.training.compare import Comparison
-
-        self.stepped_once, self._released = threading.Event(), threading.Event()
-        plain_step = Comparison.step
-
-        def held_step(comparison):
-            if self.stepped_once.is_set():
-                self._released.wait(WAIT_MS / 1000)
-            result = plain_step(comparison)
-            self.stepped_once.set()
-            return result
-        monkeypatch.setattr(Comparison, "step", held_step)
-
-    def release(self) -> None:
-        self._released.set()
-
-
 @pytest.fixture
 def held_run(monkeypatch):
-    held = HeldRun(monkeypatch)
+    """The comparison held after its first step until ``release()``: what ends a run early
+    (Stop, closing the window, another model) always comes while it runs, however long the
+    UI thread is descheduled on a loaded machine (a whole run takes seconds)."""
+    from cnnviz.training.compare import Comparison
+    held = MethodGate(monkeypatch, Comparison, "step", 1, WAIT_MS / 1000)
     yield held
     held.release()                    # never leave a thread held past the test
 
@@ -131,7 +111,7 @@ def test_stop_ends_the_run_early(qtbot, view, held_run):
     view.images_spin.setValue(200)
     view.epochs_spin.setValue(3)
     assert view.start()
-    qtbot.waitUntil(held_run.stepped_once.is_set, timeout=WAIT_MS)
+    qtbot.waitUntil(held_run.passed.is_set, timeout=WAIT_MS)
     with qtbot.waitSignal(view.finished, timeout=WAIT_MS) as outcome:
         view.start_button.click()                   # Stop
         held_run.release()
@@ -149,7 +129,7 @@ def test_closing_the_window_during_a_run_stops_and_joins_its_thread(qtbot, held_
     assert view.start()
     thread = view.thread
     assert thread in live_training_threads()
-    qtbot.waitUntil(held_run.stepped_once.is_set, timeout=WAIT_MS)    # training, held
+    qtbot.waitUntil(held_run.passed.is_set, timeout=WAIT_MS)    # training, held
     with qtbot.waitSignal(view.finished, timeout=WAIT_MS) as outcome:
         win.close()
         held_run.release()

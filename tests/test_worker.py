@@ -1,13 +1,12 @@
 """The training worker in a real QThread: train, pause, resume, step, stop, diverge."""
 
-import threading
-
 import numpy as np
 import pytest
 
 from cnnviz.app.worker import TrainingController, TrainingWorker
 from cnnviz.data import images_to_float, load_bundled
 from cnnviz.nn import build_network, get_preset
+from thread_gates import MethodGate
 
 
 @pytest.fixture(scope="module")
@@ -43,41 +42,16 @@ def test_trains_and_sends_snapshots_with_copied_weights(qtbot, controller, data)
         assert not np.shares_memory(value, worker.net.params[name])
 
 
-class BatchGate:
-    """Holds the worker before every batch after its first ``free`` until ``release()``.
-
-    A whole run here is 125 batches, ~3 s on a loaded machine: a UI thread descheduled that
-    long between seeing the first batches and asking for a pause or a stop would find the
-    run over (no "paused", a completed "finished"). Held, the request always comes first."""
-
-    def __init__(self, monkeypatch, free: int) -> None:
-        self.trained = 0
-        self.passed = threading.Event()           # ``free`` batches trained, the next held
-        self._released = threading.Event()
-        train_one = TrainingWorker._train_one
-
-        def gated(worker):
-            if self.trained >= free:
-                self._released.wait(60)
-            loss = train_one(worker)
-            self.trained += 1
-            if self.trained >= free:
-                self.passed.set()
-            return loss
-        monkeypatch.setattr(TrainingWorker, "_train_one", gated)
-
-    def release(self) -> None:
-        self._released.set()
-
-
 @pytest.fixture
 def hold_after(monkeypatch):
-    """``hold_after(free)``: a ``BatchGate`` for this test, released at its end whatever
-    happened (a held worker would keep its thread from being joined)."""
+    """``hold_after(free)``: the worker held before every batch after its first ``free``
+    (a ``MethodGate``: a whole run here is 125 batches, ~3 s on a loaded machine), released
+    at the test's end whatever happened (a held worker would keep its thread from being
+    joined)."""
     gates = []
 
-    def make(free: int) -> BatchGate:
-        gates.append(BatchGate(monkeypatch, free))
+    def make(free: int) -> MethodGate:
+        gates.append(MethodGate(monkeypatch, TrainingWorker, "_train_one", free, 60))
         return gates[-1]
     yield make
     for gate in gates:
