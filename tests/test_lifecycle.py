@@ -213,11 +213,7 @@ def test_start_pressed_while_a_stop_is_pending_starts_a_new_run(qtbot, window):
     first = window.controller.worker
     qtbot.waitUntil(lambda: first.trainer.step_count >= 1, timeout=20000)
     qtbot.waitUntil(lambda: window.controls.start_button.text() == "Pause", timeout=30000)
-    window.controller.stop()                        # Esc...
-    window.controls.start_button.click()            # ...and Space before the UI heard of it
-    qtbot.waitUntil(lambda: window.controller.worker is not None
-                    and window.controller.worker is not first, timeout=20000)
-    qtbot.waitUntil(lambda: window.controller.state == "running", timeout=20000)
+    assert window_support.start_again_while_stopping(qtbot, window) is first
     assert not first.paused                          # no pause was sent to the stopping run
     assert window.controls.start_button.text() == "Pause"
 

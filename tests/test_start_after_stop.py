@@ -45,13 +45,8 @@ def lingering_threads(monkeypatch):
 
 def test_start_after_stop_waits_for_a_lingering_thread(qtbot, window, lingering_threads):
     window.start_training()
-    first = window.controller.worker
     qtbot.waitUntil(lambda: window.controls.start_button.text() == "Pause", timeout=30000)
-    window.controller.stop()                        # Esc...
-    window.controls.start_button.click()            # ...and Space before the UI heard of it
-    qtbot.waitUntil(lambda: window.controller.worker is not None
-                    and window.controller.worker is not first, timeout=20000)
-    qtbot.waitUntil(lambda: window.controller.state == "running", timeout=20000)
+    window_support.start_again_while_stopping(qtbot, window)
     assert window.controls.start_button.text() == "Pause"
 
 

@@ -49,3 +49,15 @@ def view_in_window(qtbot, view_class, state: AppState, size, placed: bool = Fals
     if placed:
         qtbot.waitUntil(lambda: bool(view.placements), timeout=30000)
     return view
+
+
+def start_again_while_stopping(qtbot, window) -> object:
+    """Stop the running run (Esc) and press Start (Space) before the UI heard of the stop;
+    return once a new run is running. Returns the stopped run's worker."""
+    first = window.controller.worker
+    window.controller.stop()                        # Esc...
+    window.controls.start_button.click()            # ...and Space before the UI heard of it
+    qtbot.waitUntil(lambda: window.controller.worker is not None
+                    and window.controller.worker is not first, timeout=20000)
+    qtbot.waitUntil(lambda: window.controller.state == "running", timeout=20000)
+    return first
