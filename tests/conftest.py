@@ -127,9 +127,10 @@ def training_threads_joined():
     from cnnviz.app.background import finish_jobs
     from cnnviz.app.worker import join_training_threads, live_training_threads
     ended = join_training_threads(30000)
-    jobs_done = QApplication.instance() is None or finish_jobs(60)
-    if QApplication.instance() is not None:
-        QApplication.processEvents()
+    app = QApplication.instance()
+    jobs_done = app is None or finish_jobs(60)
+    if app is not None:
+        app.processEvents()
     gc.collect()                       # closed windows go here, on the main thread
     assert ended, f"training threads still running after the test: {live_training_threads()}"
     assert jobs_done, "background jobs still running 60 s after the test"

@@ -39,9 +39,8 @@ def peak_bytes(function, *args):
 
     tracemalloc counts every thread's allocations: an explain job an earlier test's view
     left running (its result dropped) allocating 256 KB during the call failed the 64 KB
-    bound. Such jobs are finished first (training threads are joined after every test)."""
-    from cnnviz.app.background import finish_jobs
-    assert finish_jobs(60), "background jobs of earlier tests still running"
+    bound. None is left now: every test ends with its training threads and background jobs
+    finished (``tests/conftest.py``)."""
     tracemalloc.start()
     try:
         function(*args)
